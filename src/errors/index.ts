@@ -1,0 +1,16 @@
+export { ErrorCodes, type ErrorCode } from "./codes.js";
+export { MsbvError, isMsbvError, type MsbvErrorOptions } from "./msbv-error.js";
+export {
+  ValidationError,
+  VolumeSpecError,
+  HostPathError,
+  InvalidOptionError,
+  ConfigError,
+  type ConfigIssue,
+  ServerError,
+  SandboxStateError,
+  WorkspaceError,
+  SyncError,
+  DevServerError,
+} from "./errors.js";
+export { redactSecrets } from "./redact.js";

@@ -1,0 +1,55 @@
+// Contract between the dev server's HTTP/JSON-RPC layer (src/server/*.ts) and its sandbox runtime
+// (src/server/runtime/*). The HTTP layer owns the wire, auth and the Sandboxfile; the runtime owns
+// processes. Volumes arrive here already resolved to absolute host paths.
+
+export interface RuntimeVolume {
+  /** Absolute host directory (already resolved against the project dir). */
+  host: string;
+  /** Absolute guest path. */
+  guest: string;
+}
+
+export interface RuntimeSandboxSpec {
+  name: string;
+  /** `microsandbox/python` or `microsandbox/node` (with optional tag/registry prefix). */
+  image: string;
+  memory?: number;
+  cpus?: number;
+  volumes: RuntimeVolume[];
+  envs: string[];
+  workdir?: string;
+  shell?: string;
+  scripts?: Record<string, string>;
+}
+
+export interface RuntimeOutputLine {
+  stream: "stdout" | "stderr";
+  text: string;
+}
+
+export interface RuntimeMetrics {
+  running: boolean;
+  cpuPercent: number | null;
+  memoryMiB: number | null;
+  diskBytes: number | null;
+}
+
+export interface SandboxRuntime {
+  /** Starts (or, if already running, leaves running) the sandbox. Rejects with a clear Error on failure. */
+  start(spec: RuntimeSandboxSpec): Promise<void>;
+  /** Kills the sandbox's whole process tree. No-op when not running. */
+  stop(name: string): Promise<void>;
+  isRunning(name: string): boolean;
+  /** Serialised per sandbox. Timeout in seconds; on expiry the run is interrupted and an Error line appended. */
+  runRepl(name: string, language: "python" | "node", code: string, timeoutSeconds?: number): Promise<RuntimeOutputLine[]>;
+  /** No shell. Rejects when the executable cannot be spawned or the timeout expires. */
+  runCommand(
+    name: string,
+    command: string,
+    args: string[],
+    timeoutSeconds?: number,
+  ): Promise<{ exitCode: number; output: RuntimeOutputLine[] }>;
+  metrics(name: string): Promise<RuntimeMetrics>;
+  /** Stops every sandbox. */
+  shutdown(): Promise<void>;
+}

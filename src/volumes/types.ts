@@ -1,0 +1,38 @@
+/**
+ * A volume as a user writes it.
+ * - string: the drop-in upstream form `"host:guest"` (no options segment; `:ro` is refused, never ignored).
+ * - object: our addition, normalised to the string form on the wire.
+ */
+export type VolumeSpec = string | VolumeObject;
+
+export interface VolumeObject {
+  /** Host directory. Relative paths resolve against the config file's folder, else the working directory. */
+  host: string;
+  /** Absolute guest path, e.g. `/workspace`. */
+  guest: string;
+  /** Mount read-only. Refused on backends that cannot enforce it (the legacy server). */
+  readonly?: boolean;
+  /** Create the host directory (recursively) when it does not exist. Default false. */
+  create?: boolean;
+}
+
+/** A volume after validation, canonicalisation and policy checks: exactly what is mounted. */
+export interface ResolvedVolume {
+  /** Absolute, canonical (symlinks resolved) host directory. */
+  host: string;
+  /** Absolute, normalised guest path. */
+  guest: string;
+  readonly: boolean;
+}
+
+/** Where relative host paths resolve and which host roots are allowed. */
+export interface HostPathPolicy {
+  /** Folder that relative host paths are resolved against (config file folder or cwd). */
+  baseDir: string;
+  /** Canonical roots under which host paths are allowed. Defaults to [projectDir]. */
+  allowedRoots: readonly string[];
+  /** Exact canonical paths the user explicitly opted into even though they are normally refused. */
+  explicitlyAllowed: readonly string[];
+  /** Folders never mountable (e.g. the dev server's own state folder), in addition to the built-in list. */
+  extraDenied: readonly string[];
+}
