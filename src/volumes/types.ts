@@ -36,3 +36,24 @@ export interface HostPathPolicy {
   /** Folders never mountable (e.g. the dev server's own state folder), in addition to the built-in list. */
   extraDenied: readonly string[];
 }
+
+/** A volume after syntax checks only (no filesystem access yet). */
+export interface ParsedVolume {
+  /** Host path exactly as written (relative, `~/…` or absolute). */
+  host: string;
+  /** Absolute guest path, normalised (`posix.normalize`, no trailing slash). */
+  guest: string;
+  readonly: boolean;
+  /** Create the host folder when it is missing. */
+  create: boolean;
+  /** The spec as the user wrote it, for messages (`"./ws:/workspace"` or the object as JSON). */
+  source: string;
+}
+
+/** What the backend can enforce and whether missing host folders may be created. */
+export interface ResolveVolumesOptions {
+  /** False for the legacy server: a `readonly` volume is then refused (never silently mounted read-write). */
+  readonlySupported: boolean;
+  /** Create every missing host folder, as if each volume had `create: true`. */
+  createMissing?: boolean;
+}

@@ -1,0 +1,71 @@
+import { lstat, readlink, realpath } from "node:fs/promises";
+import { homedir } from "node:os";
+import * as path from "node:path";
+import { ErrorCodes } from "../errors/codes.js";
+import { HostPathError } from "../errors/errors.js";
+
+/**
+ * Expands a leading `~` or `~/` to the home folder. Upstream does not expand `~` at all (it would become
+ * a folder literally named `~` on the server); we do, because that is what every user means.
+ */
+export function expandHome(p: string): string {
+  if (p === "~") return homedir();
+  if (p.startsWith("~/")) return path.join(homedir(), p.slice(2));
+  return p;
+}
+
+function errCode(e: unknown): string | undefined {
+  return typeof e === "object" && e !== null && "code" in e ? String((e as { code: unknown }).code) : undefined;
+}
+
+/**
+ * Realpath of the longest existing prefix of `p` (made absolute), with the missing components appended.
+ * Follows every symlink, including a final one; refuses a dangling symlink, because creating folders
+ * "through" it would land wherever it points.
+ */
+export async function realpathLongestPrefix(p: string): Promise<string> {
+  const abs = path.resolve(p);
+  const missing: string[] = [];
+  let current = abs;
+  for (;;) {
+    try {
+      const real = await realpath(current);
+      return missing.length === 0 ? real : path.join(real, ...missing.reverse());
+    } catch (e) {
+      const code = errCode(e);
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
+      const st = await lstat(current).catch(() => undefined);
+      if (st?.isSymbolicLink()) {
+        throw new HostPathError(ErrorCodes.HOST_PATH_DENIED, `host path "${abs}" goes through the dangling symlink "${current}"`, {
+          hint: "point the symlink at an existing folder, or use the real folder's path",
+          details: { path: abs, symlink: current },
+        });
+      }
+      const parent = path.dirname(current);
+      if (parent === current) return abs;
+      missing.push(path.basename(current));
+      current = parent;
+    }
+  }
+}
+
+/**
+ * Absolute, canonical form of a host path: realpath of the longest existing prefix, the missing rest
+ * appended (normalised). A path whose final component is itself a symlink is refused (HOST_PATH_DENIED)
+ * rather than silently followed: agent-writable content must not choose what gets mounted next time.
+ */
+export async function canonicalizePath(p: string): Promise<string> {
+  const abs = path.resolve(p);
+  const st = await lstat(abs).catch((e: unknown) => {
+    if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") return undefined;
+    throw e;
+  });
+  if (st?.isSymbolicLink()) {
+    const target = await readlink(abs).catch(() => "?");
+    throw new HostPathError(ErrorCodes.HOST_PATH_DENIED, `host path "${abs}" is a symlink (to "${target}"); mount its target explicitly`, {
+      hint: `use the target folder's real path instead of the symlink (e.g. ${JSON.stringify(path.resolve(path.dirname(abs), target))})`,
+      details: { path: abs, target },
+    });
+  }
+  return realpathLongestPrefix(abs);
+}
