@@ -1,0 +1,172 @@
+// Transport: Node's built-in fetch (undici), not node-fetch as the upstream SDK used. On Node >= 22
+// it keeps connections alive by default (one pooled agent per origin), honours AbortSignal
+// (composed with AbortSignal.any/AbortSignal.timeout for per-call limits) and costs no dependency.
+// node-fetch@2 has none of the timeout plumbing and is CommonJS-only.
+import { randomUUID } from "node:crypto";
+import type { z } from "zod";
+import type { BackendCapabilities, CallOptions, SandboxBackend } from "./backend.js";
+import { composeCallSignal } from "./call-signal.js";
+import { isLocalServerUrl } from "./local-url.js";
+import { toServerError, type RpcFailure } from "./rpc-errors.js";
+import {
+  commandResultSchema,
+  envelopeSchema,
+  messageResultSchema,
+  metricsResultSchema,
+  replResultSchema,
+} from "./rpc-schemas.js";
+import type { WireCommandResult, WireMetricsRow, WireReplResult, WireStartConfig } from "./wire.js";
+
+/** Options of {@link RpcBackend}. */
+export interface RpcBackendOptions {
+  /** Server base URL, e.g. `http://127.0.0.1:5555` (no `/api/v1/rpc`). */
+  url: string;
+  /** Sent as `Authorization: Bearer <key>` when set. Never appears in errors. */
+  apiKey?: string;
+  /** Namespace param sent on every call; Gen A servers require it, Gen B ignore it. Default `"default"`. */
+  namespace?: string;
+  /** Replacement fetch (tests, proxies). Default: the global fetch. */
+  fetch?: typeof globalThis.fetch;
+}
+
+/** Extra time the start request gets beyond the sandbox start timeout, as the upstream Python SDK. */
+const START_GRACE_MS = 30_000;
+/** Upstream default start timeout in seconds. */
+const DEFAULT_START_TIMEOUT_S = 180;
+
+/** Start-specific call options: `startTimeoutSeconds` sets the HTTP limit to it + 30 s. */
+export interface StartCallOptions extends CallOptions {
+  startTimeoutSeconds?: number;
+}
+
+/**
+ * {@link SandboxBackend} over the legacy microsandbox JSON-RPC API (`POST {url}/api/v1/rpc`),
+ * also spoken by `msbv dev-server`. Works with both server generations: always sends
+ * `namespace` and a UUID `id`.
+ */
+export class RpcBackend implements SandboxBackend {
+  readonly capabilities: BackendCapabilities;
+  readonly url: string;
+  readonly #apiKey: string | undefined;
+  readonly #namespace: string;
+  readonly #fetch: typeof globalThis.fetch;
+
+  constructor(options: RpcBackendOptions) {
+    this.url = options.url.replace(/\/+$/, "");
+    this.#apiKey = options.apiKey || undefined;
+    this.#namespace = options.namespace ?? "default";
+    this.#fetch = options.fetch ?? globalThis.fetch;
+    // readonlyVolumes is false: the legacy server has no mount options (spec §7 point 4). We do not
+    // sniff for our own dev server here; a dedicated backend can claim more later.
+    this.capabilities = { readonlyVolumes: false, localHostPaths: isLocalServerUrl(this.url) };
+  }
+
+  async start(name: string, config: WireStartConfig, options?: StartCallOptions): Promise<string> {
+    const startS = options?.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_S;
+    const result = await this.#call(
+      "sandbox.start",
+      { sandbox: name, config },
+      messageResultSchema,
+      "Failed to start sandbox",
+      { ...options, timeoutMs: options?.timeoutMs ?? startS * 1000 + START_GRACE_MS },
+      "the start `timeout` (seconds) or `timeoutMs`",
+    );
+    if (result.includes("timed out waiting")) {
+      process.emitWarning(result, { type: "MicrosandboxWarning", code: "MSBV_START_UNVERIFIED" });
+    }
+    return result;
+  }
+
+  stop(name: string, options?: CallOptions): Promise<string> {
+    return this.#call("sandbox.stop", { sandbox: name }, messageResultSchema, "Failed to stop sandbox", options);
+  }
+
+  runCode(
+    name: string,
+    language: string,
+    code: string,
+    timeoutSeconds: number | undefined,
+    options?: CallOptions,
+  ): Promise<WireReplResult> {
+    const params = { sandbox: name, language, code, ...(timeoutSeconds !== undefined ? { timeout: timeoutSeconds } : {}) };
+    return this.#call("sandbox.repl.run", params, replResultSchema, "Failed to execute code", options);
+  }
+
+  runCommand(
+    name: string,
+    command: string,
+    args: string[],
+    timeoutSeconds: number | undefined,
+    options?: CallOptions,
+  ): Promise<WireCommandResult> {
+    const params = { sandbox: name, command, args, ...(timeoutSeconds !== undefined ? { timeout: timeoutSeconds } : {}) };
+    return this.#call("sandbox.command.run", params, commandResultSchema, "Failed to execute command", options);
+  }
+
+  async metrics(name: string | undefined, options?: CallOptions): Promise<WireMetricsRow[]> {
+    const params = name !== undefined ? { sandbox: name } : {};
+    const result = await this.#call("sandbox.metrics.get", params, metricsResultSchema, "Failed to get sandbox metrics", options);
+    return result.sandboxes;
+  }
+
+  async #call<S extends z.ZodType>(
+    method: string,
+    params: Record<string, unknown>,
+    schema: S,
+    action: string,
+    options: CallOptions | undefined,
+    timeoutOption = "`timeoutMs`",
+  ): Promise<z.output<S>> {
+    const ctx = { action, method, url: this.url, apiKey: this.#apiKey, timeoutOption };
+    const fail = (failure: RpcFailure) => toServerError(failure, ctx);
+    const call = composeCallSignal(options);
+    const body = JSON.stringify({
+      jsonrpc: "2.0",
+      method,
+      params: { ...params, namespace: this.#namespace },
+      id: randomUUID(),
+    });
+    const headers: Record<string, string> = { "Content-Type": "application/json", Accept: "application/json" };
+    if (this.#apiKey) headers.Authorization = `Bearer ${this.#apiKey}`;
+
+    let status: number;
+    let text: string;
+    try {
+      const res = await this.#fetch(`${this.url}/api/v1/rpc`, {
+        method: "POST",
+        headers,
+        body,
+        ...(call.signal ? { signal: call.signal } : {}),
+      });
+      status = res.status;
+      text = await res.text();
+    } catch (err) {
+      if (call.callerAborted()) throw fail({ kind: "aborted", cause: err });
+      if (call.timedOut()) throw fail({ kind: "timeout", cause: err, timeoutMs: call.timeoutMs });
+      throw fail({ kind: "network", cause: err });
+    }
+
+    if (status !== 200) throw fail({ kind: "status", status, body: text });
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw fail({ kind: "malformed", detail: "not JSON", body: text, cause: err });
+    }
+    const envelope = envelopeSchema.safeParse(json);
+    if (!envelope.success) throw fail({ kind: "malformed", detail: "not a JSON-RPC response object", body: text });
+    const { error, result } = envelope.data;
+    if (error !== undefined) {
+      throw fail({ kind: "rpc-error", rpcCode: error.code, rpcMessage: error.message ?? JSON.stringify(error) });
+    }
+    const parsed = schema.safeParse(result);
+    if (!parsed.success) {
+      throw fail({
+        kind: "malformed",
+        detail: `result does not match ${method}: ${parsed.error.issues.map((i) => `${i.path.join(".") || "result"} ${i.message}`).join("; ")}`,
+        body: text,
+      });
+    }
+    return parsed.data;
+  }
+}

@@ -1,0 +1,183 @@
+import { randomUUID } from "node:crypto";
+import type { CallOptions, SandboxBackend } from "../backend/backend.js";
+import { ErrorCodes } from "../errors/codes.js";
+import { InvalidOptionError, SandboxStateError } from "../errors/errors.js";
+import { Command } from "./command.js";
+import { DEFAULT_SERVER_URL, loadDotEnvIfNeeded } from "./env.js";
+import { Execution } from "./execution.js";
+import { retryFirstCall } from "./first-call-retry.js";
+import { registerInternals, type SandboxInternals } from "./internals.js";
+import { Metrics } from "./metrics.js";
+import type { SandboxOptions } from "./sandbox-options.js";
+import { wireSeconds } from "./seconds.js";
+import { startSandbox } from "./start-pipeline.js";
+
+/** Options of `run(code, options)`: upstream's `timeout` (seconds, server-side) plus call controls. */
+export interface RunOptions extends CallOptions {
+  /** Seconds the server lets the code run (REPL timeout). */
+  timeout?: number;
+}
+
+/** Upstream's text; code in the wild matches on it. */
+const NOT_STARTED = "Sandbox is not started. Call start() first.";
+
+/**
+ * Base of {@link PythonSandbox} and {@link NodeSandbox}, same surface as the upstream JS SDK.
+ * `start()` runs the full config pipeline (microsandbox.toml + env + options, validated volumes).
+ * Supports `await using` (stops the sandbox on scope exit).
+ */
+export abstract class BaseSandbox implements AsyncDisposable {
+  readonly #options: SandboxOptions;
+  #serverUrl: string;
+  #name: string;
+  #apiKey: string | undefined;
+  #backend: SandboxBackend | undefined;
+  #isStarted = false;
+  #firstCallPending = false;
+  #starting: Promise<void> | undefined;
+  #stopping: Promise<void> | undefined;
+  readonly #internals: SandboxInternals;
+
+  constructor(options: SandboxOptions = {}) {
+    loadDotEnvIfNeeded();
+    this.#options = { ...options };
+    this.#serverUrl = options.serverUrl ?? process.env.MSB_SERVER_URL ?? DEFAULT_SERVER_URL;
+    this.#apiKey = options.apiKey ?? process.env.MSB_API_KEY;
+    this.#name = options.name ?? `sandbox-${randomUUID().slice(0, 8)}`;
+    this.#internals = {
+      requireStarted: () => {
+        if (!this.#isStarted || !this.#backend) {
+          throw new SandboxStateError(ErrorCodes.NOT_STARTED, NOT_STARTED, { details: { name: this.#name } });
+        }
+        return { backend: this.#backend, name: this.#name };
+      },
+      firstCall: (fn, callOptions) => {
+        if (!this.#firstCallPending) return fn();
+        this.#firstCallPending = false;
+        return retryFirstCall(fn, callOptions?.signal ? { signal: callOptions.signal } : {});
+      },
+    };
+    registerInternals(this, this.#internals);
+  }
+
+  /** Subclasses provide `create`; upstream throws the same text here. */
+  static async create(_options?: SandboxOptions): Promise<BaseSandbox> {
+    throw new InvalidOptionError("Static method 'create' must be implemented by subclass", {
+      hint: "use PythonSandbox.create() or NodeSandbox.create()",
+    });
+  }
+
+  /** Constructs-then-starts, shared by the subclasses' `create`. */
+  protected static async startNew<T extends BaseSandbox>(sandbox: T, options: SandboxOptions): Promise<T> {
+    await sandbox.start(options.image, options.memory, options.cpus, options.timeout, {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    });
+    return sandbox;
+  }
+
+  /** Which config kind (default image) this class stands for. */
+  protected abstract readonly sandboxKind: "python" | "node";
+
+  /** The image used when neither options nor microsandbox.toml name one. */
+  abstract getDefaultImage(): Promise<string>;
+
+  /** Runs code in the sandbox's persistent REPL. */
+  abstract run(code: string, options?: RunOptions): Promise<Execution>;
+
+  /**
+   * Starts the sandbox (no-op when started). Arguments left undefined fall back to the
+   * constructor options, then `MSB_*` env and microsandbox.toml, then the upstream defaults
+   * (image by class, memory 512 MiB, 1 CPU, timeout 180 s). Nothing is written or sent when
+   * validation fails.
+   * @param timeout seconds the server may take; the HTTP call gets 30 s more (or `options.timeoutMs`).
+   */
+  async start(image?: string, memory?: number, cpus?: number, timeout?: number, options?: CallOptions): Promise<void> {
+    if (this.#isStarted) return;
+    if (this.#starting) return this.#starting;
+    const merged: SandboxOptions = { ...this.#options, name: this.#name };
+    if (image !== undefined) merged.image = image;
+    if (memory !== undefined) merged.memory = memory;
+    if (cpus !== undefined) merged.cpus = cpus;
+    if (timeout !== undefined) merged.timeout = timeout;
+    if (options?.signal) merged.signal = options.signal;
+    if (options?.timeoutMs !== undefined) merged.timeoutMs = options.timeoutMs;
+    this.#starting = (async () => {
+      const started = await startSandbox({ kind: this.sandboxKind, options: merged });
+      this.#backend = started.backend;
+      this.#name = started.sandbox.name;
+      this.#serverUrl = started.serverUrl;
+      this.#apiKey = started.apiKey;
+      this.#isStarted = true;
+      this.#firstCallPending = true;
+    })();
+    try {
+      await this.#starting;
+    } finally {
+      this.#starting = undefined;
+    }
+  }
+
+  /** Stops the sandbox. Idempotent: a no-op when not started; concurrent calls share one request. */
+  async stop(options?: CallOptions): Promise<void> {
+    if (this.#stopping) return this.#stopping;
+    if (!this.#isStarted || !this.#backend) return;
+    const backend = this.#backend;
+    this.#stopping = (async () => {
+      await backend.stop(this.#name, options);
+      this.#isStarted = false;
+      this.#firstCallPending = false;
+    })();
+    try {
+      await this.#stopping;
+    } finally {
+      this.#stopping = undefined;
+    }
+  }
+
+  /** `await using sb = await PythonSandbox.create()` stops the sandbox on scope exit. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+
+  /** Shared by the subclasses' `run`: sends `sandbox.repl.run` in `language`. */
+  protected async runInLanguage(language: string, code: string, options: RunOptions = {}): Promise<Execution> {
+    const internals = this.#internals;
+    const { backend, name } = internals.requireStarted();
+    const seconds = wireSeconds(options.timeout, "timeout");
+    const call: CallOptions = {
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    };
+    const result = await internals.firstCall(() => backend.runCode(name, language, code, seconds, call), call);
+    return new Execution(result);
+  }
+
+  /** A new {@link Command} on each access (upstream behaviour). */
+  get command(): Command {
+    return new Command(this);
+  }
+
+  /** A new {@link Metrics} on each access (upstream behaviour). */
+  get metrics(): Metrics {
+    return new Metrics(this);
+  }
+
+  get isStarted(): boolean {
+    return this.#isStarted;
+  }
+
+  /** The server URL; after start() the resolved one (option > MSB_SERVER_URL > microsandbox.toml > default). */
+  get serverUrl(): string {
+    return this.#serverUrl;
+  }
+
+  get name(): string {
+    return this.#name;
+  }
+
+  /** The API key in use, if any. Never appears in error messages. */
+  get apiKey(): string | undefined {
+    return this.#apiKey;
+  }
+}

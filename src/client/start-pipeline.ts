@@ -1,0 +1,68 @@
+import type { CallOptions, SandboxBackend } from "../backend/backend.js";
+import { RpcBackend } from "../backend/rpc-backend.js";
+import { readGeneratedConfig, resolveSandbox, toWireStartConfig, writeGeneratedConfig } from "../config/index.js";
+import type { ResolvedSandboxConfig, SandboxCallOptions } from "../config/types.js";
+import { guardVolumeChange, volumesForServer } from "./guards.js";
+import type { SandboxOptions } from "./sandbox-options.js";
+
+/** Upstream default start timeout (seconds). */
+export const DEFAULT_START_TIMEOUT_S = 180;
+/** The start request may take this long beyond the start timeout (upstream Python SDK). */
+const START_GRACE_MS = 30_000;
+
+export interface StartInput {
+  kind: "python" | "node";
+  options: SandboxOptions;
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface StartedSandbox {
+  backend: SandboxBackend;
+  sandbox: ResolvedSandboxConfig;
+  serverUrl: string;
+  apiKey: string | undefined;
+  generatedConfigPath: string;
+  /** The server's start message. */
+  message: string;
+}
+
+/**
+ * THE start path: resolve (file + env + call options, validated, host paths canonical and
+ * policy-checked) → guards → generated file → `sandbox.start`. Validation and the remote-path guard
+ * run before anything is written or sent; the volume-change guard only asks the server for metrics.
+ */
+export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
+  const { options } = input;
+  const call: CallOptions = options.signal ? { signal: options.signal } : {};
+  // The RPC backend is built only after resolution (its URL comes from it), but whether it can
+  // enforce read-only mounts is known up front: it cannot (spec §7 point 4).
+  const readonlySupported = options.backend?.capabilities.readonlyVolumes ?? false;
+  const { sandbox, server, projectDir } = await resolveSandbox({
+    kind: input.kind,
+    options: toCallOptions(options),
+    ...(input.cwd !== undefined ? { cwd: input.cwd } : {}),
+    ...(input.env !== undefined ? { env: input.env } : {}),
+    readonlySupported,
+  });
+  const backend = options.backend ?? new RpcBackend({ url: server.url, ...(server.apiKey ? { apiKey: server.apiKey } : {}) });
+
+  const shared = options.sharedFilesystem ?? server.sharedFilesystem;
+  const wireVolumes = volumesForServer(sandbox.volumes, backend.capabilities.localHostPaths, server.url, shared);
+  const previous = await readGeneratedConfig(projectDir, sandbox.name);
+  await guardVolumeChange(backend, previous, sandbox, call);
+
+  const { path } = await writeGeneratedConfig(projectDir, sandbox, server.url);
+  const startTimeoutS = options.timeout ?? DEFAULT_START_TIMEOUT_S;
+  const message = await backend.start(sandbox.name, toWireStartConfig({ ...sandbox, volumes: wireVolumes }), {
+    ...call,
+    timeoutMs: options.timeoutMs ?? startTimeoutS * 1000 + START_GRACE_MS,
+  });
+  return { backend, sandbox, serverUrl: server.url, apiKey: server.apiKey, generatedConfigPath: path, message };
+}
+
+/** Drops the client-only fields before handing the options to the config layer. */
+function toCallOptions(options: SandboxOptions): SandboxCallOptions {
+  const { signal: _s, timeoutMs: _t, backend: _b, sharedFilesystem: _f, ...rest } = options;
+  return rest;
+}

@@ -1,0 +1,56 @@
+// Public entry of microsandbox-volumes: the drop-in legacy SDK surface plus this package's additions.
+// Named exports only (upstream had no default export either).
+
+export {
+  BaseSandbox,
+  PythonSandbox,
+  NodeSandbox,
+  Execution,
+  CommandExecution,
+  Command,
+  Metrics,
+  SandboxOptions,
+  SandboxOptionsBuilder,
+} from "./client/index.js";
+export type {
+  RunOptions,
+  ExecutionData,
+  CommandExecutionData,
+  MetricsSnapshot,
+  SharedFilesystemMapping,
+  OutputLine,
+} from "./client/index.js";
+
+export { RpcBackend } from "./backend/rpc-backend.js";
+export type { RpcBackendOptions } from "./backend/rpc-backend.js";
+export type { SandboxBackend, BackendCapabilities, CallOptions } from "./backend/backend.js";
+export type {
+  WireStartConfig,
+  WireReplResult,
+  WireCommandResult,
+  WireMetricsRow,
+  WireOutputLine,
+} from "./backend/wire.js";
+
+export type { SandboxCallOptions, ResolvedSandboxConfig, ResolvedServerConfig } from "./config/types.js";
+export type { VolumeSpec, VolumeObject, ResolvedVolume } from "./volumes/types.js";
+
+export { Workspace } from "./workspace/index.js";
+
+export {
+  ErrorCodes,
+  MsbvError,
+  isMsbvError,
+  ValidationError,
+  VolumeSpecError,
+  HostPathError,
+  InvalidOptionError,
+  ConfigError,
+  ServerError,
+  SandboxStateError,
+  WorkspaceError,
+  SyncError,
+  DevServerError,
+  redactSecrets,
+} from "./errors/index.js";
+export type { ErrorCode, MsbvErrorOptions, ConfigIssue } from "./errors/index.js";
