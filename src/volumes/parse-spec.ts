@@ -142,7 +142,7 @@ export function tryParseVolumeSpec(spec: unknown, index: number): ParsedVolume |
   else {
     raw = {
       message: `a volume must be a "host:guest" string or a { host, guest } object, got ${Array.isArray(spec) ? "an array" : spec === null ? "null" : typeof spec}`,
-      hint: 'write "./workspace:/workspace" or { host: "./workspace", guest: "/workspace" }',
+      hint: 'write a "host:guest" string such as "./workspace:/workspace", or { host: "./workspace", guest: "/workspace" }',
     };
   }
   if ("message" in raw) return fail(raw);
