@@ -1,0 +1,170 @@
+import { mkdir, realpath } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import { isIP } from "node:net";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { DevServerError } from "../errors/errors.js";
+import { redactSecrets } from "../errors/redact.js";
+import { authenticate } from "./auth.js";
+import { createDefaultRuntime } from "./default-runtime.js";
+import { createRequestListener } from "./http-server.js";
+import { dispatchMcp } from "./mcp.js";
+import type { MethodContext } from "./methods/index.js";
+import type { ReceivedLog, ReceivedRequest } from "./received-log.js";
+import { dispatchRpc } from "./rpc-dispatch.js";
+import type { SandboxRuntime } from "./runtime/types.js";
+import { Sandboxfile } from "./sandboxfile.js";
+import { readOrCreateServerKey, serverKeyPath } from "./server-key.js";
+import { canonicalizeLongestPrefix } from "./volume-resolution.js";
+
+export interface DevServerOptions {
+  /** Interface to listen on. Default `127.0.0.1`. Non-loopback hosts require auth (dev: false). */
+  host?: string;
+  /** Default 5555 (the legacy port); 0 picks a free port (see `url`). */
+  port?: number;
+  /** Folder holding the Sandboxfile and `.menv` state. Default `$MICROSANDBOX_HOME/projects`. */
+  projectDir?: string;
+  /** No authentication at all (legacy `--dev`). Default false. */
+  dev?: boolean;
+  /** JWT signing secret. Without it (and without dev) `<home>/server.key` is read or created. */
+  key?: string;
+  /** Microsandbox home. Default `$MICROSANDBOX_HOME`, else `~/.microsandbox`. */
+  home?: string;
+  /** Default: the bubblewrap runtime with state in `<projectDir>/.menv`. */
+  runtime?: SandboxRuntime;
+  /** Receives one line per request and the real cause of every failure. Default: stderr. */
+  logger?: (line: string) => void;
+}
+
+export interface DevServerHandle {
+  /** e.g. `http://127.0.0.1:5555` (the actual port when 0 was asked for). */
+  url: string;
+  /** Canonical project dir. */
+  projectDir: string;
+  /** Every `sandbox.start` as received (also served at `GET /_dev/received`). */
+  received: ReceivedRequest[];
+  /** Stops every sandbox and closes the server. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * Starts the dev server: the legacy microsandbox HTTP + JSON-RPC API (spec §1–§4) backed by a
+ * sandbox runtime. Installs no signal handlers — the caller (CLI) decides when to `close()`.
+ */
+export async function startDevServer(options: DevServerOptions = {}): Promise<DevServerHandle> {
+  const host = options.host ?? "127.0.0.1";
+  const port = options.port ?? 5555;
+  const dev = options.dev ?? false;
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new DevServerError(`Invalid port ${port}`, { hint: "Use an integer from 0 to 65535 (0 = any free port)." });
+  }
+  if (dev && !isLoopback(host)) {
+    throw new DevServerError(`Refusing to listen on ${host} without authentication (dev mode)`, {
+      hint: "Listen on 127.0.0.1, or turn dev mode off so API keys are required.",
+    });
+  }
+  if (!dev && options.key === "") {
+    throw new DevServerError("The server key is empty", { hint: "Pass a non-empty key, or omit it to use server.key." });
+  }
+  const home = resolve(options.home ?? process.env.MICROSANDBOX_HOME ?? join(homedir(), ".microsandbox"));
+  const projectDir = await prepareProjectDir(resolve(options.projectDir ?? join(home, "projects")));
+  const secretText = dev ? undefined : (options.key ?? (await readOrCreateServerKey(home)));
+  const secret = secretText === undefined ? undefined : new TextEncoder().encode(secretText);
+  const rawLog = options.logger ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const log = (line: string) => rawLog(redactSecrets(line, secretText === undefined ? [] : [secretText]));
+
+  const stateDir = join(projectDir, ".menv");
+  const runtime = options.runtime ?? (await createDefaultRuntime(stateDir));
+  const sandboxfile = new Sandboxfile(projectDir);
+  const received: ReceivedLog = [];
+  const ctx: MethodContext = {
+    runtime,
+    sandboxfile,
+    received,
+    log,
+    state: {
+      projectDir,
+      protectedPaths: [stateDir, sandboxfile.path, await canonicalizeLongestPrefix(serverKeyPath(home))],
+    },
+  };
+
+  const server = createServer(
+    { keepAlive: true },
+    createRequestListener({
+      authenticate: async (req) => (secret === undefined ? undefined : authenticate(req.headers, secret)),
+      rpc: (body) => dispatchRpc(body, ctx),
+      mcp: (body) => dispatchMcp(body, ctx),
+      received: () => ({ status: 200, body: { received } }),
+      log,
+    }),
+  );
+  server.on("request", (req, res) => res.on("finish", () => log(`${req.method} ${req.url} -> ${res.statusCode}`)));
+  const actualPort = await listen(server, host, port);
+  log(`dev server listening on ${host}:${actualPort} (${dev ? "dev mode, no auth" : "API key required"}), project ${projectDir}`);
+
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= shutdown(server, runtime, log));
+  return {
+    url: `http://${isIP(host) === 6 ? `[${host}]` : host}:${actualPort}`,
+    projectDir,
+    received,
+    close,
+    [Symbol.asyncDispose]: close,
+  };
+}
+
+/** Loopback only: `localhost`, 127.0.0.0/8, `::1` and IPv4-mapped 127.x. */
+export function isLoopback(host: string): boolean {
+  const h = host.toLowerCase();
+  return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+}
+
+async function prepareProjectDir(dir: string): Promise<string> {
+  try {
+    await mkdir(dir, { recursive: true });
+    return await realpath(dir);
+  } catch (err) {
+    throw new DevServerError(`Could not create the project directory ${dir}`, {
+      cause: err,
+      hint: "Pass a writable projectDir or set MICROSANDBOX_HOME.",
+    });
+  }
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      const inUse = err.code === "EADDRINUSE";
+      reject(
+        new DevServerError(`Could not listen on ${host}:${port}: ${err.message}`, {
+          cause: err,
+          hint: inUse ? "Stop the other server on that port or pass another port (0 = any free port)." : "Check the host address.",
+        }),
+      );
+    });
+    server.listen(port, host, () => {
+      const address = server.address();
+      resolvePort(typeof address === "object" && address !== null ? address.port : port);
+    });
+  });
+}
+
+async function shutdown(server: Server, runtime: SandboxRuntime, log: (line: string) => void): Promise<void> {
+  const closed = new Promise<void>((done) => server.close(() => done()));
+  server.closeIdleConnections();
+  try {
+    await runtime.shutdown();
+  } catch (err) {
+    log(`stopping sandboxes failed: ${err instanceof Error ? err.message : String(err)}`);
+    throw new DevServerError("Could not stop every sandbox while closing the dev server", {
+      cause: err,
+      hint: "Check for leftover sandbox processes (e.g. `ps -ef | grep bwrap`).",
+    });
+  } finally {
+    // In-flight requests (a long REPL run) must not keep the process alive after close().
+    server.closeAllConnections();
+    await closed;
+  }
+  log("dev server closed");
+}

@@ -1,0 +1,139 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import type { JsonReply, TextReply } from "./json-rpc.js";
+
+// Routing and the framework-level behaviour of the legacy server (axum): exact paths, 404 with an
+// empty body, 405 after auth, plain-text 415/413/400/422 Json-extractor rejections, 2 MB limit.
+
+/** axum's default body limit for extractors. */
+export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
+
+/** What the router needs from the server; each handler returns status + JSON body. */
+export interface HttpHandlers {
+  /** `undefined` = accepted; otherwise the 401 reply. Called for every protected route. */
+  authenticate(req: IncomingMessage): Promise<JsonReply | undefined>;
+  rpc(body: unknown): Promise<JsonReply | TextReply>;
+  /** `undefined` = HTTP 200 with an empty body (MCP notifications). */
+  mcp(body: unknown): Promise<JsonReply | TextReply | undefined>;
+  received(): JsonReply;
+  log(line: string): void;
+}
+
+interface Route {
+  methods: readonly string[];
+  auth: boolean;
+  handle(req: IncomingMessage, res: ServerResponse, h: HttpHandlers): Promise<void>;
+}
+
+const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
+  ["/api/v1/health", { methods: ["GET", "HEAD"], auth: false, handle: async (_q, res) => sendJson(res, { status: 200, body: { message: "Service is healthy" } }) }],
+  ["/api/v1/rpc", { methods: ["POST"], auth: true, handle: (req, res, h) => withJsonBody(req, res, h.rpc) }],
+  ["/mcp", { methods: ["POST"], auth: true, handle: (req, res, h) => withJsonBody(req, res, h.mcp) }],
+  // Ours, not legacy: what `sandbox.start` received, for tests and debugging. Same auth as the rpc route.
+  ["/_dev/received", { methods: ["GET", "HEAD"], auth: true, handle: async (_q, res, h) => sendJson(res, h.received()) }],
+]);
+
+/** The Node request listener for the dev server. Never throws; unexpected failures are 500s. */
+export function createRequestListener(handlers: HttpHandlers): RequestListener {
+  return (req, res) => {
+    handle(req, res, handlers).catch((err: unknown) => {
+      handlers.log(`unexpected failure handling ${req.method} ${req.url}: ${err instanceof Error ? err.stack : String(err)}`);
+      if (!res.headersSent) sendJson(res, { status: 500, body: { error: "Internal server error", code: 5002 } });
+      else res.destroy();
+    });
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, h: HttpHandlers): Promise<void> {
+  res.setHeader("access-control-allow-origin", "*");
+  res.setHeader("vary", "origin, access-control-request-method, access-control-request-headers");
+  if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
+    res.setHeader("access-control-allow-methods", "GET,POST,PUT,DELETE");
+    res.setHeader("access-control-allow-headers", "authorization,accept,content-type");
+    return sendEmpty(res, 200);
+  }
+  const path = (req.url ?? "/").split("?")[0] ?? "/";
+  const route = ROUTES.get(path);
+  if (!route) return sendEmpty(res, 404);
+  if (route.auth) {
+    const rejection = await h.authenticate(req);
+    if (rejection) return sendJson(res, rejection);
+  }
+  if (!route.methods.includes(req.method ?? "")) {
+    res.setHeader("allow", route.methods.join(","));
+    return sendEmpty(res, 405);
+  }
+  await route.handle(req, res, h);
+}
+
+async function withJsonBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  handler: (body: unknown) => Promise<JsonReply | TextReply | undefined>,
+): Promise<void> {
+  if (!isJsonContentType(req.headers["content-type"])) {
+    return sendText(res, 415, "Expected request with `Content-Type: application/json`");
+  }
+  const body = await readBody(req, BODY_LIMIT_BYTES);
+  if (body === undefined) {
+    // Stop reading and close: draining an unbounded body would defeat the limit.
+    res.setHeader("connection", "close");
+    return sendText(res, 413, "Failed to buffer the request body: length limit exceeded");
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(body.toString("utf8"));
+  } catch (err) {
+    return sendText(res, 400, `Failed to parse the request body as JSON: ${(err as Error).message}`);
+  }
+  const reply = await handler(value);
+  if (reply === undefined) return sendEmpty(res, 200);
+  if ("text" in reply) return sendText(res, reply.status, reply.text);
+  sendJson(res, reply);
+}
+
+/** axum's rule: `application/json` or any `application/*+json`, parameters allowed. */
+export function isJsonContentType(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  const mime = header.split(";")[0]?.trim().toLowerCase() ?? "";
+  const match = /^application\/([a-z0-9!#$&^_.-]+?)(?:\+([a-z0-9!#$&^_.-]+))?$/.exec(mime);
+  return match !== null && (match[1] === "json" || match[2] === "json");
+}
+
+/** The whole body, or `undefined` as soon as it exceeds `limit` bytes. */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(req.headers["content-length"]);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.off("data", onData);
+        req.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    req.on("data", onData);
+    req.once("end", () => resolve(Buffer.concat(chunks)));
+    req.once("error", reject);
+  });
+}
+
+function sendJson(res: ServerResponse, reply: JsonReply): void {
+  const text = JSON.stringify(reply.body);
+  res.writeHead(reply.status, { "content-type": "application/json", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendEmpty(res: ServerResponse, status: number): void {
+  res.writeHead(status, { "content-length": 0 });
+  res.end();
+}

@@ -1,0 +1,17 @@
+import type { MethodHandler } from "./context.js";
+import { sandboxCommandRun } from "./command-run.js";
+import { sandboxMetrics } from "./metrics.js";
+import { sandboxReplRun } from "./repl-run.js";
+import { sandboxStart } from "./start.js";
+import { sandboxStop } from "./stop.js";
+
+export type { MethodContext, MethodHandler } from "./context.js";
+
+/** The Gen B method set; names are case-sensitive. A Map so `constructor` & co. are not methods. */
+export const METHODS: ReadonlyMap<string, MethodHandler> = new Map<string, MethodHandler>([
+  ["sandbox.start", sandboxStart],
+  ["sandbox.stop", sandboxStop],
+  ["sandbox.metrics.get", sandboxMetrics],
+  ["sandbox.repl.run", sandboxReplRun],
+  ["sandbox.command.run", sandboxCommandRun],
+]);

@@ -1,0 +1,30 @@
+import { internalError } from "../json-rpc.js";
+import { errorText, type MethodContext } from "./context.js";
+import { forwardTarget, optionalTimeout, requiredString, wireLines } from "./forwarded.js";
+
+const LANGUAGES: Record<string, "python" | "node"> = {
+  python: "python",
+  node: "node",
+  nodejs: "node",
+  javascript: "node",
+};
+
+/**
+ * `sandbox.repl.run` (spec §3.5). Evaluation problems are stderr lines with status "success";
+ * only request problems and runtime failures are errors. `language` is echoed exactly as sent.
+ */
+export async function sandboxReplRun(params: unknown, ctx: MethodContext): Promise<unknown> {
+  const target = forwardTarget(params, ctx);
+  const code = requiredString(target.params, "code", "sandbox.repl.run");
+  const language = requiredString(target.params, "language", "sandbox.repl.run");
+  const timeout = optionalTimeout(target.params, "sandbox.repl.run");
+  const engine = LANGUAGES[language.toLowerCase()];
+  if (engine === undefined) throw internalError(`sandbox.repl.run: unsupported language '${language}'`);
+  let lines;
+  try {
+    lines = await ctx.runtime.runRepl(target.name, engine, code, timeout);
+  } catch (err) {
+    throw internalError(`repl in sandbox ${target.name} failed: ${errorText(err)}`, err);
+  }
+  return { language, output: wireLines(lines), status: "success" };
+}

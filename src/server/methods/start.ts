@@ -1,0 +1,72 @@
+import { validateConfigStrings } from "../config-strings.js";
+import { internalError, validationError } from "../json-rpc.js";
+import { recordStart } from "../received-log.js";
+import { validateSandboxName } from "../sandbox-name.js";
+import { parseStartParams, parseStoredEntry, toSandboxfileEntry, type StartConfig } from "../start-params.js";
+import { checkVolumesForWrite, resolveVolumesForStart } from "../volume-resolution.js";
+import { errorText, readEntries, type MethodContext } from "./context.js";
+
+type EntryConfig = StartConfig & { image: string };
+
+/** `sandbox.start` (spec §3.2): write or reuse the Sandboxfile entry, then start it unless running. */
+export async function sandboxStart(params: unknown, ctx: MethodContext): Promise<string> {
+  recordStart(ctx.received, params);
+  const parsed = parseStartParams(params);
+  if (typeof parsed === "string") throw validationError(`Invalid params for sandbox.start: ${parsed}`);
+  const name = parsed.sandbox;
+  validateSandboxName(name);
+
+  const image = parsed.config?.image;
+  const config = parsed.config && image !== undefined ? await writeEntry(name, { ...parsed.config, image }, ctx) : await storedEntry(name, ctx);
+
+  // Legacy: a running sandbox is left alone; new settings apply after stop + start.
+  if (ctx.runtime.isRunning(name)) {
+    ctx.log(`sandbox ${name} is already running; configuration changes apply after a restart`);
+    return `Sandbox ${name} started successfully`;
+  }
+  const volumes = await resolveVolumesForStart(config.volumes, ctx.state);
+  try {
+    await ctx.runtime.start({
+      name,
+      image: config.image,
+      ...(config.memory !== undefined && { memory: config.memory }),
+      ...(config.cpus !== undefined && { cpus: config.cpus }),
+      volumes,
+      envs: config.envs,
+      ...(config.workdir !== undefined && { workdir: config.workdir }),
+      ...(config.shell !== undefined && { shell: config.shell }),
+      ...(Object.keys(config.scripts).length > 0 && { scripts: config.scripts }),
+    });
+  } catch (err) {
+    throw internalError(`could not start sandbox ${name}: ${errorText(err)}`, err);
+  }
+  return `Sandbox ${name} started successfully`;
+}
+
+async function writeEntry(name: string, config: EntryConfig, ctx: MethodContext): Promise<EntryConfig> {
+  // Checked before writing so one bad string can never poison the Sandboxfile (intentional deviation).
+  validateConfigStrings(config);
+  await checkVolumesForWrite(config.volumes, ctx.state);
+  try {
+    await ctx.sandboxfile.upsert(name, toSandboxfileEntry(config));
+  } catch (err) {
+    throw internalError(`could not write ${ctx.sandboxfile.path}: ${errorText(err)}`, err);
+  }
+  return config;
+}
+
+async function storedEntry(name: string, ctx: MethodContext): Promise<EntryConfig> {
+  const entries = await readEntries(ctx);
+  if (entries === undefined) {
+    throw validationError(`No configuration provided and no existing configuration found for sandbox '${name}'`);
+  }
+  if (!entries.has(name)) throw validationError(`Sandbox '${name}' not found in existing configuration`);
+  const stored = parseStoredEntry(entries.get(name));
+  if (typeof stored === "string") throw internalError(`Sandboxfile entry '${name}' is invalid: ${stored}`);
+  try {
+    validateConfigStrings(stored);
+  } catch (err) {
+    throw internalError(`Sandboxfile entry '${name}' is invalid: ${errorText(err)}`, err);
+  }
+  return stored;
+}

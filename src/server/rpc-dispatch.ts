@@ -1,0 +1,55 @@
+import { redactSecrets } from "../errors/redact.js";
+import {
+  INTERNAL_MESSAGE,
+  RestCodes,
+  RpcRestError,
+  restErrorReply,
+  rpcErrorReply,
+  rpcSuccess,
+  toRpcRequest,
+  type JsonReply,
+  type TextReply,
+} from "./json-rpc.js";
+import { METHODS, type MethodContext } from "./methods/index.js";
+
+
+/**
+ * Envelope checks (spec §2.1/§2.3a), dispatch, and the one place method failures become wire
+ * errors. Internal causes are logged — never sent.
+ */
+export async function dispatchRpc(value: unknown, ctx: MethodContext): Promise<JsonReply | TextReply> {
+  const req = toRpcRequest(value);
+  if ("problem" in req) {
+    return { status: 422, text: `Failed to deserialize the JSON body into the target type: ${req.problem}` };
+  }
+  if (req.jsonrpc !== "2.0") return rpcErrorReply(req, 400, -32600, "Invalid or missing jsonrpc version field");
+  const handler = METHODS.get(req.method);
+  if (!handler) return rpcErrorReply(req, 404, -32601, `Method not found: ${req.method}`);
+  try {
+    const result = await handler(req.params, ctx);
+    ctx.log(`${req.method} ok`);
+    return rpcSuccess(req, result);
+  } catch (err) {
+    return failureReply(req.method, err, ctx);
+  }
+}
+
+/** Maps a handler failure to its REST error object, logging the real cause. */
+export function failureReply(method: string, err: unknown, ctx: MethodContext): JsonReply {
+  if (err instanceof RpcRestError) {
+    ctx.log(`${method} failed (${err.status}): ${redactSecrets(causeChain(err))}`);
+    return restErrorReply(err.status, err.wireMessage, err.restCode);
+  }
+  ctx.log(`${method} failed (500, unexpected): ${redactSecrets(causeChain(err))}`);
+  return restErrorReply(500, INTERNAL_MESSAGE, RestCodes.INTERNAL);
+}
+
+function causeChain(err: unknown): string {
+  const parts: string[] = [];
+  let current: unknown = err;
+  for (let depth = 0; current !== undefined && depth < 5; depth++) {
+    parts.push(current instanceof Error ? current.message : String(current));
+    current = current instanceof Error ? current.cause : undefined;
+  }
+  return [...new Set(parts)].join(" <- ");
+}

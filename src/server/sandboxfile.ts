@@ -1,0 +1,113 @@
+import { randomBytes } from "node:crypto";
+import { open, readFile, rename, rm } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { isMap, parseDocument, type Document } from "yaml";
+import { DevServerError } from "../errors/errors.js";
+import { AsyncMutex } from "./async-mutex.js";
+
+/** Content of a fresh Sandboxfile, as the legacy server writes it. */
+export const DEFAULT_SANDBOXFILE = "# Sandbox configurations\nsandboxes:\n";
+
+/** One entry as written by `sandbox.start` (key order matters: it is the legacy order). */
+export interface SandboxfileEntry {
+  image: string;
+  memory?: number;
+  cpus?: number;
+  volumes?: string[];
+  ports?: string[];
+  envs?: string[];
+  depends_on?: string[];
+  workdir?: string;
+  shell?: string;
+  scripts?: Record<string, string>;
+  exec?: string;
+}
+
+/** Thrown for unreadable/unparsable files; the server turns it into a generic 500. */
+export class SandboxfileParseError extends DevServerError {}
+
+/**
+ * The project's Sandboxfile (YAML). Reads are lock-free because writes are atomic renames; writes
+ * go through one in-process mutex (the dev server is the file's only writer) and use temp file +
+ * fsync + rename, so a reader never sees half a file and concurrent starts never lose entries.
+ */
+export class Sandboxfile {
+  readonly path: string;
+  readonly #mutex = new AsyncMutex();
+
+  constructor(projectDir: string) {
+    this.path = join(projectDir, "Sandboxfile");
+  }
+
+  /** The raw entries (name → untyped value), or `undefined` when the file does not exist. */
+  async readEntries(): Promise<Map<string, unknown> | undefined> {
+    const doc = await this.#load();
+    if (doc === undefined) return undefined;
+    return entriesOf(doc);
+  }
+
+  /** Inserts or wholesale-replaces `name`'s entry, creating the file when missing. */
+  async upsert(name: string, entry: SandboxfileEntry): Promise<void> {
+    await this.#mutex.run(async () => {
+      const doc = (await this.#load()) ?? parseDocument(DEFAULT_SANDBOXFILE);
+      normalise(doc);
+      doc.setIn(["sandboxes", name], doc.createNode(entry));
+      await writeAtomically(this.path, doc.toString());
+    });
+  }
+
+  async #load(): Promise<Document | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+      throw new SandboxfileParseError(`cannot read ${this.path}: ${(err as Error).message}`, { cause: err });
+    }
+    const doc = parseDocument(text);
+    if (doc.errors.length > 0) {
+      throw new SandboxfileParseError(`cannot parse ${this.path}: ${doc.errors[0]?.message ?? "YAML error"}`);
+    }
+    return doc;
+  }
+}
+
+// Legacy normalisation: non-mapping root → empty mapping; missing/non-mapping `sandboxes` → empty mapping.
+function normalise(doc: Document): void {
+  if (!isMap(doc.contents)) doc.contents = doc.createNode({}) as typeof doc.contents;
+  if (!isMap(doc.get("sandboxes"))) doc.set("sandboxes", doc.createNode({}));
+}
+
+function entriesOf(doc: Document): Map<string, unknown> {
+  const root: unknown = doc.toJS();
+  const sandboxes = isPlainObject(root) ? root.sandboxes : undefined;
+  return new Map(isPlainObject(sandboxes) ? Object.entries(sandboxes) : []);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+/** temp file in the same folder + fsync + rename + fsync of the folder. */
+export async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
+  try {
+    const handle = await open(temp, "wx", 0o644);
+    try {
+      await handle.writeFile(text, "utf8");
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+  const dir = await open(dirname(path), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
+}
