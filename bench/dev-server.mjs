@@ -1,0 +1,50 @@
+// Dev server: create + first run vs the spawn floor (bubblewrap + interpreter start, no server),
+// and warm run() vs spawning a fresh sandboxed interpreter per run.
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { createSandbox, newProject, runChecked, stopAll } from "./lib/sandbox.mjs";
+import { startServerProcess } from "./lib/server.mjs";
+import { spawnPython } from "./lib/spawn-floor.mjs";
+import { summarize, timeRepeated } from "./lib/stats.mjs";
+
+/**
+ * @param {{ log: (m: string) => void, lib: any, reps: { spawn: { warmup: number, reps: number }, create: { warmup: number, reps: number }, warm: { warmup: number, reps: number } } }} ctx
+ */
+export async function benchDevServer(ctx) {
+  const { log, lib, reps } = ctx;
+  const project = await newProject("devserver");
+  const ws = join(project, "floor-ws");
+  await mkdir(ws, { recursive: true });
+
+  log(`dev server: spawn floor (bwrap + python3 -c pass), ${reps.spawn.reps} reps`);
+  const out = { spawnFloor: summarize(await timeRepeated({ ...reps.spawn, fn: () => spawnPython(ws, "pass") })), notes: [] };
+  if (!lib.ok) {
+    out.notes.push(`create/warm not measured: ${lib.reason}`);
+    return out;
+  }
+
+  const server = await startServerProcess(project);
+  const live = [];
+  try {
+    log(`dev server: create + first run, ${reps.create.reps} reps`);
+    const createSamples = await timeRepeated({
+      ...reps.create,
+      fn: async (i) => {
+        const sb = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: `cold-${i}`, workspaces: [`ws-${i}`] });
+        live.push(sb);
+        await runChecked(sb, "pass");
+      },
+      after: async () => stopAll(live.splice(0)),
+    });
+    out.createFirstRun = summarize(createSamples);
+
+    const sb = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: "warm", workspaces: ["ws-warm"] });
+    live.push(sb);
+    log(`dev server: warm run("pass"), ${reps.warm.reps} reps`);
+    out.warmRun = summarize(await timeRepeated({ ...reps.warm, fn: () => runChecked(sb, "pass") }));
+  } finally {
+    await stopAll(live);
+    await server.close();
+  }
+  return out;
+}

@@ -1,0 +1,68 @@
+// Turns raw section results into the headline figures: one ratio (or rate) per target, with its
+// spread and a met/missed verdict. Pure: unit-tested in test/unit/bench/figures.test.ts.
+import { verdict } from "./stats.mjs";
+
+/**
+ * Ratio of medians plus a conservative spread: the extremes the ratio could take between the two
+ * samples' min and max.
+ * @param {{ median: number, min: number, max: number } | undefined} a numerator
+ * @param {{ median: number, min: number, max: number } | undefined} b denominator
+ */
+export function ratioOf(a, b) {
+  if (!a || !b || !Number.isFinite(a.median) || !Number.isFinite(b.median)) return undefined;
+  return { value: a.median / b.median, low: a.min / b.max, high: a.max / b.min };
+}
+
+/**
+ * @param {string} id
+ * @param {string} label
+ * @param {{ value: number, low?: number, high?: number } | undefined} r
+ * @param {{ limit: number, direction: "max" | "min", unit: string } | undefined} target
+ * @param {string} [note] shown instead of a value when r is undefined
+ */
+function fig(id, label, r, target, note) {
+  return {
+    id,
+    label,
+    value: r?.value ?? null,
+    low: r?.low ?? null,
+    high: r?.high ?? null,
+    unit: target?.unit ?? "×",
+    target: target ?? null,
+    verdict: r === undefined ? "n/a" : target ? verdict(r.value, target) : "info",
+    note: r === undefined ? (note ?? "not measured") : (note ?? null),
+  };
+}
+
+const MAX = (limit, unit = "×") => ({ limit, direction: "max", unit });
+const MIN = (limit, unit = "×") => ({ limit, direction: "min", unit });
+
+/**
+ * @param {{ roundTrip?: any, clientOverhead?: any, devServer?: any, scale?: any, sync?: any }} s section results
+ */
+export function computeFigures(s) {
+  const rt = s.roundTrip ?? {};
+  const ok = (x) => (x && Number.isFinite(x.median) ? x : undefined);
+  const out = [
+    fig("roundtrip.small.mounted_vs_floor", "Round trip 1,000 × 1 KiB: mounted / floor", ratioOf(ok(rt.mounted?.small), ok(rt.floor?.small)), MAX(1.2)),
+    fig("roundtrip.large.mounted_vs_floor", "Round trip 64 MiB: mounted / floor", ratioOf(ok(rt.mounted?.large), ok(rt.floor?.large)), MAX(1.2)),
+    fig("roundtrip.large.copyout_vs_mounted", "Round trip 64 MiB: copy-out / mounted", ratioOf(ok(rt.copyOut?.large), ok(rt.mounted?.large)), MIN(10), rt.copyOut?.large?.failed ? `copy-out failed: ${rt.copyOut.large.failed}` : undefined),
+    fig("roundtrip.small.copyout_vs_mounted", "Round trip 1,000 × 1 KiB: copy-out / mounted", ratioOf(ok(rt.copyOut?.small), ok(rt.mounted?.small)), undefined, rt.copyOut?.small?.failed ? `copy-out failed: ${rt.copyOut.small.failed}` : undefined),
+    fig("client.overhead", 'Client overhead: run("pass") / bare fetch', ratioOf(ok(s.clientOverhead?.client), ok(s.clientOverhead?.bareFetch)), MAX(1.1)),
+    fig("devserver.create_vs_spawn", "Dev server: create + first run / spawn floor", ratioOf(ok(s.devServer?.createFirstRun), ok(s.devServer?.spawnFloor)), MAX(3)),
+    fig("devserver.warm_speedup", "Dev server: spawn-per-run / warm run()", ratioOf(ok(s.devServer?.spawnFloor), ok(s.devServer?.warmRun)), MIN(5)),
+  ];
+  const levels = s.scale?.levels ?? [];
+  const one = levels.find((l) => l.concurrency === 1);
+  const top = levels.reduce((a, l) => (a && a.concurrency >= l.concurrency ? a : l), undefined);
+  const p95 = (l) => (l && Number.isFinite(l.create?.p95) ? { median: l.create.p95, min: l.create.p95, max: l.create.p95 } : undefined);
+  const r = ratioOf(p95(top), p95(one));
+  out.push(fig("scale.p95_create", `Scale: p95 create at ${top?.concurrency ?? 50} / at 1`, r && { value: r.value }, MAX(4)));
+  const failures = levels.length > 0 ? levels.reduce((n, l) => n + l.failures, 0) : undefined;
+  out.push(fig("scale.failures", "Scale: failed lifecycles (all levels)", failures === undefined ? undefined : { value: failures }, MAX(0, "failures")));
+  const sync = s.sync;
+  const syncNote = sync?.available ? undefined : "sync mode: not available in this build";
+  out.push(fig("sync.ms_per_file", "Sync mode: amortised ms per small file", sync?.available ? { value: sync.msPerFile } : undefined, MAX(10, "ms/file"), syncNote));
+  out.push(fig("sync.mb_per_s", "Sync mode: large file throughput", sync?.available ? { value: sync.largeMBps } : undefined, MIN(100, "MB/s"), syncNote));
+  return out;
+}

@@ -1,0 +1,103 @@
+// Workspace round trip: sandbox code writes 1,000 small files / one 64 MiB file, the host reads
+// them back. Three ways: the host writing the bytes itself (floor), a mounted volume, and the
+// copy-out workaround users fall back to without volumes (tar | base64 through command.run).
+import { mkdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import * as tar from "tar";
+import { createSandbox, newProject, runChecked, stopAll } from "./lib/sandbox.mjs";
+import { startServerProcess } from "./lib/server.mjs";
+import { summarize, timeRepeated } from "./lib/stats.mjs";
+import { hostReadBack, hostWrite, prepareHostBuffers, PY_SETUP, pyClean, pyWrite } from "./lib/workload.mjs";
+
+export const SCENARIOS = /** @type {const} */ (["small", "large"]);
+
+/**
+ * @param {{ log: (m: string) => void, lib: any, reps: { warmup: number, reps: number } }} ctx
+ */
+export async function benchRoundTrip(ctx) {
+  const { log, lib, reps } = ctx;
+  const project = await newProject("roundtrip");
+  prepareHostBuffers();
+  const out = { floor: {}, mounted: {}, copyOut: {}, notes: [] };
+
+  for (const s of SCENARIOS) {
+    const dir = join(project, "floor", s);
+    log(`round trip: floor (host write + read back), ${s}`);
+    const samples = await timeRepeated({
+      ...reps,
+      before: () => rm(dir, { recursive: true, force: true }),
+      fn: async () => {
+        hostWrite(s, dir);
+        hostReadBack(s, dir);
+      },
+    });
+    out.floor[s] = summarize(samples);
+  }
+
+  if (!lib.ok) {
+    out.notes.push(`mounted and copy-out not measured: ${lib.reason}`);
+    return out;
+  }
+
+  const server = await startServerProcess(project);
+  const sandboxes = [];
+  try {
+    const mounted = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: "rt-mounted", workspaces: ["ws"] });
+    sandboxes.push(mounted);
+    await runChecked(mounted, PY_SETUP);
+    for (const s of SCENARIOS) {
+      const hostDir = join(project, "ws", s);
+      log(`round trip: mounted volume, ${s}`);
+      const samples = await timeRepeated({
+        ...reps,
+        before: () => rm(hostDir, { recursive: true, force: true }),
+        fn: async () => {
+          await runChecked(mounted, pyWrite(s, `/workspace/${s}`));
+          hostReadBack(s, hostDir);
+        },
+      });
+      out.mounted[s] = summarize(samples);
+    }
+    await rm(join(project, "ws"), { recursive: true, force: true });
+
+    // Copy-out: no volume; the files live in the sandbox's private /tmp until shipped out.
+    const copy = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: "rt-copyout" });
+    sandboxes.push(copy);
+    await runChecked(copy, PY_SETUP);
+    for (const s of SCENARIOS) {
+      const guestDir = `/tmp/rt-${s}`;
+      const hostDir = join(project, "copied", s);
+      log(`round trip: copy-out (tar | base64 via command.run), ${s}`);
+      try {
+        const samples = await timeRepeated({
+          ...reps,
+          before: async () => {
+            await runChecked(copy, pyClean(guestDir));
+            await rm(hostDir, { recursive: true, force: true });
+          },
+          fn: async () => {
+            await runChecked(copy, pyWrite(s, guestDir));
+            const res = await copy.command.run("sh", ["-c", `tar -C ${guestDir} -cf - . | base64 -w0`], 300);
+            if (!res.success) throw new Error(`tar|base64 exited ${res.exitCode}: ${(await res.error()).slice(0, 300)}`);
+            const archive = Buffer.from(await res.output(), "base64");
+            await mkdir(hostDir, { recursive: true });
+            await pipeline(Readable.from([archive]), tar.x({ cwd: hostDir }));
+            hostReadBack(s, hostDir);
+          },
+        });
+        out.copyOut[s] = summarize(samples);
+      } catch (e) {
+        out.copyOut[s] = { failed: String(e instanceof Error ? e.message : e).slice(0, 300) };
+        log(`round trip: copy-out ${s} failed: ${out.copyOut[s].failed}`);
+      }
+      await runChecked(copy, pyClean(guestDir)).catch(() => undefined);
+      await rm(hostDir, { recursive: true, force: true });
+    }
+  } finally {
+    await stopAll(sandboxes);
+    await server.close();
+  }
+  return out;
+}
