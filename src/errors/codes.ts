@@ -39,6 +39,8 @@ export const ErrorCodes = {
   WORKSPACE_ESCAPE: "MSBV_WORKSPACE_ESCAPE",
   /** A workspace path does not exist or is not the expected kind. */
   WORKSPACE_NOT_FOUND: "MSBV_WORKSPACE_NOT_FOUND",
+  /** A host-side workspace operation failed for an operating-system reason (permissions, disk full…). */
+  WORKSPACE_IO: "MSBV_WORKSPACE_IO",
   /** Sync mode found host files changed since copy-in; they were not overwritten. */
   SYNC_CONFLICT: "MSBV_SYNC_CONFLICT",
   /** Sync mode failed to copy the workspace in or back. */
