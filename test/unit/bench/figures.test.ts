@@ -1,0 +1,49 @@
+import { describe, expect, it } from "vitest";
+import { computeFigures, ratioOf } from "../../../bench/lib/figures.mjs";
+
+const s = (median: number, min = median, max = median) => ({ median, min, max, n: 3, p25: min, p75: max, p95: max, mean: median });
+
+describe("bench figures", () => {
+  it("takes the ratio of medians with a min/max spread", () => {
+    expect(ratioOf(s(20, 10, 30), s(10, 5, 20))).toEqual({ value: 2, low: 0.5, high: 6 });
+    expect(ratioOf(undefined, s(1))).toBeUndefined();
+  });
+
+  it("marks met and missed targets from section results", () => {
+    const figures = computeFigures({
+      roundTrip: { floor: { small: s(100), large: s(100) }, mounted: { small: s(110), large: s(130) }, copyOut: { small: s(500), large: s(2000) } },
+      clientOverhead: { client: s(1.05), bareFetch: s(1) },
+      devServer: { spawnFloor: s(30), createFirstRun: s(120), warmRun: s(1) },
+      scale: { levels: [
+        { concurrency: 1, failures: 0, create: { ...s(50), p95: 60 } },
+        { concurrency: 50, failures: 1, create: { ...s(300), p95: 600 } },
+      ] },
+    });
+    const by = Object.fromEntries(figures.map((f) => [f.id, f]));
+    expect(by["roundtrip.small.mounted_vs_floor"]?.verdict).toBe("met");
+    expect(by["roundtrip.large.mounted_vs_floor"]?.verdict).toBe("missed");
+    expect(by["roundtrip.large.copyout_vs_mounted"]?.value).toBeCloseTo(2000 / 130);
+    expect(by["roundtrip.small.copyout_vs_mounted"]?.verdict).toBe("info");
+    expect(by["client.overhead"]?.verdict).toBe("met");
+    expect(by["devserver.create_vs_spawn"]?.verdict).toBe("missed");
+    expect(by["devserver.warm_speedup"]?.value).toBe(30);
+    expect(by["scale.p95_create"]?.value).toBe(10);
+    expect(by["scale.p95_create"]?.verdict).toBe("missed");
+    expect(by["scale.failures"]?.verdict).toBe("missed");
+  });
+
+  it("says sync mode is not available instead of inventing a number", () => {
+    const figures = computeFigures({ sync: { available: false } });
+    const sync = figures.filter((f) => f.id.startsWith("sync."));
+    expect(sync).toHaveLength(2);
+    for (const f of sync) {
+      expect(f.value).toBeNull();
+      expect(f.verdict).toBe("n/a");
+      expect(f.note).toBe("sync mode: not available in this build");
+    }
+  });
+
+  it("reports unmeasured figures as n/a, never as met", () => {
+    for (const f of computeFigures({})) expect(["n/a"]).toContain(f.verdict);
+  });
+});
