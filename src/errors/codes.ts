@@ -47,6 +47,10 @@ export const ErrorCodes = {
   SYNC_FAILED: "MSBV_SYNC_FAILED",
   /** The local dev server could not start a sandbox or itself (missing bwrap, bad image, port in use…). */
   DEV_SERVER: "MSBV_DEV_SERVER",
+  /** A config file could not be written (generated resolved config, `msbv init`). */
+  CONFIG_WRITE_FAILED: "MSBV_CONFIG_WRITE_FAILED",
+  /** `msbv init` found an existing microsandbox.toml and was not told to overwrite it. */
+  CONFIG_EXISTS: "MSBV_CONFIG_EXISTS",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

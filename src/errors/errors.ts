@@ -61,3 +61,13 @@ export class DevServerError extends MsbvError {
     super(ErrorCodes.DEV_SERVER, message, options);
   }
 }
+
+/** A sandbox name was asked for that the config file does not declare (CONFIG_UNKNOWN_SANDBOX). */
+export class UnknownSandboxError extends ValidationError {
+  constructor(message: string, options?: MsbvErrorOptions) {
+    super(ErrorCodes.CONFIG_UNKNOWN_SANDBOX, message, options);
+  }
+}
+
+/** A config file could not be written, or exists and must not be overwritten (CONFIG_WRITE_FAILED, CONFIG_EXISTS). */
+export class ConfigWriteError extends MsbvError {}

@@ -12,5 +12,7 @@ export {
   WorkspaceError,
   SyncError,
   DevServerError,
+  UnknownSandboxError,
+  ConfigWriteError,
 } from "./errors.js";
 export { redactSecrets } from "./redact.js";
