@@ -1,8 +1,9 @@
 // The spawn floor: what one sandboxed interpreter start costs with no server, no HTTP, no REPL.
-// The argv mirrors the runtime's bubblewrap layout (tmpfs root, read-only system dirs, one bind
-// volume) so the comparison isolates the server's own overhead.
+// The argv mirrors the runtime's bubblewrap layout (src/server/runtime/bwrap-args.ts: every
+// namespace unshared, no capabilities, tmpfs root, read-only system dirs, a minimal /etc, one bind
+// volume) so the comparison isolates what the server and its supervisor add.
 import { spawn } from "node:child_process";
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
 
 /** The real interpreter (not a pyenv shim under /root, which a tmpfs root would hide). */
 export function pythonPath() {
@@ -10,24 +11,32 @@ export function pythonPath() {
   throw new Error("no python3 under /usr/bin or /usr/local/bin; install python3 to run the spawn floor");
 }
 
+const ETC = ["/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/ssl/certs", "/etc/ssl/openssl.cnf", "/etc/ca-certificates", "/etc/alternatives", "/etc/localtime", "/etc/timezone", "/etc/nsswitch.conf"];
+
+let cached;
 /**
  * bubblewrap argv for one sandbox with `workspace` bound at /workspace.
  * @param {string} workspace host dir
  */
 export function bwrapArgs(workspace) {
-  const args = ["--tmpfs", "/", "--ro-bind", "/usr", "/usr"];
-  for (const l of ["bin", "lib", "lib64", "sbin"]) if (existsSync(`/usr/${l}`)) args.push("--symlink", `usr/${l}`, `/${l}`);
-  args.push(
-    "--ro-bind", "/etc", "/etc",
-    "--proc", "/proc",
-    "--dev", "/dev",
-    "--tmpfs", "/tmp",
-    "--bind", workspace, "/workspace",
-    "--unshare-all",
-    "--die-with-parent",
-    "--chdir", "/workspace",
-  );
-  return args;
+  if (!cached) {
+    cached = ["--unshare-all", "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--hostname", "floor", "--tmpfs", "/", "--ro-bind", "/usr", "/usr"];
+    for (const entry of ["/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]) {
+      try {
+        const st = lstatSync(entry);
+        if (st.isSymbolicLink()) cached.push("--symlink", readlinkSync(entry), entry);
+        else if (st.isDirectory()) cached.push("--ro-bind", entry, entry);
+      } catch {
+        // absent on this host
+      }
+    }
+    cached.push("--dir", "/etc");
+    const etc = ETC.filter((e) => existsSync(e));
+    for (const name of readdirSync("/etc")) if (/^python3(\.\d+)?$/.test(name)) etc.push(`/etc/${name}`);
+    for (const e of etc) cached.push("--ro-bind", e, e);
+    cached.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/var/tmp", "--dir", "/root");
+  }
+  return [...cached, "--bind", workspace, "/workspace", "--clearenv", "--setenv", "PATH", "/usr/local/bin:/usr/bin:/bin", "--chdir", "/workspace"];
 }
 
 /**
@@ -37,10 +46,10 @@ export function bwrapArgs(workspace) {
  */
 export function spawnPython(workspace, code = "pass") {
   return new Promise((resolve, reject) => {
-    const child = spawn("bwrap", [...bwrapArgs(workspace), pythonPath(), "-c", code], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("bwrap", [...bwrapArgs(workspace), "--", pythonPath(), "-c", code], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     child.stderr.on("data", (d) => (err += d));
     child.once("error", reject);
-    child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`bwrap python exited ${code}: ${err}`))));
+    child.once("exit", (c) => (c === 0 ? resolve() : reject(new Error(`bwrap python exited ${c}: ${err}`))));
   });
 }
