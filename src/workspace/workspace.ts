@@ -1,0 +1,265 @@
+import { createHash, randomBytes } from "node:crypto";
+import { constants, type Stats } from "node:fs";
+import { open, readdir, readlink, realpath, rename, rmdir, stat, unlink } from "node:fs/promises";
+import * as path from "node:path";
+import { ErrorCodes } from "../errors/codes.js";
+import { WorkspaceError } from "../errors/errors.js";
+import { splitRelPath } from "./rel-path.js";
+import { SafeDir, defaultStrategy, errnoCode, escape, kindOf, toWorkspaceError } from "./safe-dir.js";
+import type { FileDigest, ListOptions, RemoveOptions, WalkStrategy, WorkspaceEntry, WorkspaceOptions, WriteOptions } from "./types.js";
+
+const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+
+function entryOf(name: string, rel: string, st: Stats, linkTarget?: string): WorkspaceEntry {
+  const type = st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "directory" : st.isFile() ? "file" : "other";
+  const e: WorkspaceEntry = { name, path: rel, type, size: st.size, mtimeMs: st.mtimeMs, mode: st.mode & 0o7777 };
+  if (linkTarget !== undefined) e.linkTarget = linkTarget;
+  return e;
+}
+
+/**
+ * Host-side access to a mounted workspace folder that never leaves it: every path is resolved component
+ * by component from the root, no symlink is ever followed (they are listed as `symlink` and refused by
+ * read/write), and FIFOs, sockets and devices are never opened (MSBV_WORKSPACE_ESCAPE). Writes are atomic
+ * (temp file in the same folder + rename), so a symlink planted at the target is replaced, not written
+ * through. Guest code can change the folder at any time; these guarantees hold under such races.
+ */
+export class Workspace {
+  /** The root as given (made absolute). Operations use its canonical form. */
+  readonly root: string;
+  private readonly strategy: WalkStrategy;
+  private canonical: Promise<string> | undefined;
+
+  constructor(root: string, options: WorkspaceOptions = {}) {
+    this.root = path.resolve(root);
+    this.strategy = options.strategy ?? defaultStrategy();
+  }
+
+  /** Opens a workspace, checking that the root exists and is a folder (symlinks in the root path are resolved once). */
+  static async open(root: string, options: WorkspaceOptions = {}): Promise<Workspace> {
+    const ws = new Workspace(root, options);
+    const real = await ws.realRoot();
+    const st = await stat(real);
+    if (!st.isDirectory()) {
+      throw new WorkspaceError(ErrorCodes.WORKSPACE_NOT_FOUND, `workspace root "${ws.root}" is not a folder`, { hint: "pass the mounted folder" });
+    }
+    return ws;
+  }
+
+  private realRoot(): Promise<string> {
+    this.canonical ??= realpath(this.root).catch((e: unknown) => {
+      this.canonical = undefined;
+      throw new WorkspaceError(ErrorCodes.WORKSPACE_NOT_FOUND, `workspace root "${this.root}" does not exist`, {
+        cause: e, hint: "create the folder or mount it first",
+      });
+    });
+    return this.canonical;
+  }
+
+  /** Opens the folder made of `components` (all of them), optionally creating missing ones. */
+  private async openDirs(components: readonly string[], create = false): Promise<SafeDir> {
+    let dir = await SafeDir.openRoot(await this.realRoot(), this.strategy);
+    try {
+      for (const c of components) {
+        const next = await dir.openDir(c, create);
+        await dir.close();
+        dir = next;
+      }
+      return dir;
+    } catch (e) {
+      await dir.close();
+      throw e;
+    }
+  }
+
+  /** Runs `fn` with the parent folder of `rel` and the final name. */
+  private async withParent<T>(rel: string, action: string, fn: (dir: SafeDir, name: string) => Promise<T>, create = false): Promise<T> {
+    const parts = splitRelPath(rel);
+    const name = parts.pop();
+    if (name === undefined) throw escape(rel, `cannot ${action} the workspace root itself`);
+    try {
+      const dir = await this.openDirs(parts, create);
+      try {
+        return await fn(dir, name);
+      } finally {
+        await dir.close();
+      }
+    } catch (e) {
+      throw toWorkspaceError(e, rel, action);
+    }
+  }
+
+  /** Lists a folder (default the root), sorted by path. Symlinks are listed, never descended into. */
+  async list(dir = ".", options: ListOptions = {}): Promise<WorkspaceEntry[]> {
+    const parts = splitRelPath(dir);
+    const out: WorkspaceEntry[] = [];
+    try {
+      const d = await this.openDirs(parts);
+      try {
+        await this.walk(d, options.recursive === true, async (e) => void out.push(e));
+      } finally {
+        await d.close();
+      }
+    } catch (e) {
+      throw toWorkspaceError(e, dir, "list");
+    }
+    return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  }
+
+  private async walk(dir: SafeDir, recursive: boolean, visit: (e: WorkspaceEntry, dir: SafeDir) => Promise<void>): Promise<void> {
+    for (const name of await readdir(dir.selfPath())) {
+      const st = await dir.lstatChild(name);
+      if (!st) continue; // removed since readdir
+      const link = st.isSymbolicLink() ? await readlink(dir.child(name)).catch(() => undefined) : undefined;
+      const entry = entryOf(name, dir.childRel(name), st, link);
+      await visit(entry, dir);
+      if (recursive && entry.type === "directory") {
+        const sub = await dir.openDir(name).catch((e: unknown) => (errnoCode(e) === "ENOENT" ? undefined : Promise.reject(e)));
+        if (!sub) continue;
+        try {
+          await this.walk(sub, true, visit);
+        } finally {
+          await sub.close();
+        }
+      }
+    }
+  }
+
+  /** The entry for one path (a symlink is described, not followed). */
+  async stat(rel: string): Promise<WorkspaceEntry> {
+    return this.withParent(rel, "stat", async (dir, name) => {
+      const st = await dir.lstatChild(name);
+      if (!st) throw toWorkspaceError(Object.assign(new Error("ENOENT"), { code: "ENOENT" }), rel, "stat");
+      const link = st.isSymbolicLink() ? await readlink(dir.child(name)) : undefined;
+      return entryOf(name, dir.childRel(name), st, link);
+    });
+  }
+
+  /** Reads a regular file. Symlinks, special files and anything outside the root are refused. */
+  async read(rel: string): Promise<Buffer> {
+    return this.withParent(rel, "read", async (dir, name) => {
+      const fh = await dir.openFile(name);
+      try {
+        return await fh.readFile();
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
+  /** Reads a regular file as UTF-8 text. */
+  async readText(rel: string): Promise<string> {
+    return (await this.read(rel)).toString("utf8");
+  }
+
+  /**
+   * Writes a file atomically: a new temp file in the same folder (O_EXCL|O_NOFOLLOW), then rename over
+   * the target. A symlink or special file at the target is refused; one swapped in concurrently is
+   * replaced by the rename, never written through.
+   */
+  async write(rel: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+    await this.withParent(rel, "write", async (dir, name) => {
+      const st = await dir.lstatChild(name);
+      if (st && !st.isFile()) {
+        if (st.isDirectory()) {
+          throw new WorkspaceError(ErrorCodes.WORKSPACE_NOT_FOUND, `cannot write "${rel}": it is a folder`, { hint: "write to a file path" });
+        }
+        throw escape(rel, `it is ${kindOf(st)}; writing would go through it`);
+      }
+      const mode = options.mode ?? (st ? st.mode & 0o7777 : undefined);
+      const tmp = `.msbv-${randomBytes(6).toString("hex")}.tmp`;
+      const fh = await open(dir.child(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
+      try {
+        try {
+          await fh.writeFile(data);
+          if (mode !== undefined) await fh.chmod(mode);
+          await fh.datasync();
+        } finally {
+          await fh.close();
+        }
+        await rename(dir.child(tmp), dir.child(name));
+      } catch (e) {
+        await unlink(dir.child(tmp)).catch(() => undefined);
+        throw e;
+      }
+    }, options.createParents === true);
+  }
+
+  /** Creates a folder and any missing parents (never through a symlink). */
+  async mkdir(rel: string): Promise<void> {
+    const parts = splitRelPath(rel);
+    try {
+      await (await this.openDirs(parts, true)).close();
+    } catch (e) {
+      throw toWorkspaceError(e, rel, "create");
+    }
+  }
+
+  /** Removes a file, symlink (the link itself) or folder (`recursive` for non-empty ones). */
+  async remove(rel: string, options: RemoveOptions = {}): Promise<void> {
+    await this.withParent(rel, "remove", async (dir, name) => {
+      const st = await dir.lstatChild(name);
+      if (!st) throw toWorkspaceError(Object.assign(new Error("ENOENT"), { code: "ENOENT" }), rel, "remove");
+      if (!st.isDirectory()) return unlink(dir.child(name));
+      if (options.recursive === true) await this.removeContents(dir, name);
+      await rmdir(dir.child(name));
+    });
+  }
+
+  private async removeContents(parent: SafeDir, name: string): Promise<void> {
+    const d = await parent.openDir(name);
+    try {
+      for (const child of await readdir(d.selfPath())) {
+        const st = await d.lstatChild(child);
+        if (!st) continue;
+        if (st.isDirectory()) {
+          await this.removeContents(d, child);
+          await rmdir(d.child(child));
+        } else {
+          await unlink(d.child(child));
+        }
+      }
+    } finally {
+      await d.close();
+    }
+  }
+
+  /**
+   * SHA-256, size, mode and mtime of every regular file, keyed by relative path (sorted). Symlinks and
+   * special files are not included: they are never read.
+   */
+  async snapshot(): Promise<Map<string, FileDigest>> {
+    const found: [string, FileDigest][] = [];
+    try {
+      const root = await this.openDirs([]);
+      try {
+        await this.walk(root, true, async (e, dir) => {
+          if (e.type !== "file") return;
+          const fh = await dir.openFile(e.name).catch((err: unknown) => (errnoCode(err) === "ENOENT" ? undefined : Promise.reject(err)));
+          if (!fh) return;
+          try {
+            const hash = createHash("sha256");
+            const buf = Buffer.allocUnsafe(256 * 1024);
+            let size = 0;
+            for (;;) {
+              const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+              if (bytesRead === 0) break;
+              hash.update(buf.subarray(0, bytesRead));
+              size += bytesRead;
+            }
+            const st = await fh.stat();
+            found.push([e.path, { size, sha256: hash.digest("hex"), mode: st.mode & 0o7777, mtimeMs: st.mtimeMs }]);
+          } finally {
+            await fh.close();
+          }
+        });
+      } finally {
+        await root.close();
+      }
+    } catch (e) {
+      throw toWorkspaceError(e, ".", "snapshot");
+    }
+    found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    return new Map(found);
+  }
+}
