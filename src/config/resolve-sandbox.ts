@@ -1,0 +1,134 @@
+import { randomUUID } from "node:crypto";
+import * as path from "node:path";
+import { InvalidOptionError } from "../errors/index.js";
+import { defaultHostPathPolicy, resolveVolumes, tryParseVolumeSpec, type VolumeSpec } from "../volumes/index.js";
+import { checkCallOptions, type CheckedCallOptions } from "./call-options.js";
+import { loadConfigFile } from "./load-file.js";
+import { checkStartScript } from "./option-rules.js";
+import { resolveServer } from "./resolve-server.js";
+import type {
+  FileSandboxConfig,
+  ResolvedSandboxConfig,
+  ResolvedServerConfig,
+  SandboxCallOptions,
+} from "./types.js";
+
+/** Built-in defaults, as upstream (spec §6.1). */
+export const DEFAULT_IMAGES = { python: "microsandbox/python", node: "microsandbox/node" } as const;
+export const DEFAULT_MEMORY_MIB = 512;
+export const DEFAULT_CPUS = 1;
+
+export interface ResolveSandboxInput {
+  /** Which class asked: picks the default image. */
+  kind: "python" | "node";
+  options: SandboxCallOptions;
+  /** Default `process.cwd()`. */
+  cwd?: string;
+  /** Default `process.env`. */
+  env?: NodeJS.ProcessEnv;
+  /** Whether the backend can enforce read-only mounts (the legacy server cannot). */
+  readonlySupported: boolean;
+}
+
+export interface ResolveSandboxResult {
+  sandbox: ResolvedSandboxConfig;
+  server: ResolvedServerConfig;
+  /** Folder of the config file if one was found, else cwd. */
+  projectDir: string;
+  configFile?: string;
+}
+
+/**
+ * Merges call options > env > `microsandbox.toml` (`[sandboxes.<name>]` over `[defaults]`) > built-in
+ * defaults into one validated sandbox. `{ name }` alone starts the sandbox the file declares under that
+ * name. Volumes merge by guest path (the call wins); env and scripts merge by name; lists such as ports
+ * are replaced whole. Throws InvalidOptionError, ConfigError or a volume error before anything is sent.
+ */
+export async function resolveSandbox(input: ResolveSandboxInput): Promise<ResolveSandboxResult> {
+  const cwd = path.resolve(input.cwd ?? process.cwd());
+  const env = input.env ?? process.env;
+  const call = checkCallOptions(input.options ?? {});
+  const file = await loadConfigFile({ ...(call.configPath !== undefined ? { configPath: call.configPath } : {}), cwd, env });
+  const projectDir = file?.dir ?? cwd;
+  const name = call.name ?? `sandbox-${randomUUID().replaceAll("-", "").slice(0, 8)}`;
+  const layers: FileSandboxConfig[] = [file?.defaults ?? {}, file?.sandboxes[name] ?? {}];
+  const pick = <K extends keyof FileSandboxConfig>(key: K): FileSandboxConfig[K] =>
+    layers.reduceRight<FileSandboxConfig[K]>((found, layer) => found ?? layer[key], undefined);
+
+  const image = call.image ?? pick("image") ?? DEFAULT_IMAGES[input.kind];
+  const scripts = mergeRecords([...layers.map((l) => l.scripts), call.scripts]);
+  const startProblem = checkStartScript(scripts, image);
+  if (startProblem) {
+    throw new InvalidOptionError(startProblem, {
+      hint: 'rename the script (e.g. "setup"), or use an image of your own whose main process is not the portal',
+    });
+  }
+
+  const policy = await defaultHostPathPolicy(projectDir, {
+    allow: [...(file?.policy.allow ?? []), ...(call.allowHostPaths ?? [])],
+    baseDir: projectDir,
+  });
+  const volumes = await resolveVolumes(mergeVolumes(layers, call), policy, {
+    readonlySupported: input.readonlySupported,
+    ...(call.createVolumeDirs !== undefined ? { createMissing: call.createVolumeDirs } : {}),
+  });
+
+  const workdir = call.workdir ?? pick("workdir");
+  const shell = call.shell ?? pick("shell");
+  const sandbox: ResolvedSandboxConfig = {
+    name,
+    image,
+    memory: call.memory ?? pick("memory") ?? DEFAULT_MEMORY_MIB,
+    cpus: call.cpus ?? pick("cpus") ?? DEFAULT_CPUS,
+    volumes,
+    ports: [...(call.ports ?? pick("ports") ?? [])],
+    envs: mergeEnvs(layers, call.envs),
+    dependsOn: [...(call.dependsOn ?? pick("dependsOn") ?? [])],
+    ...(workdir !== undefined ? { workdir } : {}),
+    ...(shell !== undefined ? { shell } : {}),
+    ...(scripts !== undefined ? { scripts } : {}),
+    ...(call.exec !== undefined ? { exec: call.exec } : {}),
+  };
+  return {
+    sandbox,
+    server: resolveServer(call, env, file),
+    projectDir,
+    ...(file ? { configFile: file.path } : {}),
+  };
+}
+
+/** File volumes keyed by guest ([sandboxes.x] over [defaults]); a call volume replaces the same guest. */
+function mergeVolumes(layers: readonly FileSandboxConfig[], call: CheckedCallOptions): VolumeSpec[] {
+  const guestOf = (spec: VolumeSpec, i: number) => {
+    const parsed = tryParseVolumeSpec(spec, i);
+    return "code" in parsed ? undefined : parsed.guest;
+  };
+  const fromFile = new Map<string, VolumeSpec>();
+  for (const layer of layers) {
+    (layer.volumes ?? []).forEach((spec, i) => fromFile.set(guestOf(spec, i) ?? `\0invalid${fromFile.size}`, spec));
+  }
+  const fromCall = call.volumes ?? [];
+  // Call volumes are kept as a list so that duplicates among them are still reported by src/volumes.
+  fromCall.forEach((spec, i) => {
+    const guest = guestOf(spec, i);
+    if (guest !== undefined) fromFile.delete(guest);
+  });
+  return [...fromFile.values(), ...fromCall];
+}
+
+/** `NAME=value` list: [defaults] env, then [sandboxes.x] env, then call envs; the later wins per name. */
+function mergeEnvs(layers: readonly FileSandboxConfig[], callEnvs: readonly string[] | undefined): string[] {
+  const merged = new Map<string, string>();
+  for (const layer of layers) for (const [k, v] of Object.entries(layer.env ?? {})) merged.set(k, v);
+  for (const entry of callEnvs ?? []) {
+    const eq = entry.indexOf("=");
+    merged.delete(entry.slice(0, eq)); // re-insert so the order follows precedence
+    merged.set(entry.slice(0, eq), entry.slice(eq + 1));
+  }
+  return [...merged].map(([k, v]) => `${k}=${v}`);
+}
+
+function mergeRecords(records: readonly (Record<string, string> | undefined)[]): Record<string, string> | undefined {
+  const present = records.filter((r): r is Record<string, string> => r !== undefined);
+  return present.length === 0 ? undefined : Object.assign({}, ...present);
+}
