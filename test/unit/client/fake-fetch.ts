@@ -35,16 +35,19 @@ export function rpcResult(result: unknown, id: unknown = "1"): Response {
   return Response.json({ jsonrpc: "2.0", result, id });
 }
 
-/** Answers the five legacy methods with plausible results. */
+/** Answers the five legacy methods with plausible results; remembers which names are running. */
 export function legacyResponder(overrides: Partial<Record<string, Responder>> = {}): Responder {
+  const running = new Set<unknown>();
   return (req) => {
     const o = overrides[req.body.method];
     if (o) return o(req);
     const p = req.body.params;
     switch (req.body.method) {
       case "sandbox.start":
+        running.add(p.sandbox);
         return rpcResult(`Sandbox ${String(p.sandbox)} started successfully`);
       case "sandbox.stop":
+        running.delete(p.sandbox);
         return rpcResult(`Sandbox ${String(p.sandbox)} stopped successfully`);
       case "sandbox.repl.run":
         return rpcResult({ language: p.language, output: [{ stream: "stdout", text: "ok" }], status: "success" });
@@ -52,7 +55,11 @@ export function legacyResponder(overrides: Partial<Record<string, Responder>> = 
         return rpcResult({ command: p.command, args: p.args, exit_code: 0, output: [], success: true });
       case "sandbox.metrics.get":
         return rpcResult({
-          sandboxes: [{ name: p.sandbox ?? "some-sandbox", running: true, cpu_usage: 1.5, memory_usage: 20, disk_usage: 4096 }],
+          sandboxes: [
+            running.has(p.sandbox)
+              ? { name: p.sandbox, running: true, cpu_usage: 1.5, memory_usage: 20, disk_usage: 4096 }
+              : { name: p.sandbox ?? "some-sandbox", running: false, cpu_usage: null, memory_usage: null, disk_usage: null },
+          ],
         });
       default:
         return Response.json({ jsonrpc: "2.0", error: { code: -32601, message: "Method not found" } }, { status: 404 });

@@ -1,0 +1,241 @@
+import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { RpcBackend } from "../../../src/backend/rpc-backend.js";
+import { NodeSandbox, PythonSandbox, SandboxOptions } from "../../../src/client/index.js";
+import { ErrorCodes } from "../../../src/errors/codes.js";
+import { MsbvError } from "../../../src/errors/msbv-error.js";
+import { fakeFetch, legacyResponder, type RecordedRequest } from "./fake-fetch.js";
+
+// The whole client start path against a recording fetch: what reaches the wire, and that invalid
+// input reaches neither the wire nor the generated-config folder.
+
+let dir: string;
+let configPath: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), "msbv-client-unit-"));
+  configPath = join(dir, "microsandbox.toml");
+  await writeFile(configPath, "# empty project config for the test\n");
+  await mkdir(join(dir, "ws"));
+});
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+function withFake(url = "http://127.0.0.1:5555") {
+  const fake = fakeFetch(legacyResponder());
+  const backend = new RpcBackend({ url, fetch: fake.fetch });
+  return { backend, requests: fake.requests };
+}
+
+const startParams = (reqs: RecordedRequest[]) => reqs.find((r) => r.body.method === "sandbox.start")?.body.params;
+
+async function generatedFiles(): Promise<string[]> {
+  return readdir(join(dir, ".microsandbox", "generated")).catch(() => []);
+}
+
+describe("start request body", () => {
+  it("defaults: image always present, memory 512, cpus 1 integer, no null lists, namespace + id", async () => {
+    const { backend, requests } = withFake();
+    const sb = await PythonSandbox.create({ name: "plain", configPath, backend });
+    const params = startParams(requests);
+    expect(params).toEqual({
+      sandbox: "plain",
+      namespace: "default",
+      config: { image: "microsandbox/python", memory: 512, cpus: 1 },
+    });
+    expect(JSON.stringify(requests)).not.toContain("null");
+    expect(sb.isStarted).toBe(true);
+    expect(await generatedFiles()).toEqual(["plain.toml"]);
+    await sb.stop();
+  });
+
+  it("every field arrives: volumes absolute + normalised, depends_on snake case, cpus rounded to an integer", async () => {
+    const { backend, requests } = withFake();
+    const opts = SandboxOptions.builder()
+      .name("full")
+      .configPath(configPath)
+      .backend(backend)
+      .image("microsandbox/node")
+      .memory(1024)
+      .cpus(1.6)
+      .volumes(["./ws/../ws/:/workspace", { host: "./data", guest: "/data", create: true }])
+      .ports(["8080:80"])
+      .envs(["A=1"])
+      .dependsOn(["db"])
+      .workdir("/workspace")
+      .shell("/bin/bash")
+      .scripts({ hello: "echo hi" })
+      .build();
+    const sb = await NodeSandbox.create(opts);
+    const config = startParams(requests)?.config as Record<string, unknown>;
+    expect(config).toEqual({
+      image: "microsandbox/node",
+      memory: 1024,
+      cpus: 2,
+      volumes: [`${dir}/ws:/workspace`, `${dir}/data:/data`],
+      ports: ["8080:80"],
+      envs: ["A=1"],
+      depends_on: ["db"],
+      workdir: "/workspace",
+      shell: "/bin/bash",
+      scripts: { hello: "echo hi" },
+    });
+    expect(config).not.toHaveProperty("dependsOn");
+    await sb.stop();
+  });
+
+  it("run/command/metrics send the upstream params (language nodejs, timeout seconds as integers)", async () => {
+    const { backend, requests } = withFake();
+    const sb = await NodeSandbox.create({ name: "calls", configPath, backend });
+    await sb.run("1+1", { timeout: 2.5 });
+    await sb.command.run("ls", ["-la", "/"], 30);
+    expect(await sb.metrics.isRunning()).toBe(true);
+    expect(await sb.metrics.cpu()).toBe(1.5);
+    const byMethod = (m: string) => requests.find((r) => r.body.method === m)?.body.params;
+    expect(byMethod("sandbox.repl.run")).toEqual({ sandbox: "calls", namespace: "default", language: "nodejs", code: "1+1", timeout: 3 });
+    expect(byMethod("sandbox.command.run")).toEqual({ sandbox: "calls", namespace: "default", command: "ls", args: ["-la", "/"], timeout: 30 });
+    expect(byMethod("sandbox.metrics.get")).toEqual({ sandbox: "calls", namespace: "default" });
+    await sb.stop();
+  });
+});
+
+describe("lifecycle", () => {
+  it("not started: upstream message, NOT_STARTED code", async () => {
+    const sb = new PythonSandbox({ name: "idle", configPath });
+    for (const call of [() => sb.run("1"), () => sb.command.run("ls"), () => sb.metrics.all()]) {
+      await expect(call()).rejects.toMatchObject({
+        code: ErrorCodes.NOT_STARTED,
+        message: "Sandbox is not started. Call start() first.",
+      });
+    }
+    await sb.stop(); // no-op, like upstream
+  });
+
+  it("await using stops the sandbox; stop is idempotent", async () => {
+    const { backend, requests } = withFake();
+    {
+      await using sb = await PythonSandbox.create({ name: "scoped", configPath, backend });
+      expect(sb.isStarted).toBe(true);
+    }
+    expect(requests.filter((r) => r.body.method === "sandbox.stop")).toHaveLength(1);
+    const sb = await PythonSandbox.create({ name: "twice", configPath, backend });
+    await Promise.all([sb.stop(), sb.stop()]);
+    await sb.stop();
+    expect(requests.filter((r) => r.body.method === "sandbox.stop")).toHaveLength(2);
+  });
+
+  it("the first repl call after start retries a 500; later ones do not", async () => {
+    let failures = 2;
+    const fake = fakeFetch(
+      legacyResponder({
+        "sandbox.repl.run": (req) => {
+          if (failures-- > 0) return new Response('{"error":"Internal server error","code":5002}', { status: 500 });
+          return legacyResponder()(req);
+        },
+      }),
+    );
+    const backend = new RpcBackend({ url: "http://127.0.0.1:5555", fetch: fake.fetch });
+    const sb = await PythonSandbox.create({ name: "retry", configPath, backend });
+    const exec = await sb.run("print('ok')");
+    expect(await exec.output()).toBe("ok");
+    failures = 1;
+    await expect(sb.run("again")).rejects.toMatchObject({ code: ErrorCodes.SERVER_ERROR, status: 500 });
+    expect(fake.requests.filter((r) => r.body.method === "sandbox.repl.run")).toHaveLength(4);
+  });
+
+  it("typing: upstream-style code compiles against our classes", async () => {
+    type CreateOptions = Parameters<typeof PythonSandbox.create>[0];
+    const opts: CreateOptions = { name: "typed", configPath, backend: withFake().backend };
+    const sb: PythonSandbox = await PythonSandbox.create(opts);
+    expect(await sb.getDefaultImage()).toBe("microsandbox/python");
+    expect(await new NodeSandbox({ configPath }).getDefaultImage()).toBe("microsandbox/node");
+    expect(sb.name).toBe("typed");
+    await sb.stop();
+  });
+
+  it("unnamed sandboxes get sandbox-<8 hex> and keep it through start", async () => {
+    const { backend, requests } = withFake();
+    const sb = new PythonSandbox({ configPath, backend });
+    expect(sb.name).toMatch(/^sandbox-[0-9a-f]{8}$/);
+    await sb.start();
+    expect(startParams(requests)?.sandbox).toBe(sb.name);
+    await sb.stop();
+  });
+});
+
+describe("validation happens before anything is sent or written", () => {
+  const bad: [string, SandboxOptions["volumes"], string][] = [
+    ["empty host side", [":/workspace"], ErrorCodes.INVALID_VOLUME],
+    ["empty guest side", ["./ws:"], ErrorCodes.INVALID_VOLUME],
+    ["relative guest", ["./ws:workspace"], ErrorCodes.INVALID_VOLUME],
+    ["duplicate guests", ["./ws:/workspace", "./ws:/workspace"], ErrorCodes.INVALID_VOLUME],
+    ["nested guests", ["./ws:/workspace", "./ws:/workspace/sub"], ErrorCodes.INVALID_VOLUME],
+    ["':' in a path", ["./ws:/work:space"], ErrorCodes.INVALID_VOLUME],
+    [":ro suffix", ["./ws:/workspace:ro"], ErrorCodes.INVALID_VOLUME],
+    ["missing host dir", ["./nope:/workspace"], ErrorCodes.HOST_PATH_INVALID],
+    ["readonly on the legacy server", [{ host: "./ws", guest: "/workspace", readonly: true }], ErrorCodes.READONLY_UNSUPPORTED],
+  ];
+  for (const [label, volumes, code] of bad) {
+    it(`${label} → ${code}, nothing sent, nothing written`, async () => {
+      const { backend, requests } = withFake();
+      const err = await PythonSandbox.create({ name: "bad", configPath, backend, volumes }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(MsbvError);
+      expect((err as MsbvError).code).toBe(code);
+      expect((err as MsbvError).hint).toBeTruthy();
+      expect(requests).toHaveLength(0);
+      expect(await generatedFiles()).toEqual([]);
+    });
+  }
+
+  it("a file instead of a directory → HOST_PATH_INVALID, nothing sent", async () => {
+    await writeFile(join(dir, "file.txt"), "x");
+    const { backend, requests } = withFake();
+    await expect(PythonSandbox.create({ name: "bad", configPath, backend, volumes: ["./file.txt:/f"] })).rejects.toMatchObject({
+      code: ErrorCodes.HOST_PATH_INVALID,
+    });
+    expect(requests).toHaveLength(0);
+  });
+
+  it("remote server + host paths → REMOTE_HOST_PATHS, nothing sent or written", async () => {
+    const { backend, requests } = withFake("https://sandbox.example.com");
+    const err = await PythonSandbox.create({ name: "far", configPath, backend, volumes: ["./ws:/workspace"] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.REMOTE_HOST_PATHS });
+    expect((err as Error).message).toMatch(/shared_filesystem|sharedFilesystem/);
+    expect((err as Error).message).toContain("sync");
+    expect(requests).toHaveLength(0);
+    expect(await generatedFiles()).toEqual([]);
+  });
+
+  it("remote server + sharedFilesystem → host prefix mapped on the wire", async () => {
+    const { backend, requests } = withFake("https://sandbox.example.com");
+    const sb = await PythonSandbox.create({
+      name: "nfs",
+      configPath,
+      backend,
+      volumes: ["./ws:/workspace"],
+      sharedFilesystem: [{ hostPrefix: dir, serverPrefix: "/mnt/shared" }],
+    });
+    expect((startParams(requests)?.config as { volumes: string[] }).volumes).toEqual(["/mnt/shared/ws:/workspace"]);
+    await sb.stop();
+  });
+
+  it("volume change while running → VOLUME_CONFLICT; after stop it proceeds", async () => {
+    const { backend, requests } = withFake(); // the fake reports started, not stopped, names as running
+    const first = await PythonSandbox.create({ name: "vc", configPath, backend, volumes: ["./ws:/workspace"] });
+    await mkdir(join(dir, "other"));
+    const err = await PythonSandbox.create({ name: "vc", configPath, backend, volumes: ["./other:/workspace"] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.VOLUME_CONFLICT });
+    expect((err as Error).message).toContain("stop it first");
+    expect(requests.filter((r) => r.body.method === "sandbox.start")).toHaveLength(1);
+    await first.stop();
+    const second = await PythonSandbox.create({ name: "vc", configPath, backend, volumes: ["./other:/workspace"] });
+    expect((startParams(requests.slice(-1))?.config as { volumes: string[] }).volumes).toEqual([`${dir}/other:/workspace`]);
+    await second.stop();
+  });
+});
