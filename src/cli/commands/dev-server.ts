@@ -1,0 +1,61 @@
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { startDevServer } from "../../server/index.js";
+import type { CliContext } from "../context.js";
+import { note, printLine } from "../output.js";
+import { rejectTail } from "./tail.js";
+
+interface DevServerFlags {
+  host: string;
+  port: number;
+  projectDir?: string;
+  dev?: boolean;
+  key?: string;
+}
+
+/**
+ * `msbv dev-server`: the local bubblewrap server speaking the legacy JSON-RPC API. Its URL is the
+ * first line on stdout (the real port when `--port 0`); logs go to stderr. SIGINT/SIGTERM close it,
+ * which stops every sandbox, then the process exits 0.
+ */
+export function registerDevServer(program: Command, ctx: CliContext): void {
+  program
+    .command("dev-server")
+    .description("run the local dev server (legacy microsandbox API, sandboxes via bubblewrap)")
+    .option("--host <host>", "interface to listen on", "127.0.0.1")
+    .option("-p, --port <port>", "port (0 = any free port; the URL is printed on stdout)", parsePort, 5555)
+    .option("--project-dir, --path <dir>", "folder for the Sandboxfile and sandbox state (default ~/.microsandbox/projects)")
+    .option("--dev", "no authentication (loopback only), like `msb server start --dev`")
+    .option("--key <secret>", "JWT signing secret (default: $MICROSANDBOX_HOME/server.key, created if missing)")
+    .action(async (flags: DevServerFlags) => {
+      rejectTail(ctx, "dev-server");
+      const server = await startDevServer({
+        host: flags.host,
+        port: flags.port,
+        ...(flags.projectDir !== undefined ? { projectDir: flags.projectDir } : {}),
+        ...(flags.dev ? { dev: true } : {}),
+        ...(flags.key !== undefined ? { key: flags.key } : {}),
+      });
+      printLine(server.url);
+      const signal = await untilSignal();
+      note(`${signal}: stopping every sandbox and closing the dev server`);
+      await server.close();
+    });
+}
+
+/** Resolves with the first SIGINT/SIGTERM; the handlers stay so a second signal cannot kill mid-close. */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: NodeJS.Signals) => resolve(signal);
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  });
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65_535) {
+    throw new InvalidArgumentError(`expected a port from 0 to 65535, got "${value}"`);
+  }
+  return port;
+}

@@ -1,0 +1,89 @@
+import type { Command } from "commander";
+import type { WireMetricsRow } from "../../backend/wire.js";
+import type { CliContext } from "../context.js";
+import { printJson, printLine } from "../output.js";
+import { backendFor, serverTarget } from "../server-target.js";
+import { findConfig } from "../target.js";
+import { rejectTail } from "./tail.js";
+
+/** One row of `msbv status`. Usage figures are whatever the server reports (null when unknown). */
+export interface StatusRow {
+  name: string;
+  running: boolean;
+  /** Percent. */
+  cpuUsage: number | null;
+  /** MiB. */
+  memoryUsage: number | null;
+  /** Bytes. */
+  diskUsage: number | null;
+  /** Declared in the config file (false when there is no file). */
+  declared: boolean;
+  /** The server reported this sandbox (declared ones it does not know are listed as not running). */
+  onServer: boolean;
+}
+
+/** `msbv status`: the server's sandboxes with their metrics, declared ones marked. */
+export function registerStatus(program: Command, ctx: CliContext): void {
+  program
+    .command("status")
+    .description("list the server's sandboxes with their metrics; declared ones are marked")
+    .option("--json", "print {server, configFile, sandboxes: [...]} as JSON")
+    .action(async (opts: { json?: boolean }) => {
+      rejectTail(ctx, "status");
+      const config = await findConfig();
+      const server = serverTarget(config);
+      const metrics = await backendFor(server).metrics(undefined);
+      const rows = statusRows(metrics, Object.keys(config?.sandboxes ?? {}));
+      if (opts.json) {
+        printJson({ server: server.url, configFile: config?.path ?? null, sandboxes: rows });
+        return;
+      }
+      printTable(rows);
+    });
+}
+
+/** Server rows (sorted by name) followed by declared sandboxes the server does not know. */
+export function statusRows(metrics: readonly WireMetricsRow[], declared: readonly string[]): StatusRow[] {
+  const declaredSet = new Set(declared);
+  const rows: StatusRow[] = [...metrics]
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .map((m) => ({
+      name: m.name,
+      running: m.running,
+      cpuUsage: m.cpu_usage,
+      memoryUsage: m.memory_usage,
+      diskUsage: m.disk_usage,
+      declared: declaredSet.has(m.name),
+      onServer: true,
+    }));
+  const known = new Set(metrics.map((m) => m.name));
+  for (const name of declared) {
+    if (known.has(name)) continue;
+    rows.push({ name, running: false, cpuUsage: null, memoryUsage: null, diskUsage: null, declared: true, onServer: false });
+  }
+  return rows;
+}
+
+function printTable(rows: readonly StatusRow[]): void {
+  if (rows.length === 0) {
+    printLine("no sandboxes");
+    return;
+  }
+  const table = [
+    ["NAME", "STATE", "CPU%", "MEM MiB", "DISK", "DECLARED"],
+    ...rows.map((r) => [
+      r.name,
+      r.running ? "running" : r.onServer ? "stopped" : "not started",
+      figure(r.cpuUsage),
+      figure(r.memoryUsage),
+      figure(r.diskUsage),
+      r.declared ? "yes" : "",
+    ]),
+  ];
+  const widths = table[0]!.map((_, col) => Math.max(...table.map((row) => row[col]!.length)));
+  for (const row of table) printLine(row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd());
+}
+
+function figure(value: number | null): string {
+  return value === null ? "-" : String(Math.round(value * 10) / 10);
+}

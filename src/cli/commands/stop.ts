@@ -1,0 +1,56 @@
+import type { Command } from "commander";
+import type { RpcBackend } from "../../backend/rpc-backend.js";
+import { InvalidOptionError } from "../../errors/index.js";
+import type { CliContext } from "../context.js";
+import { ExitCodes, formatError } from "../format-error.js";
+import { note, printJson, printLine } from "../output.js";
+import { backendFor, serverTarget } from "../server-target.js";
+import { declaredSandbox, findConfig } from "../target.js";
+import { rejectTail } from "./tail.js";
+
+/** `msbv stop [name] | --all`: stops sandboxes on the server. */
+export function registerStop(program: Command, ctx: CliContext): void {
+  program
+    .command("stop")
+    .description("stop a sandbox (default: the only declared one) or, with --all, every running sandbox")
+    .argument("[name]", "sandbox name (any sandbox the server knows, declared or not)")
+    .option("-a, --all", "stop every running sandbox on the server")
+    .option("--json", "print {stopped: [...], failed: [...]} as JSON")
+    .action(async (name: string | undefined, opts: { all?: boolean; json?: boolean }) => {
+      rejectTail(ctx, "stop");
+      if (opts.all && name !== undefined) {
+        throw new InvalidOptionError("`msbv stop` got both a name and --all", { hint: "pass a name or --all, not both" });
+      }
+      const config = await findConfig();
+      const backend = backendFor(serverTarget(config));
+      if (opts.all) {
+        await stopAll(backend, opts.json ?? false);
+        return;
+      }
+      // One sandbox: its error goes through the funnel like any other.
+      const target = name ?? (await declaredSandbox(undefined)).name;
+      await backend.stop(target);
+      if (opts.json) printJson({ stopped: [target], failed: [] });
+      else printLine(target);
+    });
+}
+
+/** Stops every running sandbox; one failure does not keep the others running. */
+async function stopAll(backend: RpcBackend, json: boolean): Promise<void> {
+  const names = (await backend.metrics(undefined)).filter((m) => m.running).map((m) => m.name);
+  const results = await Promise.allSettled(names.map((n) => backend.stop(n)));
+  const stopped: string[] = [];
+  const failed: { name: string; error: string }[] = [];
+  results.forEach((r, i) => {
+    const n = names[i] ?? "";
+    if (r.status === "fulfilled") stopped.push(n);
+    else failed.push({ name: n, error: formatError(r.reason) });
+  });
+  if (json) printJson({ stopped, failed });
+  else {
+    for (const n of stopped) printLine(n);
+    for (const f of failed) note(`${f.name}: ${f.error}`);
+    if (names.length === 0) note("no running sandboxes");
+  }
+  if (failed.length > 0) process.exitCode = ExitCodes.FAILURE;
+}

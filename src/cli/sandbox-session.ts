@@ -1,0 +1,15 @@
+import { NodeSandbox, PythonSandbox } from "../client/index.js";
+import type { SandboxTarget } from "./target.js";
+
+/** A started (or already running) sandbox of either kind. */
+export type AnySandbox = PythonSandbox | NodeSandbox;
+
+/**
+ * Starts a declared sandbox through the public client, exactly as user code would: config file,
+ * env and guards apply. Starting a sandbox that is already running leaves it running, so `run` and
+ * `exec` use this too. The CLI never stops it afterwards: that is `msbv stop`.
+ */
+export function startDeclared(target: SandboxTarget): Promise<AnySandbox> {
+  const options = { name: target.name, configPath: target.config.path };
+  return target.kind === "node" ? NodeSandbox.create(options) : PythonSandbox.create(options);
+}
