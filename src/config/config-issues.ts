@@ -25,6 +25,8 @@ export function zodToRawIssues(issues: readonly z.core.$ZodIssue[], prefix: read
     } else if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input")) {
       const got = issue.input === undefined ? undefined : describe(issue.input);
       out.push({ path, message: got === undefined ? `is required (${issue.expected})` : `must be ${article(issue.expected)}, got ${got}` });
+    } else if (issue.code === "custom" && issue.params?.atKey === true) {
+      out.push({ path, message: issue.message, atKey: true });
     } else {
       out.push({ path, message: issue.message });
     }
@@ -37,7 +39,7 @@ function isTypeMismatch(errs: readonly z.core.$ZodIssue[]): boolean {
 }
 
 function article(expected: string): string {
-  if (expected === "object") return "a table";
+  if (expected === "object" || expected === "record") return "a table";
   if (expected === "array") return "an array";
   if (expected === "int") return "an integer";
   return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;

@@ -19,6 +19,9 @@ import {
 
 type Rule = (value: unknown) => string | undefined;
 
+/** Marks an issue about a key's name (not its value), so it is located at the key. */
+export const AT_KEY = { atKey: true } as const;
+
 /** An optional value judged by one of the shared option rules. */
 function ruled<T>(rule: Rule) {
   return z
@@ -61,16 +64,20 @@ const envName: Rule = (v) => (typeof v === "string" ? checkEnvName(v) : `must be
 
 const envTable = z.record(z.string(), z.unknown()).superRefine((table, ctx) => {
   for (const [name, value] of Object.entries(table)) {
-    const problem = checkEnvName(name) ?? checkEnvValue(name, value);
-    if (problem) ctx.addIssue({ code: "custom", message: problem, path: [name] });
+    const badName = checkEnvName(name);
+    if (badName) ctx.addIssue({ code: "custom", message: badName, path: [name], params: AT_KEY });
+    const badValue = badName ? undefined : checkEnvValue(name, value);
+    if (badValue) ctx.addIssue({ code: "custom", message: badValue, path: [name] });
   }
 });
 
 const scriptTable = z.record(z.string(), z.unknown()).superRefine((table, ctx) => {
   for (const [name, body] of Object.entries(table)) {
-    const problem =
-      checkScriptName(name) ?? (typeof body === "string" ? undefined : `script body must be a string, got ${describe(body)}`);
-    if (problem) ctx.addIssue({ code: "custom", message: problem, path: [name] });
+    const badName = checkScriptName(name);
+    if (badName) ctx.addIssue({ code: "custom", message: badName, path: [name], params: AT_KEY });
+    else if (typeof body !== "string") {
+      ctx.addIssue({ code: "custom", message: `script body must be a string, got ${describe(body)}`, path: [name] });
+    }
   }
 });
 

@@ -37,7 +37,7 @@ export function semanticIssues(raw: Record<string, unknown>): RawIssue[] {
     }
     if (Array.isArray(table.depends_on)) {
       table.depends_on.forEach((dep, i) => {
-        if (typeof dep !== "string") return; // the schema reports the type
+        if (typeof dep !== "string" || checkSandboxName(dep)) return; // the schema reports these
         if (dep === self) issues.push({ path: [...base, "depends_on", i], message: `sandbox "${dep}" cannot depend on itself` });
         else if (!declared.has(dep)) {
           const known = [...declared].map((n) => `"${n}"`).join(", ") || "none";
