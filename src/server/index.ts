@@ -1,5 +1,21 @@
-// Public `./server` entry: the local dev server speaking the legacy microsandbox JSON-RPC API.
-export { startDevServer, type DevServerOptions, type DevServerHandle } from "./dev-server.js";
+/**
+ * Public `./server` entry: the local dev server speaking the legacy microsandbox HTTP + JSON-RPC
+ * API (routes, auth, error shapes, Sandboxfile semantics of `msbserver`), backed by bubblewrap.
+ *
+ * Intentional deviations from the legacy server, all in the caller's favour:
+ * - image, volume, port and env strings are validated before the Sandboxfile is written (400/2001
+ *   naming the string) — upstream writes them unchecked and one bad string breaks every sandbox;
+ * - volume strings with an options segment (`/a:/b:ro`) and guest paths that are relative, contain
+ *   `..` or overlap another volume's are refused (400) instead of failing later in the VM;
+ * - a mount source equal to, inside or above the server's own state (`<projectDir>/.menv`, the
+ *   Sandboxfile, `<home>/server.key`) is refused (400);
+ * - a missing or non-directory volume host path fails the start with a generic 500 (cause logged)
+ *   instead of reporting success and failing later;
+ * - the Sandboxfile is written atomically (temp + fsync + rename) under an in-process mutex;
+ * - no portal-port bookkeeping (`ports` is stored as sent, nothing injected);
+ * - `GET /_dev/received` (ours, same auth as the RPC route) lists every `sandbox.start` as received.
+ */
+export { startDevServer, isLoopback, type DevServerOptions, type DevServerHandle } from "./dev-server.js";
 export type { ReceivedRequest, ReceivedLog } from "./received-log.js";
 export { mintApiKey, parseKeygenDuration, type MintApiKeyOptions } from "./keygen.js";
 export { readOrCreateServerKey, serverKeyPath } from "./server-key.js";
