@@ -26,9 +26,7 @@ export async function dispatchRpc(value: unknown, ctx: MethodContext): Promise<J
   const handler = METHODS.get(req.method);
   if (!handler) return rpcErrorReply(req, 404, -32601, `Method not found: ${req.method}`);
   try {
-    const result = await handler(req.params, ctx);
-    ctx.log(`${req.method} ok`);
-    return rpcSuccess(req, result);
+    return rpcSuccess(req, await handler(req.params, ctx));
   } catch (err) {
     return failureReply(req.method, err, ctx);
   }
@@ -44,12 +42,14 @@ export function failureReply(method: string, err: unknown, ctx: MethodContext): 
   return restErrorReply(500, INTERNAL_MESSAGE, RestCodes.INTERNAL);
 }
 
+/** One log line: the message plus every cause not already quoted in it. */
 function causeChain(err: unknown): string {
-  const parts: string[] = [];
+  let line = "";
   let current: unknown = err;
   for (let depth = 0; current !== undefined && depth < 5; depth++) {
-    parts.push(current instanceof Error ? current.message : String(current));
+    const text = current instanceof Error ? current.message : String(current);
+    if (!line.includes(text)) line = line ? `${line} <- ${text}` : text;
     current = current instanceof Error ? current.cause : undefined;
   }
-  return [...new Set(parts)].join(" <- ");
+  return line.replace(/\s*\n\s*/g, " ");
 }
