@@ -1,0 +1,91 @@
+import { readFile, readdir } from "node:fs/promises";
+
+/** The fields of /proc/<pid>/stat this runtime needs. */
+export interface ProcStat {
+  pid: number;
+  ppid: number;
+  /** One-letter state (R, S, D, Z, ...). */
+  state: string;
+  /** utime + stime in clock ticks. */
+  cpuTicks: number;
+  /** Start time in clock ticks since boot; with the pid it identifies a process across pid reuse. */
+  startTime: number;
+}
+
+/** Linux fixes USER_HZ at 100 for the tick counts in /proc, whatever the kernel's HZ. */
+export const CLOCK_TICKS_PER_SECOND = 100;
+
+/** Parses one /proc/<pid>/stat line; the command name may contain spaces and parentheses. */
+export function parseStat(text: string): ProcStat | undefined {
+  const close = text.lastIndexOf(")");
+  if (close < 0) return undefined;
+  const pid = Number.parseInt(text, 10);
+  // Fields after the comm: state(3) ppid(4) ... utime(14) stime(15) ... starttime(22).
+  const rest = text.slice(close + 2).split(" ");
+  const ppid = Number(rest[1]);
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  const startTime = Number(rest[19]);
+  if (![pid, ppid, utime, stime, startTime].every(Number.isFinite)) return undefined;
+  return { pid, ppid, state: rest[0] ?? "?", cpuTicks: utime + stime, startTime };
+}
+
+/** Every process on the host (the ones that vanish while reading are skipped). */
+export async function readProcTable(): Promise<Map<number, ProcStat>> {
+  const table = new Map<number, ProcStat>();
+  const entries = await readdir("/proc");
+  await Promise.all(
+    entries
+      .filter((entry) => /^\d+$/.test(entry))
+      .map(async (entry) => {
+        try {
+          const stat = parseStat(await readFile(`/proc/${entry}/stat`, "utf8"));
+          if (stat) table.set(stat.pid, stat);
+        } catch {
+          // exited meanwhile
+        }
+      }),
+  );
+  return table;
+}
+
+/** `root` and all its descendants in `table`. */
+export function descendants(table: ReadonlyMap<number, ProcStat>, root: number): ProcStat[] {
+  const children = new Map<number, ProcStat[]>();
+  for (const stat of table.values()) {
+    const list = children.get(stat.ppid);
+    if (list) list.push(stat);
+    else children.set(stat.ppid, [stat]);
+  }
+  const first = table.get(root);
+  if (!first) return [];
+  const out: ProcStat[] = [];
+  const pending = [first];
+  while (pending.length > 0) {
+    const stat = pending.pop() as ProcStat;
+    out.push(stat);
+    pending.push(...(children.get(stat.pid) ?? []));
+  }
+  return out;
+}
+
+/** Resident set size of one process in KiB (0 when it is gone or a kernel thread). */
+export async function rssKiB(pid: number): Promise<number> {
+  try {
+    const status = await readFile(`/proc/${pid}/status`, "utf8");
+    const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+    return match ? Number(match[1]) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** True while `stat.pid` still names the same, not yet dead process (not a reused pid, not a zombie). */
+export async function stillAlive(stat: ProcStat): Promise<boolean> {
+  try {
+    const now = parseStat(await readFile(`/proc/${stat.pid}/stat`, "utf8"));
+    return now !== undefined && now.startTime === stat.startTime && now.state !== "Z" && now.state !== "X";
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,162 @@
+import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
+import { ErrorCodes, SandboxStateError } from "../../errors/index.js";
+import type { RuntimeLanguage } from "./images.js";
+import { LineSplitter } from "./line-splitter.js";
+import type { ChildRef, SupervisorConnection } from "./supervisor-connection.js";
+import type { RuntimeOutputLine } from "./types.js";
+
+/** How long an interrupted run may take to reach its end markers before the REPL is restarted. */
+const INTERRUPT_GRACE_MS = 2000;
+
+type Outcome = { kind: "markers" } | { kind: "exit"; code: number | null; signal: string | null } | { kind: "spawn-error"; message: string };
+
+/** One run's bookkeeping: output so far and which stream has shown the end marker. */
+class RunState {
+  readonly lines: Array<RuntimeOutputLine | null> = [];
+  readonly last: Record<1 | 2, number> = { 1: -1, 2: -1 };
+  readonly seen: Record<1 | 2, boolean> = { 1: false, 2: false };
+  collecting = true;
+  readonly finished: Promise<Outcome>;
+  finish!: (outcome: Outcome) => void;
+
+  constructor(readonly marker: string) {
+    this.finished = new Promise((resolve) => {
+      this.finish = resolve;
+    });
+  }
+
+  line(fd: 1 | 2, text: string): void {
+    if (text === this.marker) {
+      // The driver writes "\n<marker>\n": the line just before the marker is either the output's
+      // unterminated last line (keep) or the empty line that "\n" produced (drop).
+      const previous = this.last[fd];
+      if (this.collecting && previous >= 0 && this.lines[previous]?.text === "") this.lines[previous] = null;
+      this.seen[fd] = true;
+      if (this.seen[1] && this.seen[2]) this.finish({ kind: "markers" });
+      return;
+    }
+    if (!this.collecting || this.seen[fd]) return;
+    this.last[fd] = this.lines.length;
+    this.lines.push({ stream: fd === 1 ? "stdout" : "stderr", text });
+  }
+
+  output(): RuntimeOutputLine[] {
+    return this.lines.filter((line): line is RuntimeOutputLine => line !== null);
+  }
+}
+
+/**
+ * A persistent interpreter (Python or Node driver) inside one sandbox. State survives between
+ * runs; the caller serialises runs. A run that times out is interrupted with SIGINT and, if it
+ * does not reach its end markers soon after, the interpreter is killed and restarted lazily.
+ */
+export class ReplSession {
+  readonly #connection: SupervisorConnection;
+  readonly #language: RuntimeLanguage;
+  readonly #argv: string[];
+  readonly #splitters: Record<1 | 2, LineSplitter> = { 1: new LineSplitter(), 2: new LineSplitter() };
+  #child: ChildRef | undefined;
+  #run: RunState | undefined;
+  #exited: Promise<void> = Promise.resolve();
+
+  constructor(connection: SupervisorConnection, language: RuntimeLanguage, argv: string[]) {
+    this.#connection = connection;
+    this.#language = language;
+    this.#argv = argv;
+  }
+
+  async run(sandbox: string, code: string, timeoutSeconds?: number): Promise<RuntimeOutputLine[]> {
+    const child = this.#ensureChild();
+    const run = new RunState(`eoe_${randomBytes(12).toString("hex")}`);
+    this.#splitters[1].reset();
+    this.#splitters[2].reset();
+    this.#run = run;
+    try {
+      child.write(`${JSON.stringify({ code, marker: run.marker })}\n`);
+      const timeoutMs = timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined;
+      const abort = new AbortController();
+      const timer = timeoutMs === undefined ? new Promise<never>(() => {}) : sleep(timeoutMs, "timeout" as const, { signal: abort.signal }).catch(() => "timeout" as const);
+      const outcome = await Promise.race([run.finished, timer]);
+      abort.abort();
+      if (outcome === "timeout") return await this.#interrupt(run, timeoutSeconds ?? 0);
+      return this.#complete(sandbox, run, outcome);
+    } finally {
+      this.#run = undefined;
+    }
+  }
+
+  #complete(sandbox: string, run: RunState, outcome: Outcome): RuntimeOutputLine[] {
+    if (outcome.kind === "markers") return run.output();
+    if (!this.#connection.alive) {
+      throw new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${sandbox}" was stopped while a ${this.#language} run was in progress.`, {
+        hint: "start the sandbox again and repeat the run",
+        details: { sandbox },
+      });
+    }
+    const lines = run.output();
+    if (outcome.kind === "spawn-error") {
+      lines.push({ stream: "stderr", text: `Error: Engine unavailable: cannot start the ${this.#language} interpreter: ${outcome.message}` });
+      return lines;
+    }
+    for (const fd of [1, 2] as const) for (const text of this.#splitters[fd].flush()) run.line(fd, text);
+    const how = outcome.signal ? `killed by ${outcome.signal}` : `exit code ${outcome.code}`;
+    return [
+      ...run.output(),
+      { stream: "stderr", text: `Error: the ${this.#language} REPL exited (${how}); the next run starts a fresh one without the earlier state` },
+    ];
+  }
+
+  async #interrupt(run: RunState, timeoutSeconds: number): Promise<RuntimeOutputLine[]> {
+    run.collecting = false;
+    const lines = run.output();
+    lines.push({ stream: "stderr", text: `Error: Execution timed out after ${timeoutSeconds} seconds` });
+    const child = this.#child;
+    child?.kill("SIGINT");
+    const abort = new AbortController();
+    const grace = sleep(INTERRUPT_GRACE_MS, "grace" as const, { signal: abort.signal }).catch(() => "grace" as const);
+    const outcome = await Promise.race([run.finished, grace]);
+    abort.abort();
+    if (outcome !== "grace" && outcome.kind === "markers") return lines;
+    if (this.#child === child && child) {
+      child.kill("SIGKILL");
+      await Promise.race([this.#exited, sleep(INTERRUPT_GRACE_MS)]);
+      this.#child = undefined;
+    }
+    if (this.#connection.alive) {
+      lines.push({
+        stream: "stderr",
+        text: `Error: the ${this.#language} REPL did not stop when interrupted and was restarted; variables and imports from earlier runs are lost`,
+      });
+    }
+    return lines;
+  }
+
+  #ensureChild(): ChildRef {
+    if (this.#child) return this.#child;
+    let markExited!: () => void;
+    this.#exited = new Promise((resolve) => {
+      markExited = resolve;
+    });
+    const child = this.#connection.spawn(this.#argv, true, {
+      onData: (fd, chunk) => {
+        if (this.#child !== child) return;
+        const lines = this.#splitters[fd].push(chunk);
+        // Output between runs (timers, threads) belongs to no run and is dropped.
+        if (this.#run) for (const text of lines) this.#run.line(fd, text);
+      },
+      onExit: (code, signal) => {
+        if (this.#child === child) this.#child = undefined;
+        markExited();
+        this.#run?.finish({ kind: "exit", code, signal });
+      },
+      onSpawnError: (_code, message) => {
+        if (this.#child === child) this.#child = undefined;
+        markExited();
+        this.#run?.finish({ kind: "spawn-error", message });
+      },
+    });
+    this.#child = child;
+    return child;
+  }
+}

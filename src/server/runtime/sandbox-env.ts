@@ -1,0 +1,46 @@
+import { InvalidOptionError } from "../../errors/index.js";
+import { SYSTEM_PATH } from "./interpreters.js";
+import type { RuntimeLanguage } from "./images.js";
+
+/** The upstream images' working directories (their `WORKDIR`), used when no workdir is given. */
+export const DEFAULT_WORKDIR: Record<RuntimeLanguage, string> = {
+  python: "/home/python-user/work",
+  node: "/home/node/work",
+};
+
+const DEFAULT_HOME: Record<RuntimeLanguage, string> = {
+  python: "/home/python-user",
+  node: "/home/node",
+};
+
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Splits `NAME=value` entries; the value may contain `=`. Throws on a malformed entry. */
+export function parseEnvs(envs: readonly string[], sandbox: string): Array<[string, string]> {
+  return envs.map((entry, index) => {
+    const eq = entry.indexOf("=");
+    const key = eq > 0 ? entry.slice(0, eq) : "";
+    if (!ENV_NAME.test(key) || entry.includes("\0")) {
+      throw new InvalidOptionError(`Invalid env entry #${index} "${entry}" for sandbox "${sandbox}": expected NAME=value with NAME made of letters, digits and _.`, {
+        hint: 'write envs as ["NAME=value", ...]',
+        details: { sandbox, index },
+      });
+    }
+    return [key, entry.slice(eq + 1)];
+  });
+}
+
+/**
+ * The sandbox's environment: a fixed base (PATH, HOME, LANG) like the upstream images', then
+ * the user's envs, which may override the base.
+ */
+export function sandboxEnv(language: RuntimeLanguage, pathDirs: readonly string[], userEnvs: Array<[string, string]>): Array<[string, string]> {
+  const base = new Map<string, string>([
+    ["PATH", [...pathDirs, SYSTEM_PATH].join(":")],
+    ["HOME", DEFAULT_HOME[language]],
+    ["LANG", "C.UTF-8"],
+    ["PYTHONIOENCODING", "utf-8"],
+  ]);
+  for (const [key, value] of userEnvs) base.set(key, value);
+  return [...base];
+}

@@ -1,0 +1,158 @@
+import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import * as path from "node:path";
+import { DevServerError, InvalidOptionError } from "../../errors/index.js";
+
+// Layout under stateDir (nothing here is reachable from a sandbox except <name>/rw/home and
+// <name>/rw/sandbox, which are bound at /home and /.sandbox):
+//   .runtime-etc/{passwd,group,hosts}   minimal /etc files shared read-only by every sandbox
+//   <name>/rw/home/                     persistent writable area (default workdirs live here)
+//   <name>/rw/sandbox/scripts/<script>  rewritten at every start, like upstream's patch layer
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const SCRIPT_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
+
+/** Names become directory names and hostnames, so only a conservative alphabet is accepted. */
+export function validateSandboxName(name: string): void {
+  if (!NAME_PATTERN.test(name)) {
+    throw new InvalidOptionError(`Invalid sandbox name "${name}": the dev server runtime accepts 1-63 characters from A-Z a-z 0-9 . _ - starting with a letter or digit.`, {
+      hint: "rename the sandbox, e.g. \"my-sandbox\"",
+      details: { name },
+    });
+  }
+}
+
+const ETC_FILES: Record<string, string> = {
+  passwd: [
+    "root:x:0:0:root:/root:/bin/sh",
+    "python-user:x:1000:1000:python-user:/home/python-user:/bin/sh",
+    "node:x:1001:1001:node:/home/node:/bin/sh",
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin",
+    "",
+  ].join("\n"),
+  group: ["root:x:0:", "python-user:x:1000:", "node:x:1001:", "nogroup:x:65534:", ""].join("\n"),
+  hosts: "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n",
+};
+
+/** Creates `dir` unless it exists; an existing entry must be a real directory, never a symlink. */
+export async function ensureRealDir(dir: string, mode = 0o755): Promise<void> {
+  try {
+    await mkdir(dir, { mode });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  const info = await lstat(dir);
+  if (!info.isDirectory() || info.isSymbolicLink()) {
+    throw new DevServerError(`Refusing to use "${dir}" as sandbox state: it exists but is not a plain directory (a symlink or file).`, {
+      hint: `remove "${dir}" and start the sandbox again`,
+      details: { path: dir },
+    });
+  }
+}
+
+/** Creates the state dir and the shared minimal /etc files; returns the /etc files' directory. */
+export async function prepareStateDir(stateDir: string): Promise<string> {
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const etcDir = path.join(stateDir, ".runtime-etc");
+  await ensureRealDir(etcDir);
+  for (const [file, content] of Object.entries(ETC_FILES)) {
+    // Write-then-rename so concurrent runtimes on one state dir never see a half-written file.
+    const tmp = path.join(etcDir, `.${file}.${process.pid}.${Math.random().toString(36).slice(2)}`);
+    await writeFile(tmp, content, { mode: 0o644, flag: "wx" });
+    await rename(tmp, path.join(etcDir, file));
+  }
+  return etcDir;
+}
+
+export interface SandboxDirs {
+  /** stateDir/<name>: never bound into the sandbox. */
+  root: string;
+  /** stateDir/<name>/rw: the writable area whose size is reported as disk usage. */
+  rw: string;
+  /** Bound read-write at /home. */
+  home: string;
+  /** Bound read-write at /.sandbox; recreated at each start. */
+  dotSandbox: string;
+}
+
+/**
+ * Prepares a sandbox's directories. Runs only while the sandbox is stopped, so nothing inside can
+ * race it; every step still refuses symlinks because the sandbox wrote these trees last time.
+ */
+export async function prepareSandboxDirs(
+  stateDir: string,
+  name: string,
+  scripts: Record<string, string> | undefined,
+  shell: string | undefined,
+): Promise<SandboxDirs> {
+  const root = path.join(stateDir, name);
+  const rw = path.join(root, "rw");
+  const home = path.join(rw, "home");
+  const dotSandbox = path.join(rw, "sandbox");
+  for (const dir of [root, rw, home]) await ensureRealDir(dir, 0o755);
+  // fs.rm removes a planted symlink itself, never its target.
+  await rm(dotSandbox, { recursive: true, force: true });
+  await ensureRealDir(dotSandbox, 0o755);
+  const scriptsDir = path.join(dotSandbox, "scripts");
+  await ensureRealDir(scriptsDir, 0o755);
+  const interpreter = shell && shell.trim() ? shell.trim() : "/bin/sh";
+  for (const [scriptName, body] of Object.entries(scripts ?? {})) {
+    if (!SCRIPT_NAME_PATTERN.test(scriptName)) {
+      throw new InvalidOptionError(`Invalid script name "${scriptName}" for sandbox "${name}": script names become file names under /.sandbox/scripts and may only use A-Z a-z 0-9 . _ -.`, {
+        hint: "rename the script",
+        details: { sandbox: name, script: scriptName },
+      });
+    }
+    await writeFile(path.join(scriptsDir, scriptName), `#!${interpreter}\n${body}`, { mode: 0o750, flag: "wx" });
+  }
+  return { root, rw, home, dotSandbox };
+}
+
+/**
+ * Checks that no existing component of `relative` below `base` is a symlink. bubblewrap creates
+ * mount points by path during setup, so a symlink the sandbox planted in its writable area could
+ * otherwise steer a later mount point (and the directories created for it) outside the sandbox.
+ */
+export async function assertNoSymlinkBelow(base: string, relative: string, what: string): Promise<void> {
+  let current = base;
+  for (const part of relative.split("/").filter(Boolean)) {
+    current = path.join(current, part);
+    let info;
+    try {
+      info = await lstat(current);
+    } catch {
+      return; // the rest does not exist yet; bubblewrap will create plain directories
+    }
+    if (info.isSymbolicLink() || !info.isDirectory()) {
+      throw new DevServerError(`Cannot mount ${what}: "${current}" on the host is a symlink or file, written by the sandbox; mounting through it could escape the sandbox.`, {
+        hint: `delete "${current}" (or choose another guest path) and start the sandbox again`,
+        details: { path: current },
+      });
+    }
+  }
+}
+
+/** Bytes used by the files under `dir`, counted without following symlinks. */
+export async function diskUsage(dir: string): Promise<number> {
+  let total = 0;
+  const pending = [dir];
+  while (pending.length > 0) {
+    const current = pending.pop() as string;
+    let entries;
+    try {
+      entries = await readdir(current, { withFileTypes: true });
+    } catch {
+      continue;
+    }
+    for (const entry of entries) {
+      const full = path.join(current, entry.name);
+      try {
+        const info = await lstat(full);
+        total += info.size;
+        if (info.isDirectory()) pending.push(full);
+      } catch {
+        // vanished while walking: the sandbox is running and may delete files
+      }
+    }
+  }
+  return total;
+}

@@ -1,0 +1,214 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { setTimeout as sleep } from "node:timers/promises";
+import { DevServerError } from "../../errors/index.js";
+import { descendants, readProcTable, stillAlive } from "./proc-tree.js";
+
+/** Callbacks for one process run by the in-sandbox supervisor. */
+export interface ChildHandlers {
+  onData(fd: 1 | 2, chunk: Buffer): void;
+  /** The process ended (`code` null when killed by `signal`), or the sandbox went away. */
+  onExit(code: number | null, signal: string | null): void;
+  /** The process could not be started (`code` is the errno name, e.g. ENOENT). */
+  onSpawnError(code: string, message: string): void;
+}
+
+/** A process inside the sandbox. */
+export interface ChildRef {
+  readonly id: number;
+  /** Writes to the process's private control fd (REPL drivers only). */
+  write(text: string): void;
+  /** Signals the process's whole process group. */
+  kill(signal: "SIGINT" | "SIGKILL"): void;
+}
+
+const READY_TIMEOUT_MS = 30_000;
+const MAX_FRAME_CHARS = 16 * 1024 * 1024;
+const STDERR_TAIL_CHARS = 4096;
+
+/**
+ * One running bubblewrap sandbox, seen from the host: the `bwrap` child process and the JSON
+ * channel to the supervisor running inside it.
+ */
+export class SupervisorConnection {
+  readonly #proc: ChildProcess;
+  readonly #name: string;
+  readonly #handlers = new Map<number, ChildHandlers>();
+  readonly #closeListeners: Array<() => void> = [];
+  #nextId = 1;
+  #frames = "";
+  #stderrTail = "";
+  #initPid: number | undefined;
+  #exited = false;
+  readonly #exitPromise: Promise<void>;
+  #onReady: ((error?: Error) => void) | undefined;
+
+  private constructor(proc: ChildProcess, name: string) {
+    this.#proc = proc;
+    this.#name = name;
+    this.#exitPromise = new Promise((resolve) => proc.once("exit", () => resolve()));
+    proc.once("exit", (code, signal) => this.#handleExit(code, signal));
+    proc.stdin?.on("error", () => {});
+    proc.stdout?.setEncoding("utf8");
+    proc.stdout?.on("data", (text: string) => this.#handleFrames(text));
+    proc.stderr?.setEncoding("utf8");
+    proc.stderr?.on("data", (text: string) => {
+      this.#stderrTail = (this.#stderrTail + text).slice(-STDERR_TAIL_CHARS);
+    });
+    const info = proc.stdio[3];
+    let infoText = "";
+    info?.on("data", (chunk: Buffer) => {
+      infoText += chunk.toString("utf8");
+      const match = /"child-pid"\s*:\s*(\d+)/.exec(infoText);
+      if (match && this.#initPid === undefined) this.#initPid = Number(match[1]);
+    });
+    info?.on("error", () => {});
+  }
+
+  /** Starts `bwrap args...` and waits until the supervisor inside reports ready. */
+  static async launch(options: { bwrapPath: string; args: string[]; name: string }): Promise<SupervisorConnection> {
+    const proc = spawn(options.bwrapPath, options.args, { stdio: ["pipe", "pipe", "pipe", "pipe"] });
+    const connection = new SupervisorConnection(proc, options.name);
+    const spawnError = new Promise<Error>((resolve) => proc.once("error", resolve));
+    const ready = new Promise<Error | undefined>((resolve) => {
+      connection.#onReady = resolve;
+    });
+    const abort = new AbortController();
+    const timer = sleep(READY_TIMEOUT_MS, "timeout" as const, { signal: abort.signal }).catch(() => "aborted" as const);
+    const outcome = await Promise.race([ready, spawnError, timer]);
+    abort.abort();
+    connection.#onReady = undefined;
+    if (outcome === undefined) return connection;
+    await connection.terminate();
+    // bwrap's own error message may still be in flight when its exit is seen.
+    await Promise.race([new Promise((resolve) => proc.once("close", resolve)), sleep(500)]);
+    const reason = typeof outcome === "string" ? `no ready signal within ${READY_TIMEOUT_MS / 1000} s` : outcome.message;
+    const stderr = connection.#stderrTail.trim();
+    throw new DevServerError(
+      `Cannot start sandbox "${options.name}" with bubblewrap (${options.bwrapPath}): ${reason}${stderr ? `; bwrap said: ${stderr}` : ""}`,
+      {
+        hint: "check that bubblewrap works on this host (e.g. `bwrap --ro-bind / / true`) and that every volume's host directory exists",
+        details: { sandbox: options.name },
+        cause: typeof outcome === "string" ? undefined : outcome,
+      },
+    );
+  }
+
+  /** Host pid of the `bwrap` process we spawned. */
+  get bwrapPid(): number | undefined {
+    return this.#proc.pid;
+  }
+
+  get alive(): boolean {
+    return !this.#exited;
+  }
+
+  /** Registers a listener for the sandbox going away (stopped, crashed or killed from inside). */
+  onClose(listener: () => void): void {
+    if (this.#exited) listener();
+    else this.#closeListeners.push(listener);
+  }
+
+  /** Asks the supervisor to run `argv` (PATH lookup, no shell, stdin /dev/null). */
+  spawn(argv: string[], ctl: boolean, handlers: ChildHandlers): ChildRef {
+    const id = this.#nextId++;
+    if (this.#exited) {
+      queueMicrotask(() => handlers.onSpawnError("ESRCH", `sandbox "${this.#name}" is not running`));
+    } else {
+      this.#handlers.set(id, handlers);
+      this.#send({ t: "spawn", id, argv, ctl });
+    }
+    return {
+      id,
+      write: (text) => this.#send({ t: "write", id, b64: Buffer.from(text, "utf8").toString("base64") }),
+      kill: (signal) => this.#send({ t: "kill", id, signal }),
+    };
+  }
+
+  /**
+   * Kills the whole sandbox: SIGKILL to bubblewrap's init (pid 1 of the sandbox's PID namespace)
+   * makes the kernel kill every process in it. Then waits until none of the processes seen
+   * before the kill is left.
+   */
+  async terminate(): Promise<void> {
+    const root = this.#proc.pid;
+    const before = root === undefined || this.#exited ? [] : descendants(await readProcTable(), root);
+    this.#proc.stdin?.end();
+    if (!this.#exited) {
+      if (this.#initPid !== undefined) safeKill(this.#initPid);
+      else this.#proc.kill("SIGKILL");
+      const exited = await Promise.race([this.#exitPromise.then(() => true), sleep(3000, false)]);
+      if (!exited) this.#proc.kill("SIGKILL");
+      await this.#exitPromise;
+    }
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const alive = (await Promise.all(before.map(async (stat) => ((await stillAlive(stat)) ? stat : undefined)))).filter(
+        (stat) => stat !== undefined,
+      );
+      if (alive.length === 0) return;
+      for (const stat of alive) safeKill(stat.pid);
+      await sleep(20);
+    }
+    throw new DevServerError(`Sandbox "${this.#name}" did not go away after SIGKILL.`, {
+      hint: "look for leftover bwrap processes with `ps -ef | grep bwrap` and kill them",
+      details: { sandbox: this.#name },
+    });
+  }
+
+  #send(message: Record<string, unknown>): void {
+    if (this.#exited || !this.#proc.stdin?.writable) return;
+    this.#proc.stdin.write(`${JSON.stringify(message)}\n`);
+  }
+
+  #handleFrames(text: string): void {
+    this.#frames += text;
+    let index: number;
+    while ((index = this.#frames.indexOf("\n")) >= 0) {
+      const line = this.#frames.slice(0, index);
+      this.#frames = this.#frames.slice(index + 1);
+      this.#dispatch(line);
+    }
+    // Sandboxed code can write into the supervisor's stdout; never let that grow without bound.
+    if (this.#frames.length > MAX_FRAME_CHARS) this.#frames = "";
+  }
+
+  #dispatch(line: string): void {
+    let frame: unknown;
+    try {
+      frame = JSON.parse(line);
+    } catch {
+      return;
+    }
+    if (typeof frame !== "object" || frame === null) return;
+    const f = frame as Record<string, unknown>;
+    if (f["t"] === "ready") this.#onReady?.();
+    else if (f["t"] === "fatal") this.#onReady?.(new Error(String(f["message"])));
+    const handlers = typeof f["id"] === "number" ? this.#handlers.get(f["id"]) : undefined;
+    if (!handlers) return;
+    if (f["t"] === "data" && (f["fd"] === 1 || f["fd"] === 2) && typeof f["b64"] === "string") {
+      handlers.onData(f["fd"], Buffer.from(f["b64"], "base64"));
+    } else if (f["t"] === "exit") {
+      this.#handlers.delete(f["id"] as number);
+      handlers.onExit(typeof f["code"] === "number" ? f["code"] : null, typeof f["signal"] === "string" ? f["signal"] : null);
+    } else if (f["t"] === "spawn-error") {
+      this.#handlers.delete(f["id"] as number);
+      handlers.onSpawnError(String(f["code"]), String(f["message"]));
+    }
+  }
+
+  #handleExit(code: number | null, signal: NodeJS.Signals | null): void {
+    this.#exited = true;
+    this.#onReady?.(new Error(`bwrap exited before the sandbox was ready (${signal ?? `exit code ${code}`})`));
+    const orphans = [...this.#handlers.values()];
+    this.#handlers.clear();
+    for (const handlers of orphans) handlers.onExit(null, "SIGKILL");
+    for (const listener of this.#closeListeners.splice(0)) listener();
+  }
+}
+
+function safeKill(pid: number): void {
+  try {
+    process.kill(pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,60 @@
+import { realpath, stat } from "node:fs/promises";
+import * as path from "node:path";
+import { DevServerError, InvalidOptionError } from "../../errors/index.js";
+import { assertNoSymlinkBelow, type SandboxDirs } from "./state-dir.js";
+import type { RuntimeVolume } from "./types.js";
+
+// Guest paths the sandbox layout owns. /home and /tmp stay allowed: users mount work there.
+const RESERVED_GUESTS = ["/usr", "/etc", "/proc", "/dev", "/.sandbox", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
+
+function isWithin(inner: string, outer: string): boolean {
+  const rel = path.relative(outer, inner);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
+
+/**
+ * Last line of defence before volumes become bind mounts (the HTTP layer applies the full host
+ * policy): absolute normalised paths, existing host directories, never the runtime's state dir
+ * (or a folder that contains it), no reserved guest path, and no planted symlink on the way to a
+ * mount point inside a sandbox-writable area.
+ */
+export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVolume[], stateDir: string, dirs: SandboxDirs): Promise<void> {
+  const realState = await realpath(stateDir);
+  const guests = new Set<string>();
+  for (const [index, volume] of volumes.entries()) {
+    const { host, guest } = volume;
+    const bad = (why: string): InvalidOptionError =>
+      new InvalidOptionError(`Invalid volume #${index} ("${host}" -> "${guest}") for sandbox "${sandbox}": ${why}.`, {
+        hint: "mount an existing host directory at an absolute guest path such as /workspace",
+        details: { sandbox, index, host, guest },
+      });
+    if (!path.isAbsolute(host) || !path.isAbsolute(guest)) throw bad("both paths must be absolute");
+    if (path.posix.normalize(guest) !== guest || guest === "/" || guest.endsWith("/")) throw bad("the guest path must be normalised and not /");
+    if (RESERVED_GUESTS.some((reserved) => isWithin(guest, reserved))) throw bad(`${guest} is reserved by the sandbox layout`);
+    if (guests.has(guest)) throw bad("another volume already uses this guest path");
+    guests.add(guest);
+    let realHost: string;
+    try {
+      realHost = await realpath(host);
+      if (!(await stat(realHost)).isDirectory()) throw new Error("not a directory");
+    } catch (error) {
+      throw new DevServerError(`Cannot mount "${host}" into sandbox "${sandbox}": the host directory does not exist or is not a directory (${(error as Error).message}).`, {
+        hint: "create the folder on the host, or fix the volume's host path",
+        details: { sandbox, host },
+      });
+    }
+    if (isWithin(realHost, realState) || isWithin(realState, realHost)) {
+      throw new DevServerError(`Refusing to mount "${host}" into sandbox "${sandbox}": it is or contains the dev server's sandbox state (${realState}), which no sandbox may write.`, {
+        hint: "mount a project sub-folder instead, or keep the server's state outside the mounted folder",
+        details: { sandbox, host, stateDir: realState },
+      });
+    }
+  }
+  // A mount point under /home or under another volume is created by bubblewrap inside a tree the
+  // sandbox could write last time; refuse if that tree now holds a symlink on the way.
+  for (const { guest } of volumes) {
+    const parents: Array<[string, string]> = [["/home", dirs.home], ...volumes.filter((v) => v.guest !== guest).map((v): [string, string] => [v.guest, v.host])];
+    const containing = parents.filter(([g]) => isWithin(guest, g) && guest !== g).sort((a, b) => b[0].length - a[0].length)[0];
+    if (containing) await assertNoSymlinkBelow(containing[1], path.relative(containing[0], guest), `volume at ${guest}`);
+  }
+}
