@@ -1,0 +1,75 @@
+#!/usr/bin/env zx
+// The README demo: a sandbox writes into ./workspace, a second session reads it back, the host
+// shows the files. Runs against the local dev server (bubblewrap), started here on a free port.
+import { $, fs, path, chalk } from "zx";
+import { startDevServer } from "microsandbox-volumes/server";
+import { PythonSandbox, NodeSandbox, Workspace } from "microsandbox-volumes";
+
+const root = path.resolve(import.meta.dirname, "..");
+process.chdir(root);
+const step = (s) => console.error(chalk.cyan(`\n▶ ${s}`));
+
+step("starting the dev server (bubblewrap, loopback, free port)");
+const server = await startDevServer({
+  port: 0,
+  dev: true,
+  projectDir: path.join(root, ".microsandbox", "dev-server"),
+});
+// Env beats the file: the [server] url in microsandbox.toml names the usual port 5555.
+process.env.MSB_SERVER_URL = server.url;
+console.log(`dev server: ${server.url}`);
+
+try {
+  await fs.mkdirp(path.join(root, "workspace"));
+
+  step("session 1: sandbox 'agent' (declared in microsandbox.toml) writes into /workspace");
+  {
+    await using sb = await PythonSandbox.create({ name: "agent" });
+    const exec = await sb.run(`
+import json, os, platform
+os.makedirs("/workspace/skills", exist_ok=True)
+with open("/workspace/skills/fib.py", "w") as f:
+    f.write("def fib(n):\\n    a, b = 0, 1\\n    for _ in range(n):\\n        a, b = b, a + b\\n    return a\\n")
+with open("/workspace/results.json", "w") as f:
+    json.dump({"written_by": "session 1", "python": platform.python_version(), "role": os.environ.get("AGENT_ROLE")}, f)
+print("wrote", sorted(os.listdir("/workspace")))
+`);
+    console.log(await exec.output());
+    if (exec.hasError()) throw new Error(await exec.error());
+  } // `await using` stops the sandbox here
+
+  step("session 2: a new sandbox session reads the workspace back and reuses the skill");
+  {
+    await using sb = await PythonSandbox.create({ name: "agent" });
+    const exec = await sb.run(`
+import json, sys
+sys.path.insert(0, "/workspace/skills")
+from fib import fib
+data = json.load(open("/workspace/results.json"))
+print("session 2 read:", data)
+print("fib(30) via the saved skill =", fib(30))
+open("/workspace/session2.txt", "w").write(f"fib(30)={fib(30)}\\n")
+`);
+    console.log(await exec.output());
+    if (exec.hasError()) throw new Error(await exec.error());
+  }
+
+  step("session 3: a Node sandbox with the same workspace sees the same files");
+  {
+    await using sb = await NodeSandbox.create({ name: "node-agent" });
+    const exec = await sb.run(`console.log(require("fs").readFileSync("/workspace/session2.txt", "utf8").trim())`);
+    console.log(await exec.output());
+  }
+
+  step("the host shows the files (read with Workspace: never follows a symlink out)");
+  const ws = await Workspace.open(path.join(root, "workspace"));
+  for (const entry of await ws.list(".", { recursive: true })) {
+    console.log(`${entry.type.padEnd(9)} ${String(entry.size).padStart(6)}  workspace/${entry.path}`);
+  }
+  console.log("\nresults.json on the host:", (await ws.readText("results.json")).trim());
+  console.log(`\ngenerated config: ${path.relative(root, path.join(root, ".microsandbox", "generated", "agent.toml"))}`);
+  console.log((await fs.readFile(path.join(root, ".microsandbox", "generated", "agent.toml"), "utf8")).trim());
+} finally {
+  await server.close();
+}
+console.error(chalk.green("\n✔ demo finished: see ./workspace"));
