@@ -36,6 +36,14 @@ export type { SandboxCallOptions, ResolvedSandboxConfig, ResolvedServerConfig } 
 export type { VolumeSpec, VolumeObject, ResolvedVolume } from "./volumes/types.js";
 
 export { Workspace } from "./workspace/index.js";
+export type {
+  WorkspaceEntry,
+  WorkspaceOptions,
+  ListOptions,
+  WriteOptions,
+  RemoveOptions,
+  FileDigest,
+} from "./workspace/index.js";
 
 export {
   ErrorCodes,
