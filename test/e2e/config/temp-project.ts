@@ -1,0 +1,40 @@
+import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterEach } from "vitest";
+
+const created: string[] = [];
+
+// Every temp project of a test file is removed after each test, pass or fail.
+afterEach(async () => {
+  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** A temp folder (canonical path) that removes itself; files are written relative to it. */
+export interface TempProject extends AsyncDisposable {
+  dir: string;
+  write(rel: string, content: string): Promise<string>;
+  mkdir(rel: string): Promise<string>;
+}
+
+export async function tempProject(prefix = "msbv-config-"): Promise<TempProject> {
+  const dir = await realpath(await mkdtemp(path.join(tmpdir(), prefix)));
+  created.push(dir);
+  return {
+    dir,
+    async write(rel, content) {
+      const file = path.join(dir, rel);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, content);
+      return file;
+    },
+    async mkdir(rel) {
+      const p = path.join(dir, rel);
+      await mkdir(p, { recursive: true });
+      return p;
+    },
+    async [Symbol.asyncDispose]() {
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
