@@ -100,7 +100,14 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     }),
   );
   server.on("request", (req, res) => res.on("finish", () => log(`${req.method} ${req.url} -> ${res.statusCode}`)));
-  const actualPort = await listen(server, host, port);
+  let actualPort: number;
+  try {
+    actualPort = await listen(server, host, port);
+  } catch (err) {
+    // Nothing was started yet, but a runtime we created may hold resources; release it.
+    if (options.runtime === undefined) await runtime.shutdown().catch(() => undefined);
+    throw err;
+  }
   log(`dev server listening on ${host}:${actualPort} (${dev ? "dev mode, no auth" : "API key required"}), project ${projectDir}`);
 
   let closing: Promise<void> | undefined;

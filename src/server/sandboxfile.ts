@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { isMap, parseDocument, type Document } from "yaml";
 import { DevServerError } from "../errors/errors.js";
@@ -52,6 +52,8 @@ export class Sandboxfile {
       const doc = (await this.#load()) ?? parseDocument(DEFAULT_SANDBOXFILE);
       normalise(doc);
       doc.setIn(["sandboxes", name], doc.createNode(entry));
+      // Legacy start (re)creates a missing project dir instead of failing.
+      await mkdir(dirname(this.path), { recursive: true });
       await writeAtomically(this.path, doc.toString());
     });
   }

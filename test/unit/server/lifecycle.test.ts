@@ -79,4 +79,16 @@ describe("startDevServer lifecycle", () => {
     expect(received.map(({ sandbox, config: c }) => ({ sandbox, config: c }))).toStrictEqual([{ sandbox: "r", config }]);
     expect(server.received).toHaveLength(1);
   });
+
+  it("answers stop with 'Project directory does not exist' and metrics with a generic 500 when the project dir vanished", async () => {
+    await using server = await startDevServer({ ...base(), dev: true, projectDir: join(root, "p") });
+    await rm(join(root, "p"), { recursive: true });
+    const post = (method: string, params: unknown) =>
+      send(`${server.url}/api/v1/rpc`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(call(method, params)) });
+    expect((await post("sandbox.stop", { sandbox: "a" })).json).toStrictEqual({ error: "Project directory does not exist", code: 2001 });
+    const metrics = await post("sandbox.metrics.get", {});
+    expect({ status: metrics.status, body: metrics.json }).toStrictEqual({ status: 500, body: { error: "Internal server error", code: 5002 } });
+    const start = await post("sandbox.start", { sandbox: "a", config: { image: "microsandbox/python" } });
+    expect(start.json).toMatchObject({ result: "Sandbox a started successfully" });
+  });
 });
