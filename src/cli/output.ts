@@ -16,7 +16,7 @@ export function printJson(value: unknown): void {
 
 /** Writes a plain object as TOML on stdout. `undefined` fields are dropped (TOML has no null). */
 export function printToml(value: Record<string, unknown>): void {
-  process.stdout.write(`${stringifyToml(dropUndefined(value))}\n`);
+  process.stdout.write(`${stringifyToml(dropUndefined(value)).trimEnd()}\n`);
 }
 
 /** Writes a line for the human on stderr. */
