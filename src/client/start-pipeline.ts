@@ -2,7 +2,7 @@ import type { CallOptions, SandboxBackend } from "../backend/backend.js";
 import { RpcBackend } from "../backend/rpc-backend.js";
 import { readGeneratedConfig, resolveSandbox, toWireStartConfig, writeGeneratedConfig } from "../config/index.js";
 import type { ResolvedSandboxConfig, SandboxCallOptions } from "../config/types.js";
-import { guardVolumeChange, volumesForServer } from "./guards.js";
+import { guardSyncMode, guardVolumeChange, volumesForServer } from "./guards.js";
 import type { SandboxOptions } from "./sandbox-options.js";
 
 /** Upstream default start timeout (seconds). */
@@ -47,6 +47,7 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   });
   const backend = options.backend ?? new RpcBackend({ url: server.url, ...(server.apiKey ? { apiKey: server.apiKey } : {}) });
 
+  guardSyncMode(server.mode, sandbox.volumes);
   const shared = options.sharedFilesystem ?? server.sharedFilesystem;
   const wireVolumes = volumesForServer(sandbox.volumes, backend.capabilities.localHostPaths, server.url, shared);
   const previous = await readGeneratedConfig(projectDir, sandbox.name);

@@ -225,6 +225,30 @@ describe("validation happens before anything is sent or written", () => {
     await sb.stop();
   });
 
+  it('[server] mode = "sync" with volumes → refused (not implemented), nothing sent or written', async () => {
+    await writeFile(configPath, '[server]\nmode = "sync"\n');
+    const { backend, requests } = withFake();
+    await expect(PythonSandbox.create({ name: "sync", configPath, backend, volumes: ["./ws:/workspace"] })).rejects.toMatchObject({
+      code: ErrorCodes.SYNC_FAILED,
+    });
+    expect(requests).toHaveLength(0);
+    expect(await generatedFiles()).toEqual([]);
+  });
+
+  it("an aborted signal on create → ABORTED, sandbox not started", async () => {
+    const { backend } = withFake();
+    const ctrl = new AbortController();
+    ctrl.abort();
+    const sb = new PythonSandbox({ name: "aborted", configPath, backend });
+    await expect(sb.start(undefined, undefined, undefined, undefined, { signal: ctrl.signal })).rejects.toMatchObject({
+      code: ErrorCodes.ABORTED,
+    });
+    expect(sb.isStarted).toBe(false);
+    await expect(PythonSandbox.create({ name: "aborted2", configPath, backend, signal: ctrl.signal })).rejects.toMatchObject({
+      code: ErrorCodes.ABORTED,
+    });
+  });
+
   it("volume change while running → VOLUME_CONFLICT; after stop it proceeds", async () => {
     const { backend, requests } = withFake(); // the fake reports started, not stopped, names as running
     const first = await PythonSandbox.create({ name: "vc", configPath, backend, volumes: ["./ws:/workspace"] });
