@@ -75,7 +75,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const log = (line: string) => rawLog(redactSecrets(line, secretText === undefined ? [] : [secretText]));
 
   const stateDir = join(projectDir, ".menv");
-  const runtime = options.runtime ?? (await createDefaultRuntime(stateDir));
+  const runtime = options.runtime ?? createDefaultRuntime(stateDir);
   const sandboxfile = new Sandboxfile(projectDir);
   const received: ReceivedLog = [];
   const ctx: MethodContext = {
