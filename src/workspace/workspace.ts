@@ -1,14 +1,22 @@
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { constants, type Stats } from "node:fs";
 import { open, readdir, readlink, realpath, rename, rmdir, stat, unlink } from "node:fs/promises";
 import * as path from "node:path";
 import { ErrorCodes } from "../errors/codes.js";
 import { WorkspaceError } from "../errors/errors.js";
+import { digestHandle } from "./digest.js";
 import { splitRelPath } from "./rel-path.js";
 import { SafeDir, defaultStrategy, errnoCode, escape, kindOf, toWorkspaceError } from "./safe-dir.js";
 import type { FileDigest, ListOptions, RemoveOptions, WalkStrategy, WorkspaceEntry, WorkspaceOptions, WriteOptions } from "./types.js";
 
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
+
+// Guest code may change the tree while we walk. An entry that vanished, or that turned into a symlink or
+// special file between readdir and open, is skipped: at that instant it is not a regular file/folder.
+function isGone(e: unknown): boolean {
+  const code = errnoCode(e);
+  return code === "ENOENT" || code === ErrorCodes.WORKSPACE_NOT_FOUND || code === ErrorCodes.WORKSPACE_ESCAPE;
+}
 
 function entryOf(name: string, rel: string, st: Stats, linkTarget?: string): WorkspaceEntry {
   const type = st.isSymbolicLink() ? "symlink" : st.isDirectory() ? "directory" : st.isFile() ? "file" : "other";
@@ -114,7 +122,7 @@ export class Workspace {
       const entry = entryOf(name, dir.childRel(name), st, link);
       await visit(entry, dir);
       if (recursive && entry.type === "directory") {
-        const sub = await dir.openDir(name).catch((e: unknown) => (errnoCode(e) === "ENOENT" ? undefined : Promise.reject(e)));
+        const sub = await dir.openDir(name).catch((e: unknown) => (isGone(e) ? undefined : Promise.reject(e)));
         if (!sub) continue;
         try {
           await this.walk(sub, true, visit);
@@ -235,20 +243,10 @@ export class Workspace {
       try {
         await this.walk(root, true, async (e, dir) => {
           if (e.type !== "file") return;
-          const fh = await dir.openFile(e.name).catch((err: unknown) => (errnoCode(err) === "ENOENT" ? undefined : Promise.reject(err)));
+          const fh = await dir.openFile(e.name).catch((err: unknown) => (isGone(err) ? undefined : Promise.reject(err)));
           if (!fh) return;
           try {
-            const hash = createHash("sha256");
-            const buf = Buffer.allocUnsafe(256 * 1024);
-            let size = 0;
-            for (;;) {
-              const { bytesRead } = await fh.read(buf, 0, buf.length, null);
-              if (bytesRead === 0) break;
-              hash.update(buf.subarray(0, bytesRead));
-              size += bytesRead;
-            }
-            const st = await fh.stat();
-            found.push([e.path, { size, sha256: hash.digest("hex"), mode: st.mode & 0o7777, mtimeMs: st.mtimeMs }]);
+            found.push([e.path, await digestHandle(fh)]);
           } finally {
             await fh.close();
           }

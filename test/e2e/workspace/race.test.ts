@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -127,5 +128,23 @@ describe("Workspace under a concurrent symlink swap", () => {
     expect(written).toBeGreaterThan(0);
     expect(refused).toBeGreaterThan(0);
     expect(await readFile(secretPath, "utf8")).toBe("SECRET");
+  });
+
+  it("snapshot() under a concurrent swap never fails and never hashes the outside file", async () => {
+    const ws = await Workspace.open(root, { strategy: "procfd" });
+    await writeFile(path.join(root, "stable.txt"), "STABLE");
+    await startSwapper(path.join(root, "file.txt"), "file", path.join(outside, "secret.txt"));
+    const secretSha = createHash("sha256").update("SECRET").digest("hex");
+    let present = 0;
+    let absent = 0;
+    for (let i = 0; i < 5_000 && (present < 10 || absent < 10); i++) {
+      const snap = await ws.snapshot();
+      expect(snap.get("stable.txt")?.size).toBe(6);
+      for (const d of snap.values()) expect(d.sha256).not.toBe(secretSha);
+      if (snap.get("file.txt")?.sha256 === createHash("sha256").update("INSIDE").digest("hex")) present++;
+      else absent++;
+    }
+    expect(present).toBeGreaterThan(0);
+    expect(absent).toBeGreaterThan(0);
   });
 });
