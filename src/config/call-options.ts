@@ -25,12 +25,15 @@ type Problem = { option: string; message: string; hint: string };
  * Checks every call option (JS callers get no help from the type checker) and throws one
  * InvalidOptionError listing each bad option with its fix. Volumes are checked later by src/volumes.
  */
-export function checkCallOptions(options: SandboxCallOptions): CheckedCallOptions {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw new InvalidOptionError(`sandbox options must be an object, got ${describe(options)}`, {
+export function checkCallOptions(input: SandboxCallOptions): CheckedCallOptions {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) {
+    throw new InvalidOptionError(`sandbox options must be an object, got ${describe(input)}`, {
       hint: "pass an options object such as { name: \"agent\" }, or nothing",
     });
   }
+  // An empty serverUrl or apiKey means "not given" (upstream uses `||`), e.g. `apiKey: process.env.KEY ?? ""`.
+  const { serverUrl, apiKey, ...others } = input;
+  const options: SandboxCallOptions = { ...others, ...(serverUrl !== "" && serverUrl !== undefined ? { serverUrl } : {}), ...(apiKey !== "" && apiKey !== undefined ? { apiKey } : {}) };
   const problems: Problem[] = [];
   const check = (option: string, value: unknown, rule: (v: unknown) => string | undefined, hint: string) => {
     if (value === undefined) return;
@@ -46,7 +49,7 @@ export function checkCallOptions(options: SandboxCallOptions): CheckedCallOption
   check("serverUrl", options.serverUrl, (v) => (typeof v === "string" ? checkServerUrl(v) : `must be a string, got ${describe(v)}`),
     'pass a URL such as "http://127.0.0.1:5555"');
   check("name", options.name, checkSandboxName, "use up to 63 letters, digits, '-' or '_', starting with a letter or digit");
-  check("apiKey", options.apiKey, (v) => (typeof v === "string" && v.length > 0 && !/\s/.test(v) ? undefined : "must be a non-empty string without whitespace"),
+  check("apiKey", options.apiKey, (v) => (typeof v === "string" && !/\s/.test(v) ? undefined : "must be a string without whitespace"),
     "pass the key exactly as issued, or set MSB_API_KEY instead");
   check("image", options.image, checkImage, 'pass an image reference such as "microsandbox/python"');
   check("memory", options.memory, checkMemory, "pass memory in MiB as a whole number, e.g. 512");

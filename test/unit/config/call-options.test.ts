@@ -74,6 +74,10 @@ describe("call options are checked strictly before anything is sent", () => {
     expect(checkCallOptions({ ports: [8080 as unknown as string, "1:2"] }).ports).toEqual(["8080", "1:2"]);
   });
 
+  it("treats an empty serverUrl or apiKey as not given, like upstream's `||`", () => {
+    expect(checkCallOptions({ serverUrl: "", apiKey: "", name: "a" })).toEqual({ name: "a" });
+  });
+
   it("accepts a complete, valid set of options unchanged", () => {
     const options: SandboxCallOptions = {
       serverUrl: "http://127.0.0.1:5555", name: "agent-1", apiKey: "msb_x", image: "microsandbox/python",
