@@ -76,6 +76,8 @@ export interface BwrapPlan {
   extraRoDirs: string[];
   volumes: RuntimeVolume[];
   env: Array<[string, string]>;
+  /** Absolute guest working directory (the supervisor creates it when it lies in a writable area). */
+  workdir: string;
   /** The sandbox's main process (the supervisor), run with `--` after the options. */
   command: string[];
 }
@@ -83,7 +85,8 @@ export interface BwrapPlan {
 /**
  * The bubblewrap command line for one sandbox: an empty tmpfs root, read-only system dirs, a
  * minimal /etc, private /proc /dev /tmp, every namespace unshared (no network, own PIDs), no
- * capabilities, and the sandbox's writable area plus its volumes bound read-write.
+ * capabilities, and the sandbox's writable area plus its volumes bound read-write. Only /home,
+ * /.sandbox, /tmp, /var/tmp and the volumes are writable.
  */
 export function buildBwrapArgs(plan: BwrapPlan): string[] {
   const args = [
@@ -107,12 +110,17 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   args.push("--dir", "/etc");
   for (const entry of plan.layout.etcEntries) args.push("--ro-bind", entry, entry);
   for (const file of ["passwd", "group", "hosts"]) args.push("--ro-bind", path.join(plan.etcDir, file), `/etc/${file}`);
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--dir", "/var/tmp", "--dir", "/root");
+  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--dir", "/root");
   for (const dir of plan.extraRoDirs) args.push("--ro-bind", dir, dir);
   args.push("--bind", plan.homeDir, "/home", "--bind", plan.dotSandboxDir, "/.sandbox");
   // Parents before children, so a volume nested under another lands on top of it.
   const volumes = [...plan.volumes].sort((a, b) => depth(a.guest) - depth(b.guest));
   for (const volume of volumes) args.push("--bind", volume.host, volume.guest);
+  // The root tmpfs becomes read-only below, so a workdir that would live on it is created now.
+  const writable = ["/home", "/tmp", "/var/tmp", "/.sandbox", ...plan.volumes.map((v) => v.guest)];
+  if (!writable.some((dir) => plan.workdir === dir || plan.workdir.startsWith(`${dir}/`))) args.push("--dir", plan.workdir);
+  // Read-only root: /etc, /root and everything else not mounted writable cannot be changed.
+  args.push("--remount-ro", "/");
   args.push("--clearenv");
   for (const [key, value] of plan.env) args.push("--setenv", key, value);
   args.push("--chdir", "/", "--", ...plan.command);

@@ -20,7 +20,10 @@ class RunState {
   readonly finished: Promise<Outcome>;
   finish!: (outcome: Outcome) => void;
 
-  constructor(readonly marker: string) {
+  readonly marker: string;
+
+  constructor(marker: string) {
+    this.marker = marker;
     this.finished = new Promise((resolve) => {
       this.finish = resolve;
     });

@@ -69,6 +69,7 @@ export class SandboxInstance {
       extraRoDirs: context.interpreters.roDirs,
       volumes: spec.volumes,
       env,
+      workdir,
       // The label only makes `ps` output readable on the host; the supervisor ignores it.
       command: [context.interpreters.node, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${spec.name}`, workdir],
     });

@@ -44,10 +44,9 @@ describe("bwrap runtime REPLs", () => {
       { stream: "stdout", text: "" },
       { stream: "stdout", text: "" },
     ]);
-    expect(await fx.runtime.runRepl("js", "node", "process.stdout.write('y')")).toEqual([
-      { stream: "stdout", text: "y" },
-      { stream: "stdout", text: "true" },
-    ]);
+    expect(await fx.runtime.runRepl("js", "node", "process.stdout.write('y'); undefined")).toEqual([{ stream: "stdout", text: "y" }]);
+    // The echoed completion value continues the unterminated line, as in a terminal.
+    expect(await fx.runtime.runRepl("js", "node", "process.stdout.write('y')")).toEqual([{ stream: "stdout", text: "ytrue" }]);
   });
 
   it("interrupts a python run on timeout and keeps the REPL and its state usable", async () => {
