@@ -25,15 +25,19 @@ export function semanticIssues(raw: Record<string, unknown>): RawIssue[] {
 
   const checkTable = (table: Record<string, unknown>, base: KeyPath, self?: string) => {
     const image = typeof table.image === "string" ? table.image : defaultImage;
-    if (isTable(table.scripts)) {
-      const problem = checkStartScript(table.scripts, image);
-      if (problem) {
-        issues.push({
-          path: [...base, "scripts", "start"],
-          message: `${problem}; rename the script, or use an image of your own`,
-          atKey: true,
-        });
-      }
+    const own = isTable(table.scripts) ? table.scripts : undefined;
+    const inherited = self !== undefined && isTable(defaults?.scripts) ? defaults.scripts : undefined;
+    const problem = checkStartScript({ ...inherited, ...own }, image);
+    if (problem) {
+      // Point at the script if this table defines it, else at the image that makes the inherited one fatal.
+      const ownStart = own && Object.hasOwn(own, "start");
+      issues.push({
+        path: ownStart ? [...base, "scripts", "start"] : [...base, "image"],
+        message: ownStart
+          ? `${problem}; rename the script, or use an image of your own`
+          : `${problem} (scripts.start comes from [defaults]); rename that script, or use an image of your own`,
+        atKey: ownStart === true,
+      });
     }
     if (Array.isArray(table.depends_on)) {
       table.depends_on.forEach((dep, i) => {
