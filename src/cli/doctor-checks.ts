@@ -3,8 +3,9 @@ import { access, constants } from "node:fs/promises";
 import { isLocalServerUrl } from "../backend/local-url.js";
 import { resolveSandbox } from "../config/index.js";
 import type { LoadedConfig } from "../config/types.js";
-import { ErrorCodes, MsbvError } from "../errors/index.js";
+import { ErrorCodes, MsbvError, ServerError } from "../errors/index.js";
 import { findBwrap } from "../server/runtime/find-bwrap.js";
+import { withoutHint } from "./format-error.js";
 import { backendFor, type ServerTarget } from "./server-target.js";
 import { kindOfImage } from "./target.js";
 
@@ -68,7 +69,12 @@ export async function checkAuth(server: ServerTarget): Promise<DoctorCheck> {
         "mint one with `msbv keygen` and export it as MSB_API_KEY",
       );
     }
-    const message = err instanceof MsbvError ? err.message.split("\n")[0] ?? "" : String(err);
+    // Any other HTTP answer means the request got past authentication (a fresh legacy server
+    // answers metrics with 500 until its first sandbox was started).
+    if (err instanceof ServerError && err.status !== undefined) {
+      return ok("auth", `${server.apiKey ? `the key from ${server.apiKeySource}` : "no key"} passed authentication (HTTP ${err.status})`);
+    }
+    const message = err instanceof MsbvError ? (err.message.split("\n")[0] ?? "") : String(err);
     return fail("auth", `an authenticated call failed: ${message}`, "see the server check above and the server's log");
   }
 }
@@ -127,11 +133,6 @@ export async function checkDeclared(config: LoadedConfig): Promise<DoctorCheck[]
     }
   }
   return checks;
-}
-
-/** An error's message without the `Fix:` line MsbvError appends (doctor prints the fix separately). */
-export function withoutHint(err: MsbvError): string {
-  return err.hint ? err.message.replace(`\n  Fix: ${err.hint}`, "") : err.message;
 }
 
 /** Whether the server is on this machine (then the dev server's requirements apply). */

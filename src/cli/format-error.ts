@@ -70,6 +70,11 @@ export function formatError(err: unknown, opts: { debug?: boolean; secrets?: rea
   return redactSecrets(lines.join("\n"), opts.secrets ?? []);
 }
 
+/** An error's message without the `Fix:` line MsbvError appends (for callers that print the fix apart). */
+export function withoutHint(err: MsbvError): string {
+  return err.hint ? err.message.replace(`\n  Fix: ${err.hint}`, "") : err.message;
+}
+
 function issueLocation(issue: { file?: string; line?: number; column?: number }): string {
   if (!issue.file) return "";
   if (issue.line === undefined) return issue.file;

@@ -10,10 +10,9 @@ import {
   checkNode,
   checkServer,
   serverIsLocal,
-  withoutHint,
   type DoctorCheck,
 } from "../doctor-checks.js";
-import { ExitCodes } from "../format-error.js";
+import { ExitCodes, withoutHint } from "../format-error.js";
 import { printJson, printLine } from "../output.js";
 import { serverTarget } from "../server-target.js";
 import { findConfig } from "../target.js";

@@ -1,6 +1,8 @@
 import type { Command } from "commander";
 import type { WireMetricsRow } from "../../backend/wire.js";
+import { ErrorCodes, ServerError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
+import { withoutHint } from "../format-error.js";
 import { printJson, printLine } from "../output.js";
 import { backendFor, serverTarget } from "../server-target.js";
 import { findConfig } from "../target.js";
@@ -32,7 +34,9 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       rejectTail(ctx, "status");
       const config = await findConfig();
       const server = serverTarget(config);
-      const metrics = await backendFor(server).metrics(undefined);
+      const metrics = await backendFor(server).metrics(undefined).catch((err: unknown) => {
+        throw explainFreshServer(err);
+      });
       const rows = statusRows(metrics, Object.keys(config?.sandboxes ?? {}));
       if (opts.json) {
         printJson({ server: server.url, configFile: config?.path ?? null, sandboxes: rows });
@@ -62,6 +66,17 @@ export function statusRows(metrics: readonly WireMetricsRow[], declared: readonl
     rows.push({ name, running: false, cpuUsage: null, memoryUsage: null, diskUsage: null, declared: true, onServer: false });
   }
   return rows;
+}
+
+/** The legacy server answers a bare metrics call with 500 until its first sandbox exists; say so. */
+function explainFreshServer(err: unknown): unknown {
+  if (!(err instanceof ServerError) || err.code !== ErrorCodes.SERVER_ERROR || err.status !== 500) return err;
+  return new ServerError(err.code, withoutHint(err), err.status, {
+    cause: err,
+    hint:
+      "a microsandbox server answers this with HTTP 500 until its first sandbox was started " +
+      "(`msbv up`); otherwise check the server log (or the `msbv dev-server` output)",
+  });
 }
 
 function printTable(rows: readonly StatusRow[]): void {
