@@ -51,12 +51,20 @@ describe("bwrap runtime REPLs", () => {
 
   it("interrupts a python run on timeout and keeps the REPL and its state usable", async () => {
     await fx.runtime.runRepl("py", "python", "kept = 'still here'");
-    const out = await fx.runtime.runRepl("py", "python", "print('started')\nwhile True:\n    pass", 1);
-    expect(out).toEqual([
-      { stream: "stdout", text: "started" },
-      { stream: "stderr", text: "Error: Execution timed out after 1 seconds" },
-    ]);
+    const out = await fx.runtime.runRepl("py", "python", "import time\nprint('started')\nwhile True:\n    print('tick')\n    time.sleep(0.05)", 1);
+    expect(out[0]).toEqual({ stream: "stdout", text: "started" });
+    expect(out.slice(1, -1).every((l) => l.text === "tick")).toBe(true);
+    expect(out.at(-1)).toEqual({ stream: "stderr", text: "Error: Execution timed out after 1 seconds" });
+    // Neither the late ticks nor the KeyboardInterrupt traceback leak into the next run.
     expect(await fx.runtime.runRepl("py", "python", "print(kept)")).toEqual([{ stream: "stdout", text: "still here" }]);
+  });
+
+  it("restarts a python REPL that swallows the interrupt, and says so", async () => {
+    const code = "import time\nwhile True:\n    try:\n        time.sleep(0.01)\n    except KeyboardInterrupt:\n        pass";
+    const out = await fx.runtime.runRepl("py", "python", code, 1);
+    expect(out.map((l) => l.text)).toContain("Error: Execution timed out after 1 seconds");
+    expect(stderr(out)).toContain("python REPL did not stop when interrupted and was restarted");
+    expect(await fx.runtime.runRepl("py", "python", "print('kept' in globals())")).toEqual([{ stream: "stdout", text: "False" }]);
   });
 
   it("keeps node state, echoes values and reports uncaught errors on stderr", async () => {

@@ -1,0 +1,100 @@
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { createRuntimeFixture, pidNamespaces, processesInNamespaces, processesMentioning, type RuntimeFixture } from "./runtime-fixture.js";
+
+const SANDBOXES = 20;
+
+async function waitUntilEmpty(probe: () => Promise<number[]>): Promise<number[]> {
+  let left = await probe();
+  for (let i = 0; i < 100 && left.length > 0; i++) {
+    await sleep(50);
+    left = await probe();
+  }
+  return left;
+}
+
+describe("bwrap runtime concurrency and process cleanup", () => {
+  let fx: RuntimeFixture | undefined;
+  let scratch: string | undefined;
+  afterAll(async () => {
+    await fx?.dispose();
+    if (scratch) await rm(scratch, { recursive: true, force: true });
+  });
+
+  it(`starts ${SANDBOXES} sandboxes at once, each with its own workspace, and leaves no process after shutdown`, async () => {
+    fx = await createRuntimeFixture();
+    const fixture = fx;
+    const workspaces = await Promise.all(Array.from({ length: SANDBOXES }, (_, i) => fixture.newDir(`ws${i}`)));
+    await Promise.all(workspaces.map((ws, i) => fixture.runtime.start(fixture.spec(`sb${i}`, { volumes: [{ host: ws, guest: "/workspace" }] }))));
+    await Promise.all(
+      workspaces.map((_, i) => fixture.runtime.runRepl(`sb${i}`, "python", `open('/workspace/id.txt', 'w').write('sandbox ${i}')`)),
+    );
+    for (const [i, ws] of workspaces.entries()) {
+      expect(await readFile(path.join(ws, "id.txt"), "utf8")).toBe(`sandbox ${i}`);
+    }
+    // Every sandbox's bwrap mentions the fixture's unique root; their PID namespaces cover the
+    // supervisors and REPLs inside, which do not.
+    const bwraps = await processesMentioning(fixture.root);
+    expect(bwraps.length).toBeGreaterThanOrEqual(SANDBOXES);
+    const namespaces = await pidNamespaces(bwraps);
+    namespaces.delete(await pidNamespaces([process.pid]).then((set) => [...set][0] ?? ""));
+    expect(namespaces.size).toBe(SANDBOXES);
+    expect((await processesInNamespaces(namespaces)).length).toBeGreaterThanOrEqual(SANDBOXES * 3);
+
+    await fixture.runtime.shutdown();
+    for (let i = 0; i < SANDBOXES; i++) expect(fixture.runtime.isRunning(`sb${i}`)).toBe(false);
+    expect(await processesMentioning(fixture.root)).toEqual([]);
+    expect(await processesInNamespaces(namespaces)).toEqual([]);
+  });
+
+  it("kills every sandbox when the Node process that runs the runtime dies", async () => {
+    scratch = await mkdtemp(path.join(tmpdir(), "msbv-orphan-"));
+    const runtimeIndex = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../src/server/runtime/index.ts")).href;
+    // Node 22 strips types itself; this hook only maps the sources' `.js` specifiers to `.ts`.
+    await writeFile(
+      path.join(scratch, "hook.mjs"),
+      `export async function resolve(s, c, next) {
+  try { return await next(s, c); } catch (e) { if (s.startsWith(".") && s.endsWith(".js")) return next(s.slice(0, -3) + ".ts", c); throw e; }
+}\n`,
+    );
+    await writeFile(
+      path.join(scratch, "child.mjs"),
+      `import { register } from "node:module";
+register(${JSON.stringify(pathToFileURL(path.join(scratch, "hook.mjs")).href)});
+const { createBwrapRuntime } = await import(${JSON.stringify(runtimeIndex)});
+const runtime = createBwrapRuntime({ stateDir: ${JSON.stringify(path.join(scratch, "state"))} });
+await runtime.start({ name: "orphan1", image: "microsandbox/python", volumes: [], envs: [] });
+await runtime.start({ name: "orphan2", image: "microsandbox/node", volumes: [], envs: [] });
+await runtime.runRepl("orphan1", "python", "import subprocess; p = subprocess.Popen(['sleep', '300'])");
+console.log("ready");
+setInterval(() => {}, 1000);
+`,
+    );
+    const child = spawn(process.execPath, [path.join(scratch, "child.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+    let seen = "";
+    child.stdout.setEncoding("utf8");
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.on("data", (text: string) => {
+        seen += text;
+        if (seen.includes("ready")) resolve();
+      });
+      child.once("exit", (code) => reject(new Error(`child exited early (${code}): ${seen}`)));
+    });
+    const bwraps = await processesMentioning(scratch);
+    const namespaces = await pidNamespaces(bwraps);
+    namespaces.delete([...(await pidNamespaces([process.pid]))][0] ?? "");
+    expect(namespaces.size).toBe(2);
+    expect((await processesInNamespaces(namespaces)).length).toBeGreaterThanOrEqual(5);
+
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    expect(await waitUntilEmpty(() => processesMentioning(scratch as string))).toEqual([]);
+    expect(await waitUntilEmpty(() => processesInNamespaces(namespaces))).toEqual([]);
+  });
+});

