@@ -43,10 +43,21 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
     });
 }
 
-/** Resolves with the first SIGINT/SIGTERM; the handlers stay so a second signal cannot kill mid-close. */
+/**
+ * Resolves with the first SIGINT/SIGTERM (then the caller closes gracefully). A second signal while
+ * closing exits at once with 130: the sandboxes die with us (bubblewrap --die-with-parent).
+ */
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => resolve(signal);
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (received) {
+        note(`${signal} again: exiting without waiting for the sandboxes to stop`);
+        process.exit(130);
+      }
+      received = true;
+      resolve(signal);
+    };
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });

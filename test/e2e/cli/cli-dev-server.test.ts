@@ -1,6 +1,6 @@
 // `msbv dev-server` as a real child process, and the sandbox commands against it: up, run, exec,
 // status, stop, with real bubblewrap sandboxes and a real workspace folder on the host.
-import { readFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -104,6 +104,15 @@ describe("msbv sandbox commands against a dev server", () => {
     expect(JSON.parse(json.stdout)).toMatchObject({ command: "true", exitCode: 0, success: true });
   });
 
+  it("a node sandbox (from another file via --config) runs JavaScript and sees the same workspace", async () => {
+    const file = path.join(project.dir, "node.toml");
+    await writeFile(file, '[sandboxes.js]\nimage = "microsandbox/node"\nvolumes = ["./workspace:/workspace"]\n');
+    const res = await cli("--config", file, "run", "js", "--", 'console.log(require("fs").readFileSync("/workspace/from-cli.txt", "utf8"))');
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout.trim()).toBe("written in the sandbox");
+    expect((await cli("stop", "js")).code).toBe(0);
+  });
+
   it("status --json lists the running sandbox as declared; stop stops it", async () => {
     const before = await cli("status", "--json");
     expect(before.code, before.stderr).toBe(0);
@@ -124,6 +133,27 @@ describe("msbv sandbox commands against a dev server", () => {
     expect(report.checks.find((c) => c.id === "server")?.status).toBe("ok");
     expect(report.checks.find((c) => c.id === "auth")?.status).toBe("ok");
     expect(res.code).toBe(report.ok ? 0 : 1);
+  });
+});
+
+describe("msbv dev-server failures", () => {
+  it("exits 1 with MSBV_DEV_SERVER when the port is taken", async () => {
+    const project = await makeProject();
+    const env = cliEnv(project.home);
+    const first = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "a")], { cwd: project.dir, env });
+    try {
+      const port = new URL(first.url).port;
+      const second = await runCli(["dev-server", "--dev", "--port", port, "--project-dir", path.join(project.dir, "b")], {
+        cwd: project.dir,
+        env,
+      });
+      expect(second.code).toBe(1);
+      expect(second.stdout).toBe("");
+      expect(second.stderr).toContain("error[MSBV_DEV_SERVER]");
+    } finally {
+      expect(await first.stop()).toEqual({ code: 0, signal: null });
+      await project.cleanup();
+    }
   });
 });
 
