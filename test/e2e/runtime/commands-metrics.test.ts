@@ -82,6 +82,18 @@ describe("bwrap runtime commands, metrics and lifecycle", () => {
     expect(after.output.map((l) => l.text)).toEqual(["persisted", "/home/python-user/work"]);
   });
 
+  it("notices a sandbox whose main process was killed from inside, and can start it again", async () => {
+    await fx.runtime.start(fx.spec("selfkill", { image: "microsandbox/node" }));
+    expect(stdout(await fx.runtime.runRepl("selfkill", "node", "require('node:fs').existsSync('/home/node/work') && process.cwd()"))).toBe("'/home/node/work'");
+    // pid 2 is the supervisor (pid 1 is bubblewrap's init, which ignores signals from inside).
+    await fx.runtime.runCommand("selfkill", "kill", ["-9", "2"]).catch(() => undefined);
+    for (let i = 0; i < 100 && fx.runtime.isRunning("selfkill"); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(fx.runtime.isRunning("selfkill")).toBe(false);
+    await expect(fx.runtime.runCommand("selfkill", "true", [])).rejects.toBeInstanceOf(SandboxStateError);
+    await fx.runtime.start(fx.spec("selfkill", { image: "microsandbox/node" }));
+    expect((await fx.runtime.runCommand("selfkill", "true", [])).exitCode).toBe(0);
+  });
+
   it("rejects runs on a stopped sandbox and unsupported images", async () => {
     await expect(fx.runtime.runRepl("never", "python", "1")).rejects.toBeInstanceOf(SandboxStateError);
     await expect(fx.runtime.runCommand("never", "ls", [])).rejects.toBeInstanceOf(SandboxStateError);
