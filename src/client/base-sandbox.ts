@@ -76,8 +76,13 @@ export abstract class BaseSandbox implements AsyncDisposable {
     return sandbox;
   }
 
-  /** Which config kind (default image) this class stands for. */
-  protected abstract readonly sandboxKind: "python" | "node";
+  /**
+   * Which config kind (default image) this class stands for. Not abstract, so subclasses written
+   * against the upstream BaseSandbox (which has no such member) still compile.
+   */
+  protected get sandboxKind(): "python" | "node" {
+    return "python";
+  }
 
   /** The image used when neither options nor microsandbox.toml name one. */
   abstract getDefaultImage(): Promise<string>;

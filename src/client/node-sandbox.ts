@@ -4,7 +4,9 @@ import type { SandboxOptions } from "./sandbox-options.js";
 
 /** A sandbox running the `microsandbox/node` image with a persistent Node.js REPL. */
 export class NodeSandbox extends BaseSandbox {
-  protected readonly sandboxKind = "node" as const;
+  protected override get sandboxKind(): "python" | "node" {
+    return "node";
+  }
 
   /**
    * Constructs and starts a sandbox (upstream: `start(image, memory, cpus, timeout)` from the

@@ -4,7 +4,9 @@ import type { SandboxOptions } from "./sandbox-options.js";
 
 /** A sandbox running the `microsandbox/python` image with a persistent Python REPL. */
 export class PythonSandbox extends BaseSandbox {
-  protected readonly sandboxKind = "python" as const;
+  protected override get sandboxKind(): "python" | "node" {
+    return "python";
+  }
 
   /**
    * Constructs and starts a sandbox (upstream: `start(image, memory, cpus, timeout)` from the

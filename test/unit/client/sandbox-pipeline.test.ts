@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RpcBackend } from "../../../src/backend/rpc-backend.js";
-import { NodeSandbox, PythonSandbox, SandboxOptions } from "../../../src/client/index.js";
+import { BaseSandbox, Execution, NodeSandbox, PythonSandbox, SandboxOptions } from "../../../src/client/index.js";
 import { ErrorCodes } from "../../../src/errors/codes.js";
 import { MsbvError } from "../../../src/errors/msbv-error.js";
 import { fakeFetch, legacyResponder, type RecordedRequest } from "./fake-fetch.js";
@@ -153,6 +153,23 @@ describe("lifecycle", () => {
     expect(await sb.getDefaultImage()).toBe("microsandbox/python");
     expect(await new NodeSandbox({ configPath }).getDefaultImage()).toBe("microsandbox/node");
     expect(sb.name).toBe("typed");
+    await sb.stop();
+  });
+
+  it("a subclass written against the upstream BaseSandbox still compiles and starts", async () => {
+    class EchoSandbox extends BaseSandbox {
+      async getDefaultImage(): Promise<string> {
+        return "microsandbox/python";
+      }
+      async run(code: string, _options?: { timeout?: number }): Promise<Execution> {
+        return new Execution({ output: [{ stream: "stdout", text: code }], status: "success", language: "echo" });
+      }
+    }
+    const { backend, requests } = withFake();
+    const sb = new EchoSandbox({ name: "echo", configPath, backend });
+    await sb.start();
+    expect((startParams(requests)?.config as { image: string }).image).toBe("microsandbox/python");
+    expect(await (await sb.run("hi")).output()).toBe("hi");
     await sb.stop();
   });
 
