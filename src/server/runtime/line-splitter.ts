@@ -1,5 +1,8 @@
 import { StringDecoder } from "node:string_decoder";
 
+/** An unterminated line longer than this is cut, so output without newlines cannot grow without bound. */
+export const MAX_LINE_CHARS = 1024 * 1024;
+
 /**
  * Turns a byte stream into lines: UTF-8 decoded across chunk boundaries, terminators (`\n` or
  * `\r\n`) removed. A final line without terminator is only returned by {@link flush}.
@@ -13,7 +16,12 @@ export class LineSplitter {
     const text = this.#partial + this.#decoder.write(chunk);
     const parts = text.split("\n");
     this.#partial = parts.pop() ?? "";
-    return parts.map(stripCr);
+    const lines = parts.map(stripCr);
+    while (this.#partial.length > MAX_LINE_CHARS) {
+      lines.push(this.#partial.slice(0, MAX_LINE_CHARS));
+      this.#partial = this.#partial.slice(MAX_LINE_CHARS);
+    }
+    return lines;
   }
 
   /** Returns the unterminated rest (if any) and resets the splitter. */

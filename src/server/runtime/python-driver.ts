@@ -8,8 +8,14 @@
 // is still terminated. SIGINT is honoured only while user code runs (→ KeyboardInterrupt).
 
 export const PYTHON_DRIVER = String.raw`
-import ast, builtins, code, json, os, signal, sys
-namespace = {"__name__": "__main__", "__builtins__": builtins, "__doc__": None}
+import ast, builtins, code, json, os, signal, sys, types
+# User code gets a fresh __main__ module (so pickle and typing find its classes), while the
+# driver's own names stay in the original -c module, out of the user's way.
+main = types.ModuleType("__main__")
+main.__builtins__ = builtins
+sys.modules["__main__"] = main
+sys.argv = [""]
+namespace = main.__dict__
 interp = code.InteractiveInterpreter(namespace)
 pending = b""
 

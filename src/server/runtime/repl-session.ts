@@ -3,6 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCodes, SandboxStateError } from "../../errors/index.js";
 import type { RuntimeLanguage } from "./images.js";
 import { LineSplitter } from "./line-splitter.js";
+import { OutputLimit } from "./output-limit.js";
 import type { ChildRef, SupervisorConnection } from "./supervisor-connection.js";
 import type { RuntimeOutputLine } from "./types.js";
 
@@ -17,6 +18,7 @@ class RunState {
   readonly last: Record<1 | 2, number> = { 1: -1, 2: -1 };
   readonly seen: Record<1 | 2, boolean> = { 1: false, 2: false };
   collecting = true;
+  readonly #limit = new OutputLimit();
   readonly finished: Promise<Outcome>;
   finish!: (outcome: Outcome) => void;
 
@@ -39,7 +41,7 @@ class RunState {
       if (this.seen[1] && this.seen[2]) this.finish({ kind: "markers" });
       return;
     }
-    if (!this.collecting || this.seen[fd]) return;
+    if (!this.collecting || this.seen[fd] || !this.#limit.admit(this.lines, text)) return;
     this.last[fd] = this.lines.length;
     this.lines.push({ stream: fd === 1 ? "stdout" : "stderr", text });
   }

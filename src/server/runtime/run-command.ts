@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError, ErrorCodes, SandboxStateError } from "../../errors/index.js";
 import { LineSplitter } from "./line-splitter.js";
+import { OutputLimit } from "./output-limit.js";
 import type { SupervisorConnection } from "./supervisor-connection.js";
 import type { RuntimeOutputLine } from "./types.js";
 
@@ -18,6 +19,7 @@ export async function runCommand(
   timeoutSeconds?: number,
 ): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
   const output: RuntimeOutputLine[] = [];
+  const limit = new OutputLimit();
   const splitters = { 1: new LineSplitter(), 2: new LineSplitter() } as const;
   const streamOf = (fd: 1 | 2): RuntimeOutputLine["stream"] => (fd === 1 ? "stdout" : "stderr");
   type Outcome = { kind: "exit"; code: number | null; signal: string | null } | { kind: "spawn-error"; code: string; message: string };
@@ -27,7 +29,7 @@ export async function runCommand(
   });
   const child = connection.spawn([command, ...args], false, {
     onData: (fd, chunk) => {
-      for (const text of splitters[fd].push(chunk)) output.push({ stream: streamOf(fd), text });
+      for (const text of splitters[fd].push(chunk)) if (limit.admit(output, text)) output.push({ stream: streamOf(fd), text });
     },
     onExit: (code, signal) => settle({ kind: "exit", code, signal }),
     onSpawnError: (code, message) => settle({ kind: "spawn-error", code, message }),
@@ -61,6 +63,6 @@ export async function runCommand(
       details: { sandbox, command },
     });
   }
-  for (const fd of [1, 2] as const) for (const text of splitters[fd].flush()) output.push({ stream: streamOf(fd), text });
+  for (const fd of [1, 2] as const) for (const text of splitters[fd].flush()) if (limit.admit(output, text)) output.push({ stream: streamOf(fd), text });
   return { exitCode: outcome.code ?? 1, output };
 }

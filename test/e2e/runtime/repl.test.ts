@@ -20,6 +20,12 @@ describe("bwrap runtime REPLs", () => {
     ]);
   });
 
+  it("runs python code in a real __main__ module", async () => {
+    const code = "import pickle\nclass Point:\n    def __init__(self, x):\n        self.x = x\nprint(pickle.loads(pickle.dumps(Point(3))).x, __name__)";
+    expect(await fx.runtime.runRepl("py", "python", code)).toEqual([{ stream: "stdout", text: "3 __main__" }]);
+    expect(await fx.runtime.runRepl("py", "python", "'read_request' in globals()")).toEqual([{ stream: "stdout", text: "False" }]);
+  });
+
   it("accepts blank lines inside python blocks", async () => {
     const out = await fx.runtime.runRepl("py", "python", "def f(a):\n\n    b = a * 2\n\n    return b\nprint(f(21))");
     expect(out).toEqual([{ stream: "stdout", text: "42" }]);

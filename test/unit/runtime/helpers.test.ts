@@ -84,3 +84,26 @@ describe("SerialQueue", () => {
     expect(log).toEqual(["start a", "end a", "start b", "end b", "start c", "end c"]);
   });
 });
+
+describe("OutputLimit", () => {
+  it("admits lines up to the limit, then adds one notice and refuses the rest", async () => {
+    const { OutputLimit, MAX_OUTPUT_CHARS } = await import("../../../src/server/runtime/output-limit.js");
+    const limit = new OutputLimit();
+    const lines: Array<{ stream: "stdout" | "stderr"; text: string } | null> = [];
+    const big = "x".repeat(MAX_OUTPUT_CHARS / 4);
+    let admitted = 0;
+    for (let i = 0; i < 6; i++) if (limit.admit(lines, big)) admitted++;
+    expect(admitted).toBe(3);
+    expect(lines).toEqual([{ stream: "stderr", text: "Error: output truncated after 16 MiB; later lines were dropped" }]);
+  });
+});
+
+describe("LineSplitter limits", () => {
+  it("cuts an endless unterminated line into bounded pieces", async () => {
+    const { MAX_LINE_CHARS } = await import("../../../src/server/runtime/line-splitter.js");
+    const splitter = new LineSplitter();
+    const lines = splitter.push(Buffer.from("a".repeat(MAX_LINE_CHARS * 2 + 5)));
+    expect(lines.map((l) => l.length)).toEqual([MAX_LINE_CHARS, MAX_LINE_CHARS]);
+    expect(splitter.flush()).toEqual(["aaaaa"]);
+  });
+});
