@@ -14,6 +14,10 @@ const server = await startDevServer({
   port: 0,
   dev: true,
   projectDir: path.join(root, ".microsandbox", "dev-server"),
+  // Keep the demo readable: show the server's failures, not every successful request.
+  logger: (line) => {
+    if (!/-> 200$/.test(line)) console.error(chalk.dim(`[dev-server] ${line}`));
+  },
 });
 // Env beats the file: the [server] url in microsandbox.toml names the usual port 5555.
 process.env.MSB_SERVER_URL = server.url;
@@ -23,24 +27,27 @@ try {
   await fs.mkdirp(path.join(root, "workspace"));
 
   step("session 1: sandbox 'agent' (declared in microsandbox.toml) writes into /workspace");
-  {
-    await using sb = await PythonSandbox.create({ name: "agent" });
+  // Plain JS on Node 22 has no `await using` yet (TypeScript users get it); try/finally does the same.
+  let sb = await PythonSandbox.create({ name: "agent" });
+  try {
     const exec = await sb.run(`
 import json, os, platform
 os.makedirs("/workspace/skills", exist_ok=True)
 with open("/workspace/skills/fib.py", "w") as f:
-    f.write("def fib(n):\\n    a, b = 0, 1\\n    for _ in range(n):\\n        a, b = b, a + b\\n    return a\\n")
+    _ = f.write("def fib(n):\\n    a, b = 0, 1\\n    for _ in range(n):\\n        a, b = b, a + b\\n    return a\\n")
 with open("/workspace/results.json", "w") as f:
     json.dump({"written_by": "session 1", "python": platform.python_version(), "role": os.environ.get("AGENT_ROLE")}, f)
 print("wrote", sorted(os.listdir("/workspace")))
 `);
     console.log(await exec.output());
     if (exec.hasError()) throw new Error(await exec.error());
-  } // `await using` stops the sandbox here
+  } finally {
+    await sb.stop();
+  }
 
   step("session 2: a new sandbox session reads the workspace back and reuses the skill");
-  {
-    await using sb = await PythonSandbox.create({ name: "agent" });
+  sb = await PythonSandbox.create({ name: "agent" });
+  try {
     const exec = await sb.run(`
 import json, sys
 sys.path.insert(0, "/workspace/skills")
@@ -48,17 +55,22 @@ from fib import fib
 data = json.load(open("/workspace/results.json"))
 print("session 2 read:", data)
 print("fib(30) via the saved skill =", fib(30))
-open("/workspace/session2.txt", "w").write(f"fib(30)={fib(30)}\\n")
+_ = open("/workspace/session2.txt", "w").write(f"fib(30)={fib(30)}\\n")
 `);
     console.log(await exec.output());
     if (exec.hasError()) throw new Error(await exec.error());
+  } finally {
+    await sb.stop();
   }
 
   step("session 3: a Node sandbox with the same workspace sees the same files");
-  {
-    await using sb = await NodeSandbox.create({ name: "node-agent" });
-    const exec = await sb.run(`console.log(require("fs").readFileSync("/workspace/session2.txt", "utf8").trim())`);
+  const node = await NodeSandbox.create({ name: "node-agent" });
+  try {
+    const exec = await node.run(`console.log(require("fs").readFileSync("/workspace/session2.txt", "utf8").trim())`);
     console.log(await exec.output());
+    if (exec.hasError()) throw new Error(await exec.error());
+  } finally {
+    await node.stop();
   }
 
   step("the host shows the files (read with Workspace: never follows a symlink out)");
