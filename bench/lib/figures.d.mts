@@ -10,6 +10,6 @@ export interface Figure {
   verdict: "met" | "missed" | "n/a" | "info";
   note: string | null;
 }
-type S = { median: number; min: number; max: number };
+type S = { median: number; min: number; max: number; p25?: number; p75?: number };
 export function ratioOf(a: S | undefined, b: S | undefined): { value: number; low: number; high: number } | undefined;
 export function computeFigures(sections: Record<string, unknown>): Figure[];

@@ -3,14 +3,17 @@
 import { verdict } from "./stats.mjs";
 
 /**
- * Ratio of medians plus a conservative spread: the extremes the ratio could take between the two
- * samples' min and max.
- * @param {{ median: number, min: number, max: number } | undefined} a numerator
- * @param {{ median: number, min: number, max: number } | undefined} b denominator
+ * Ratio of medians plus its spread: the extremes the ratio takes between the two samples'
+ * quartiles (p25/p75), or min/max when quartiles are absent. Quartiles, because one scheduler
+ * hiccup in 500 sub-millisecond calls would otherwise make the min/max range meaningless.
+ * @param {{ median: number, min: number, max: number, p25?: number, p75?: number } | undefined} a numerator
+ * @param {{ median: number, min: number, max: number, p25?: number, p75?: number } | undefined} b denominator
  */
 export function ratioOf(a, b) {
   if (!a || !b || !Number.isFinite(a.median) || !Number.isFinite(b.median)) return undefined;
-  return { value: a.median / b.median, low: a.min / b.max, high: a.max / b.min };
+  const lo = (x) => x.p25 ?? x.min;
+  const hi = (x) => x.p75 ?? x.max;
+  return { value: a.median / b.median, low: lo(a) / hi(b), high: hi(a) / lo(b) };
 }
 
 /**

@@ -11,10 +11,11 @@ function table(head, rows) {
 /** @param {ReturnType<import("./figures.mjs").computeFigures>} figures */
 export function targetsTable(figures) {
   return table(
-    ["Figure", "Value", "Spread (min–max)", "Target", "Result"],
+    ["Figure", "Value", "Spread (IQR)", "Target", "Result"],
     figures.map((f) => {
       const unit = f.unit === "×" ? "×" : ` ${f.unit}`;
-      const value = f.value === null ? (f.note ?? "–") : `${f2(f.value)}${unit}`;
+      const shown = f.unit === "failures" ? String(f.value) : f2(f.value);
+      const value = f.value === null ? (f.note ?? "–") : `${shown}${unit}`;
       const spread = f.low !== null && f.high !== null ? `${f2(f.low)}–${f2(f.high)}${unit}` : "–";
       const target = !f.target ? "–" : f.target.limit === 0 && f.target.direction === "max" ? `0${unit}` : `${f.target.direction === "max" ? "≤" : "≥"} ${f.target.limit}${unit}`;
       const result = f.verdict === "missed" ? "**missed**" : f.verdict;
@@ -89,8 +90,8 @@ Last run: ${results.generatedAt} — total elapsed ${results.elapsedSec.toFixed(
 Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB RAM; ${m.os}, kernel ${m.kernel}; Node ${m.node}; ${m.bubblewrap}; ${m.python}.
 
 Every figure is a ratio of medians measured in the same run, after warm-up, over several repetitions. The spread
-column gives the extremes the ratio could take between the two samples' minimum and maximum. A target that is not
-reached is marked **missed**.
+column gives the extremes the ratio takes between the two samples' quartiles (p25–p75); the measurements table
+below also gives each sample's min–max. A target that is not reached is marked **missed**.
 
 ## Targets
 

@@ -4,8 +4,14 @@ import { computeFigures, ratioOf } from "../../../bench/lib/figures.mjs";
 const s = (median: number, min = median, max = median) => ({ median, min, max, n: 3, p25: min, p75: max, p95: max, mean: median });
 
 describe("bench figures", () => {
-  it("takes the ratio of medians with a min/max spread", () => {
+  it("takes the ratio of medians with a quartile spread, falling back to min/max", () => {
     expect(ratioOf(s(20, 10, 30), s(10, 5, 20))).toEqual({ value: 2, low: 0.5, high: 6 });
+    expect(ratioOf({ median: 20, min: 1, max: 99, p25: 16, p75: 24 }, { median: 10, min: 1, max: 99, p25: 8, p75: 12 })).toEqual({
+      value: 2,
+      low: 16 / 12,
+      high: 3,
+    });
+    expect(ratioOf({ median: 4, min: 2, max: 8 }, { median: 2, min: 1, max: 4 })).toEqual({ value: 2, low: 0.5, high: 8 });
     expect(ratioOf(undefined, s(1))).toBeUndefined();
   });
 
