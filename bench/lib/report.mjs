@@ -41,6 +41,7 @@ export function measurementsTable(sections) {
   add('Client: sandbox.run("pass")', sections.clientOverhead?.client);
   add("Client: bare JSON-RPC fetch", sections.clientOverhead?.bareFetch);
   add("Dev server: spawn floor (bwrap + python3 -c pass)", sections.devServer?.spawnFloor);
+  add("Dev server: bwrap + node -e 0 (supervisor start, info)", sections.devServer?.spawnNode);
   add("Dev server: create + first run", sections.devServer?.createFirstRun);
   add('Dev server: warm run("pass")', sections.devServer?.warmRun);
   return table(["Measurement", "n", "Median", "IQR (ms)", "Min–max (ms)"], rows);
@@ -116,11 +117,14 @@ ${scaleTable(results.sections.scale)}
   same bytes itself (Node \`fs\`, buffers prepared untimed) and reads them back. *Mounted*: the sandbox writes into
   \`/workspace\`, a volume bound to a host folder. *Copy-out*: what users do without volumes — the sandbox writes to its
   private \`/tmp\`, \`sh -c "tar -C DIR -cf - . | base64 -w0"\` runs through \`command.run\`, the output travels back as
-  JSON lines, and the host decodes and unpacks it (\`tar\` package) before reading back. No fsync anywhere.
+  JSON lines, and the host decodes and unpacks it (\`tar\` package) before reading back. The dev server keeps at most
+  16 MiB of output per command (the legacy server has no cap), so the base64 text is staged in the sandbox and
+  fetched in 12 MiB slices (\`tail -c +N | head -c 12M\`): 8 \`command.run\` calls for 64 MiB. No fsync anywhere.
 - **Client overhead.** \`sandbox.run("pass")\` through \`PythonSandbox\` against a bare \`fetch\` of the same
   \`sandbox.repl.run\` JSON-RPC call to the same dev server and sandbox; the two alternate call by call.
 - **Dev server.** *Spawn floor*: \`bwrap\` with the runtime's kind of mount layout running \`python3 -c pass\`, with no
-  server. *Create + first run*: \`PythonSandbox.create()\` with a workspace volume plus the first \`run("pass")\`.
+  server. *bwrap + node -e 0* (informational) is what the runtime's in-sandbox Node supervisor costs to start.
+  *Create + first run*: \`PythonSandbox.create()\` with a workspace volume plus the first \`run("pass")\`.
   *Spawn-per-run* is taken as the spawn floor itself (the cheapest possible fresh sandbox per run), compared with a
   warm \`run("pass")\` in a running sandbox.
 - **Scale.** N sandboxes at once, each with its own workspace folder: create, write a file into \`/workspace\`, the host

@@ -4,6 +4,7 @@
 // volume) so the comparison isolates what the server and its supervisor add.
 import { spawn } from "node:child_process";
 import { existsSync, lstatSync, readdirSync, readlinkSync, realpathSync } from "node:fs";
+import { dirname } from "node:path";
 
 /** The real interpreter (not a pyenv shim under /root, which a tmpfs root would hide). */
 export function pythonPath() {
@@ -45,11 +46,27 @@ export function bwrapArgs(workspace) {
  * @param {string} code
  */
 export function spawnPython(workspace, code = "pass") {
+  return spawnInSandbox(workspace, [pythonPath(), "-c", code]);
+}
+
+/**
+ * The same for Node (what the runtime's in-sandbox supervisor costs to start), binding the
+ * interpreter's prefix when it lives outside /usr as the runtime does.
+ * @param {string} workspace
+ */
+export function spawnNode(workspace) {
+  const node = realpathSync(process.execPath);
+  const prefix = node.startsWith("/usr/") && !node.startsWith("/usr/local/") ? [] : ["--ro-bind", dirname(dirname(node)), dirname(dirname(node))];
+  return spawnInSandbox(workspace, [node, "-e", "0"], prefix);
+}
+
+/** @param {string} workspace @param {string[]} argv @param {string[]} [extra] bwrap options */
+function spawnInSandbox(workspace, argv, extra = []) {
   return new Promise((resolve, reject) => {
-    const child = spawn("bwrap", [...bwrapArgs(workspace), "--", pythonPath(), "-c", code], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("bwrap", [...bwrapArgs(workspace), ...extra, "--", ...argv], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     child.stderr.on("data", (d) => (err += d));
     child.once("error", reject);
-    child.once("exit", (c) => (c === 0 ? resolve() : reject(new Error(`bwrap python exited ${c}: ${err}`))));
+    child.once("exit", (c) => (c === 0 ? resolve() : reject(new Error(`bwrap ${argv[0]} exited ${c}: ${err}`))));
   });
 }
