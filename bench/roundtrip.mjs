@@ -1,6 +1,7 @@
 // Workspace round trip: sandbox code writes 1,000 small files / one 64 MiB file, the host reads
 // them back. Three ways: the host writing the bytes itself (floor), a mounted volume, and the
 // copy-out workaround users fall back to without volumes (tar | base64 through command.run).
+import { execFileSync } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
@@ -8,7 +9,7 @@ import { pipeline } from "node:stream/promises";
 import * as tar from "tar";
 import { createSandbox, newProject, runChecked, stopAll } from "./lib/sandbox.mjs";
 import { startServerProcess } from "./lib/server.mjs";
-import { summarize, timeRepeated } from "./lib/stats.mjs";
+import { summarize } from "./lib/stats.mjs";
 import { hostReadBack, hostWrite, prepareHostBuffers, PY_SETUP, pyClean, pyWrite } from "./lib/workload.mjs";
 
 // The dev server keeps at most 16 MiB of output per command (the legacy server has no cap), so the
@@ -49,80 +50,83 @@ export async function benchRoundTrip(ctx) {
   prepareHostBuffers();
   const out = { floor: {}, mounted: {}, copyOut: {}, notes: [] };
 
-  for (const s of SCENARIOS) {
-    const dir = join(project, "floor", s);
-    log(`round trip: floor (host write + read back), ${s}`);
-    const samples = await timeRepeated({
-      ...reps,
-      before: () => rm(dir, { recursive: true, force: true }),
-      fn: async () => {
-        hostWrite(s, dir);
-        hostReadBack(s, dir);
+  /** @type {Record<string, { prepare: (s: string) => Promise<void>, timed: (s: string) => Promise<void> }>} */
+  const methods = {
+    floor: {
+      prepare: (s) => rm(join(project, "floor", s), { recursive: true, force: true }),
+      timed: async (s) => {
+        hostWrite(s, join(project, "floor", s));
+        hostReadBack(s, join(project, "floor", s));
       },
-    });
-    out.floor[s] = summarize(samples);
-  }
+    },
+  };
 
-  if (!lib.ok) {
-    out.notes.push(`mounted and copy-out not measured: ${lib.reason}`);
-    return out;
-  }
-
-  const server = await startServerProcess(project);
+  const server = lib.ok ? await startServerProcess(project) : undefined;
   const sandboxes = [];
   try {
-    const mounted = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: "rt-mounted", workspaces: ["ws"] });
-    sandboxes.push(mounted);
-    await runChecked(mounted, PY_SETUP);
-    for (const s of SCENARIOS) {
-      const hostDir = join(project, "ws", s);
-      log(`round trip: mounted volume, ${s}`);
-      const samples = await timeRepeated({
-        ...reps,
-        before: () => rm(hostDir, { recursive: true, force: true }),
-        fn: async () => {
+    if (!lib.ok) out.notes.push(`mounted and copy-out not measured: ${lib.reason}`);
+    else {
+      const mounted = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: "rt-mounted", workspaces: ["ws"] });
+      sandboxes.push(mounted);
+      await runChecked(mounted, PY_SETUP);
+      methods.mounted = {
+        prepare: (s) => rm(join(project, "ws", s), { recursive: true, force: true }),
+        timed: async (s) => {
           await runChecked(mounted, pyWrite(s, `/workspace/${s}`));
+          hostReadBack(s, join(project, "ws", s));
+        },
+      };
+      // Copy-out: no volume; the files live in the sandbox's private /tmp until shipped out.
+      const copy = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: "rt-copyout" });
+      sandboxes.push(copy);
+      await runChecked(copy, PY_SETUP);
+      methods.copyOut = {
+        prepare: async (s) => {
+          await runChecked(copy, pyClean(`/tmp/rt-${s}`));
+          await rm(join(project, "copied", s), { recursive: true, force: true });
+        },
+        timed: async (s) => {
+          await runChecked(copy, pyWrite(s, `/tmp/rt-${s}`));
+          const archive = await copyOut(copy, `/tmp/rt-${s}`);
+          const hostDir = join(project, "copied", s);
+          await mkdir(hostDir, { recursive: true });
+          await pipeline(Readable.from([archive]), tar.x({ cwd: hostDir }));
           hostReadBack(s, hostDir);
         },
-      });
-      out.mounted[s] = summarize(samples);
+      };
     }
-    await rm(join(project, "ws"), { recursive: true, force: true });
 
-    // Copy-out: no volume; the files live in the sandbox's private /tmp until shipped out.
-    const copy = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: "rt-copyout" });
-    sandboxes.push(copy);
-    await runChecked(copy, PY_SETUP);
+    // Methods alternate rep by rep (rotating order) so load drift on a shared machine hits all alike.
+    const names = Object.keys(methods);
     for (const s of SCENARIOS) {
-      const guestDir = `/tmp/rt-${s}`;
-      const hostDir = join(project, "copied", s);
-      log(`round trip: copy-out (tar | base64 via command.run), ${s}`);
-      try {
-        const samples = await timeRepeated({
-          ...reps,
-          before: async () => {
-            await runChecked(copy, pyClean(guestDir));
-            await rm(hostDir, { recursive: true, force: true });
-          },
-          fn: async () => {
-            await runChecked(copy, pyWrite(s, guestDir));
-            const archive = await copyOut(copy, guestDir);
-            await mkdir(hostDir, { recursive: true });
-            await pipeline(Readable.from([archive]), tar.x({ cwd: hostDir }));
-            hostReadBack(s, hostDir);
-          },
-        });
-        out.copyOut[s] = summarize(samples);
-      } catch (e) {
-        out.copyOut[s] = { failed: String(e instanceof Error ? e.message : e).slice(0, 300) };
-        log(`round trip: copy-out ${s} failed: ${out.copyOut[s].failed}`);
+      log(`round trip ${s}: ${names.join(", ")} — ${reps.warmup} warm-up + ${reps.reps} interleaved reps`);
+      const samples = Object.fromEntries(names.map((n) => [n, []]));
+      const failed = {};
+      for (let i = 0; i < reps.warmup + reps.reps; i++) {
+        for (let k = 0; k < names.length; k++) {
+          const name = names[(i + k) % names.length];
+          if (failed[name]) continue;
+          try {
+            await methods[name].prepare(s);
+            // Untimed: flush dirty pages left by the previous method so no write starts throttled.
+            execFileSync("sync");
+            const t0 = performance.now();
+            await methods[name].timed(s);
+            if (i >= reps.warmup) samples[name].push(performance.now() - t0);
+          } catch (e) {
+            failed[name] = String(e instanceof Error ? e.message : e).slice(0, 300);
+            log(`round trip ${s}: ${name} failed: ${failed[name]}`);
+          }
+        }
       }
-      await runChecked(copy, pyClean(guestDir)).catch(() => undefined);
-      await rm(hostDir, { recursive: true, force: true });
+      for (const n of names) {
+        out[n][s] = failed[n] ? { failed: failed[n] } : summarize(samples[n]);
+        await methods[n].prepare(s).catch(() => undefined);
+      }
     }
   } finally {
     await stopAll(sandboxes);
-    await server.close();
+    await server?.close();
   }
   return out;
 }

@@ -119,7 +119,8 @@ ${scaleTable(results.sections.scale)}
   private \`/tmp\`, \`sh -c "tar -C DIR -cf - . | base64 -w0"\` runs through \`command.run\`, the output travels back as
   JSON lines, and the host decodes and unpacks it (\`tar\` package) before reading back. The dev server keeps at most
   16 MiB of output per command (the legacy server has no cap), so the base64 text is staged in the sandbox and
-  fetched in 12 MiB slices (\`tail -c +N | head -c 12M\`): 8 \`command.run\` calls for 64 MiB. No fsync anywhere.
+  fetched in 12 MiB slices (\`tail -c +N | head -c 12M\`): 8 \`command.run\` calls for 64 MiB. The three
+  methods alternate rep by rep in rotating order, with an untimed \`sync\` before each rep; no fsync inside the timing.
 - **Client overhead.** \`sandbox.run("pass")\` through \`PythonSandbox\` against a bare \`fetch\` of the same
   \`sandbox.repl.run\` JSON-RPC call to the same dev server and sandbox; the two alternate call by call.
 - **Dev server.** *Spawn floor*: \`bwrap\` with the runtime's kind of mount layout running \`python3 -c pass\`, with no
