@@ -11,6 +11,7 @@ export {
   SandboxStateError,
   WorkspaceError,
   SyncError,
+  SyncConflictError,
   DevServerError,
   UnknownSandboxError,
   ConfigWriteError,

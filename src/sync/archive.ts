@@ -1,0 +1,84 @@
+import { Header, Parser, Pax, type ReadEntry } from "tar";
+
+// Archives are built and read in memory with the `tar` package's header codec, so no host file is
+// opened by path here: the host side reads through Workspace (symlink-safe) and hands over bytes, and
+// an archive from the sandbox is only parsed, never unpacked onto the disk by `tar`.
+
+/** One member to pack. */
+export interface PackEntry {
+  path: string;
+  type: "File" | "Directory";
+  mode: number;
+  mtime: Date;
+  data?: Uint8Array;
+}
+
+/** One member as read from an archive, whatever its kind (validation is the caller's job). */
+export interface ArchiveMember {
+  path: string;
+  /** tar's entry type name: `File`, `OldFile`, `Directory`, `SymbolicLink`, `Link`, `CharacterDevice`… */
+  type: string;
+  linkpath?: string;
+  size: number;
+  /** Permission bits from the header. */
+  mode: number;
+  data: Buffer;
+}
+
+const BLOCK = 512;
+
+/** A POSIX (pax) tar of `entries` in order; names too long for ustar get a pax header, as GNU tar reads them. */
+export function packArchive(entries: readonly PackEntry[]): Buffer {
+  const blocks: Buffer[] = [];
+  for (const e of entries) {
+    const size = e.type === "File" ? (e.data?.length ?? 0) : 0;
+    const path = e.type === "Directory" ? `${e.path}/` : e.path;
+    const data = { path, type: e.type, mode: e.mode & 0o7777, size, mtime: e.mtime, uid: 0, gid: 0 } as const;
+    const header = new Header(data);
+    if (header.encode()) blocks.push(new Pax({ path, size, mtime: e.mtime }).encode());
+    if (!header.block) throw new Error(`tar header for ${e.path} could not be encoded`);
+    blocks.push(header.block);
+    if (size > 0 && e.data) {
+      blocks.push(Buffer.from(e.data.buffer, e.data.byteOffset, e.data.byteLength));
+      const pad = (BLOCK - (size % BLOCK)) % BLOCK;
+      if (pad) blocks.push(Buffer.alloc(pad));
+    }
+  }
+  blocks.push(Buffer.alloc(BLOCK * 2));
+  return Buffer.concat(blocks);
+}
+
+/** Every member of a tar held in memory. Rejects on a damaged archive (strict mode: bad checksums, truncation). */
+export function readArchive(archive: Buffer): Promise<ArchiveMember[]> {
+  return new Promise((resolve, reject) => {
+    const members: ArchiveMember[] = [];
+    const pending: Promise<void>[] = [];
+    const parser = new Parser({
+      strict: true,
+      onReadEntry: (entry: ReadEntry) => {
+        const chunks: Buffer[] = [];
+        pending.push(
+          new Promise<void>((done) => {
+            entry.on("data", (c: Buffer) => chunks.push(c));
+            entry.on("end", () => {
+              members.push({
+                path: entry.path,
+                type: entry.type,
+                ...(entry.linkpath ? { linkpath: entry.linkpath } : {}),
+                size: entry.size,
+                mode: (entry.mode ?? 0o644) & 0o7777,
+                data: Buffer.concat(chunks),
+              });
+              done();
+            });
+          }),
+        );
+      },
+    });
+    parser.on("error", reject);
+    parser.on("end", () => {
+      Promise.all(pending).then(() => resolve(members), reject);
+    });
+    parser.end(archive);
+  });
+}

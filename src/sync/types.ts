@@ -1,0 +1,81 @@
+import type { CallOptions } from "../backend/backend.js";
+
+/** One folder kept in sync: a host folder copied to `guest` inside the sandbox and back. */
+export interface SyncVolume {
+  /** Absolute host folder (canonical). Every host-side access goes through a Workspace rooted here. */
+  host: string;
+  /** Absolute guest folder; created in the sandbox by sync-in. */
+  guest: string;
+}
+
+/** What copy-in left in the sandbox (and therefore what the host had then), per relative path. */
+export interface ManifestEntry {
+  /** Hex SHA-256 of the content. */
+  sha256: string;
+  size: number;
+}
+
+/** Relative path (`/`-separated) → entry. Only regular files; folders are tracked in {@link VolumeState.dirs}. */
+export type Manifest = Map<string, ManifestEntry>;
+
+/** The synced state of one volume: files with digests and folders (so empty ones survive). */
+export interface VolumeState {
+  files: Manifest;
+  dirs: Set<string>;
+}
+
+/** Controls of {@link syncIn} and {@link syncBack}. */
+export interface SyncOptions extends CallOptions {
+  /** Seconds each sandbox-side command may run (server-side `timeout`). Default 300. */
+  commandTimeoutSeconds?: number;
+}
+
+/** Returned by {@link syncIn}; hand it to {@link syncBack}. */
+export interface SyncSession {
+  readonly sandboxName: string;
+  /** Sandbox-side scratch folder of this session (under /tmp). */
+  readonly scratch: string;
+  readonly volumes: readonly { volume: SyncVolume; state: VolumeState }[];
+  /** What copy-in did. */
+  readonly inReport: SyncReport;
+}
+
+/** Why a path was not synced back. */
+export type ConflictReason =
+  /** Host and sandbox both changed the file since copy-in. */
+  | "both-modified"
+  /** The host changed (or replaced) the file; the sandbox deleted it. */
+  | "host-modified-sandbox-deleted"
+  /** The host deleted the file; the sandbox changed it. */
+  | "host-deleted-sandbox-modified"
+  /** The sandbox created a file where the host now has a different file, a link or a special file. */
+  | "both-created"
+  /** The sandbox removed a folder in which the host has files that copy-in did not send. */
+  | "folder-not-empty";
+
+export interface SyncConflict {
+  /** Host folder of the volume. */
+  host: string;
+  /** Path relative to it. */
+  path: string;
+  reason: ConflictReason;
+  /** Relative path where the sandbox's version was written instead, when it had one. */
+  sandboxCopy?: string;
+}
+
+/** Counts of one sync direction over all volumes. */
+export interface SyncReport {
+  /** Files whose content crossed (host → sandbox for sync-in, sandbox → host for sync-back). */
+  filesTransferred: number;
+  /** Files removed on the receiving side because the sending side no longer has them. */
+  filesDeleted: number;
+  /** Files identical on both sides, not transferred. */
+  filesUnchanged: number;
+  /** Bytes of file content transferred (not counting archive and base64 overhead). */
+  bytesTransferred: number;
+  /** Archive bytes actually sent or received (0 when nothing had to move). */
+  archiveBytes: number;
+  /** Relative paths (prefixed with the host folder) that were not synced: symlinks, special files, names that are not UTF-8. */
+  skipped: string[];
+  conflicts: SyncConflict[];
+}

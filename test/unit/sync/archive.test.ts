@@ -1,0 +1,52 @@
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, expect, it } from "vitest";
+import { packArchive, readArchive } from "../../../src/sync/archive.js";
+
+const dir = mkdtempSync(join(tmpdir(), "msbv-sync-archive-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const long = `${"deep/".repeat(40)}file.txt`;
+const mtime = new Date("2026-01-02T03:04:05Z");
+
+it("packs files, folders, empty files and long names that GNU tar unpacks byte for byte", () => {
+  const buf = packArchive([
+    { path: "d", type: "Directory", mode: 0o755, mtime },
+    { path: "d/a.txt", type: "File", mode: 0o640, mtime, data: Buffer.from("hello") },
+    { path: long, type: "File", mode: 0o600, mtime, data: Buffer.alloc(1000, 7) },
+    { path: "empty", type: "File", mode: 0o644, mtime, data: Buffer.alloc(0) },
+  ]);
+  writeFileSync(join(dir, "t.tar"), buf);
+  const out = join(dir, "out");
+  mkdirSync(out);
+  execFileSync("tar", ["-x", "-f", join(dir, "t.tar"), "-C", out]);
+  expect(readFileSync(join(out, "d/a.txt"), "utf8")).toBe("hello");
+  expect(readFileSync(join(out, long))).toEqual(Buffer.alloc(1000, 7));
+  expect(readFileSync(join(out, "empty")).length).toBe(0);
+});
+
+it("reads back what GNU tar writes, with types, link targets and contents", async () => {
+  const src = join(dir, "src");
+  mkdirSync(join(src, "sub"), { recursive: true });
+  writeFileSync(join(src, "sub", "x.bin"), Buffer.from([0, 1, 2, 255]));
+  execFileSync("ln", ["-s", "/etc/passwd", join(src, "link")]);
+  const tarBuf = execFileSync("tar", ["-c", "--format=pax", "--no-recursion", "-f", "-", "-C", src, "sub", "sub/x.bin", "link"]);
+  const members = await readArchive(tarBuf);
+  expect(members.map((m) => [m.path, m.type])).toEqual([
+    ["sub/", "Directory"],
+    ["sub/x.bin", "File"],
+    ["link", "SymbolicLink"],
+  ]);
+  expect(members[1]?.data).toEqual(Buffer.from([0, 1, 2, 255]));
+  expect(members[2]?.linkpath).toBe("/etc/passwd");
+});
+
+it("rejects a damaged archive instead of returning part of it", async () => {
+  const buf = packArchive([{ path: "a", type: "File", mode: 0o644, mtime, data: Buffer.alloc(3000, 1) }]);
+  await expect(readArchive(buf.subarray(0, 1200))).rejects.toThrow();
+  const bad = Buffer.from(buf);
+  bad[10] = 0x41; // corrupt the header: checksum no longer matches
+  await expect(readArchive(bad)).rejects.toThrow();
+});
