@@ -35,7 +35,8 @@ export interface Progress {
  * stderr is not a terminal (for commands whose stderr carries the sandbox's own stderr).
  */
 export function startProgress(text: string, opts: { quiet?: boolean } = {}): Progress {
-  if (process.stderr.isTTY) {
+  // A pty that reports 0 columns (e.g. under `script`) makes ora's line-clearing spin; use plain lines.
+  if (process.stderr.isTTY && (process.stderr.columns ?? 0) > 0) {
     const spinner = ora({ text, stream: process.stderr, discardStdin: false }).start();
     return {
       succeed: (done) => void spinner.succeed(done),
