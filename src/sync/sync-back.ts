@@ -9,7 +9,7 @@ import { planBack, type BackPlan } from "./diff.js";
 import { listGuest } from "./guest-listing.js";
 import { hostTree } from "./host-tree.js";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
-import { removeScratch, uploadNames } from "./scratch.js";
+import { createScratch, removeScratch, uploadNames } from "./scratch.js";
 import { asSyncError, emptyReport } from "./sync-in.js";
 import { PRELUDE, download, sha256 } from "./transfer.js";
 import type { ManifestEntry, SyncOptions, SyncReport, SyncSession, SyncVolume, VolumeState } from "./types.js";
@@ -46,6 +46,10 @@ export async function syncBack(backend: SandboxBackend, session: SyncSession, op
   const target: SandboxTarget = { backend, name: session.sandboxName, options };
   const report = emptyReport();
   const failures: Failure[] = [];
+  // syncIn made it, but an earlier syncBack removed it again (syncBack may run more than once).
+  await createScratch(target, session.scratch).catch((err: unknown) => {
+    throw asSyncError(err, `Sync-back from sandbox "${session.sandboxName}" failed`, "nothing on the host was changed; check that the sandbox still runs, and copy your work out before it is discarded");
+  });
   for (const { volume, state } of session.volumes) {
     try {
       await syncVolumeBack(target, volume, state, session.scratch, report, failures);

@@ -1,0 +1,80 @@
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { SandboxBackend } from "../../../src/backend/backend.js";
+import { RpcBackend } from "../../../src/backend/rpc-backend.js";
+import { startDevServer } from "../../../src/server/index.js";
+
+/** A real dev server (bubblewrap) and a temp host folder per test file. */
+export interface SyncFixture {
+  dir: string;
+  backend: RpcBackend;
+  /** Starts a python sandbox with no volumes (sync mode sends none) and remembers it for cleanup. */
+  start(name: string): Promise<void>;
+  /** Runs `sh -c script` in the sandbox; returns stdout, throws on a non-zero exit. */
+  sh(name: string, script: string): Promise<string>;
+  /** A fresh host folder under the fixture's temp dir. */
+  hostDir(name: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startSyncFixture(): Promise<SyncFixture> {
+  const dir = await mkdtemp(join(tmpdir(), "msbv-sync-e2e-"));
+  const server = await startDevServer({ port: 0, dev: true, projectDir: join(dir, "server"), logger: () => {} }).catch(async (err: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
+  const backend = new RpcBackend({ url: server.url });
+  const started = new Set<string>();
+  return {
+    dir,
+    backend,
+    async start(name) {
+      await backend.start(name, { image: "microsandbox/python", memory: 512, cpus: 1 });
+      started.add(name);
+    },
+    async sh(name, script) {
+      const r = await backend.runCommand(name, "sh", ["-c", script], 60);
+      const text = (s: string) => r.output.filter((l) => l.stream === s).map((l) => l.text).join("\n");
+      if (r.exit_code !== 0) throw new Error(`sandbox script failed (${r.exit_code}): ${text("stderr")}`);
+      return text("stdout");
+    },
+    async hostDir(name) {
+      const d = join(dir, name);
+      await mkdir(d, { recursive: true });
+      return d;
+    },
+    async close() {
+      try {
+        for (const name of started) await backend.stop(name).catch(() => undefined);
+        await server.close();
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Wraps a backend to observe (and, for attack tests, act after) each command the sync layer sends. */
+export function observeCommands(
+  inner: SandboxBackend,
+  after?: (script: string, args: string[]) => Promise<void>,
+): { backend: SandboxBackend; bodies: number[]; scripts: string[] } {
+  const bodies: number[] = [];
+  const scripts: string[] = [];
+  const backend: SandboxBackend = {
+    capabilities: inner.capabilities,
+    start: (...a) => inner.start(...a),
+    stop: (...a) => inner.stop(...a),
+    runCode: (...a) => inner.runCode(...a),
+    metrics: (...a) => inner.metrics(...a),
+    async runCommand(name, command, args, timeout, options) {
+      bodies.push(Buffer.byteLength(JSON.stringify({ command, args })));
+      scripts.push(args[1] ?? "");
+      const result = await inner.runCommand(name, command, args, timeout, options);
+      if (after) await after(args[1] ?? "", args.slice(3));
+      return result;
+    },
+  };
+  return { backend, bodies, scripts };
+}
