@@ -28,8 +28,8 @@ const want = (name) => !only || only.has(name);
 
 // Sized so the full run stays well under 10 minutes on 2 cores (see docs/benchmarks.md for timings).
 const R = quick
-  ? { rt: { warmup: 1, reps: 2 }, overhead: { warmup: 20, reps: 50 }, spawn: { warmup: 1, reps: 5 }, create: { warmup: 1, reps: 3 }, warm: { warmup: 20, reps: 50 }, scale: [{ concurrency: 1, rounds: 3 }, { concurrency: 10, rounds: 1 }, { concurrency: 50, rounds: 1 }] }
-  : { rt: { warmup: 1, reps: 7 }, overhead: { warmup: 100, reps: 500 }, spawn: { warmup: 3, reps: 30 }, create: { warmup: 2, reps: 15 }, warm: { warmup: 100, reps: 500 }, scale: [{ concurrency: 1, rounds: 10 }, { concurrency: 10, rounds: 3 }, { concurrency: 50, rounds: 2 }] };
+  ? { rt: { warmup: 1, reps: 2 }, sync: { warmup: 0, reps: 1 }, overhead: { warmup: 20, reps: 50 }, spawn: { warmup: 1, reps: 5 }, create: { warmup: 1, reps: 3 }, warm: { warmup: 20, reps: 50 }, scale: [{ concurrency: 1, rounds: 3 }, { concurrency: 10, rounds: 1 }, { concurrency: 50, rounds: 1 }] }
+  : { rt: { warmup: 1, reps: 7 }, sync: { warmup: 1, reps: 3 }, overhead: { warmup: 100, reps: 500 }, spawn: { warmup: 3, reps: 30 }, create: { warmup: 2, reps: 15 }, warm: { warmup: 100, reps: 500 }, scale: [{ concurrency: 1, rounds: 10 }, { concurrency: 10, rounds: 3 }, { concurrency: 50, rounds: 2 }] };
 
 const t0 = performance.now();
 const log = (m) => process.stderr.write(`[bench +${((performance.now() - t0) / 1000).toFixed(1)}s] ${m}\n`);
@@ -63,7 +63,7 @@ try {
   await section("clientOverhead", "overhead", () => benchClientOverhead({ log, lib, reps: R.overhead }));
   await section("devServer", "devserver", () => benchDevServer({ log, lib, reps: { spawn: R.spawn, create: R.create, warm: R.warm } }));
   await section("scale", "scale", () => benchScale({ log, lib, levels: R.scale }));
-  await section("sync", "sync", () => benchSync({ log, lib }));
+  await section("sync", "sync", () => benchSync({ log, lib, reps: R.sync }));
 } finally {
   await cleanupTmp();
 }

@@ -65,7 +65,11 @@ export function computeFigures(s) {
   out.push(fig("scale.failures", "Scale: failed lifecycles (all levels)", failures === undefined ? undefined : { value: failures }, MAX(0, "failures")));
   const sync = s.sync;
   const syncNote = sync?.available ? undefined : "sync mode: not available in this build";
-  out.push(fig("sync.ms_per_file", "Sync mode: amortised ms per small file", sync?.available ? { value: sync.msPerFile } : undefined, MAX(10, "ms/file"), syncNote));
-  out.push(fig("sync.mb_per_s", "Sync mode: large file throughput", sync?.available ? { value: sync.largeMBps } : undefined, MIN(100, "MB/s"), syncNote));
+  const on = sync?.available === true;
+  const val = (v) => (on && Number.isFinite(v) ? { value: v } : undefined);
+  out.push(fig("sync.ms_per_file", "Sync mode back (syncBack): amortised ms per small file", val(sync?.msPerFile), MAX(10, "ms/file"), syncNote));
+  out.push(fig("sync.mb_per_s", "Sync mode back (syncBack): 64 MiB throughput", val(sync?.largeMBps), MIN(100, "MB/s"), syncNote));
+  out.push(fig("sync.in_ms_per_file", "Sync mode in (syncIn): amortised ms per small file", val(sync?.inMsPerFile), MAX(10, "ms/file"), syncNote));
+  out.push(fig("sync.in_mb_per_s", "Sync mode in (syncIn): 64 MiB throughput", val(sync?.inLargeMBps), MIN(100, "MB/s"), syncNote));
   return out;
 }

@@ -38,6 +38,10 @@ export function measurementsTable(sections) {
     add(`Round trip ${label}: mounted volume`, rt.mounted?.[sc]);
     add(`Round trip ${label}: copy-out (tar | base64)`, rt.copyOut?.[sc]);
   }
+  for (const [sc, label] of [["small", "1,000 × 1 KiB"], ["large", "64 MiB"]]) {
+    add(`Sync ${label}: syncIn (host → sandbox)`, sections.sync?.in?.[sc]);
+    add(`Sync ${label}: syncBack (sandbox → host)`, sections.sync?.back?.[sc]);
+  }
   add('Client: sandbox.run("pass")', sections.clientOverhead?.client);
   add("Client: bare JSON-RPC fetch", sections.clientOverhead?.bareFetch);
   add("Dev server: spawn floor (bwrap + python3 -c pass)", sections.devServer?.spawnFloor);
@@ -131,6 +135,9 @@ ${scaleTable(results.sections.scale)}
 - **Scale.** N sandboxes at once, each with its own workspace folder: create, write a file into \`/workspace\`, the host
   checks it, stop. Throughput counts whole lifecycles per second of wall time. Level 1 is repeated sequentially to
   get a distribution.
+- **Sync mode** (when the build has it): \`syncIn\` of a host folder into an empty guest folder, and \`syncBack\` of
+  files the sandbox wrote into a folder synced in empty, against the dev server on loopback; ms per file is the
+  1,000-file median / 1,000, MB/s is 67.1 MB (64 MiB) / the median.
 - The dev server runs in its own Node process (started with \`startDevServer({ port: 0, dev: true, projectDir })\`), so
   its memory can be read from \`/proc\` and its event loop is not shared with the client being measured.
 ${notesList(results) ? `\n${notesList(results)}\n` : ""}`;

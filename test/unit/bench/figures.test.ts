@@ -41,12 +41,18 @@ describe("bench figures", () => {
   it("says sync mode is not available instead of inventing a number", () => {
     const figures = computeFigures({ sync: { available: false } });
     const sync = figures.filter((f) => f.id.startsWith("sync."));
-    expect(sync).toHaveLength(2);
+    expect(sync).toHaveLength(4);
     for (const f of sync) {
       expect(f.value).toBeNull();
       expect(f.verdict).toBe("n/a");
       expect(f.note).toBe("sync mode: not available in this build");
     }
+  });
+
+  it("judges sync figures when sync mode was measured", () => {
+    const figures = computeFigures({ sync: { available: true, msPerFile: 4, largeMBps: 80, inMsPerFile: 12, inLargeMBps: 150 } });
+    const by = Object.fromEntries(figures.map((f) => [f.id, f.verdict]));
+    expect(by).toMatchObject({ "sync.ms_per_file": "met", "sync.mb_per_s": "missed", "sync.in_ms_per_file": "missed", "sync.in_mb_per_s": "met" });
   });
 
   it("reports unmeasured figures as n/a, never as met", () => {
