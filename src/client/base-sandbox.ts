@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { CallOptions, SandboxBackend } from "../backend/backend.js";
 import { ErrorCodes } from "../errors/codes.js";
 import { InvalidOptionError, SandboxStateError } from "../errors/errors.js";
+import { MsbvError } from "../errors/msbv-error.js";
 import { Command } from "./command.js";
 import { DEFAULT_SERVER_URL, loadDotEnvIfNeeded } from "./env.js";
 import { Execution } from "./execution.js";
@@ -11,6 +12,7 @@ import { Metrics } from "./metrics.js";
 import type { SandboxOptions } from "./sandbox-options.js";
 import { wireSeconds } from "./seconds.js";
 import { startSandbox } from "./start-pipeline.js";
+import { syncBack, type SyncSession } from "../sync/index.js";
 
 /** Options of `run(code, options)`: upstream's `timeout` (seconds, server-side) plus call controls. */
 export interface RunOptions extends CallOptions {
@@ -32,6 +34,7 @@ export abstract class BaseSandbox implements AsyncDisposable {
   #name: string;
   #apiKey: string | undefined;
   #backend: SandboxBackend | undefined;
+  #sync: SyncSession | undefined;
   #isStarted = false;
   #firstCallPending = false;
   #starting: Promise<void> | undefined;
@@ -113,6 +116,7 @@ export abstract class BaseSandbox implements AsyncDisposable {
       this.#name = started.sandbox.name;
       this.#serverUrl = started.serverUrl;
       this.#apiKey = started.apiKey;
+      this.#sync = started.sync;
       this.#isStarted = true;
       this.#firstCallPending = true;
     })();
@@ -123,15 +127,28 @@ export abstract class BaseSandbox implements AsyncDisposable {
     }
   }
 
-  /** Stops the sandbox. Idempotent: a no-op when not started; concurrent calls share one request. */
+  /**
+   * Stops the sandbox. Idempotent: a no-op when not started; concurrent calls share one request.
+   * In sync mode the sandbox's changes are copied back first; the sandbox is stopped even when that
+   * fails, and the SyncError (conflicts: MSBV_SYNC_CONFLICT, failures: MSBV_SYNC_FAILED) is thrown after.
+   */
   async stop(options?: CallOptions): Promise<void> {
     if (this.#stopping) return this.#stopping;
     if (!this.#isStarted || !this.#backend) return;
     const backend = this.#backend;
     this.#stopping = (async () => {
-      await backend.stop(this.#name, options);
+      const syncError = this.#sync ? await syncBack(backend, this.#sync, options).then(() => undefined, (e: unknown) => e) : undefined;
+      try {
+        await backend.stop(this.#name, options);
+      } catch (err) {
+        // Still started: a retried stop() syncs back again, then stops.
+        if (syncError instanceof MsbvError) syncError.details.stopError = err instanceof Error ? err.message.split("\n")[0] : String(err);
+        throw syncError ?? err;
+      }
       this.#isStarted = false;
       this.#firstCallPending = false;
+      this.#sync = undefined;
+      if (syncError !== undefined) throw syncError;
     })();
     try {
       await this.#stopping;

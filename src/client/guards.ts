@@ -2,14 +2,14 @@ import { posix } from "node:path";
 import type { SandboxBackend, CallOptions } from "../backend/backend.js";
 import type { ResolvedSandboxConfig } from "../config/types.js";
 import { ErrorCodes } from "../errors/codes.js";
-import { HostPathError, SandboxStateError, ServerError, SyncError } from "../errors/errors.js";
+import { HostPathError, SandboxStateError, ServerError } from "../errors/errors.js";
 import type { ResolvedVolume } from "../volumes/types.js";
 import type { SharedFilesystemMapping } from "./sandbox-options.js";
 
 const WAYS_OUT =
   "either declare a shared filesystem (`[server] shared_filesystem` in microsandbox.toml or the " +
   "`sharedFilesystem` option, mapping host prefixes to the server's paths) or use sync mode " +
-  '(`mode = "sync"` in `[server]`), or point MSB_SERVER_URL at a server on this machine';
+  '(`mode = "sync"` in `[server]` or the `sync: true` option: the folders are copied in at start and back at stop), or point MSB_SERVER_URL at a server on this machine';
 
 /**
  * Guard 1 (spec §7 point 3): the legacy server resolves volume paths on its own filesystem, so host
@@ -92,24 +92,6 @@ export async function guardVolumeChange(
     {
       hint: `stop it first (\`await sandbox.stop()\` in the session that started it, or \`new RpcBackend({ url }).stop("${next.name}")\`), or use another sandbox name`,
       details: { name: next.name },
-    },
-  );
-}
-
-/**
- * `[server] mode = "sync"` is declared by the config schema, but copying the workspace in and back
- * is not part of this client's start path yet. Refuse rather than silently mounting (or sending
- * host paths a remote server would misread).
- */
-export function guardSyncMode(mode: "mount" | "sync" | undefined, volumes: readonly ResolvedVolume[]): void {
-  if (mode !== "sync" || volumes.length === 0) return;
-  throw new SyncError(
-    ErrorCodes.SYNC_FAILED,
-    `Sync mode is configured ([server] mode = "sync") for volumes ${volumes.map((v) => `${v.host}:${v.guest}`).join(", ")}, ` +
-      "but this client cannot copy a workspace in and back yet; nothing was sent",
-    {
-      hint: 'remove mode = "sync" to mount host folders on a server on this machine, or declare `[server] shared_filesystem` for a remote one',
-      details: { mode },
     },
   );
 }

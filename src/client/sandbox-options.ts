@@ -20,6 +20,12 @@ export interface SandboxOptions extends SandboxCallOptions {
    * a server on another machine are refused.
    */
   sharedFilesystem?: SharedFilesystemMapping[];
+  /**
+   * Sync mode: copy the volumes' host folders into the sandbox after start and the changes back in
+   * `stop()` (through the server's command API), instead of mounting them. Works with servers on
+   * other machines. Overrides `[server] mode`; `false` forces mounting.
+   */
+  sync?: boolean;
   /** Aborts create/start (and nothing else). */
   signal?: AbortSignal;
   /** HTTP time limit of the start call in ms. Default: (`timeout` + 30 s). */
@@ -82,6 +88,9 @@ export class SandboxOptionsBuilder {
   }
   sharedFilesystem(mappings: SharedFilesystemMapping[]): this {
     return this.#set("sharedFilesystem", mappings);
+  }
+  sync(enabled = true): this {
+    return this.#set("sync", enabled);
   }
   signal(signal: AbortSignal): this {
     return this.#set("signal", signal);

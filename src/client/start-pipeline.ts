@@ -2,7 +2,8 @@ import type { CallOptions, SandboxBackend } from "../backend/backend.js";
 import { RpcBackend } from "../backend/rpc-backend.js";
 import { readGeneratedConfig, resolveSandbox, toWireStartConfig, writeGeneratedConfig } from "../config/index.js";
 import type { ResolvedSandboxConfig, SandboxCallOptions } from "../config/types.js";
-import { guardSyncMode, guardVolumeChange, volumesForServer } from "./guards.js";
+import { syncIn, type SyncSession } from "../sync/index.js";
+import { guardVolumeChange, volumesForServer } from "./guards.js";
 import type { SandboxOptions } from "./sandbox-options.js";
 
 /** Upstream default start timeout (seconds). */
@@ -25,6 +26,8 @@ export interface StartedSandbox {
   generatedConfigPath: string;
   /** The server's start message. */
   message: string;
+  /** Sync mode: what copy-in sent, for the copy-back in stop(). */
+  sync?: SyncSession;
 }
 
 /**
@@ -47,9 +50,11 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   });
   const backend = options.backend ?? new RpcBackend({ url: server.url, ...(server.apiKey ? { apiKey: server.apiKey } : {}) });
 
-  guardSyncMode(server.mode, sandbox.volumes);
+  // Sync mode copies the folders in after start and back in stop(), so host paths never reach the
+  // server and the remote-host-paths refusal does not apply; the guest folders are made by sync-in.
+  const syncMode = (options.sync ?? server.mode === "sync") && sandbox.volumes.length > 0;
   const shared = options.sharedFilesystem ?? server.sharedFilesystem;
-  const wireVolumes = volumesForServer(sandbox.volumes, backend.capabilities.localHostPaths, server.url, shared);
+  const wireVolumes = syncMode ? [] : volumesForServer(sandbox.volumes, backend.capabilities.localHostPaths, server.url, shared);
   const previous = await readGeneratedConfig(projectDir, sandbox.name);
   await guardVolumeChange(backend, previous, sandbox, call);
 
@@ -59,11 +64,21 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
     ...call,
     timeoutMs: options.timeoutMs ?? startTimeoutS * 1000 + START_GRACE_MS,
   });
-  return { backend, sandbox, serverUrl: server.url, apiKey: server.apiKey, generatedConfigPath: path, message };
+  let sync: SyncSession | undefined;
+  if (syncMode) {
+    try {
+      sync = await syncIn(backend, sandbox.name, sandbox.volumes.map(({ host, guest }) => ({ host, guest })), call);
+    } catch (err) {
+      // Nothing was copied back yet and the host is unchanged; do not leave a half-filled sandbox running.
+      await backend.stop(sandbox.name).catch(() => undefined);
+      throw err;
+    }
+  }
+  return { backend, sandbox, serverUrl: server.url, apiKey: server.apiKey, generatedConfigPath: path, message, ...(sync ? { sync } : {}) };
 }
 
 /** Drops the client-only fields before handing the options to the config layer. */
 function toCallOptions(options: SandboxOptions): SandboxCallOptions {
-  const { signal: _s, timeoutMs: _t, backend: _b, sharedFilesystem: _f, ...rest } = options;
+  const { signal: _s, timeoutMs: _t, backend: _b, sharedFilesystem: _f, sync: _y, ...rest } = options;
   return rest;
 }

@@ -8,7 +8,10 @@ import { startDevServer } from "../../../src/server/index.js";
 /** A real dev server (bubblewrap) and a temp host folder per test file. */
 export interface SyncFixture {
   dir: string;
+  url: string;
   backend: RpcBackend;
+  /** Every `sandbox.start` the server received. */
+  received: { sandbox: unknown; config: unknown }[];
   /** Starts a python sandbox with no volumes (sync mode sends none) and remembers it for cleanup. */
   start(name: string): Promise<void>;
   /** Runs `sh -c script` in the sandbox; returns stdout, throws on a non-zero exit. */
@@ -28,7 +31,9 @@ export async function startSyncFixture(): Promise<SyncFixture> {
   const started = new Set<string>();
   return {
     dir,
+    url: server.url,
     backend,
+    received: server.received,
     async start(name) {
       await backend.start(name, { image: "microsandbox/python", memory: 512, cpus: 1 });
       started.add(name);

@@ -1,0 +1,82 @@
+import { lstat, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { PythonSandbox } from "../../../src/client/index.js";
+import { ErrorCodes, SyncConflictError, SyncError } from "../../../src/errors/index.js";
+import { startSyncFixture, type SyncFixture } from "./fixture.js";
+
+// Sync mode through the public client: no volumes on the wire, folders copied in at start and back
+// in stop(). The dev server is on loopback, so sync mode is requested explicitly.
+
+let fx: SyncFixture;
+beforeAll(async () => {
+  fx = await startSyncFixture();
+});
+afterAll(async () => {
+  await fx?.close();
+});
+
+async function project(name: string, toml = "") {
+  const dir = await fx.hostDir(name);
+  await fx.hostDir(`${name}/ws`);
+  await writeFile(join(dir, "microsandbox.toml"), toml);
+  await writeFile(join(dir, "ws", "input.txt"), "from host\n");
+  return { dir, configPath: join(dir, "microsandbox.toml"), ws: join(dir, "ws") };
+}
+
+const running = async (name: string) => (await fx.backend.metrics(name).catch(() => [])).some((r) => r.name === name && r.running);
+
+it("sync: true sends no volumes, copies the folder in at start and the changes back at stop", async () => {
+  const p = await project("opt");
+  const sb = await PythonSandbox.create({ name: "opt", serverUrl: fx.url, configPath: p.configPath, volumes: ["./ws:/home/ws"], sync: true });
+  try {
+    expect(await running("opt")).toBe(true);
+    const start = fx.received.find((r) => r.sandbox === "opt");
+    expect((start?.config as { volumes?: unknown }).volumes).toBeUndefined();
+    const exec = await sb.run("print(open('/home/ws/input.txt').read().strip())\n_ = open('/home/ws/result.txt', 'w').write('made in sandbox')");
+    expect(await exec.output()).toBe("from host");
+    // Not mounted: the host sees nothing until stop() copies it back.
+    await expect(lstat(join(p.ws, "result.txt"))).rejects.toThrow();
+  } finally {
+    await sb.stop();
+  }
+  expect(await readFile(join(p.ws, "result.txt"), "utf8")).toBe("made in sandbox");
+  expect(sb.isStarted).toBe(false);
+  expect(await running("opt")).toBe(false);
+});
+
+it('[server] mode = "sync" in microsandbox.toml does the same, and a conflict at stop is reported after stopping', async () => {
+  const p = await project("toml", '[server]\nmode = "sync"\n');
+  const sb = await PythonSandbox.create({ name: "toml", serverUrl: fx.url, configPath: p.configPath, volumes: ["./ws:/home/ws"] });
+  await sb.run("_ = open('/home/ws/input.txt', 'w').write('sandbox edit\\n')");
+  await writeFile(join(p.ws, "input.txt"), "host edit\n");
+  const err = await sb.stop().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(SyncConflictError);
+  expect((err as SyncConflictError).code).toBe(ErrorCodes.SYNC_CONFLICT);
+  expect(await readFile(join(p.ws, "input.txt"), "utf8")).toBe("host edit\n");
+  expect(await readFile(join(p.ws, "input.txt.sandbox-conflict"), "utf8")).toBe("sandbox edit\n");
+  expect(sb.isStarted).toBe(false);
+  expect(await running("toml")).toBe(false);
+});
+
+it("a sync-back failure in stop() is a SyncError, and the sandbox is still stopped", async () => {
+  const p = await project("fail");
+  const sb = await PythonSandbox.create({ name: "fail", serverUrl: fx.url, configPath: p.configPath, volumes: ["./ws:/home/ws"], sync: true });
+  await sb.run("import shutil; shutil.rmtree('/home/ws')");
+  const err = await sb.stop().catch((e: unknown) => e);
+  expect(err).toBeInstanceOf(SyncError);
+  expect((err as SyncError).code).toBe(ErrorCodes.SYNC_FAILED);
+  expect(await readFile(join(p.ws, "input.txt"), "utf8")).toBe("from host\n");
+  expect(sb.isStarted).toBe(false);
+  expect(await running("fail")).toBe(false);
+});
+
+it("a failing sync-in fails create() and stops the sandbox it started", async () => {
+  const p = await project("badin");
+  const err = await PythonSandbox.create({ name: "badin", serverUrl: fx.url, configPath: p.configPath, volumes: ["./ws:/workspace"], sync: true }).catch(
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(SyncError);
+  expect((err as SyncError).hint).toContain("read-only");
+  expect(await running("badin")).toBe(false);
+});
