@@ -45,6 +45,9 @@ export type {
   FileDigest,
 } from "./workspace/index.js";
 
+export { syncIn, syncBack, CONFLICT_SUFFIX } from "./sync/index.js";
+export type { SyncVolume, SyncOptions, SyncSession, SyncReport, SyncConflict, ConflictReason } from "./sync/index.js";
+
 export {
   ErrorCodes,
   MsbvError,
@@ -58,6 +61,7 @@ export {
   SandboxStateError,
   WorkspaceError,
   SyncError,
+  SyncConflictError,
   DevServerError,
   redactSecrets,
 } from "./errors/index.js";
