@@ -11,13 +11,16 @@ import { hostReadBack, hostWrite, LARGE_SIZE, PY_SETUP, pyClean, pyWrite, SMALL_
 
 const NOT_AVAILABLE = { available: false, notes: ["sync mode: not available in this build"] };
 
-/** syncIn/syncBack are not exported from the package root (yet), so load them from the build. */
+/** syncIn/syncBack from the package root; older builds had them only under dist/sync. */
 async function loadSync() {
   try {
-    const mod = await import(new URL("../dist/sync/index.js", import.meta.url).href);
     const root = await import("microsandbox-volumes");
-    if (typeof mod.syncIn !== "function" || typeof mod.syncBack !== "function" || typeof root.RpcBackend !== "function") return undefined;
-    return { syncIn: mod.syncIn, syncBack: mod.syncBack, RpcBackend: root.RpcBackend };
+    if (typeof root.syncIn === "function" && typeof root.syncBack === "function") {
+      return { syncIn: root.syncIn, syncBack: root.syncBack, RpcBackend: root.RpcBackend, fromRoot: true };
+    }
+    const mod = await import(new URL("../dist/sync/index.js", import.meta.url).href);
+    if (typeof mod.syncIn !== "function" || typeof mod.syncBack !== "function") return undefined;
+    return { syncIn: mod.syncIn, syncBack: mod.syncBack, RpcBackend: root.RpcBackend, fromRoot: false };
   } catch {
     return undefined;
   }
@@ -34,7 +37,7 @@ export async function benchSync(ctx) {
   const server = await startServerProcess(project);
   const backend = new sync.RpcBackend({ url: server.url });
   let sb;
-  const out = { available: true, in: {}, back: {}, notes: ["sync functions loaded from dist/sync (not exported from the package root)"] };
+  const out = { available: true, in: {}, back: {}, notes: sync.fromRoot ? [] : ["sync functions loaded from dist/sync (not exported from the package root)"] };
   try {
     sb = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: "sync" });
     await runChecked(sb, PY_SETUP);
