@@ -67,7 +67,7 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   let sync: SyncSession | undefined;
   if (syncMode) {
     try {
-      sync = await syncIn(backend, sandbox.name, sandbox.volumes.map(({ host, guest }) => ({ host, guest })), call);
+      sync = await syncIn(backend, sandbox.name, sandbox.volumes.map(({ host, guest }) => ({ host, guest })), { ...call, stateDir: projectDir });
     } catch (err) {
       // Nothing was copied back yet and the host is unchanged; do not leave a half-filled sandbox running.
       await backend.stop(sandbox.name).catch(() => undefined);

@@ -19,18 +19,30 @@ export interface InPlan {
   send: string[];
   /** Guest entries the host does not have (as the same kind); removed before extraction. Parents only. */
   remove: string[];
+  /** Guest files removed because the host does not have them. */
+  deleted: number;
   unchanged: number;
+  /**
+   * Guest files copy-in would overwrite or delete although they differ from the last state both sides
+   * agreed on (`baseline`; without one, every such file): sandbox work that was never synced back.
+   */
+  unsynced: string[];
 }
 
-/** Copy-in: mirror `host` into the guest, sending only files whose hash differs. */
-export function planIn(host: TreeListing, guest: TreeListing): InPlan {
-  const send = [...host.files].filter(([p, sha]) => guest.files.get(p) !== sha).map(([p]) => p);
-  const stale = [
-    ...[...guest.files.keys()].filter((p) => !host.files.has(p)),
-    ...[...guest.dirs].filter((p) => !host.dirs.has(p)),
-    ...guest.others,
-  ];
-  return { send: sorted(send), remove: topmost(stale), unchanged: host.files.size - send.length };
+/**
+ * Copy-in: mirror `host` into the guest, sending only files whose hash differs. Guest links and special
+ * files are left alone unless a host entry needs their place (they are never synced, e.g. a venv's links).
+ */
+export function planIn(host: TreeListing, guest: TreeListing, baseline?: VolumeState): InPlan {
+  const send = sorted([...host.files].filter(([p, sha]) => guest.files.get(p) !== sha).map(([p]) => p));
+  const deleted = [...guest.files.keys()].filter((p) => !host.files.has(p));
+  const hostPaths = [...host.files.keys(), ...host.dirs];
+  const clashes = (p: string) => hostPaths.some((h) => h === p || h.startsWith(`${p}/`));
+  const stale = [...deleted, ...[...guest.dirs].filter((p) => !host.dirs.has(p)), ...[...guest.others].filter(clashes)];
+  const unsynced = [...send.filter((p) => guest.files.has(p)), ...deleted].filter(
+    (p) => baseline?.files.get(p)?.sha256 !== guest.files.get(p),
+  );
+  return { send, remove: topmost(stale), deleted: deleted.length, unchanged: host.files.size - send.length, unsynced: sorted(unsynced) };
 }
 
 export interface PlannedConflict {

@@ -2,6 +2,7 @@
 // is copied into the sandbox after start and back before stop, through the legacy command API.
 export { syncIn } from "./sync-in.js";
 export { syncBack, CONFLICT_SUFFIX } from "./sync-back.js";
+export { loadSyncSession, syncStatePath } from "./state-file.js";
 export { planIn, planBack, type TreeListing, type InPlan, type BackPlan, type PlannedConflict } from "./diff.js";
 export type {
   SyncVolume, SyncOptions, SyncSession, SyncReport, SyncConflict, ConflictReason, Manifest, ManifestEntry, VolumeState,

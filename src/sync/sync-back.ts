@@ -10,7 +10,9 @@ import { listGuest } from "./guest-listing.js";
 import { hostTree } from "./host-tree.js";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
 import { createScratch, removeScratch, uploadNames } from "./scratch.js";
-import { asSyncError, emptyReport } from "./sync-in.js";
+import { emptyReport } from "./report.js";
+import { saveSyncState } from "./state-file.js";
+import { asSyncError } from "./sync-in.js";
 import { PRELUDE, download, sha256 } from "./transfer.js";
 import type { ManifestEntry, SyncOptions, SyncReport, SyncSession, SyncVolume, VolumeState } from "./types.js";
 
@@ -58,6 +60,13 @@ export async function syncBack(backend: SandboxBackend, session: SyncSession, op
     }
   }
   await removeScratch(target, session.scratch);
+  const stateDir = options.stateDir ?? session.stateDir;
+  if (stateDir) {
+    // Conflicts and failures kept their copy-in entries, so the record stays truthful either way.
+    await saveSyncState(stateDir, session).catch((err: unknown) =>
+      failures.push({ path: stateDir, message: `could not record the synced state: ${String(err)}`, cause: err }),
+    );
+  }
   if (failures.length > 0) {
     const list = failures.map((f) => `  ${f.path}: ${f.message}`).join("\n");
     const conflicts = report.conflicts.length > 0 ? ` (and ${report.conflicts.length} conflicts, see details.report)` : "";

@@ -1,13 +1,15 @@
 import type { SandboxBackend } from "../backend/backend.js";
 import { ErrorCodes } from "../errors/codes.js";
-import { SyncError } from "../errors/errors.js";
+import { SyncConflictError, SyncError } from "../errors/errors.js";
 import { MsbvError } from "../errors/msbv-error.js";
 import { Workspace } from "../workspace/index.js";
 import { packArchive, type PackEntry } from "./archive.js";
-import { planIn, type TreeListing } from "./diff.js";
+import { planIn, type InPlan, type TreeListing } from "./diff.js";
 import { listGuest } from "./guest-listing.js";
+import { emptyReport } from "./report.js";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
 import { createScratch, newScratchPath, uploadNames } from "./scratch.js";
+import { loadSyncSession, saveSyncState } from "./state-file.js";
 import { PRELUDE, sha256, upload } from "./transfer.js";
 import type { SyncOptions, SyncReport, SyncSession, SyncVolume, VolumeState } from "./types.js";
 
@@ -19,19 +21,23 @@ if [ "$rml" != - ]; then check "$rml" "$rmsha"; (cd "$d" && xargs -0 rm -rf -- <
 if [ "$ar" != - ]; then check "$ar" "$arsha"; tar -x -f "$ar" -C "$d" --no-same-owner; rm -f "$ar"; fi
 `;
 
-/** An empty report. */
-export function emptyReport(): SyncReport {
-  return { filesTransferred: 0, filesDeleted: 0, filesUnchanged: 0, bytesTransferred: 0, archiveBytes: 0, skipped: [], conflicts: [] };
+interface VolumePlan {
+  volume: SyncVolume;
+  state: VolumeState;
+  plan: InPlan;
+  pack: PackEntry[];
 }
 
 /**
  * Copies host folders into a started sandbox through its command API: for each volume, the guest
  * folder is made to mirror the host folder (files the guest already holds with the same SHA-256 are not
- * sent; guest entries the host lacks are removed), in one archive uploaded in ≤ 1 MiB chunks and
- * checked before it is unpacked. Host files are read once through a symlink-safe {@link Workspace};
- * symlinks and special files on the host are not synced (listed in `inReport.skipped`).
- * The returned session records what was sent, for {@link syncBack}.
- * @throws SyncError (MSBV_SYNC_FAILED) naming the step and volume that failed.
+ * sent; guest files the host lacks are removed), in one archive uploaded in ≤ 1 MiB chunks and checked
+ * before it is unpacked. Host files are read once through a symlink-safe {@link Workspace}; host
+ * symlinks and special files are not synced (`inReport.skipped`). Every volume is planned before any
+ * is changed: if the guest holds sandbox changes that were never synced back (compared with the state
+ * recorded under `options.stateDir`), nothing is changed and SyncConflictError is thrown, unless
+ * `options.overwriteGuest`. The returned session records what was sent, for {@link syncBack}.
+ * @throws SyncConflictError (MSBV_SYNC_CONFLICT, reason `sandbox-not-synced-back`); SyncError (MSBV_SYNC_FAILED) naming the failed step.
  */
 export async function syncIn(
   backend: SandboxBackend,
@@ -42,17 +48,39 @@ export async function syncIn(
   const target: SandboxTarget = { backend, name: sandboxName, options };
   const scratch = newScratchPath();
   const report = emptyReport();
-  const synced: { volume: SyncVolume; state: VolumeState }[] = [];
+  let session: SyncSession;
   try {
+    const previous = options.stateDir ? await loadSyncSession(options.stateDir, sandboxName) : undefined;
     await createScratch(target, scratch);
-    for (const volume of volumes) synced.push({ volume, state: await syncVolumeIn(target, volume, scratch, report) });
+    const plans: VolumePlan[] = [];
+    for (const volume of volumes) {
+      const baseline = previous?.volumes.find((v) => v.volume.host === volume.host && v.volume.guest === volume.guest)?.state;
+      plans.push(await planVolume(target, volume, scratch, report, baseline));
+    }
+    const unsynced = plans.flatMap((p) => p.plan.unsynced.map((path) => ({ host: p.volume.host, path, reason: "sandbox-not-synced-back" as const })));
+    if (unsynced.length > 0 && options.overwriteGuest !== true) {
+      report.conflicts.push(...unsynced);
+      const list = unsynced.slice(0, 20).map((c) => `  ${c.path} (host folder ${c.host})`).join("\n");
+      throw new SyncConflictError(
+        `Sync-in to sandbox "${sandboxName}" stopped before changing anything: ${unsynced.length} file(s) in its guest folders hold changes that were never synced back, and copy-in would overwrite or delete them:\n${list}`,
+        report,
+        {
+          hint: "bring them home first (`syncBack(backend, await loadSyncSession(projectDir, name))`, or stop the session that started the sandbox), or pass overwriteGuest: true to discard them",
+          details: { report },
+        },
+      );
+    }
+    for (const p of plans) await applyVolume(target, p, scratch, report);
+    const synced = plans.map(({ volume, state }) => ({ volume, state }));
+    session = { sandboxName, scratch, volumes: synced, inReport: report, ...(options.stateDir ? { stateDir: options.stateDir } : {}) };
+    if (options.stateDir) await saveSyncState(options.stateDir, session);
   } catch (err) {
     throw asSyncError(err, `Sync-in to sandbox "${sandboxName}" failed`, "nothing on the host was changed; fix the cause and start again");
   }
-  return { sandboxName, scratch, volumes: synced, inReport: report };
+  return session;
 }
 
-async function syncVolumeIn(target: SandboxTarget, volume: SyncVolume, scratch: string, report: SyncReport): Promise<VolumeState> {
+async function planVolume(target: SandboxTarget, volume: SyncVolume, scratch: string, report: SyncReport, baseline: VolumeState | undefined): Promise<VolumePlan> {
   const ws = await Workspace.open(volume.host);
   const guest: TreeListing = (await listGuest(target, volume.guest, `${scratch}/list`)) ?? { files: new Map(), dirs: new Set(), others: new Set() };
   const state: VolumeState = { files: new Map(), dirs: new Set() };
@@ -74,8 +102,10 @@ async function syncVolumeIn(target: SandboxTarget, volume: SyncVolume, scratch: 
       if (guest.files.get(e.path) !== sha) pack.push({ path: e.path, type: "File", mode: e.mode, mtime: new Date(e.mtimeMs), data });
     }
   }
-  const plan = planIn(host, guest);
-  const files = pack.filter((p) => p.type === "File");
+  return { volume, state, plan: planIn(host, guest, baseline), pack };
+}
+
+async function applyVolume(target: SandboxTarget, { volume, plan, pack }: VolumePlan, scratch: string, report: SyncReport): Promise<void> {
   const args = [volume.guest, "-", "-", "-", "-"];
   if (plan.remove.length > 0) {
     const { sha256: sum } = await uploadNames(target, `removal list for ${volume.guest}`, plan.remove, `${scratch}/rm`);
@@ -88,11 +118,11 @@ async function syncVolumeIn(target: SandboxTarget, volume: SyncVolume, scratch: 
     report.archiveBytes += archive.length;
   }
   await runScript(target, `unpacking into ${volume.guest}`, APPLY_SCRIPT, args);
+  const files = pack.filter((p) => p.type === "File");
   report.filesTransferred += files.length;
   report.bytesTransferred += files.reduce((n, f) => n + (f.data?.length ?? 0), 0);
   report.filesUnchanged += plan.unchanged;
-  report.filesDeleted += [...guest.files.keys()].filter((p) => !host.files.has(p)).length;
-  return state;
+  report.filesDeleted += plan.deleted;
 }
 
 function isGone(err: unknown): boolean {

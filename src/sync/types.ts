@@ -28,6 +28,17 @@ export interface VolumeState {
 export interface SyncOptions extends CallOptions {
   /** Seconds each sandbox-side command may run (server-side `timeout`). Default 300. */
   commandTimeoutSeconds?: number;
+  /**
+   * Project folder whose `.microsandbox/sync/<sandbox>.json` records the last state both sides agreed
+   * on (written by syncIn and syncBack, read by syncIn and `loadSyncSession`). Without it, a guest
+   * folder left by an earlier session can only be compared with the host.
+   */
+  stateDir?: string;
+  /**
+   * syncIn only: overwrite or delete guest files that hold sandbox changes never synced back.
+   * Default false: syncIn refuses (SyncConflictError, reason `sandbox-not-synced-back`) and changes nothing.
+   */
+  overwriteGuest?: boolean;
 }
 
 /** Returned by {@link syncIn}; hand it to {@link syncBack}. */
@@ -38,6 +49,8 @@ export interface SyncSession {
   readonly volumes: readonly { volume: SyncVolume; state: VolumeState }[];
   /** What copy-in did. */
   readonly inReport: SyncReport;
+  /** `options.stateDir` of syncIn; syncBack records the synced state there too. */
+  readonly stateDir?: string;
 }
 
 /** Why a path was not synced back. */
@@ -51,7 +64,9 @@ export type ConflictReason =
   /** The sandbox created a file where the host now has a different file, a link or a special file. */
   | "both-created"
   /** The sandbox removed a folder in which the host has files that copy-in did not send. */
-  | "folder-not-empty";
+  | "folder-not-empty"
+  /** syncIn: the guest file holds sandbox changes that were never synced back; copy-in would destroy them. */
+  | "sandbox-not-synced-back";
 
 export interface SyncConflict {
   /** Host folder of the volume. */

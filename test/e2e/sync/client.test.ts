@@ -80,3 +80,16 @@ it("a failing sync-in fails create() and stops the sandbox it started", async ()
   expect((err as SyncError).hint).toContain("read-only");
   expect(await running("badin")).toBe(false);
 });
+
+it("a second session on the same name (the dev server keeps /home) picks up host edits made in between", async () => {
+  const p = await project("again");
+  const opts = { name: "again", serverUrl: fx.url, configPath: p.configPath, volumes: ["./ws:/home/ws"], sync: true };
+  {
+    await using sb = await PythonSandbox.create(opts);
+    await sb.run("_ = open('/home/ws/made.txt', 'w').write('session one')");
+  }
+  await writeFile(join(p.ws, "input.txt"), "edited between sessions\n");
+  await using sb = await PythonSandbox.create(opts);
+  const exec = await sb.run("print(open('/home/ws/input.txt').read().strip(), open('/home/ws/made.txt').read())");
+  expect(await exec.output()).toBe("edited between sessions session one");
+});

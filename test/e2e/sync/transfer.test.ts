@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { SyncConflictError } from "../../../src/errors/index.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
 import { observeCommands, startSyncFixture, type SyncFixture } from "./fixture.js";
 
@@ -40,23 +41,29 @@ it("a 5 MB file crosses the 2 MB request limit in chunks, and a 7 MiB sandbox fi
 
 it("unchanged files are not sent again, in either direction", async () => {
   const host = await fx.hostDir("diff");
+  const stateDir = await fx.hostDir("diff-project");
   const heavy = randomBytes(1024 * 1024);
   await writeFile(join(host, "heavy.bin"), heavy);
   for (let i = 0; i < 20; i++) await writeFile(join(host, `f${i}.txt`), `file ${i}\n`);
   await fx.start("diff");
 
-  const first = await syncIn(fx.backend, "diff", [{ host, guest: "/home/diff" }]);
+  const first = await syncIn(fx.backend, "diff", [{ host, guest: "/home/diff" }], { stateDir });
   expect(first.inReport).toMatchObject({ filesTransferred: 21, filesUnchanged: 0 });
   expect(first.inReport.archiveBytes).toBeGreaterThan(heavy.length);
 
   // Same sandbox, same host folder: the guest already has every file with the same hash.
-  const again = await syncIn(fx.backend, "diff", [{ host, guest: "/home/diff" }]);
+  const again = await syncIn(fx.backend, "diff", [{ host, guest: "/home/diff" }], { stateDir });
   expect(again.inReport).toMatchObject({ filesTransferred: 0, filesUnchanged: 21, archiveBytes: 0, bytesTransferred: 0 });
 
-  // One host edit and one guest-only file: one file goes in, the stray one is removed.
+  // One host edit and one guest-only file. The guest's f3.txt matches the recorded state, so it may be
+  // replaced; stray.txt was never synced back, so copy-in refuses until told to discard it.
   await writeFile(join(host, "f3.txt"), "changed on host\n");
   await fx.sh("diff", "echo stray > /home/diff/stray.txt");
-  const third = await syncIn(fx.backend, "diff", [{ host, guest: "/home/diff" }]);
+  const refused = await syncIn(fx.backend, "diff", [{ host, guest: "/home/diff" }], { stateDir }).catch((e: unknown) => e);
+  expect(refused).toBeInstanceOf(SyncConflictError);
+  expect((refused as SyncConflictError).conflicts).toEqual([{ host, path: "stray.txt", reason: "sandbox-not-synced-back" }]);
+  expect(await fx.sh("diff", "cat /home/diff/f3.txt /home/diff/stray.txt")).toBe("file 3\nstray");
+  const third = await syncIn(fx.backend, "diff", [{ host, guest: "/home/diff" }], { stateDir, overwriteGuest: true });
   expect(third.inReport).toMatchObject({ filesTransferred: 1, filesUnchanged: 20, filesDeleted: 1 });
   expect(third.inReport.archiveBytes).toBeLessThan(10_000);
   expect(await fx.sh("diff", "cat /home/diff/f3.txt; test -e /home/diff/stray.txt || echo no-stray")).toBe("changed on host\nno-stray");

@@ -15,18 +15,28 @@ const sent = (files: Record<string, string>, dirs: string[] = []): VolumeState =
 describe("planIn", () => {
   it("sends only files the guest lacks or holds with other content", () => {
     const plan = planIn(tree({ a: "1", b: "2", c: "3" }), tree({ a: "1", b: "X" }));
-    expect(plan).toEqual({ send: ["b", "c"], remove: [], unchanged: 1 });
+    expect(plan).toEqual({ send: ["b", "c"], remove: [], deleted: 0, unchanged: 1, unsynced: ["b"] });
   });
 
-  it("removes guest entries the host lacks, parents only, including links and kind changes", () => {
-    const host = tree({ f: "1", "d/x": "2" }, ["d"]);
-    const guest = tree({ f: "1", stale: "9", "old/a": "1", "old/b/c": "1", d: "5" }, ["old", "old/b"], ["link"]);
-    expect(planIn(host, guest).remove).toEqual(["d", "link", "old", "stale"]);
-    expect(planIn(host, guest).send).toEqual(["d/x"]);
+  it("removes guest entries the host lacks, parents only, and links only where a host entry needs the place", () => {
+    const host = tree({ f: "1", "d/x": "2", "l2/y": "3" }, ["d", "l2"]);
+    const guest = tree({ f: "1", stale: "9", "old/a": "1", "old/b/c": "1", d: "5" }, ["old", "old/b"], ["venv-link", "l2", "old/link"]);
+    const plan = planIn(host, guest);
+    expect(plan.remove).toEqual(["d", "l2", "old", "stale"]);
+    expect(plan.send).toEqual(["d/x", "l2/y"]);
+    expect(plan.deleted).toBe(4); // stale, old/a, old/b/c, d
   });
 
   it("an empty guest gets everything", () => {
-    expect(planIn(tree({ a: "1" }, ["e"]), tree({}))).toEqual({ send: ["a"], remove: [], unchanged: 0 });
+    expect(planIn(tree({ a: "1" }, ["e"]), tree({}))).toEqual({ send: ["a"], remove: [], deleted: 0, unchanged: 0, unsynced: [] });
+  });
+
+  it("guest files it would overwrite or delete are unsynced unless they match the recorded baseline", () => {
+    const host = tree({ a: "host-new", b: "1" });
+    const guest = tree({ a: "old", b: "1", leftover: "9", work: "sandbox" });
+    expect(planIn(host, guest).unsynced).toEqual(["a", "leftover", "work"]);
+    const baseline = sent({ a: "old", b: "1", leftover: "9" });
+    expect(planIn(host, guest, baseline).unsynced).toEqual(["work"]);
   });
 });
 
