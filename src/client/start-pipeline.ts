@@ -2,7 +2,7 @@ import type { CallOptions, SandboxBackend } from "../backend/backend.js";
 import { RpcBackend } from "../backend/rpc-backend.js";
 import { readGeneratedConfig, resolveSandbox, toWireStartConfig, writeGeneratedConfig } from "../config/index.js";
 import type { ResolvedSandboxConfig, SandboxCallOptions } from "../config/types.js";
-import { syncIn, type SyncSession } from "../sync/index.js";
+import { isSandboxRunning, syncInOrResume, type SyncSession } from "../sync/index.js";
 import { guardVolumeChange, volumesForServer } from "./guards.js";
 import type { SandboxOptions } from "./sandbox-options.js";
 
@@ -58,6 +58,7 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   const previous = await readGeneratedConfig(projectDir, sandbox.name);
   await guardVolumeChange(backend, previous, sandbox, call);
 
+  const wasRunning = syncMode && (await isSandboxRunning(backend, sandbox.name, call));
   const { path } = await writeGeneratedConfig(projectDir, sandbox, server.url);
   const startTimeoutS = options.timeout ?? DEFAULT_START_TIMEOUT_S;
   const message = await backend.start(sandbox.name, toWireStartConfig({ ...sandbox, volumes: wireVolumes }), {
@@ -67,10 +68,11 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   let sync: SyncSession | undefined;
   if (syncMode) {
     try {
-      sync = await syncIn(backend, sandbox.name, sandbox.volumes.map(({ host, guest }) => ({ host, guest })), { ...call, stateDir: projectDir });
+      const volumes = sandbox.volumes.map(({ host, guest }) => ({ host, guest }));
+      sync = await syncInOrResume(backend, sandbox.name, volumes, { ...call, stateDir: projectDir, wasRunning });
     } catch (err) {
-      // Nothing was copied back yet and the host is unchanged; do not leave a half-filled sandbox running.
-      await backend.stop(sandbox.name).catch(() => undefined);
+      // The host is unchanged; do not leave a half-filled sandbox running (one that ran before is not ours to stop).
+      if (!wasRunning) await backend.stop(sandbox.name).catch(() => undefined);
       throw err;
     }
   }

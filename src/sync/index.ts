@@ -3,6 +3,7 @@
 export { syncIn } from "./sync-in.js";
 export { syncBack, CONFLICT_SUFFIX } from "./sync-back.js";
 export { loadSyncSession, syncStatePath } from "./state-file.js";
+export { syncInOrResume, isSandboxRunning } from "./resume.js";
 export { planIn, planBack, type TreeListing, type InPlan, type BackPlan, type PlannedConflict } from "./diff.js";
 export type {
   SyncVolume, SyncOptions, SyncSession, SyncReport, SyncConflict, ConflictReason, Manifest, ManifestEntry, VolumeState,

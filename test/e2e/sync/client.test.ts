@@ -93,3 +93,17 @@ it("a second session on the same name (the dev server keeps /home) picks up host
   const exec = await sb.run("print(open('/home/ws/input.txt').read().strip(), open('/home/ws/made.txt').read())");
   expect(await exec.output()).toBe("edited between sessions session one");
 });
+
+it("a second session on a running sandbox resumes the recorded one: the sandbox's files are kept and come back at its stop", async () => {
+  const p = await project("attach");
+  const opts = { name: "attach", serverUrl: fx.url, configPath: p.configPath, volumes: ["./ws:/home/ws"], sync: true };
+  const first = await PythonSandbox.create(opts);
+  await first.run("_ = open('/home/ws/work.txt', 'w').write('unsynced work')");
+  const second = await PythonSandbox.create(opts);
+  const exec = await second.run("print(open('/home/ws/work.txt').read())");
+  expect(await exec.output()).toBe("unsynced work");
+  await second.stop();
+  expect(await readFile(join(p.ws, "work.txt"), "utf8")).toBe("unsynced work");
+  // The first session's sandbox is gone now: its stop() cannot sync back, and says so.
+  await expect(first.stop()).rejects.toMatchObject({ code: ErrorCodes.SYNC_FAILED });
+});
