@@ -97,8 +97,6 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
     "ALL",
     "--hostname",
     plan.name,
-    "--info-fd",
-    "3",
     "--tmpfs",
     "/",
     "--ro-bind",

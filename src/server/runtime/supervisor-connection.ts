@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError } from "../../errors/index.js";
+import { cleanFdCommand } from "./fd-hygiene.js";
 import { descendants, readProcTable, stillAlive } from "./proc-tree.js";
 
 /** Callbacks for one process run by the in-sandbox supervisor. */
@@ -37,7 +38,6 @@ export class SupervisorConnection {
   #nextId = 1;
   #frames = "";
   #stderrTail = "";
-  #initPid: number | undefined;
   #exited = false;
   readonly #exitPromise: Promise<void>;
   #onReady: ((error?: Error) => void) | undefined;
@@ -54,19 +54,13 @@ export class SupervisorConnection {
     proc.stderr?.on("data", (text: string) => {
       this.#stderrTail = (this.#stderrTail + text).slice(-STDERR_TAIL_CHARS);
     });
-    const info = proc.stdio[3];
-    let infoText = "";
-    info?.on("data", (chunk: Buffer) => {
-      infoText += chunk.toString("utf8");
-      const match = /"child-pid"\s*:\s*(\d+)/.exec(infoText);
-      if (match && this.#initPid === undefined) this.#initPid = Number(match[1]);
-    });
-    info?.on("error", () => {});
   }
 
   /** Starts `bwrap args...` and waits until the supervisor inside reports ready. */
   static async launch(options: { bwrapPath: string; args: string[]; name: string }): Promise<SupervisorConnection> {
-    const proc = spawn(options.bwrapPath, options.args, { stdio: ["pipe", "pipe", "pipe", "pipe"] });
+    const clean = await cleanFdCommand(options.bwrapPath, options.args);
+    // The wrapper execs bwrap in place, so this child's pid is bwrap's pid.
+    const proc = spawn(clean.command, clean.args, { stdio: ["pipe", "pipe", "pipe"] });
     const connection = new SupervisorConnection(proc, options.name);
     const spawnError = new Promise<Error>((resolve) => proc.once("error", resolve));
     const ready = new Promise<Error | undefined>((resolve) => {
@@ -134,7 +128,10 @@ export class SupervisorConnection {
     const before = root === undefined || this.#exited ? [] : descendants(await readProcTable(), root);
     this.#proc.stdin?.end();
     if (!this.#exited) {
-      if (this.#initPid !== undefined) safeKill(this.#initPid);
+      // With --unshare-pid, bwrap's only child is the namespace's init; until it exists, killing
+      // bwrap itself is enough (--die-with-parent takes the rest down).
+      const init = before.find((stat) => stat.ppid === root);
+      if (init) safeKill(init.pid);
       else this.#proc.kill("SIGKILL");
       const exited = await Promise.race([this.#exitPromise.then(() => true), sleep(3000, false)]);
       if (!exited) this.#proc.kill("SIGKILL");

@@ -53,7 +53,7 @@ describe("bwrap runtime concurrency and process cleanup", () => {
     expect(await processesInNamespaces(namespaces)).toEqual([]);
   });
 
-  it("kills every sandbox when the Node process that runs the runtime dies", async () => {
+  it("kills every sandbox when the Node process that runs the runtime dies, and leaks no inherited fd into them", async () => {
     scratch = await mkdtemp(path.join(tmpdir(), "msbv-orphan-"));
     const runtimeIndex = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../src/server/runtime/index.ts")).href;
     // Node 22 strips types itself; this hook only maps the sources' `.js` specifiers to `.ts`.
@@ -72,20 +72,28 @@ const runtime = createBwrapRuntime({ stateDir: ${JSON.stringify(path.join(scratc
 await runtime.start({ name: "orphan1", image: "microsandbox/python", volumes: [], envs: [] });
 await runtime.start({ name: "orphan2", image: "microsandbox/node", volumes: [], envs: [] });
 await runtime.runRepl("orphan1", "python", "import subprocess; p = subprocess.Popen(['sleep', '300'])");
+const fds = await runtime.runCommand("orphan1", "ls", ["/proc/self/fd"]);
+console.log("fds " + JSON.stringify(fds.output.map((line) => line.text)));
 console.log("ready");
 setInterval(() => {}, 1000);
 `,
     );
-    const child = spawn(process.execPath, [path.join(scratch, "child.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+    // The runtime's process inherits fd 200 without close-on-exec, open on the host's "/": the
+    // classic chroot escape if it reached a sandbox. (Node itself only marks low fds close-on-exec.)
+    const withLeakedFd = "import os, sys\nos.dup2(os.open('/', os.O_RDONLY), 200)\nos.execv(sys.argv[1], sys.argv[1:])";
+    const child = spawn("/usr/bin/python3", ["-c", withLeakedFd, process.execPath, path.join(scratch, "child.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+    const childOut = child.stdout;
+    if (!childOut) throw new Error("no stdout pipe");
     let seen = "";
-    child.stdout.setEncoding("utf8");
+    childOut.setEncoding("utf8");
     await new Promise<void>((resolve, reject) => {
-      child.stdout.on("data", (text: string) => {
+      childOut.on("data", (text: string) => {
         seen += text;
         if (seen.includes("ready")) resolve();
       });
       child.once("exit", (code) => reject(new Error(`child exited early (${code}): ${seen}`)));
     });
+    expect(seen).toContain('fds ["0","1","2","3"]');
     const bwraps = await processesMentioning(scratch);
     const namespaces = await pidNamespaces(bwraps);
     namespaces.delete([...(await pidNamespaces([process.pid]))][0] ?? "");

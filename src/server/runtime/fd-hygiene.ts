@@ -1,0 +1,45 @@
+import { DevServerError } from "../../errors/index.js";
+import { PYTHON_CANDIDATES } from "./interpreters.js";
+import { constants } from "node:fs";
+import { access } from "node:fs/promises";
+
+// bubblewrap passes every open file descriptor without close-on-exec into the sandbox, and the
+// server may have inherited some from whoever started it (a pipe from a supervisor, a directory
+// fd...). A leaked directory fd is a classic way out of a chroot, so bwrap is started through a
+// tiny wrapper that closes every inherited descriptor above 2 and then execs bwrap in the same
+// process. (Node marks an inherited fd 3 close-on-exec at startup, which is why bwrap's
+// --info-fd is not used: bwrap's init is found as its only child instead.)
+
+const NODE_WRAPPER = String.raw`
+const fs = require("node:fs");
+for (const entry of fs.readdirSync("/proc/self/fd")) {
+  const fd = Number(entry);
+  if (!(fd > 2)) continue;
+  try {
+    const flags = Number.parseInt(/flags:\s*([0-7]+)/.exec(fs.readFileSync("/proc/self/fdinfo/" + entry, "utf8"))[1], 8);
+    // Descriptors with O_CLOEXEC (Node's own) close at exec anyway; close only inherited ones.
+    if ((flags & 0o2000000) === 0) fs.closeSync(fd);
+  } catch {}
+}
+process.execve(process.argv[1], process.argv.slice(1), process.env);
+`;
+
+const PYTHON_WRAPPER = "import os, sys\nos.closerange(3, 1 << 20)\nos.execv(sys.argv[1], sys.argv[1:])";
+
+/** The command that starts `bwrap args...` with no inherited descriptor above 2. */
+export async function cleanFdCommand(bwrapPath: string, args: readonly string[]): Promise<{ command: string; args: string[] }> {
+  if (typeof (process as { execve?: unknown }).execve === "function") {
+    return { command: process.execPath, args: ["--no-warnings", "-e", NODE_WRAPPER, bwrapPath, ...args] };
+  }
+  for (const python of PYTHON_CANDIDATES) {
+    try {
+      await access(python, constants.X_OK);
+      return { command: python, args: ["-c", PYTHON_WRAPPER, bwrapPath, ...args] };
+    } catch {
+      // try the next one
+    }
+  }
+  throw new DevServerError("Cannot start a sandbox safely: closing inherited file descriptors before bubblewrap needs Node.js >= 22.15 (process.execve) or a system python3.", {
+    hint: "run the dev server with Node.js 22.15 or newer, or install python3",
+  });
+}
