@@ -89,3 +89,23 @@ export async function stillAlive(stat: ProcStat): Promise<boolean> {
     return false;
   }
 }
+
+/**
+ * Leftover bubblewrap inits of one sandbox: live processes whose command line is exactly `argv`
+ * and whose parent is not a bwrap with that same command line (which would make them the init of
+ * a sandbox still running) nor this process (which would make them our own live bwrap).
+ * bubblewrap's init is a fork of bwrap with the same command line; if bwrap dies during setup,
+ * before the init armed its parent-death signal, the init is re-parented and waits forever.
+ * The argv names the sandbox's own state directory, so nothing else can match.
+ */
+export async function orphansWithArgv(argv: readonly string[]): Promise<ProcStat[]> {
+  const wanted = `${argv.join("\0")}\0`;
+  const table = await readProcTable();
+  const cmdline = async (pid: number): Promise<string | undefined> => readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => undefined);
+  const out: ProcStat[] = [];
+  for (const stat of table.values()) {
+    if (stat.state === "Z" || stat.ppid === process.pid || (await cmdline(stat.pid)) !== wanted) continue;
+    if ((await cmdline(stat.ppid)) !== wanted) out.push(stat);
+  }
+  return out;
+}

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError } from "../../errors/index.js";
 import { cleanFdCommand } from "./fd-hygiene.js";
-import { descendants, readProcTable, stillAlive } from "./proc-tree.js";
+import { descendants, orphansWithArgv, readProcTable, stillAlive, type ProcStat } from "./proc-tree.js";
 
 /** Callbacks for one process run by the in-sandbox supervisor. */
 export interface ChildHandlers {
@@ -33,6 +33,8 @@ const STDERR_TAIL_CHARS = 4096;
 export class SupervisorConnection {
   readonly #proc: ChildProcess;
   readonly #name: string;
+  /** bwrap's argv as it appears in /proc/<pid>/cmdline, to find a leftover init. */
+  readonly #bwrapArgv: string[];
   readonly #handlers = new Map<number, ChildHandlers>();
   readonly #closeListeners: Array<() => void> = [];
   #nextId = 1;
@@ -42,9 +44,10 @@ export class SupervisorConnection {
   readonly #exitPromise: Promise<void>;
   #onReady: ((error?: Error) => void) | undefined;
 
-  private constructor(proc: ChildProcess, name: string) {
+  private constructor(proc: ChildProcess, name: string, bwrapArgv: string[]) {
     this.#proc = proc;
     this.#name = name;
+    this.#bwrapArgv = bwrapArgv;
     this.#exitPromise = new Promise((resolve) => proc.once("exit", () => resolve()));
     proc.once("exit", (code, signal) => this.#handleExit(code, signal));
     proc.stdin?.on("error", () => {});
@@ -61,7 +64,7 @@ export class SupervisorConnection {
     const clean = await cleanFdCommand(options.bwrapPath, options.args);
     // The wrapper execs bwrap in place, so this child's pid is bwrap's pid.
     const proc = spawn(clean.command, clean.args, { stdio: ["pipe", "pipe", "pipe"] });
-    const connection = new SupervisorConnection(proc, options.name);
+    const connection = new SupervisorConnection(proc, options.name, [options.bwrapPath, ...options.args]);
     const spawnError = new Promise<Error>((resolve) => proc.once("error", resolve));
     const ready = new Promise<Error | undefined>((resolve) => {
       connection.#onReady = resolve;
@@ -125,7 +128,7 @@ export class SupervisorConnection {
    */
   async terminate(): Promise<void> {
     const root = this.#proc.pid;
-    const before = root === undefined || this.#exited ? [] : descendants(await readProcTable(), root);
+    const before: ProcStat[] = root === undefined || this.#exited ? [] : descendants(await readProcTable(), root);
     this.#proc.stdin?.end();
     if (!this.#exited) {
       // With --unshare-pid, bwrap's only child is the namespace's init; until it exists, killing
@@ -137,6 +140,8 @@ export class SupervisorConnection {
       if (!exited) this.#proc.kill("SIGKILL");
       await this.#exitPromise;
     }
+    // Whatever escaped the tree (an init whose bwrap died during setup) is found by its argv.
+    before.push(...(await orphansWithArgv(this.#bwrapArgv)));
     for (let attempt = 0; attempt < 100; attempt++) {
       const alive = (await Promise.all(before.map(async (stat) => ((await stillAlive(stat)) ? stat : undefined)))).filter(
         (stat) => stat !== undefined,
@@ -199,6 +204,10 @@ export class SupervisorConnection {
     this.#handlers.clear();
     for (const handlers of orphans) handlers.onExit(null, "SIGKILL");
     for (const listener of this.#closeListeners.splice(0)) listener();
+    // bwrap ended on its own: make sure no init it forked is left behind.
+    void orphansWithArgv(this.#bwrapArgv)
+      .then((orphans: ProcStat[]) => orphans.forEach((stat) => safeKill(stat.pid)))
+      .catch(() => undefined);
   }
 }
 
