@@ -1,0 +1,157 @@
+import { createHash } from "node:crypto";
+import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, realpath, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { RpcBackend } from "../../../src/index.js";
+import { startDevServer, type DevServerHandle } from "../../../src/server/index.js";
+
+/**
+ * A real dev server (bubblewrap, dev mode, free port) plus a temp client project:
+ * `<root>/project` (microsandbox.toml, `ws/`), `<root>/server` (the server's Sandboxfile and state),
+ * `<root>/home` (the server's home: server.key would live there). Nothing outside `<root>` is touched.
+ */
+export interface SafetyServer {
+  root: string;
+  project: string;
+  configPath: string;
+  serverDir: string;
+  home: string;
+  url: string;
+  server: DevServerHandle;
+  /** Server log lines (shown by tests that need them). */
+  logs: string[];
+  backend: RpcBackend;
+  /** Names of the sandboxes the server reports as running (empty before the first start). */
+  runningSandboxes(): Promise<string[]>;
+  /** Host processes started for this server's sandboxes (their bwrap command lines name `serverDir`). */
+  sandboxProcesses(): Promise<number[]>;
+  close(): Promise<void>;
+}
+
+export async function startSafetyServer(configToml = "# safety tests\n"): Promise<SafetyServer> {
+  const root = await realpath(await mkdtemp(path.join(tmpdir(), "msbv-safety-")));
+  const project = path.join(root, "project");
+  const serverDir = path.join(root, "server");
+  const home = path.join(root, "home");
+  await mkdir(path.join(project, "ws"), { recursive: true });
+  await mkdir(home);
+  const configPath = path.join(project, "microsandbox.toml");
+  await writeFile(configPath, configToml);
+  const logs: string[] = [];
+  let server: DevServerHandle;
+  try {
+    server = await startDevServer({ port: 0, dev: true, projectDir: serverDir, home, logger: (line) => logs.push(line) });
+  } catch (err) {
+    await rm(root, { recursive: true, force: true });
+    throw err;
+  }
+  const backend = new RpcBackend({ url: server.url });
+  return {
+    root,
+    project,
+    configPath,
+    serverDir,
+    home,
+    url: server.url,
+    server,
+    logs,
+    backend,
+    async runningSandboxes() {
+      const rows = await backend.metrics(undefined).catch(() => []);
+      return rows.filter((r) => r.running).map((r) => r.name);
+    },
+    sandboxProcesses: () => processesMentioning(serverDir),
+    async close() {
+      try {
+        await server.close();
+      } finally {
+        await rm(root, { recursive: true, force: true });
+      }
+    },
+  };
+}
+
+/** Host processes (other than this one) whose command line contains `needle`. */
+export async function processesMentioning(needle: string): Promise<number[]> {
+  const hits: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replaceAll("\0", " ");
+      if (cmdline.includes(needle)) hits.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return hits;
+}
+
+/** PID-namespace ids of the given processes. */
+export async function pidNamespaces(pids: readonly number[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const pid of pids) {
+    const ns = await readlink(`/proc/${pid}/ns/pid`).catch(() => undefined);
+    if (ns !== undefined) out.add(ns);
+  }
+  return out;
+}
+
+/** Live (non-zombie) processes inside one of `namespaces`. */
+export async function processesInNamespaces(namespaces: ReadonlySet<string>): Promise<number[]> {
+  const hits: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!namespaces.has(await readlink(`/proc/${entry}/ns/pid`))) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z") hits.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return hits;
+}
+
+/** Polls `probe` until it returns an empty list (or ~10 s pass); returns the last result. */
+export async function waitUntilEmpty<T>(probe: () => Promise<T[]>): Promise<T[]> {
+  let left = await probe();
+  for (let i = 0; i < 200 && left.length > 0; i++) {
+    await sleep(50);
+    left = await probe();
+  }
+  return left;
+}
+
+/**
+ * Every entry under `dir` (not following symlinks) with its kind, mode, size, mtime and, for files,
+ * the SHA-256 of the content; for symlinks, the target text. Two equal snapshots mean nothing was
+ * created, removed, changed or even touched.
+ */
+export async function snapshotTree(dir: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const visit = async (abs: string, rel: string): Promise<void> => {
+    const st = await lstat(abs);
+    const base = `mode=${(st.mode & 0o7777).toString(8)} mtime=${st.mtimeMs}`;
+    if (st.isSymbolicLink()) out.set(rel, `link -> ${await readlink(abs)}`);
+    else if (st.isFile()) {
+      out.set(rel, `file ${base} size=${st.size} sha256=${createHash("sha256").update(await readFile(abs)).digest("hex")}`);
+    } else if (st.isDirectory()) {
+      out.set(rel, `dir ${base}`);
+      for (const name of (await readdir(abs)).sort()) await visit(path.join(abs, name), rel === "." ? name : `${rel}/${name}`);
+    } else out.set(rel, `other ${base}`);
+  };
+  await visit(dir, ".");
+  return out;
+}
+
+/** The built JS of this package (child processes cannot import the TypeScript sources directly). */
+export async function distEntry(relative: "index.js" | "server/index.js"): Promise<string> {
+  const file = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../dist", relative);
+  try {
+    await lstat(file);
+  } catch {
+    throw new Error(`${file} is missing: run \`npm run build\` first (\`npm test\` builds before running vitest)`);
+  }
+  return file;
+}
