@@ -59,9 +59,11 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   await guardVolumeChange(backend, previous, sandbox, call);
 
   const wasRunning = syncMode && (await isSandboxRunning(backend, sandbox.name, call));
-  const { path } = await writeGeneratedConfig(projectDir, sandbox, server.url);
+  // One object for the file and the request: the generated [wire] table is exactly the body sent.
+  const wire = toWireStartConfig({ ...sandbox, volumes: wireVolumes });
+  const { path } = await writeGeneratedConfig(projectDir, sandbox, server.url, wire);
   const startTimeoutS = options.timeout ?? DEFAULT_START_TIMEOUT_S;
-  const message = await backend.start(sandbox.name, toWireStartConfig({ ...sandbox, volumes: wireVolumes }), {
+  const message = await backend.start(sandbox.name, wire, {
     ...call,
     timeoutMs: options.timeoutMs ?? startTimeoutS * 1000 + START_GRACE_MS,
   });

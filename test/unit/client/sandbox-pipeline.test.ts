@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RpcBackend } from "../../../src/backend/rpc-backend.js";
+import { generatedConfigPath, readGeneratedFile } from "../../../src/config/index.js";
 import { BaseSandbox, Execution, NodeSandbox, PythonSandbox, SandboxOptions } from "../../../src/client/index.js";
 import { ErrorCodes } from "../../../src/errors/codes.js";
 import { MsbvError } from "../../../src/errors/msbv-error.js";
@@ -239,6 +240,9 @@ describe("validation happens before anything is sent or written", () => {
       sharedFilesystem: [{ hostPrefix: dir, serverPrefix: "/mnt/shared" }],
     });
     expect((startParams(requests)?.config as { volumes: string[] }).volumes).toEqual(["/mnt/shared/ws:/workspace"]);
+    // The generated file's [wire] table is the body that was sent (mapped paths), not the unmapped one.
+    const generated = await readGeneratedFile(generatedConfigPath(dir, "nfs"));
+    expect(generated?.wire).toEqual(startParams(requests)?.config);
     await sb.stop();
   });
 
