@@ -7,6 +7,7 @@ import { note, printJson, printLine } from "../output.js";
 import { backendFor, serverTarget } from "../server-target.js";
 import { declaredSandbox, findConfig } from "../target.js";
 import { rejectTail } from "./tail.js";
+import { loadSyncSession, syncBack } from "../../sync/index.js";
 
 /** `msbv stop [name] | --all`: stops sandboxes on the server. */
 export function registerStop(program: Command, ctx: CliContext): void {
@@ -23,22 +24,36 @@ export function registerStop(program: Command, ctx: CliContext): void {
       }
       const config = await findConfig();
       const backend = backendFor(serverTarget(config));
+      const projectDir = config?.dir ?? process.cwd();
+      const stop = (n: string): Promise<void> => stopWithSyncBack(backend, projectDir, n);
       if (opts.all) {
-        await stopAll(backend, opts.json ?? false);
+        await stopAll(stop, backend, opts.json ?? false);
         return;
       }
       // One sandbox: its error goes through the funnel like any other.
       const target = name ?? (await declaredSandbox(undefined)).name;
-      await backend.stop(target);
+      await stop(target);
       if (opts.json) printJson({ stopped: [target], failed: [] });
       else printLine(target);
     });
 }
 
+/**
+ * A sandbox started in sync mode holds work that exists only inside it: copy it back first (as the
+ * library's stop() does), stop the sandbox whatever happens, then report a sync failure.
+ */
+async function stopWithSyncBack(backend: RpcBackend, projectDir: string, name: string): Promise<void> {
+  const session = await loadSyncSession(projectDir, name);
+  let syncError: unknown;
+  if (session) await syncBack(backend, session).catch((e: unknown) => void (syncError = e));
+  await backend.stop(name);
+  if (syncError !== undefined) throw syncError;
+}
+
 /** Stops every running sandbox; one failure does not keep the others running. */
-async function stopAll(backend: RpcBackend, json: boolean): Promise<void> {
+async function stopAll(stop: (name: string) => Promise<void>, backend: RpcBackend, json: boolean): Promise<void> {
   const names = (await backend.metrics(undefined)).filter((m) => m.running).map((m) => m.name);
-  const results = await Promise.allSettled(names.map((n) => backend.stop(n)));
+  const results = await Promise.allSettled(names.map((n) => stop(n)));
   const stopped: string[] = [];
   const failed: { name: string; error: string }[] = [];
   results.forEach((r, i) => {
