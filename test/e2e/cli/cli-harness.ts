@@ -2,11 +2,12 @@
 // environment that cannot leak the developer's own MSB_* settings or ~/.microsandbox into a test.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, readdir, readFile, realpath, rm } from "node:fs/promises";
+import { mkdtemp, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+export { processesMentioning } from "../../helpers/processes.js";
 
 export const CLI = fileURLToPath(new URL("../../../dist/cli/main.js", import.meta.url));
 
@@ -86,21 +87,6 @@ export async function startCliDevServer(args: readonly string[], opts: { cwd: st
       return exited;
     },
   };
-}
-
-/** Pids of live processes whose command line mentions `text` (e.g. a test's temp dir). */
-export async function processesMentioning(text: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replaceAll("\0", " ");
-      if (cmdline.includes(text)) pids.push(Number(entry));
-    } catch {
-      // The process ended while we looked.
-    }
-  }
-  return pids;
 }
 
 /** True while `pid` exists (signal 0 probes without sending anything). */

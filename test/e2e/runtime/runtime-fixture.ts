@@ -1,8 +1,9 @@
-import { mkdtemp, readFile, readdir, readlink, rm } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createBwrapRuntime } from "../../../src/server/runtime/index.js";
 import type { RuntimeSandboxSpec, SandboxRuntime } from "../../../src/server/runtime/types.js";
+export { processesMentioning, pidNamespaces, processesInNamespaces } from "../../helpers/processes.js";
 
 /** A runtime over a fresh temp state dir plus a workspace dir; `dispose` stops and deletes all. */
 export interface RuntimeFixture {
@@ -36,52 +37,6 @@ export async function createRuntimeFixture(): Promise<RuntimeFixture> {
       await rm(root, { recursive: true, force: true });
     },
   };
-}
-
-/** Host processes whose command line mentions `needle` (e.g. a fixture's unique root). */
-export async function processesMentioning(needle: string): Promise<number[]> {
-  const hits: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replaceAll("\0", " ");
-      if (cmdline.includes(needle)) hits.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return hits;
-}
-
-/** PID-namespace ids (e.g. "pid:[4026532181]") of the given processes. */
-export async function pidNamespaces(pids: readonly number[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (const pid of pids) {
-    try {
-      out.add(await readlink(`/proc/${pid}/ns/pid`));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return out;
-}
-
-/** Live (non-zombie) host processes that are inside one of `namespaces`. */
-export async function processesInNamespaces(namespaces: ReadonlySet<string>): Promise<number[]> {
-  const hits: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const ns = await readlink(`/proc/${entry}/ns/pid`);
-      if (!namespaces.has(ns)) continue;
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
-      if (state !== "Z") hits.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return hits;
 }
 
 /** stdout texts of a run, joined by newlines. */

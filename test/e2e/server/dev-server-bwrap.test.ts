@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServerHandle } from "../../../src/server/index.js";
+import { processesMentioning } from "../../helpers/processes.js";
 
 // End to end: the dev server with its default (bubblewrap) runtime, real processes, real files.
 
@@ -18,21 +19,6 @@ async function rpc(method: string, params: unknown): Promise<{ status: number; b
     body: JSON.stringify({ jsonrpc: "2.0", method, params: { namespace: "default", ...(params as object) }, id: method }),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
-
-/** PIDs of live processes whose command line mentions `needle` (our temp dir). */
-async function processesMentioning(needle: string): Promise<number[]> {
-  const pids: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replaceAll("\0", " ");
-      if (cmdline.includes(needle)) pids.push(Number(entry));
-    } catch {
-      // The process exited while we looked.
-    }
-  }
-  return pids;
 }
 
 beforeAll(async () => {

@@ -1,0 +1,44 @@
+import { readdir, readFile, readlink } from "node:fs/promises";
+
+// /proc scans shared by the end-to-end suites that prove "no process left behind" and PID isolation.
+
+/** Host processes (other than this one) whose command line contains `needle` (e.g. a test's temp dir). */
+export async function processesMentioning(needle: string): Promise<number[]> {
+  const hits: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replaceAll("\0", " ");
+      if (cmdline.includes(needle)) hits.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return hits;
+}
+
+/** PID-namespace ids (e.g. "pid:[4026532181]") of the given processes. */
+export async function pidNamespaces(pids: readonly number[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const pid of pids) {
+    const ns = await readlink(`/proc/${pid}/ns/pid`).catch(() => undefined);
+    if (ns !== undefined) out.add(ns);
+  }
+  return out;
+}
+
+/** Live (non-zombie) host processes inside one of `namespaces`. */
+export async function processesInNamespaces(namespaces: ReadonlySet<string>): Promise<number[]> {
+  const hits: number[] = [];
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (!namespaces.has(await readlink(`/proc/${entry}/ns/pid`))) continue;
+      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
+      if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z") hits.push(Number(entry));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return hits;
+}
