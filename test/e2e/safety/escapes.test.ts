@@ -2,12 +2,12 @@ import { createHash } from "node:crypto";
 import { createServer, type Server } from "node:net";
 import { lstat, mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, MsbvError, PythonSandbox, ServerError, Workspace, isMsbvError } from "../../../src/index.js";
 import { pidNamespaces, processesInNamespaces, processesMentioning, snapshotTree, startSafetyServer, type SafetyServer } from "./safety-fixture.js";
 
-// Escape attempts from inside real sandboxes (dev server, bubblewrap) through the public client.
+// Escape attempts from inside real sandboxes (dev server, bubblewrap) through the public client
+// (attempt 3, the symlink swap race, is in symlink-swap.test.ts).
 // Every one must fail, and the host must never hand out content from outside a mount.
 
 let s: SafetyServer;
@@ -131,69 +131,6 @@ describe("escape attempts from inside a sandbox", () => {
       expect(e.hint, spec).toBeTruthy();
     }
     expect(s.server.received.length).toBe(starts);
-  });
-
-  it("3. a sandbox process swapping a file and a symlink in a loop never makes the host read outside content", async () => {
-    // Both the file and the folder are made complete under a temp name and renamed into place, so
-    // the only states the host can meet are "INSIDE" (complete) or a symlink to the secret.
-    const swapper = [
-      "import os, shutil, sys",
-      "t, d, secret = '/workspace/swap', '/workspace/swapdir', sys.argv[1]",
-      "def unlink(p):",
-      "    try: os.unlink(p)",
-      "    except FileNotFoundError: pass",
-      "first = True",
-      "while True:",
-      "    with open(t + '.s', 'w') as f: f.write('INSIDE')",
-      "    os.replace(t + '.s', t)",
-      "    shutil.rmtree(d + '.s', ignore_errors=True)",
-      "    os.mkdir(d + '.s')",
-      "    with open(d + '.s/f.txt', 'w') as f: f.write('INSIDE')",
-      "    unlink(d)",
-      "    os.rename(d + '.s', d)",
-      "    unlink(t + '.l')",
-      "    os.symlink(secret + '.txt', t + '.l')",
-      "    os.replace(t + '.l', t)",
-      "    shutil.rmtree(d)",
-      "    os.symlink(secret, d)",
-      "    if first:",
-      "        open('/workspace/swapper-ready', 'w').close(); first = False",
-    ].join("\n");
-    await py(a, `import subprocess, sys\nswapper = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(swapper)}, ${JSON.stringify(secretDir)}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)`);
-    try {
-      for (let i = 0; i < 200; i++) {
-        if (await lstat(path.join(wsA, "swapper-ready")).then(() => true, () => false)) break;
-        await sleep(25);
-      }
-      const ws = await Workspace.open(wsA);
-      const seen = { inside: 0, refused: 0, rounds: 0 };
-      const other: string[] = [];
-      while (seen.rounds < 20_000 && (seen.inside < 30 || seen.refused < 30)) {
-        seen.rounds++;
-        for (const rel of ["swap", "swapdir/f.txt"]) {
-          try {
-            const text = await ws.readText(rel);
-            if (text === "INSIDE") seen.inside++;
-            else other.push(text);
-          } catch (e) {
-            if (!isMsbvError(e) || (e.code !== ErrorCodes.WORKSPACE_ESCAPE && e.code !== ErrorCodes.WORKSPACE_NOT_FOUND)) throw e;
-            seen.refused++;
-          }
-        }
-      }
-      expect(other).toEqual([]);
-      // Both states were really hit: the race happened.
-      expect(seen.inside).toBeGreaterThan(0);
-      expect(seen.refused).toBeGreaterThan(0);
-      // Sanity: a naive host reader that follows symlinks does get the secret here.
-      let naive = "";
-      for (let i = 0; i < 20_000 && naive !== "SECRET"; i++) naive = await readFile(path.join(wsA, "swap"), "utf8").catch(() => "");
-      expect(naive).toBe("SECRET");
-      const snap = await ws.snapshot();
-      for (const [rel] of snap) expect(await ws.readText(rel).catch(() => "gone")).not.toBe("SECRET");
-    } finally {
-      await py(a, "swapper.kill(); _ = swapper.wait()");
-    }
   });
 
   it("4. '..' in guest paths is refused before sending (and the server refuses it too)", async () => {
