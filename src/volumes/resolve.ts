@@ -1,9 +1,9 @@
-import { mkdir, realpath, stat } from "node:fs/promises";
+import { lstat, mkdir, realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { ErrorCodes } from "../errors/codes.js";
 import { isMsbvError } from "../errors/msbv-error.js";
 import { canonicalizePath, expandHome } from "./canonicalize.js";
-import { guestPathProblems } from "./guest-paths.js";
+import { guestPathProblems, isSameOrInside } from "./guest-paths.js";
 import { canonicalDenied, hostPolicyViolation } from "./host-policy.js";
 import { tryParseVolumeSpec } from "./parse-spec.js";
 import { problemsToError, type VolumeProblem } from "./problems.js";
@@ -31,15 +31,36 @@ async function statOrUndefined(p: string) {
   }
 }
 
+/**
+ * The first symlink among the components of `written` that lie below one of the allowed roots. Folders
+ * under the project can be mounted, so a sandbox can plant links there (`ws/build -> ..`) that would
+ * choose what a later start mounts. Links above the root (e.g. /tmp -> /private/tmp) are the machine's,
+ * and are resolved as usual; the final component is checked by canonicalizePath.
+ */
+async function symlinkInsideRoots(written: string, roots: readonly string[]): Promise<string | undefined> {
+  const root = roots.find((r) => written !== r && isSameOrInside(written, r));
+  if (!root) return undefined;
+  const parts = path.relative(root, written).split(path.sep);
+  let current = root;
+  for (const part of parts.slice(0, -1)) {
+    current = path.join(current, part);
+    const st = await lstat(current).catch(() => undefined);
+    if (!st) return undefined; // the rest does not exist yet: nothing there to follow
+    if (st.isSymbolicLink()) return current;
+  }
+  return undefined;
+}
+
 async function planHost(
   v: ParsedVolume, index: number, policy: HostPathPolicy, opts: ResolveVolumesOptions,
   denied: Awaited<ReturnType<typeof canonicalDenied>>,
 ): Promise<Planned | VolumeProblem> {
   const problem = (code: VolumeProblem["code"], message: string, hint: string): VolumeProblem =>
     ({ index, source: v.source, code, message, hint });
+  const written = path.resolve(policy.baseDir, expandHome(v.host));
   let host: string;
   try {
-    host = await canonicalizePath(path.resolve(policy.baseDir, expandHome(v.host)));
+    host = await canonicalizePath(written);
   } catch (e) {
     if (isMsbvError(e)) return problem(e.code, e.message.split("\n")[0] ?? e.message, e.hint ?? "use the folder's real path");
     throw e;
@@ -50,6 +71,12 @@ async function planHost(
   }
   const violation = hostPolicyViolation(host, policy, denied);
   if (violation) return problem(ErrorCodes.HOST_PATH_DENIED, violation.message, violation.hint);
+  const planted = policy.explicitlyAllowed.includes(host) ? undefined : await symlinkInsideRoots(written, policy.allowedRoots);
+  if (planted) {
+    return problem(ErrorCodes.HOST_PATH_DENIED,
+      `host path "${written}" goes through the symlink "${planted}" inside the project; a sandbox may have planted it`,
+      `use the real path ${JSON.stringify(host)} (mount sources never follow links inside a mountable folder)`);
+  }
   const st = await statOrUndefined(host);
   const create = v.create || opts.createMissing === true;
   if (!st && !create) {

@@ -89,7 +89,7 @@ describe("defaultHostPathPolicy", () => {
 
 describe("resolveVolumes", () => {
   it("resolves relative host paths against baseDir to canonical paths", async () => {
-    const vols = await resolveVolumes(["./ws:/workspace", { host: "ws-link/deep", guest: "/deep/" }], await policy(), rw);
+    const vols = await resolveVolumes(["./ws:/workspace", { host: "ws/deep", guest: "/deep/" }], await policy(), rw);
     expect(vols).toEqual([
       { host: path.join(project, "ws"), guest: "/workspace", readonly: false },
       { host: path.join(project, "ws", "deep"), guest: "/deep", readonly: false },
@@ -113,6 +113,7 @@ describe("resolveVolumes", () => {
     ["a missing folder", "./missing:/m", ErrorCodes.HOST_PATH_INVALID, "does not exist", "create: true"],
     ["a file", "./file.txt:/f", ErrorCodes.HOST_PATH_INVALID, "is a file, not a folder", "mount the folder that contains it"],
     ["a final symlink inside the project", "./ws-link:/w", ErrorCodes.HOST_PATH_DENIED, "is a symlink", "real path"],
+    ["a folder reached through a symlink inside the project (sandbox-plantable)", "./ws-link/deep:/w", ErrorCodes.HOST_PATH_DENIED, "goes through the symlink", "real path"],
     ["a symlink to /etc", "./etc-link:/w", ErrorCodes.HOST_PATH_DENIED, "is a symlink", "/etc"],
     ["a folder reached through a symlink leading outside", "./out-link/sub:/w", ErrorCodes.HOST_PATH_DENIED, "outside the allowed roots", "allowHostPaths"],
     ["a folder outside the project", "../../outside:/w", ErrorCodes.HOST_PATH_DENIED, "outside the allowed roots", "[policy]"],
