@@ -5,6 +5,8 @@ import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RpcBackend } from "../../../src/index.js";
 import { startDevServer, type DevServerHandle } from "../../../src/server/index.js";
+export { processesMentioning, pidNamespaces, processesInNamespaces } from "../../helpers/processes.js";
+import { processesMentioning } from "../../helpers/processes.js";
 
 /**
  * A real dev server (bubblewrap, dev mode, free port) plus a temp client project:
@@ -70,47 +72,6 @@ export async function startSafetyServer(configToml = "# safety tests\n"): Promis
       }
     },
   };
-}
-
-/** Host processes (other than this one) whose command line contains `needle`. */
-export async function processesMentioning(needle: string): Promise<number[]> {
-  const hits: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    try {
-      const cmdline = (await readFile(`/proc/${entry}/cmdline`, "utf8")).replaceAll("\0", " ");
-      if (cmdline.includes(needle)) hits.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return hits;
-}
-
-/** PID-namespace ids of the given processes. */
-export async function pidNamespaces(pids: readonly number[]): Promise<Set<string>> {
-  const out = new Set<string>();
-  for (const pid of pids) {
-    const ns = await readlink(`/proc/${pid}/ns/pid`).catch(() => undefined);
-    if (ns !== undefined) out.add(ns);
-  }
-  return out;
-}
-
-/** Live (non-zombie) processes inside one of `namespaces`. */
-export async function processesInNamespaces(namespaces: ReadonlySet<string>): Promise<number[]> {
-  const hits: number[] = [];
-  for (const entry of await readdir("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (!namespaces.has(await readlink(`/proc/${entry}/ns/pid`))) continue;
-      const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z") hits.push(Number(entry));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return hits;
 }
 
 /** Polls `probe` until it returns an empty list (or ~10 s pass); returns the last result. */
