@@ -4,24 +4,17 @@ import { dirname, join } from "node:path";
 import { isMap, parseDocument, type Document } from "yaml";
 import { DevServerError } from "../errors/errors.js";
 import { AsyncMutex } from "./async-mutex.js";
+import type { WireStartConfig } from "../backend/wire.js";
 
 /** Content of a fresh Sandboxfile, as the legacy server writes it. */
 export const DEFAULT_SANDBOXFILE = "# Sandbox configurations\nsandboxes:\n";
 
-/** One entry as written by `sandbox.start` (key order matters: it is the legacy order). */
-export interface SandboxfileEntry {
-  image: string;
-  memory?: number;
-  cpus?: number;
-  volumes?: string[];
-  ports?: string[];
-  envs?: string[];
-  depends_on?: string[];
-  workdir?: string;
-  shell?: string;
-  scripts?: Record<string, string>;
-  exec?: string;
-}
+/**
+ * One entry as written by `sandbox.start`: the same fields as the wire config (one definition for both),
+ * except that a raw request may leave out memory and cpus. Key order in the file is the legacy order,
+ * applied where the entry is built.
+ */
+export type SandboxfileEntry = Omit<WireStartConfig, "memory" | "cpus"> & Partial<Pick<WireStartConfig, "memory" | "cpus">>;
 
 /** Thrown for unreadable/unparsable files; the server turns it into a generic 500. */
 export class SandboxfileParseError extends DevServerError {}
