@@ -1,5 +1,6 @@
 import { NodeSandbox, PythonSandbox } from "../client/index.js";
-import type { SandboxTarget } from "./target.js";
+import { withProgress } from "./output.js";
+import { declaredSandbox, type SandboxTarget } from "./target.js";
 
 /** A started (or already running) sandbox of either kind. */
 export type AnySandbox = PythonSandbox | NodeSandbox;
@@ -12,4 +13,15 @@ export type AnySandbox = PythonSandbox | NodeSandbox;
 export function startDeclared(target: SandboxTarget): Promise<AnySandbox> {
   const options = { name: target.name, configPath: target.config.path };
   return target.kind === "node" ? NodeSandbox.create(options) : PythonSandbox.create(options);
+}
+
+/**
+ * `run` and `exec`: start the declared sandbox if needed (a no-op start when it already runs), with a
+ * spinner only on a terminal. Quiet otherwise, because stderr then carries the sandbox's own stderr.
+ */
+export async function ensureDeclaredRunning(name: string | undefined): Promise<AnySandbox> {
+  const target = await declaredSandbox(name);
+  return withProgress(`starting sandbox ${target.name}`, () => startDeclared(target), (sb) => `sandbox ${sb.name} is running`, {
+    quiet: true,
+  });
 }

@@ -2,9 +2,8 @@ import type { Command } from "commander";
 import { InvalidOptionError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 import { ExitCodes } from "../format-error.js";
-import { printJson, withProgress } from "../output.js";
-import { startDeclared } from "../sandbox-session.js";
-import { declaredSandbox } from "../target.js";
+import { printJson } from "../output.js";
+import { ensureDeclaredRunning } from "../sandbox-session.js";
 import { parseSeconds } from "./seconds.js";
 
 /**
@@ -26,13 +25,7 @@ export function registerExec(program: Command, ctx: CliContext): void {
           hint: "put the executable and its arguments after `--`",
         });
       }
-      const target = await declaredSandbox(name);
-      const sandbox = await withProgress(
-        `starting sandbox ${target.name}`,
-        () => startDeclared(target),
-        (sb) => `sandbox ${sb.name} is running`,
-        { quiet: true },
-      );
+      const sandbox = await ensureDeclaredRunning(name);
       const result = await sandbox.command.run(command, args, opts.timeout);
       const [stdout, stderr] = [await result.output(), await result.error()];
       if (opts.json) {

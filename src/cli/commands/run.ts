@@ -4,9 +4,8 @@ import type { Command } from "commander";
 import { InvalidOptionError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 import { ExitCodes } from "../format-error.js";
-import { printJson, withProgress } from "../output.js";
-import { startDeclared } from "../sandbox-session.js";
-import { declaredSandbox } from "../target.js";
+import { printJson } from "../output.js";
+import { ensureDeclaredRunning } from "../sandbox-session.js";
 import { parseSeconds } from "./seconds.js";
 
 interface RunOptions {
@@ -31,13 +30,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .usage("[options] [name] -- <code…>")
     .action(async (name: string | undefined, opts: RunOptions) => {
       const code = await codeFrom(ctx, opts);
-      const target = await declaredSandbox(name);
-      const sandbox = await withProgress(
-        `starting sandbox ${target.name}`,
-        () => startDeclared(target),
-        (sb) => `sandbox ${sb.name} is running`,
-        { quiet: true },
-      );
+      const sandbox = await ensureDeclaredRunning(name);
       const execution = await sandbox.run(code, opts.timeout !== undefined ? { timeout: opts.timeout } : undefined);
       const [stdout, stderr] = [await execution.output(), await execution.error()];
       if (opts.json) {
