@@ -3,8 +3,9 @@ import { createServer, type Server } from "node:net";
 import { lstat, mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorCodes, MsbvError, PythonSandbox, ServerError, Workspace, isMsbvError } from "../../../src/index.js";
+import { ErrorCodes, PythonSandbox, ServerError, Workspace } from "../../../src/index.js";
 import { pidNamespaces, processesInNamespaces, processesMentioning, snapshotTree, startSafetyServer, type SafetyServer } from "./safety-fixture.js";
+import { caught } from "../../helpers/caught.js";
 
 // Escape attempts from inside real sandboxes (dev server, bubblewrap) through the public client
 // (attempt 3, the symlink swap race, is in symlink-swap.test.ts).
@@ -26,12 +27,6 @@ async function py(sb: PythonSandbox, code: string): Promise<string> {
   const err = await exec.error();
   if (exec.hasError()) throw new Error(`sandbox code failed: ${err}`);
   return exec.output();
-}
-
-async function caught(p: Promise<unknown>): Promise<MsbvError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
-  if (!isMsbvError(e)) throw new Error(`expected an MsbvError, got ${String(e)}`);
-  return e;
 }
 
 beforeAll(async () => {

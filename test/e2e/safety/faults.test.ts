@@ -17,6 +17,7 @@ import {
   waitUntilEmpty,
   type SafetyServer,
 } from "./safety-fixture.js";
+import { caught } from "../../helpers/caught.js";
 
 // Faults: each one ends in a typed error (no hang: every call carries a time limit whose expiry would
 // show up as TIMEOUT, so a different code proves the fault was noticed first), leaves no process
@@ -28,12 +29,6 @@ const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
   for (const fn of cleanups.splice(0).reverse()) await fn().catch(() => undefined);
 });
-
-async function caught(p: Promise<unknown>): Promise<MsbvError> {
-  const e = await p.then(() => undefined, (x: unknown) => x);
-  if (!isMsbvError(e)) throw new Error(`expected an MsbvError, got ${e instanceof Error ? e.stack : String(e)}`);
-  return e;
-}
 
 /** Spawns a fixture script with Node; resolves with the child and its first stdout line. */
 async function spawnFixture(script: string, args: string[]): Promise<{ child: ChildProcess; line: string; stderr: () => string }> {

@@ -5,18 +5,9 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ErrorCodes, isMsbvError, type MsbvError } from "../../../src/errors/index.js";
+import { ErrorCodes } from "../../../src/errors/index.js";
 import { Workspace, type WalkStrategy } from "../../../src/workspace/index.js";
-
-async function caught(p: Promise<unknown>): Promise<MsbvError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMsbvError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected the promise to reject");
-}
+import { caught } from "../../helpers/caught.js";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 

@@ -2,11 +2,12 @@ import { mkdir, mkdtemp, realpath, rm, stat, symlink, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ErrorCodes, HostPathError, isMsbvError, type MsbvError } from "../../../src/errors/index.js";
+import { ErrorCodes, HostPathError } from "../../../src/errors/index.js";
 import {
   canonicalizePath, defaultHostPathPolicy, parseVolumeSpec, resolveVolumes, toVolumeString, type HostPathPolicy,
   type VolumeSpec,
 } from "../../../src/volumes/index.js";
+import { caught } from "../../helpers/caught.js";
 
 let tmp: string; // canonical temp root
 let home: string; // fake home folder (HOME is pointed here for this file)
@@ -36,16 +37,6 @@ afterAll(async () => {
   else process.env.HOME = savedHome;
   await rm(tmp, { recursive: true, force: true });
 });
-
-async function caught(p: Promise<unknown>): Promise<MsbvError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isMsbvError(e)) return e;
-    throw e;
-  }
-  throw new Error("expected the promise to reject");
-}
 
 const policy = (allow: string[] = [], extraDenied: string[] = []): Promise<HostPathPolicy> =>
   defaultHostPathPolicy(project, { allow }).then((p) => ({ ...p, extraDenied }));
