@@ -111,7 +111,7 @@ export abstract class BaseSandbox implements AsyncDisposable {
     if (options?.signal) merged.signal = options.signal;
     if (options?.timeoutMs !== undefined) merged.timeoutMs = options.timeoutMs;
     this.#starting = (async () => {
-      const started = await startSandbox({ kind: this.sandboxKind, options: merged });
+      const started = await startSandbox({ kind: this.sandboxKind, defaultImage: await this.getDefaultImage(), options: merged });
       this.#backend = started.backend;
       this.#name = started.sandbox.name;
       this.#serverUrl = started.serverUrl;

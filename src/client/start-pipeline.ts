@@ -13,6 +13,8 @@ const START_GRACE_MS = 30_000;
 
 export interface StartInput {
   kind: "python" | "node";
+  /** The class's `getDefaultImage()`: one source for the default, so upstream-style subclasses are honoured. */
+  defaultImage?: string;
   options: SandboxOptions;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -43,6 +45,7 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   const readonlySupported = options.backend?.capabilities.readonlyVolumes ?? false;
   const { sandbox, server, projectDir } = await resolveSandbox({
     kind: input.kind,
+    ...(input.defaultImage !== undefined ? { defaultImage: input.defaultImage } : {}),
     options: toCallOptions(options),
     ...(input.cwd !== undefined ? { cwd: input.cwd } : {}),
     ...(input.env !== undefined ? { env: input.env } : {}),

@@ -19,8 +19,10 @@ export const DEFAULT_MEMORY_MIB = 512;
 export const DEFAULT_CPUS = 1;
 
 export interface ResolveSandboxInput {
-  /** Which class asked: picks the default image. */
+  /** Which class asked: picks the default image when `defaultImage` is not given. */
   kind: "python" | "node";
+  /** The asking class's own default image (`getDefaultImage()`), below call options and the file. */
+  defaultImage?: string;
   options: SandboxCallOptions;
   /** Default `process.cwd()`. */
   cwd?: string;
@@ -55,7 +57,7 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
   const pick = <K extends keyof FileSandboxConfig>(key: K): FileSandboxConfig[K] =>
     layers.reduceRight<FileSandboxConfig[K]>((found, layer) => found ?? layer[key], undefined);
 
-  const image = call.image ?? pick("image") ?? DEFAULT_IMAGES[input.kind];
+  const image = call.image ?? pick("image") ?? input.defaultImage ?? DEFAULT_IMAGES[input.kind];
   const scripts = mergeRecords([...layers.map((l) => l.scripts), call.scripts]);
   const startProblem = checkStartScript(scripts, image);
   if (startProblem) {

@@ -174,6 +174,19 @@ describe("lifecycle", () => {
     await sb.stop();
   });
 
+  it("a subclass's getDefaultImage() is the image when neither options nor the file name one", async () => {
+    class PinnedSandbox extends PythonSandbox {
+      override async getDefaultImage(): Promise<string> {
+        return "microsandbox/python:3.12";
+      }
+    }
+    const { backend, requests } = withFake();
+    const sb = new PinnedSandbox({ name: "pinned", configPath, backend });
+    await sb.start();
+    expect((startParams(requests)?.config as { image: string }).image).toBe("microsandbox/python:3.12");
+    await sb.stop();
+  });
+
   it("unnamed sandboxes get sandbox-<8 hex> and keep it through start", async () => {
     const { backend, requests } = withFake();
     const sb = new PythonSandbox({ configPath, backend });
