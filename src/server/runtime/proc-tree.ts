@@ -1,4 +1,4 @@
-import { readlink, readFile, readdir } from "node:fs/promises";
+import { readFile, readdir } from "node:fs/promises";
 
 /** The fields of /proc/<pid>/stat this runtime needs. */
 export interface ProcStat {
@@ -106,24 +106,6 @@ export async function orphansWithArgv(argv: readonly string[]): Promise<ProcStat
   for (const stat of table.values()) {
     if (stat.state === "Z" || stat.ppid === process.pid || (await cmdline(stat.pid)) !== wanted) continue;
     if ((await cmdline(stat.ppid)) !== wanted) out.push(stat);
-  }
-  return out;
-}
-
-/** The PID namespace id (e.g. "pid:[4026532181]") of `pid`, or undefined when it is gone. */
-export async function pidNamespaceOf(pid: number | "self"): Promise<string | undefined> {
-  return readlink(`/proc/${pid}/ns/pid`).catch(() => undefined);
-}
-
-/**
- * Live processes of the PID namespace `ns`. Killing a namespace's init makes the kernel kill every
- * process in it, including ones started after a tree snapshot; this finds those still dying.
- */
-export async function processesInPidNamespace(ns: string): Promise<ProcStat[]> {
-  const out: ProcStat[] = [];
-  for (const stat of (await readProcTable()).values()) {
-    if (stat.state === "Z" || stat.state === "X") continue;
-    if ((await pidNamespaceOf(stat.pid)) === ns) out.push(stat);
   }
   return out;
 }

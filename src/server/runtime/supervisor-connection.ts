@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError } from "../../errors/index.js";
 import { cleanFdCommand } from "./fd-hygiene.js";
-import { descendants, orphansWithArgv, pidNamespaceOf, processesInPidNamespace, readProcTable, stillAlive, type ProcStat } from "./proc-tree.js";
+import { descendants, orphansWithArgv, readProcTable, stillAlive, type ProcStat } from "./proc-tree.js";
 
 /** Callbacks for one process run by the in-sandbox supervisor. */
 export interface ChildHandlers {
@@ -129,13 +129,11 @@ export class SupervisorConnection {
   async terminate(): Promise<void> {
     const root = this.#proc.pid;
     const before: ProcStat[] = root === undefined || this.#exited ? [] : descendants(await readProcTable(), root);
-    let namespace: string | undefined;
     this.#proc.stdin?.end();
     if (!this.#exited) {
       // With --unshare-pid, bwrap's only child is the namespace's init; until it exists, killing
       // bwrap itself is enough (--die-with-parent takes the rest down).
       const init = before.find((stat) => stat.ppid === root);
-      namespace = init ? await sandboxNamespace(init.pid) : undefined;
       if (init) safeKill(init.pid);
       else this.#proc.kill("SIGKILL");
       const exited = await Promise.race([this.#exitPromise.then(() => true), sleep(3000, false)]);
@@ -148,9 +146,6 @@ export class SupervisorConnection {
       const alive = (await Promise.all(before.map(async (stat) => ((await stillAlive(stat)) ? stat : undefined)))).filter(
         (stat) => stat !== undefined,
       );
-      // Processes started after the snapshot (a REPL spawning) are not in `before`, but they share
-      // the sandbox's PID namespace: wait for that to be empty too.
-      if (namespace) alive.push(...(await processesInPidNamespace(namespace)));
       if (alive.length === 0) return;
       for (const stat of alive) safeKill(stat.pid);
       await sleep(20);
@@ -222,10 +217,4 @@ function safeKill(pid: number): void {
   } catch {
     // already gone
   }
-}
-
-/** The sandbox init's PID namespace, never our own (that would make stop() wait on the host). */
-async function sandboxNamespace(initPid: number): Promise<string | undefined> {
-  const [ns, own] = await Promise.all([pidNamespaceOf(initPid), pidNamespaceOf("self")]);
-  return ns !== undefined && ns !== own ? ns : undefined;
 }
