@@ -27,15 +27,27 @@ export async function pidNamespaces(pids: readonly number[]): Promise<Set<string
   return out;
 }
 
-/** Live (non-zombie) host processes inside one of `namespaces`. */
-export async function processesInNamespaces(namespaces: ReadonlySet<string>): Promise<number[]> {
+/** Now, in the clock ticks since boot that /proc/<pid>/stat uses for a process's start time. */
+export async function bootTicksNow(): Promise<number> {
+  return Math.floor(Number((await readFile("/proc/uptime", "utf8")).split(" ")[0]) * 100);
+}
+
+/**
+ * Live (non-zombie) host processes inside one of `namespaces`. The kernel reuses a namespace's id once
+ * it is gone, and other test files start sandboxes meanwhile: pass `startedBefore` (bootTicksNow()
+ * taken before teardown) so a later sandbox that got a recycled id is not counted as a leftover.
+ */
+export async function processesInNamespaces(namespaces: ReadonlySet<string>, startedBefore?: number): Promise<number[]> {
   const hits: number[] = [];
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       if (!namespaces.has(await readlink(`/proc/${entry}/ns/pid`))) continue;
       const stat = await readFile(`/proc/${entry}/stat`, "utf8");
-      if (stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z") hits.push(Number(entry));
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // fields[0] is the state (field 3 of stat); fields[19] is the start time (field 22).
+      if (startedBefore !== undefined && Number(fields[19]) > startedBefore) continue;
+      if (fields[0] !== "Z") hits.push(Number(entry));
     } catch {
       // exited meanwhile
     }

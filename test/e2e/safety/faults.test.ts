@@ -18,6 +18,7 @@ import {
   type SafetyServer,
 } from "./safety-fixture.js";
 import { caught } from "../../helpers/caught.js";
+import { bootTicksNow } from "../../helpers/processes.js";
 
 // Faults: each one ends in a typed error (no hang: every call carries a time limit whose expiry would
 // show up as TIMEOUT, so a different code proves the fault was noticed first), leaves no process
@@ -83,6 +84,7 @@ describe("faults", () => {
 
     const pending = caught(sb.run("import time; time.sleep(30)", { timeoutMs: 25_000 }));
     await sleep(500); // let the run reach the sandbox
+    const beforeKill = await bootTicksNow();
     child.kill("SIGKILL");
     const e = await pending;
     expect(e).toBeInstanceOf(ServerError);
@@ -91,7 +93,7 @@ describe("faults", () => {
 
     // --die-with-parent: every sandbox process went with the server.
     expect(await waitUntilEmpty(() => processesMentioning(serverDir))).toEqual([]);
-    expect(await waitUntilEmpty(() => processesInNamespaces(namespaces))).toEqual([]);
+    expect(await waitUntilEmpty(() => processesInNamespaces(namespaces, beforeKill))).toEqual([]);
     // Later calls fail the same typed way, quickly (refused port), never hang.
     expect((await caught(sb.run("1", { timeoutMs: 10_000 }))).code).toBe(ErrorCodes.CONNECTION_FAILED);
     expect((await caught(sb.stop({ timeoutMs: 10_000 }))).code).toBe(ErrorCodes.CONNECTION_FAILED);
