@@ -5,17 +5,17 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { DevServerError } from "../errors/errors.js";
 import { redactSecrets } from "../errors/redact.js";
-import { authenticate } from "./auth.js";
+import { authenticate } from "./auth/auth.js";
 import { createDefaultRuntime } from "./default-runtime.js";
-import { createRequestListener } from "./http-server.js";
-import { dispatchMcp } from "./mcp.js";
+import { createRequestListener } from "./protocol/http-server.js";
+import { dispatchMcp } from "./protocol/mcp.js";
 import type { MethodContext } from "./methods/index.js";
-import type { ReceivedLog, ReceivedRequest } from "./received-log.js";
-import { dispatchRpc } from "./rpc-dispatch.js";
+import type { ReceivedLog, ReceivedRequest } from "./state/received-log.js";
+import { dispatchRpc } from "./protocol/rpc-dispatch.js";
 import type { SandboxRuntime } from "./runtime/types.js";
-import { Sandboxfile } from "./sandboxfile.js";
-import { readOrCreateServerKey, serverKeyPath } from "./server-key.js";
-import { canonicalizeLongestPrefix } from "./volume-resolution.js";
+import { Sandboxfile } from "./state/sandboxfile.js";
+import { readOrCreateServerKey, serverKeyPath } from "./auth/server-key.js";
+import { canonicalizeLongestPrefix } from "./methods/volumes.js";
 
 export interface DevServerOptions {
   /** Interface to listen on. Default `127.0.0.1`. Non-loopback hosts require auth (dev: false). */

@@ -16,7 +16,7 @@
  * - `GET /_dev/received` (ours, same auth as the RPC route) lists every `sandbox.start` as received.
  */
 export { startDevServer, isLoopback, type DevServerOptions, type DevServerHandle } from "./dev-server.js";
-export type { ReceivedRequest, ReceivedLog } from "./received-log.js";
-export { mintApiKey, parseKeygenDuration, type MintApiKeyOptions } from "./keygen.js";
-export { readOrCreateServerKey, serverKeyPath } from "./server-key.js";
+export type { ReceivedRequest, ReceivedLog } from "./state/received-log.js";
+export { mintApiKey, parseKeygenDuration, type MintApiKeyOptions } from "./auth/keygen.js";
+export { readOrCreateServerKey, serverKeyPath } from "./auth/server-key.js";
 export type { SandboxRuntime, RuntimeSandboxSpec, RuntimeVolume, RuntimeMetrics, RuntimeOutputLine } from "./runtime/types.js";

@@ -1,9 +1,9 @@
 import { access } from "node:fs/promises";
 import type { SandboxRuntime } from "../runtime/types.js";
-import { internalError } from "../json-rpc.js";
-import type { ReceivedLog } from "../received-log.js";
-import type { Sandboxfile } from "../sandboxfile.js";
-import type { ServerStatePaths } from "../volume-resolution.js";
+import { internalError } from "../protocol/json-rpc.js";
+import type { ReceivedLog } from "../state/received-log.js";
+import type { Sandboxfile } from "../state/sandboxfile.js";
+import type { ServerStatePaths } from "./volumes.js";
 
 /** What every method handler may use. */
 export interface MethodContext {

@@ -1,5 +1,5 @@
 import type { RuntimeOutputLine } from "../runtime/types.js";
-import { internalError, validationError } from "../json-rpc.js";
+import { internalError, validationError } from "../protocol/json-rpc.js";
 import { isObject, type MethodContext } from "./context.js";
 
 // repl.run and command.run were forwarded to the in-VM portal upstream. The server itself only

@@ -1,6 +1,6 @@
-import { internalError, validationError } from "../json-rpc.js";
-import { validateSandboxName } from "../sandbox-name.js";
-import { parseMetricsParams } from "../start-params.js";
+import { internalError, validationError } from "../protocol/json-rpc.js";
+import { validateSandboxName } from "../protocol/sandbox-name.js";
+import { parseMetricsParams } from "../protocol/start-params.js";
 import { errorText, projectDirExists, readEntries, type MethodContext } from "./context.js";
 
 interface MetricsRow {

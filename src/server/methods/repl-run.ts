@@ -1,4 +1,4 @@
-import { internalError } from "../json-rpc.js";
+import { internalError } from "../protocol/json-rpc.js";
 import { errorText, type MethodContext } from "./context.js";
 import { forwardTarget, optionalTimeout, requiredString, wireLines } from "./forwarded.js";
 

@@ -1,9 +1,9 @@
-import { validateConfigStrings } from "../config-strings.js";
-import { internalError, validationError } from "../json-rpc.js";
-import { recordStart } from "../received-log.js";
-import { validateSandboxName } from "../sandbox-name.js";
-import { parseStartParams, parseStoredEntry, toSandboxfileEntry, type StartConfig } from "../start-params.js";
-import { checkVolumesForWrite, resolveVolumesForStart } from "../volume-resolution.js";
+import { validateConfigStrings } from "../protocol/config-strings.js";
+import { internalError, validationError } from "../protocol/json-rpc.js";
+import { recordStart } from "../state/received-log.js";
+import { validateSandboxName } from "../protocol/sandbox-name.js";
+import { parseStartParams, parseStoredEntry, toSandboxfileEntry, type StartConfig } from "../protocol/start-params.js";
+import { checkVolumesForWrite, resolveVolumesForStart } from "./volumes.js";
 import { errorText, readEntries, type MethodContext } from "./context.js";
 
 type EntryConfig = StartConfig & { image: string };

@@ -1,6 +1,6 @@
-import { internalError, validationError } from "../json-rpc.js";
-import { validateSandboxName } from "../sandbox-name.js";
-import { parseStopParams } from "../start-params.js";
+import { internalError, validationError } from "../protocol/json-rpc.js";
+import { validateSandboxName } from "../protocol/sandbox-name.js";
+import { parseStopParams } from "../protocol/start-params.js";
 import { errorText, projectDirExists, readEntries, type MethodContext } from "./context.js";
 
 /** `sandbox.stop` (spec §3.3): known but not running still succeeds; the entry is kept. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildBwrapArgs, type BwrapPlan } from "../../../src/server/runtime/bwrap-args.js";
+import { buildBwrapArgs, type BwrapPlan } from "../../../../src/server/runtime/bwrap-args.js";
 
 const plan: BwrapPlan = {
   name: "sb1",

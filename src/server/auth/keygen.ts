@@ -1,5 +1,5 @@
 import { SignJWT } from "jose";
-import { InvalidOptionError } from "../errors/errors.js";
+import { InvalidOptionError } from "../../errors/errors.js";
 
 const DEFAULT_EXPIRY_SECONDS = 24 * 60 * 60;
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { DevServerError } from "../../../src/errors/index.js";
-import { requireImageLanguage } from "../../../src/server/runtime/images.js";
-import { imageToLanguage, supportedImages } from "../../../src/server/runtime/index.js";
+import { DevServerError } from "../../../../src/errors/index.js";
+import { requireImageLanguage } from "../../../../src/server/runtime/images.js";
+import { imageToLanguage, supportedImages } from "../../../../src/server/runtime/index.js";
 
 describe("imageToLanguage", () => {
   it.each([

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
-import { orphansWithArgv } from "../../../src/server/runtime/proc-tree.js";
+import { orphansWithArgv } from "../../../../src/server/runtime/proc-tree.js";
 
 describe("orphansWithArgv", () => {
   it("finds a re-parented process by its exact argv, and not a live child of ours", async () => {

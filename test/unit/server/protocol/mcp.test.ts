@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, send, startHarness, type Harness } from "./harness.js";
+import { call, send, startHarness, type Harness } from "../harness.js";
 
 // Minimal MCP endpoint (spec §3.7): always HTTP 200, tools map onto the JSON-RPC methods.
 

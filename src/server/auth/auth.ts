@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { jwtVerify } from "jose";
-import { RestCodes, restErrorReply, type JsonReply } from "./json-rpc.js";
+import { RestCodes, restErrorReply, type JsonReply } from "../protocol/json-rpc.js";
 
 // Legacy rule (spec §1.3): exp checked with jsonwebtoken's default 60 s leeway; aud/iss not checked.
 const LEEWAY_SECONDS = 60;

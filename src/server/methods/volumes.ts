@@ -1,8 +1,8 @@
 import { realpath, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, relative, sep } from "node:path";
-import type { RuntimeVolume } from "./runtime/types.js";
-import { internalError, validationError } from "./json-rpc.js";
-import { validateVolumes, type VolumePair } from "./config-strings.js";
+import type { RuntimeVolume } from "../runtime/types.js";
+import { internalError, validationError } from "../protocol/json-rpc.js";
+import { validateVolumes, type VolumePair } from "../protocol/config-strings.js";
 
 /**
  * Where the server keeps things a sandbox must never see: its runtime state (`.menv`), the

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { InvalidOptionError } from "../../../src/errors/index.js";
-import { mintApiKey, parseKeygenDuration, readOrCreateServerKey } from "../../../src/server/index.js";
+import { InvalidOptionError } from "../../../../src/errors/index.js";
+import { mintApiKey, parseKeygenDuration, readOrCreateServerKey } from "../../../../src/server/index.js";
 
 describe("parseKeygenDuration", () => {
   const table: [string, number][] = [

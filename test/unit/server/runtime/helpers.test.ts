@@ -1,11 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { InvalidOptionError } from "../../../src/errors/index.js";
-import { bindsFor } from "../../../src/server/runtime/interpreters.js";
-import { LineSplitter } from "../../../src/server/runtime/line-splitter.js";
-import { descendants, parseStat, type ProcStat } from "../../../src/server/runtime/proc-tree.js";
-import { parseEnvs, sandboxEnv } from "../../../src/server/runtime/sandbox-env.js";
-import { SerialQueue } from "../../../src/server/runtime/serial-queue.js";
-import { validateSandboxName } from "../../../src/server/runtime/state-dir.js";
+import { InvalidOptionError } from "../../../../src/errors/index.js";
+import { bindsFor } from "../../../../src/server/runtime/interpreters.js";
+import { LineSplitter } from "../../../../src/server/runtime/line-splitter.js";
+import { descendants, parseStat, type ProcStat } from "../../../../src/server/runtime/proc-tree.js";
+import { parseEnvs, sandboxEnv } from "../../../../src/server/runtime/sandbox-env.js";
+import { SerialQueue } from "../../../../src/server/runtime/serial-queue.js";
+import { validateSandboxName } from "../../../../src/server/runtime/state-dir.js";
 
 describe("LineSplitter", () => {
   it("splits lines across chunks, strips CRLF and decodes split UTF-8", () => {
@@ -87,7 +87,7 @@ describe("SerialQueue", () => {
 
 describe("OutputLimit", () => {
   it("admits lines up to the limit, then adds one notice and refuses the rest", async () => {
-    const { OutputLimit, MAX_OUTPUT_CHARS } = await import("../../../src/server/runtime/output-limit.js");
+    const { OutputLimit, MAX_OUTPUT_CHARS } = await import("../../../../src/server/runtime/output-limit.js");
     const limit = new OutputLimit();
     const lines: Array<{ stream: "stdout" | "stderr"; text: string } | null> = [];
     const big = "x".repeat(MAX_OUTPUT_CHARS / 4);
@@ -100,7 +100,7 @@ describe("OutputLimit", () => {
 
 describe("LineSplitter limits", () => {
   it("cuts an endless unterminated line into bounded pieces", async () => {
-    const { MAX_LINE_CHARS } = await import("../../../src/server/runtime/line-splitter.js");
+    const { MAX_LINE_CHARS } = await import("../../../../src/server/runtime/line-splitter.js");
     const splitter = new LineSplitter();
     const lines = splitter.push(Buffer.from("a".repeat(MAX_LINE_CHARS * 2 + 5)));
     expect(lines.map((l) => l.length)).toEqual([MAX_LINE_CHARS, MAX_LINE_CHARS]);

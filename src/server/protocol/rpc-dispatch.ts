@@ -1,4 +1,4 @@
-import { redactSecrets } from "../errors/redact.js";
+import { redactSecrets } from "../../errors/redact.js";
 import {
   INTERNAL_MESSAGE,
   RestCodes,
@@ -10,7 +10,7 @@ import {
   type JsonReply,
   type TextReply,
 } from "./json-rpc.js";
-import { METHODS, type MethodContext } from "./methods/index.js";
+import { METHODS, type MethodContext } from "../methods/index.js";
 
 
 /**

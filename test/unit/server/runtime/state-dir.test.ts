@@ -2,8 +2,8 @@ import { lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } fro
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DevServerError, InvalidOptionError } from "../../../src/errors/index.js";
-import { assertNoSymlinkBelow, diskUsage, prepareSandboxDirs, prepareStateDir } from "../../../src/server/runtime/state-dir.js";
+import { DevServerError, InvalidOptionError } from "../../../../src/errors/index.js";
+import { assertNoSymlinkBelow, diskUsage, prepareSandboxDirs, prepareStateDir } from "../../../../src/server/runtime/state-dir.js";
 
 describe("state dir preparation", () => {
   let root: string;

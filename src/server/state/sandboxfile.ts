@@ -2,9 +2,9 @@ import { randomBytes } from "node:crypto";
 import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { isMap, parseDocument, type Document } from "yaml";
-import { DevServerError } from "../errors/errors.js";
+import { DevServerError } from "../../errors/errors.js";
 import { AsyncMutex } from "./async-mutex.js";
-import type { WireStartConfig } from "../backend/wire.js";
+import type { WireStartConfig } from "../../backend/wire.js";
 
 /** Content of a fresh Sandboxfile, as the legacy server writes it. */
 export const DEFAULT_SANDBOXFILE = "# Sandbox configurations\nsandboxes:\n";

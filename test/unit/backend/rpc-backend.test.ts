@@ -5,7 +5,7 @@ import { RpcBackend } from "../../../src/backend/rpc-backend.js";
 import { ErrorCodes } from "../../../src/errors/codes.js";
 import { ServerError } from "../../../src/errors/errors.js";
 import { MsbvError } from "../../../src/errors/msbv-error.js";
-import { fakeFetch, legacyResponder, rpcResult } from "./fake-fetch.js";
+import { fakeFetch, legacyResponder, rpcResult } from "../client/fake-fetch.js";
 
 const KEY = "msb_eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2lnbmF0dXJl";
 
