@@ -112,7 +112,7 @@ describe("no poisoning: bad strings are refused before the file is written", () 
     );
     const reply = await start("bad");
     expect(reply.status).toBe(500);
-    expect(reply.json).toStrictEqual({ error: "Internal server error", code: 5002 });
+    expect(reply.json).toStrictEqual({ error: "Internal server error", code: 5002, data: { kind: "internal" } });
     expect(h.logs.join("\n")).toContain("Sandboxfile entry 'bad' is invalid");
     expect((await start("good")).status).toBe(200);
   });
@@ -143,7 +143,7 @@ describe("volume host paths", () => {
   it("answers a generic 500 for a missing host path or a file, and logs the cause", async () => {
     const missing = await start("sb1", { image: "microsandbox/python", volumes: ["nope:/data"] });
     expect(missing.status).toBe(500);
-    expect(missing.json).toStrictEqual({ error: "Internal server error", code: 5002 });
+    expect(missing.json).toStrictEqual({ error: "Internal server error", code: 5002, data: { kind: "internal" } });
     expect(h.logs.join("\n")).toContain(`volume host path does not exist: ${join(h.server.projectDir, "nope")}`);
     await writeFile(join(h.root, "file.txt"), "x");
     const file = await start("sb2", { image: "microsandbox/python", volumes: [`${join(h.root, "file.txt")}:/f`] });
