@@ -93,7 +93,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     { keepAlive: true },
     createRequestListener({
       authenticate: async (req) => (secret === undefined ? undefined : authenticate(req.headers, secret)),
-      rpc: (body) => dispatchRpc(body, ctx),
+      rpc: (body, hungUp) => dispatchRpc(body, ctx, hungUp),
       mcp: (body) => dispatchMcp(body, ctx),
       received: () => ({ status: 200, body: { received } }),
       log,

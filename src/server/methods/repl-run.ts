@@ -13,7 +13,7 @@ const LANGUAGES: Record<string, "python" | "node"> = {
  * `sandbox.repl.run` (spec §3.5). Evaluation problems are stderr lines with status "success";
  * only request problems and runtime failures are errors. `language` is echoed exactly as sent.
  */
-export async function sandboxReplRun(params: unknown, ctx: MethodContext): Promise<unknown> {
+export async function sandboxReplRun(params: unknown, ctx: MethodContext, hungUp?: AbortSignal): Promise<unknown> {
   const target = forwardTarget(params, ctx);
   const code = requiredString(target.params, "code", "sandbox.repl.run");
   const language = requiredString(target.params, "language", "sandbox.repl.run");
@@ -22,7 +22,7 @@ export async function sandboxReplRun(params: unknown, ctx: MethodContext): Promi
   if (engine === undefined) throw internalError(`sandbox.repl.run: unsupported language '${language}'`);
   let lines;
   try {
-    lines = await ctx.runtime.runRepl(target.name, engine, code, timeout);
+    lines = await ctx.runtime.runRepl(target.name, engine, code, timeout, hungUp);
   } catch (err) {
     throw internalError(`repl in sandbox ${target.name} failed: ${errorText(err)}`, err);
   }

@@ -18,7 +18,7 @@ import { errorData } from "./error-data.js";
  * Envelope checks (spec §2.1/§2.3a), dispatch, and the one place method failures become wire
  * errors. Internal causes are logged — never sent.
  */
-export async function dispatchRpc(value: unknown, ctx: MethodContext): Promise<JsonReply | TextReply> {
+export async function dispatchRpc(value: unknown, ctx: MethodContext, hungUp?: AbortSignal): Promise<JsonReply | TextReply> {
   const req = toRpcRequest(value);
   if ("problem" in req) {
     return { status: 422, text: `Failed to deserialize the JSON body into the target type: ${req.problem}` };
@@ -27,7 +27,7 @@ export async function dispatchRpc(value: unknown, ctx: MethodContext): Promise<J
   const handler = METHODS.get(req.method);
   if (!handler) return rpcErrorReply(req, 404, -32601, `Method not found: ${req.method}`);
   try {
-    return rpcSuccess(req, await handler(req.params, ctx));
+    return rpcSuccess(req, await handler(req.params, ctx, hungUp));
   } catch (err) {
     return failureReply(req.method, err, ctx);
   }

@@ -76,15 +76,15 @@ class BwrapRuntime implements SandboxRuntime {
     return this.#instances.get(name)?.running ?? false;
   }
 
-  runRepl(name: string, language: "python" | "node", code: string, timeoutSeconds?: number): Promise<RuntimeOutputLine[]> {
+  runRepl(name: string, language: "python" | "node", code: string, timeoutSeconds?: number, hungUp?: AbortSignal): Promise<RuntimeOutputLine[]> {
     if (language !== "python" && language !== "node") {
       return Promise.reject(new DevServerError(`Unsupported REPL language "${String(language)}" for sandbox "${name}".`, { hint: 'use "python" or "node"' }));
     }
-    return this.#running(name).then((instance) => instance.runRepl(language, code, timeoutSeconds));
+    return this.#running(name).then((instance) => instance.runRepl(language, code, timeoutSeconds, hungUp));
   }
 
-  runCommand(name: string, command: string, args: string[], timeoutSeconds?: number): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
-    return this.#running(name).then((instance) => instance.runCommand(command, args, timeoutSeconds));
+  runCommand(name: string, command: string, args: string[], timeoutSeconds?: number, hungUp?: AbortSignal): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
+    return this.#running(name).then((instance) => instance.runCommand(command, args, timeoutSeconds, hungUp));
   }
 
   async metrics(name: string): Promise<RuntimeMetrics> {

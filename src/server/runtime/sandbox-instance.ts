@@ -86,12 +86,12 @@ export class SandboxInstance {
     this.#connection.onClose(listener);
   }
 
-  runRepl(language: RuntimeLanguage, code: string, timeoutSeconds?: number): Promise<RuntimeOutputLine[]> {
-    return this.#replQueue.run(() => this.#repl(language).run(this.name, code, timeoutSeconds));
+  runRepl(language: RuntimeLanguage, code: string, timeoutSeconds?: number, hungUp?: AbortSignal): Promise<RuntimeOutputLine[]> {
+    return this.#replQueue.run(() => this.#repl(language).run(this.name, code, timeoutSeconds, hungUp));
   }
 
-  runCommand(command: string, args: readonly string[], timeoutSeconds?: number): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
-    return runCommand(this.#connection, this.name, command, args, timeoutSeconds);
+  runCommand(command: string, args: readonly string[], timeoutSeconds?: number, hungUp?: AbortSignal): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
+    return runCommand(this.#connection, this.name, command, args, timeoutSeconds, hungUp);
   }
 
   async metrics(): Promise<RuntimeMetrics> {
