@@ -76,6 +76,9 @@ export interface BwrapPlan {
   extraRoDirs: string[];
   volumes: RuntimeVolume[];
   env: Array<[string, string]>;
+  /** Command aliases (`python` -> python3) made as symlinks in `binLinkDir`, read-only like the root. */
+  binLinks?: ReadonlyArray<{ name: string; target: string }>;
+  binLinkDir?: string;
   /** Absolute guest working directory (the supervisor creates it when it lies in a writable area). */
   workdir: string;
   /** The sandbox's main process (the supervisor), run with `--` after the options. */
@@ -110,6 +113,11 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   for (const file of ["passwd", "group", "hosts"]) args.push("--ro-bind", path.join(plan.etcDir, file), `/etc/${file}`);
   args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--dir", "/root");
   for (const dir of plan.extraRoDirs) args.push("--ro-bind", dir, dir);
+  if (plan.binLinks?.length && plan.binLinkDir) {
+    // 0755 so a sandbox running as a non-root uid can still traverse the folders bwrap creates.
+    for (const dir of ancestors(plan.binLinkDir)) args.push("--perms", "0755", "--dir", dir);
+    for (const link of plan.binLinks) args.push("--symlink", link.target, path.posix.join(plan.binLinkDir, link.name));
+  }
   args.push("--bind", plan.homeDir, "/home", "--bind", plan.dotSandboxDir, "/.sandbox");
   // Parents before children, so a volume nested under another lands on top of it.
   const volumes = [...plan.volumes].sort((a, b) => depth(a.guest) - depth(b.guest));
@@ -123,6 +131,12 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   for (const [key, value] of plan.env) args.push("--setenv", key, value);
   args.push("--chdir", "/", "--", ...plan.command);
   return args;
+}
+
+/** "/a/b/c" -> ["/a", "/a/b", "/a/b/c"]. */
+function ancestors(dir: string): string[] {
+  const parts = dir.split("/").filter(Boolean);
+  return parts.map((_, i) => `/${parts.slice(0, i + 1).join("/")}`);
 }
 
 function depth(p: string): number {

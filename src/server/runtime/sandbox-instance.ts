@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError } from "../../errors/index.js";
+import { BIN_LINK_DIR, binLinks } from "./bin-links.js";
 import { buildBwrapArgs, type HostLayout } from "./bwrap-args.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
@@ -56,7 +57,9 @@ export class SandboxInstance {
         details: { sandbox: spec.name },
       });
     }
-    const env = sandboxEnv(language, context.interpreters.pathDirs, parseEnvs(spec.envs, spec.name));
+    const links = await binLinks(language, context.interpreters);
+    const pathDirs = links.length > 0 ? [BIN_LINK_DIR, ...context.interpreters.pathDirs] : context.interpreters.pathDirs;
+    const env = sandboxEnv(language, pathDirs, parseEnvs(spec.envs, spec.name));
     const dirs = await prepareSandboxDirs(context.stateDir, spec.name, spec.scripts, spec.shell);
     await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
     const workdir = spec.workdir && spec.workdir.trim() ? spec.workdir.trim() : DEFAULT_WORKDIR[language];
@@ -68,6 +71,8 @@ export class SandboxInstance {
       dotSandboxDir: dirs.dotSandbox,
       extraRoDirs: context.interpreters.roDirs,
       volumes: spec.volumes,
+      binLinks: links,
+      binLinkDir: BIN_LINK_DIR,
       env,
       workdir,
       // The label only makes `ps` output readable on the host; the supervisor ignores it.
