@@ -124,6 +124,8 @@ export async function checkDeclared(config: LoadedConfig): Promise<DoctorCheck[]
         kind: kindOfImage(entry.image ?? config.defaults.image ?? ""),
         options: { name, configPath: config.path },
         readonlySupported: false,
+        // doctor only looks: a `create = true` folder is reported as "will be created", never made.
+        dryRun: true,
       });
       const mounts = sandbox.volumes.map((v) => `${v.host} -> ${v.guest}`).join(", ") || "no volumes";
       checks.push(ok(`sandbox:${name}`, mounts));

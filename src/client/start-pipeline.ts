@@ -1,6 +1,6 @@
 import type { CallOptions, SandboxBackend } from "../backend/backend.js";
 import { RpcBackend } from "../backend/rpc-backend.js";
-import { readGeneratedConfig, resolveSandbox, toWireStartConfig, writeGeneratedConfig } from "../config/index.js";
+import { readRecordedStart, recordStart, resolveSandbox, toWireStartConfig } from "../config/index.js";
 import type { ResolvedSandboxConfig, SandboxCallOptions } from "../config/types.js";
 import { isSandboxRunning, syncInOrResume, type SyncSession } from "../sync/index.js";
 import { guardVolumeChange, volumesForServer } from "./guards.js";
@@ -25,7 +25,8 @@ export interface StartedSandbox {
   sandbox: ResolvedSandboxConfig;
   serverUrl: string;
   apiKey: string | undefined;
-  generatedConfigPath: string;
+  /** Where the record went; undefined when neither the project nor the user cache was writable. */
+  generatedConfigPath: string | undefined;
   /** The server's start message. */
   message: string;
   /** Sync mode: what copy-in sent, for the copy-back in stop(). */
@@ -58,13 +59,14 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   const syncMode = (options.sync ?? server.mode === "sync") && sandbox.volumes.length > 0;
   const shared = options.sharedFilesystem ?? server.sharedFilesystem;
   const wireVolumes = syncMode ? [] : volumesForServer(sandbox.volumes, backend.capabilities.localHostPaths, server.url, shared);
-  const previous = await readGeneratedConfig(projectDir, sandbox.name);
+  const previous = await readRecordedStart(projectDir, sandbox.name);
   await guardVolumeChange(backend, previous, sandbox, call);
 
   const wasRunning = syncMode && (await isSandboxRunning(backend, sandbox.name, call));
   // One object for the file and the request: the generated [wire] table is exactly the body sent.
   const wire = toWireStartConfig({ ...sandbox, volumes: wireVolumes });
-  const { path } = await writeGeneratedConfig(projectDir, sandbox, server.url, wire);
+  // Never fails the start: falls back to the user cache, then to no record, with a warning.
+  const path = await recordStart(projectDir, sandbox, server.url, wire);
   const startTimeoutS = options.timeout ?? DEFAULT_START_TIMEOUT_S;
   const message = await backend.start(sandbox.name, wire, {
     ...call,

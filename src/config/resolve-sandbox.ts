@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { InvalidOptionError } from "../errors/index.js";
 import { defaultHostPathPolicy, resolveVolumes, tryParseVolumeSpec, type VolumeSpec } from "../volumes/index.js";
+import { locateVolumeProblems } from "./volume-locations.js";
 import { checkCallOptions, type CheckedCallOptions } from "./call-options.js";
 import { loadConfigFile } from "./load-file.js";
 import { checkStartScript } from "./option-rules.js";
@@ -30,6 +31,8 @@ export interface ResolveSandboxInput {
   env?: NodeJS.ProcessEnv;
   /** Whether the backend can enforce read-only mounts (the legacy server cannot). */
   readonlySupported: boolean;
+  /** Validate only: create no missing `create = true` folder (read-only commands). */
+  dryRun?: boolean;
 }
 
 export interface ResolveSandboxResult {
@@ -70,9 +73,13 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
     allow: [...(file?.policy.allow ?? []), ...(call.allowHostPaths ?? [])],
     baseDir: projectDir,
   });
-  const volumes = await resolveVolumes(mergeVolumes(layers, call), policy, {
+  const merged = mergeVolumes(layers, call);
+  const volumes = await resolveVolumes(merged, policy, {
     readonlySupported: input.readonlySupported,
     ...(call.createVolumeDirs !== undefined ? { createMissing: call.createVolumeDirs } : {}),
+    ...(input.dryRun ? { dryRun: true } : {}),
+  }).catch(async (err: unknown) => {
+    throw file ? await locateVolumeProblems(err, merged, file, name) : err;
   });
 
   const workdir = call.workdir ?? pick("workdir");

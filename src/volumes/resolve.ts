@@ -128,7 +128,7 @@ export async function resolveVolumes(
   }
   if (problems.length > 0) throw problemsToError(sortProblems(problems));
 
-  for (const p of planned.filter((x) => x.create)) {
+  for (const p of planned.filter((x) => x.create && !opts.dryRun)) {
     await mkdir(p.host, { recursive: true });
     // A symlink planted between the check and the mkdir would make the folder land elsewhere.
     const real = await realpath(p.host);

@@ -24,6 +24,8 @@ export function registerConfig(program: Command, ctx: CliContext): void {
         options: { name: target.name, configPath: target.config.path },
         // The JSON-RPC backend the CLI starts with cannot enforce read-only mounts; show what `up` would do.
         readonlySupported: false,
+        // A read-only command: `create = true` folders are not made here (`msbv up` makes them).
+        dryRun: true,
       });
       const source = { configFile: configFile ?? target.config.path, projectDir };
       if (opts.json) {
