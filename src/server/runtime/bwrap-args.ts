@@ -70,6 +70,11 @@ export interface BwrapPlan {
   etcDir: string;
   /** Host dir bound read-write at /home. */
   homeDir: string;
+  /**
+   * Persistent host dir used as the writable root (a microVM's rw layer); without it the root is an
+   * empty tmpfs made read-only after setup. Repair it with root-layer.ts before every start.
+   */
+  rootDir?: string;
   /** Host dir bound read-write at /.sandbox. */
   dotSandboxDir: string;
   /** Interpreter prefixes outside /usr, bound read-only at the same path. */
@@ -100,8 +105,7 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
     "ALL",
     "--hostname",
     plan.name,
-    "--tmpfs",
-    "/",
+    ...(plan.rootDir ? ["--bind", plan.rootDir, "/"] : ["--tmpfs", "/"]),
     "--ro-bind",
     "/usr",
     "/usr",
@@ -125,8 +129,8 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   // The root tmpfs becomes read-only below, so a workdir that would live on it is created now.
   const writable = ["/home", "/tmp", "/var/tmp", "/.sandbox", ...plan.volumes.map((v) => v.guest)];
   if (!writable.some((dir) => plan.workdir === dir || plan.workdir.startsWith(`${dir}/`))) args.push("--dir", plan.workdir);
-  // Read-only root: /etc, /root and everything else not mounted writable cannot be changed.
-  args.push("--remount-ro", "/");
+  // Without a persistent root: read-only, so /etc, /root and everything not mounted writable stay as set up.
+  if (!plan.rootDir) args.push("--remount-ro", "/");
   args.push("--clearenv");
   for (const [key, value] of plan.env) args.push("--setenv", key, value);
   args.push("--chdir", "/", "--", ...plan.command);

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError } from "../../errors/index.js";
 import { BIN_LINK_DIR, binLinks } from "./bin-links.js";
 import { buildBwrapArgs, type HostLayout } from "./bwrap-args.js";
+import { repairRootLayer } from "./root-layer.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
 import { NODE_DRIVER } from "./node-driver.js";
@@ -68,6 +69,7 @@ export class SandboxInstance {
       layout: context.layout,
       etcDir: context.etcDir,
       homeDir: dirs.home,
+      rootDir: dirs.rootfs,
       dotSandboxDir: dirs.dotSandbox,
       extraRoDirs: context.interpreters.roDirs,
       volumes: spec.volumes,
@@ -78,6 +80,7 @@ export class SandboxInstance {
       // The label only makes `ps` output readable on the host; the supervisor ignores it.
       command: [context.interpreters.node, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${spec.name}`, workdir],
     });
+    await repairRootLayer(dirs.rootfs, args);
     const connection = await SupervisorConnection.launch({ bwrapPath: context.bwrapPath, args, name: spec.name });
     return new SandboxInstance(spec.name, context, connection, dirs);
   }
