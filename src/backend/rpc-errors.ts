@@ -77,6 +77,12 @@ export function toServerError(failure: RpcFailure, ctx: RpcFailureContext): Msbv
             details: { method: ctx.method, url: ctx.url, status: failure.status, kind: reason.kind },
           });
         }
+        if (reason.kind === "volume_replaced") {
+          return new SandboxStateError(ErrorCodes.VOLUME_CONFLICT, scrub(`${ctx.action}: ${what}`), {
+            ...(reason.hint ? { hint: scrub(reason.hint) } : {}),
+            details: { method: ctx.method, url: ctx.url, status: failure.status, kind: reason.kind },
+          });
+        }
         const code = reason.kind === "timeout" ? ErrorCodes.TIMEOUT : ErrorCodes.SERVER_ERROR;
         const err = make(code, what, failure.status, undefined, reason.hint ? scrub(reason.hint) : undefined);
         err.details.kind = reason.kind;

@@ -8,7 +8,7 @@ import { MsbvError } from "../../errors/msbv-error.js";
  * their timeout, their sandbox name); anything else stays `internal` with the cause in the log only,
  * so host details (paths, errno of the server's own files) never leave the server.
  */
-export type ErrorKind = "timeout" | "executable_not_found" | "spawn_failed" | "not_started" | "internal";
+export type ErrorKind = "timeout" | "executable_not_found" | "spawn_failed" | "not_started" | "volume_replaced" | "internal";
 
 export interface ErrorData {
   kind: ErrorKind;
@@ -32,6 +32,7 @@ export function errorData(err: unknown): ErrorData {
 
 function kindOf(e: MsbvError): ErrorKind | undefined {
   if (e.code === ErrorCodes.NOT_STARTED) return "not_started";
+  if (e.code === ErrorCodes.VOLUME_CONFLICT && e.details.reason === "volume-replaced") return "volume_replaced";
   if (e.code !== ErrorCodes.DEV_SERVER) return undefined;
   switch (e.details.reason) {
     case "timeout":

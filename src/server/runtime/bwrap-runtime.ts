@@ -72,6 +72,11 @@ class BwrapRuntime implements SandboxRuntime {
     return stopping;
   }
 
+  async replacedVolumes(name: string): Promise<string[]> {
+    const instance = this.#instances.get(name);
+    return instance?.running ? instance.replacedVolumes() : [];
+  }
+
   isRunning(name: string): boolean {
     return this.#instances.get(name)?.running ?? false;
   }

@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError } from "../../errors/index.js";
 import { BIN_LINK_DIR, binLinks } from "./bin-links.js";
@@ -39,6 +40,8 @@ export class SandboxInstance {
   readonly #repls = new Map<RuntimeLanguage, ReplSession>();
   readonly #replQueue = new SerialQueue();
   #cpuSample: { at: number; ticks: number } | undefined;
+  /** Each volume's host folder identity when it was mounted (see replacedVolumes). */
+  #mounted: Array<{ host: string; dev: number; ino: number }> = [];
   #disk: { at: number; bytes: number } | undefined;
 
   private constructor(name: string, context: RuntimeContext, connection: SupervisorConnection, dirs: SandboxDirs) {
@@ -81,8 +84,24 @@ export class SandboxInstance {
       command: [context.interpreters.node, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${spec.name}`, workdir],
     });
     await repairRootLayer(dirs.rootfs, args);
+    const mounted = await Promise.all(spec.volumes.map(async ({ host }) => ({ host, ...(await folderId(host)) })));
     const connection = await SupervisorConnection.launch({ bwrapPath: context.bwrapPath, args, name: spec.name });
-    return new SandboxInstance(spec.name, context, connection, dirs);
+    const instance = new SandboxInstance(spec.name, context, connection, dirs);
+    instance.#mounted = mounted;
+    return instance;
+  }
+
+  /**
+   * Host folders that are no longer the ones mounted: deleted, or replaced (`rm -rf ws && mkdir ws`).
+   * The mount keeps the old folder, so writes would vanish; a re-attaching start must not go ahead.
+   */
+  async replacedVolumes(): Promise<string[]> {
+    const replaced: string[] = [];
+    for (const m of this.#mounted) {
+      const now = await folderId(m.host).catch(() => undefined);
+      if (!now || now.dev !== m.dev || now.ino !== m.ino) replaced.push(m.host);
+    }
+    return replaced;
   }
 
   get running(): boolean {
@@ -150,4 +169,9 @@ export class SandboxInstance {
     }
     return session;
   }
+}
+
+async function folderId(host: string): Promise<{ dev: number; ino: number }> {
+  const info = await stat(host);
+  return { dev: info.dev, ino: info.ino };
 }

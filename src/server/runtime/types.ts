@@ -40,6 +40,8 @@ export interface SandboxRuntime {
   /** Kills the sandbox's whole process tree. No-op when not running. */
   stop(name: string): Promise<void>;
   isRunning(name: string): boolean;
+  /** Volume host folders of a running sandbox that were deleted or replaced since it mounted them. */
+  replacedVolumes?(name: string): Promise<string[]>;
   /**
    * Serialised per sandbox. Timeout in seconds; on expiry the run is interrupted and an Error line
    * appended. `hungUp` (the caller stopped waiting) interrupts it the same way, or skips it if queued.
