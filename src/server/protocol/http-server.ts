@@ -16,6 +16,8 @@ export interface HttpHandlers {
   /** `undefined` = HTTP 200 with an empty body (MCP notifications). */
   mcp(body: unknown): Promise<JsonReply | TextReply | undefined>;
   received(): JsonReply;
+  /** Set when sandboxes share the host network; the health body then says so (doctor/status show it). */
+  network?: "host";
   log(line: string): void;
 }
 
@@ -26,7 +28,8 @@ interface Route {
 }
 
 const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
-  ["/api/v1/health", { methods: ["GET", "HEAD"], auth: false, handle: async (_q, res) => sendJson(res, { status: 200, body: { message: "Service is healthy" } }) }],
+  // The legacy body, plus `network` only when sandboxes have one (a fact clients may check before running untrusted code).
+  ["/api/v1/health", { methods: ["GET", "HEAD"], auth: false, handle: async (_q, res, h) => sendJson(res, { status: 200, body: { message: "Service is healthy", ...(h.network ? { network: h.network } : {}) } }) }],
   ["/api/v1/rpc", { methods: ["POST"], auth: true, handle: (req, res, h) => withJsonBody(req, res, h.rpc) }],
   ["/mcp", { methods: ["POST"], auth: true, handle: (req, res, h) => withJsonBody(req, res, h.mcp) }],
   // Ours, not legacy: what `sandbox.start` received, for tests and debugging. Same auth as the rpc route.

@@ -70,6 +70,8 @@ export interface BwrapPlan {
   etcDir: string;
   /** Host dir bound read-write at /home. */
   homeDir: string;
+  /** Keep the host's network namespace (`--share-net`); default: none (no interfaces at all). */
+  network?: boolean;
   /**
    * Persistent host dir used as the writable root (a microVM's rw layer); without it the root is an
    * empty tmpfs made read-only after setup. Repair it with root-layer.ts before every start.
@@ -99,6 +101,7 @@ export interface BwrapPlan {
 export function buildBwrapArgs(plan: BwrapPlan): string[] {
   const args = [
     "--unshare-all",
+    ...(plan.network ? ["--share-net"] : []),
     "--die-with-parent",
     "--new-session",
     "--cap-drop",
@@ -115,6 +118,8 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   args.push("--dir", "/etc");
   for (const entry of plan.layout.etcEntries) args.push("--ro-bind", entry, entry);
   for (const file of ["passwd", "group", "hosts"]) args.push("--ro-bind", path.join(plan.etcDir, file), `/etc/${file}`);
+  // With the host network, name lookups need the host's resolver settings (nothing else of /etc).
+  if (plan.network) args.push("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf");
   args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--dir", "/root");
   for (const dir of plan.extraRoDirs) args.push("--ro-bind", dir, dir);
   if (plan.binLinks?.length && plan.binLinkDir) {

@@ -13,6 +13,8 @@ export interface BwrapRuntimeOptions {
   stateDir: string;
   /** bubblewrap binary. Default: found with {@link findBwrap}. */
   bwrapPath?: string;
+  /** Sandboxes share the host's network namespace (`--share-net`). Default false: no network at all. */
+  allowNetwork?: boolean;
 }
 
 /**
@@ -138,6 +140,6 @@ class BwrapRuntime implements SandboxRuntime {
       });
     }
     const [etcDir, layout] = await Promise.all([prepareStateDir(this.#options.stateDir), probeHostLayout()]);
-    return { stateDir: this.#options.stateDir, bwrapPath, etcDir, layout, interpreters };
+    return { stateDir: this.#options.stateDir, bwrapPath, etcDir, layout, interpreters, network: this.#options.allowNetwork === true };
   }
 }

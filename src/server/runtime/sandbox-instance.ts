@@ -26,6 +26,8 @@ export interface RuntimeContext {
   etcDir: string;
   layout: HostLayout;
   interpreters: Interpreters;
+  /** Share the host network (dev server `--allow-network`); otherwise the sandbox has none. */
+  network?: boolean;
 }
 
 const CPU_SAMPLE_MS = 100;
@@ -72,6 +74,7 @@ export class SandboxInstance {
       layout: context.layout,
       etcDir: context.etcDir,
       homeDir: dirs.home,
+      ...(context.network ? { network: true } : {}),
       rootDir: dirs.rootfs,
       dotSandboxDir: dirs.dotSandbox,
       extraRoDirs: context.interpreters.roDirs,
