@@ -93,10 +93,10 @@ export interface BwrapPlan {
 }
 
 /**
- * The bubblewrap command line for one sandbox: an empty tmpfs root, read-only system dirs, a
- * minimal /etc, private /proc /dev /tmp, every namespace unshared (no network, own PIDs), no
- * capabilities, and the sandbox's writable area plus its volumes bound read-write. Only /home,
- * /.sandbox, /tmp, /var/tmp and the volumes are writable.
+ * The bubblewrap command line for one sandbox: the persistent writable root (`rootDir`, else an
+ * empty tmpfs made read-only), read-only system dirs, a minimal /etc, private /proc /dev /tmp,
+ * every namespace unshared (no network unless `network`, own PIDs), no capabilities, and the
+ * sandbox's writable area plus its volumes bound read-write.
  */
 export function buildBwrapArgs(plan: BwrapPlan): string[] {
   const args = [
