@@ -1,6 +1,7 @@
-import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
+import { writeFileAtomic } from "../../fs/atomic-write.js";
 
 // Layout under stateDir (nothing here is reachable from a sandbox except <name>/rw/home and
 // <name>/rw/sandbox, which are bound at /home and /.sandbox):
@@ -55,10 +56,8 @@ export async function prepareStateDir(stateDir: string): Promise<string> {
   const etcDir = path.join(stateDir, ".runtime-etc");
   await ensureRealDir(etcDir);
   for (const [file, content] of Object.entries(ETC_FILES)) {
-    // Write-then-rename so concurrent runtimes on one state dir never see a half-written file.
-    const tmp = path.join(etcDir, `.${file}.${process.pid}.${Math.random().toString(36).slice(2)}`);
-    await writeFile(tmp, content, { mode: 0o644, flag: "wx" });
-    await rename(tmp, path.join(etcDir, file));
+    // Atomic so concurrent runtimes on one state dir never see a half-written file.
+    await writeFileAtomic(path.join(etcDir, file), content);
   }
   return etcDir;
 }
