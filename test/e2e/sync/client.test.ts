@@ -2,7 +2,8 @@ import { lstat, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { PythonSandbox } from "../../../src/client/index.js";
-import { ErrorCodes, SyncConflictError, SyncError } from "../../../src/errors/index.js";
+import { ErrorCodes, SyncError } from "../../../src/errors/index.js";
+import { SyncConflictError } from "../../../src/sync/index.js";
 import { startSyncFixture, type SyncFixture } from "./fixture.js";
 
 // Sync mode through the public client: no volumes on the wire, folders copied in at start and back

@@ -1,7 +1,8 @@
 import { lstat, mkdir, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ErrorCodes, SyncConflictError, SyncError } from "../../../src/errors/index.js";
+import { ErrorCodes, SyncError } from "../../../src/errors/index.js";
+import { SyncConflictError } from "../../../src/sync/index.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
 import { observeCommands, startSyncFixture, type SyncFixture } from "./fixture.js";
 

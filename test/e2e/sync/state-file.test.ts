@@ -1,7 +1,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { SyncConflictError } from "../../../src/errors/index.js";
+import { SyncConflictError } from "../../../src/sync/index.js";
 import { loadSyncSession, syncBack, syncIn, syncStatePath } from "../../../src/sync/index.js";
 import { startSyncFixture, type SyncFixture } from "./fixture.js";
 

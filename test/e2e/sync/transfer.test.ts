@@ -2,7 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { SyncConflictError } from "../../../src/errors/index.js";
+import { SyncConflictError } from "../../../src/sync/index.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
 import { observeCommands, startSyncFixture, type SyncFixture } from "./fixture.js";
 
