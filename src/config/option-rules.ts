@@ -1,7 +1,7 @@
 // One rule per sandbox option, shared by the file schema and the call-option checks so a value is
 // judged the same wherever it comes from. Each rule returns the problem as a sentence, or undefined.
 // The rules are strict on purpose: the legacy server writes whatever it gets into its Sandboxfile and
-// one bad string there breaks every later start (spec §4.1, §4.6), so nothing doubtful may leave here.
+// one bad string there breaks every later start (docs/protocol.md#config-strings), so nothing doubtful may leave here.
 
 import { SANDBOX_NAME_MAX_BYTES, sandboxNameProblem } from "../names/sandbox-name.js";
 
@@ -111,7 +111,7 @@ export function checkScriptName(name: string): string | undefined {
   return undefined;
 }
 
-/** A script named `start` replaces the image command, i.e. the portal of the SDK images (spec §4.1). */
+/** A script named `start` replaces the image command, i.e. the portal of the SDK images (docs/protocol.md#start-config). */
 export function checkStartScript(scripts: Record<string, unknown> | undefined, image: string | undefined): string | undefined {
   if (scripts && Object.hasOwn(scripts, "start") && isPortalImage(image)) {
     return `a script named "start" would replace the portal of image ${image ?? "microsandbox/*"} and no code could run`;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintApiKey } from "../../../src/server/index.js";
 import { call, send, startHarness, TEST_SECRET, type Harness } from "./harness.js";
 
-// Wire conformance, part 1: routes, framework rejections and authentication (spec §1.2, §1.3, §2)
+// Wire conformance, part 1: routes, framework rejections and authentication (docs/protocol.md#routes, #auth, #errors)
 // against a real server on a real socket with auth on.
 
 const INVALID_CREDENTIALS = { error: "Invalid credentials", code: 1001 };

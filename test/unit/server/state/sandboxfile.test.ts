@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
 import { call, startHarness, type Harness } from "../harness.js";
 
-// Sandboxfile semantics (spec §4.2) and our deviations: strings validated before writing (no
+// Sandboxfile semantics (docs/protocol.md#sandboxfile) and our deviations: strings validated before writing (no
 // poisoning), atomic writes, server-state mount sources refused, missing host path = 500 now.
 
 let h: Harness;
