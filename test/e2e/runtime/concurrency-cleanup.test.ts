@@ -7,7 +7,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { bootTicksNow } from "../../helpers/processes.js";
-import { createRuntimeFixture, pidNamespaces, processesInNamespaces, processesMentioning, type RuntimeFixture } from "./runtime-fixture.js";
+import { createRuntimeFixture, pidNamespaces, processesInNamespaces, processesMentioning, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
 
 const SANDBOXES = 20;
 

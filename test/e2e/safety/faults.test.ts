@@ -16,7 +16,7 @@ import {
   startSafetyServer,
   waitUntilEmpty,
   type SafetyServer,
-} from "./safety-fixture.js";
+} from "../../helpers/safety-fixture.js";
 import { caught } from "../../helpers/caught.js";
 import { bootTicksNow } from "../../helpers/processes.js";
 

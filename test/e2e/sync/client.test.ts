@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { PythonSandbox } from "../../../src/client/index.js";
 import { ErrorCodes, SyncError } from "../../../src/errors/index.js";
 import { SyncConflictError } from "../../../src/sync/index.js";
-import { startSyncFixture, type SyncFixture } from "./fixture.js";
+import { startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 // Sync mode through the public client: no volumes on the wire, folders copied in at start and back
 // in stop(). The dev server is on loopback, so sync mode is requested explicitly.

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import { ErrorCodes } from "../../../src/errors/index.js";
 import { SyncConflictError } from "../../../src/sync/index.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
-import { startSyncFixture, type SyncFixture } from "./fixture.js";
+import { startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 let fx: SyncFixture;
 beforeAll(async () => {

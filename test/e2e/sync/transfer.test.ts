@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { SyncConflictError } from "../../../src/sync/index.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
-import { observeCommands, startSyncFixture, type SyncFixture } from "./fixture.js";
+import { observeCommands, startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 const BODY_LIMIT = 2 * 1024 * 1024;
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DevServerError } from "../../../src/errors/index.js";
 import { mintApiKey, startDevServer } from "../../../src/server/index.js";
-import { FakeRuntime } from "./fake-runtime.js";
-import { call, send } from "./harness.js";
+import { FakeRuntime } from "../../helpers/fake-runtime.js";
+import { call, send } from "../../helpers/server-harness.js";
 
 let root: string;
 beforeEach(async () => {

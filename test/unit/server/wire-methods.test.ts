@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, startHarness, type Harness } from "./harness.js";
+import { call, startHarness, type Harness } from "../../helpers/server-harness.js";
 
 // Wire conformance, part 2: the five methods (docs/protocol.md#sandbox-names to #command-run) in dev mode with a fake runtime. Steps run
 // in order and share one server, because the legacy semantics depend on earlier calls

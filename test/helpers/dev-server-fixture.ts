@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDevServer } from "../../../src/server/index.js";
+import { startDevServer } from "../../src/server/index.js";
 
 /** A real dev server (bubblewrap) on a free loopback port, plus a temp project with its own config. */
 export interface DevServerFixture {

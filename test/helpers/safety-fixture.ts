@@ -3,10 +3,10 @@ import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, realpath, rm, write
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { RpcBackend } from "../../../src/index.js";
-import { startDevServer, type DevServerHandle } from "../../../src/server/index.js";
-export { processesMentioning, pidNamespaces, processesInNamespaces } from "../../helpers/processes.js";
-import { processesMentioning } from "../../helpers/processes.js";
+import { RpcBackend } from "../../src/index.js";
+import { startDevServer, type DevServerHandle } from "../../src/server/index.js";
+export { processesMentioning, pidNamespaces, processesInNamespaces } from "./processes.js";
+import { processesMentioning } from "./processes.js";
 
 /**
  * A real dev server (bubblewrap, dev mode, free port) plus a temp client project:
@@ -108,7 +108,7 @@ export async function snapshotTree(dir: string): Promise<Map<string, string>> {
 
 /** The built JS of this package (child processes cannot import the TypeScript sources directly). */
 export async function distEntry(relative: "index.js" | "server/index.js"): Promise<string> {
-  const file = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../dist", relative);
+  const file = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../dist", relative);
   try {
     await lstat(file);
   } catch {

@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDevServer, type DevServerHandle, type DevServerOptions } from "../../../src/server/index.js";
+import { startDevServer, type DevServerHandle, type DevServerOptions } from "../../src/server/index.js";
 import { FakeRuntime } from "./fake-runtime.js";
 
 export const TEST_SECRET = "test-secret-0123456789abcdefABCD";

@@ -1,9 +1,9 @@
 import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { SandboxBackend } from "../../../src/backend/backend.js";
-import { RpcBackend } from "../../../src/backend/rpc-backend.js";
-import { startDevServer } from "../../../src/server/index.js";
+import type { SandboxBackend } from "../../src/backend/backend.js";
+import { RpcBackend } from "../../src/backend/rpc-backend.js";
+import { startDevServer } from "../../src/server/index.js";
 
 /** A real dev server (bubblewrap) and a temp host folder per test file. */
 export interface SyncFixture {

@@ -1,9 +1,9 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { createBwrapRuntime } from "../../../src/server/runtime/index.js";
-import type { RuntimeSandboxSpec, SandboxRuntime } from "../../../src/server/runtime/types.js";
-export { processesMentioning, pidNamespaces, processesInNamespaces } from "../../helpers/processes.js";
+import { createBwrapRuntime } from "../../src/server/runtime/index.js";
+import type { RuntimeSandboxSpec, SandboxRuntime } from "../../src/server/runtime/types.js";
+export { processesMentioning, pidNamespaces, processesInNamespaces } from "./processes.js";
 
 /** A runtime over a fresh temp state dir plus a workspace dir; `dispose` stops and deletes all. */
 export interface RuntimeFixture {

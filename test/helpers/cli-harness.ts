@@ -7,9 +7,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-export { processesMentioning } from "../../helpers/processes.js";
+export { processesMentioning } from "./processes.js";
 
-export const CLI = fileURLToPath(new URL("../../../dist/cli/main.js", import.meta.url));
+export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
 /** Fails with a clear message when the package was not built (`npm test` builds first). */
 export function requireBuiltCli(): void {
