@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RpcBackend } from "../../../src/backend/rpc-backend.js";
@@ -8,21 +7,24 @@ import { BaseSandbox, Execution, NodeSandbox, PythonSandbox, SandboxOptions } fr
 import { ErrorCodes } from "../../../src/errors/codes.js";
 import { MsbvError } from "../../../src/errors/msbv-error.js";
 import { fakeFetch, legacyResponder, type RecordedRequest } from "./fake-fetch.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 // The whole client start path against a recording fetch: what reaches the wire, and that invalid
 // input reaches neither the wire nor the generated-config folder.
 
 let dir: string;
+let temp: TempDir;
 let configPath: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "msbv-client-unit-"));
+  temp = await tempDir("msbv-client-unit-");
+  dir = temp.path;
   configPath = join(dir, "microsandbox.toml");
   await writeFile(configPath, "# empty project config for the test\n");
   await mkdir(join(dir, "ws"));
 });
 afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await temp.remove();
 });
 
 function withFake(url = "http://127.0.0.1:5555") {
