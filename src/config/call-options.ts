@@ -44,7 +44,7 @@ export function checkCallOptions(input: SandboxCallOptions): CheckedCallOptions 
   const list = (option: string, value: unknown, rule: (v: unknown) => string | undefined, hint: string) => {
     if (value === undefined) return;
     if (!Array.isArray(value)) problems.push({ option, message: `must be an array, got ${describe(value)}`, hint });
-    else value.forEach((v, i) => check(`${option}[${i}]`, v, rule, hint));
+    else for (const [i, v] of value.entries()) check(`${option}[${i}]`, v, rule, hint);
   };
 
   check("serverUrl", options.serverUrl, (v) => (typeof v === "string" ? checkServerUrl(v) : `must be a string, got ${describe(v)}`),

@@ -64,7 +64,7 @@ export async function loadSyncSession(projectDir: string, sandboxName: string): 
     if (err instanceof MsbvError && err.code === ErrorCodes.WORKSPACE_NOT_FOUND) return undefined;
     throw err;
   }
-  let parsed;
+  let parsed: z.infer<typeof fileSchema>;
   try {
     parsed = fileSchema.parse(JSON.parse(text));
   } catch (err) {

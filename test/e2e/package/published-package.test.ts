@@ -86,7 +86,7 @@ describe("published package", () => {
     `);
     const parsed = JSON.parse(out) as Record<string, string>;
     expect(parsed).toMatchObject({ start: "function", mint: "function", internal: "ERR_PACKAGE_PATH_NOT_EXPORTED" });
-    expect(parsed["version"]).toMatch(/^\d+\.\d+\.\d+/);
+    expect(parsed.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it("type-checks upstream-style consumer code against the published .d.ts files", async () => {

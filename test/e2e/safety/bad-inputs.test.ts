@@ -6,7 +6,7 @@ import {
   ErrorCodes,
   HostPathError,
   InvalidOptionError,
-  MsbvError,
+  type MsbvError,
   NodeSandbox,
   PythonSandbox,
   ValidationError,

@@ -6,7 +6,7 @@ import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { ErrorCodes, MsbvError, PythonSandbox, RpcBackend, ServerError, isMsbvError } from "../../../src/index.js";
+import { ErrorCodes, type MsbvError, PythonSandbox, RpcBackend, ServerError, isMsbvError } from "../../../src/index.js";
 import {
   distEntry,
   pidNamespaces,
@@ -14,7 +14,6 @@ import {
   processesMentioning,
   startSafetyServer,
   waitUntilEmpty,
-  type SafetyServer,
 } from "../../helpers/safety-fixture.js";
 import { caught } from "../../helpers/caught.js";
 import { bootTicksNow } from "../../helpers/processes.js";

@@ -33,7 +33,7 @@ it("sync: true sends no volumes, copies the folder in at start and the changes b
   try {
     expect(await running("opt")).toBe(true);
     const start = fx.received.find((r) => r.sandbox === "opt");
-    expect((start?.config as { volumes?: unknown }).volumes).toBeUndefined();
+    expect((start!.config as { volumes?: unknown }).volumes).toBeUndefined();
     const exec = await sb.run("print(open('/home/ws/input.txt').read().strip())\n_ = open('/home/ws/result.txt', 'w').write('made in sandbox')");
     expect(await exec.output()).toBe("from host");
     // Not mounted: the host sees nothing until stop() copies it back.

@@ -171,7 +171,7 @@ describe("lifecycle", () => {
     const { backend, requests } = withFake();
     const sb = new EchoSandbox({ name: "echo", configPath, backend });
     await sb.start();
-    expect((startParams(requests)?.config as { image: string }).image).toBe("microsandbox/python");
+    expect((startParams(requests)!.config as { image: string }).image).toBe("microsandbox/python");
     expect(await (await sb.run("hi")).output()).toBe("hi");
     await sb.stop();
   });
@@ -185,7 +185,7 @@ describe("lifecycle", () => {
     const { backend, requests } = withFake();
     const sb = new PinnedSandbox({ name: "pinned", configPath, backend });
     await sb.start();
-    expect((startParams(requests)?.config as { image: string }).image).toBe("microsandbox/python:3.12");
+    expect((startParams(requests)!.config as { image: string }).image).toBe("microsandbox/python:3.12");
     await sb.stop();
   });
 
@@ -254,7 +254,7 @@ describe("validation happens before anything is sent or written", () => {
       volumes: ["./ws:/workspace"],
       sharedFilesystem: [{ hostPrefix: dir, serverPrefix: "/mnt/shared" }],
     });
-    expect((startParams(requests)?.config as { volumes: string[] }).volumes).toEqual(["/mnt/shared/ws:/workspace"]);
+    expect((startParams(requests)!.config as { volumes: string[] }).volumes).toEqual(["/mnt/shared/ws:/workspace"]);
     // The generated file's [wire] table is the body that was sent (mapped paths), not the unmapped one.
     const generated = await readGeneratedFile(generatedConfigPath(dir, "nfs"));
     expect(generated?.wire).toEqual(startParams(requests)?.config);
@@ -268,7 +268,7 @@ describe("validation happens before anything is sent or written", () => {
     await expect(PythonSandbox.create({ name: "sync", configPath, backend, volumes: ["./ws:/workspace"] })).rejects.toMatchObject({
       code: ErrorCodes.SYNC_FAILED,
     });
-    expect((startParams(requests)?.config as { volumes?: string[] }).volumes).toBeUndefined();
+    expect((startParams(requests)!.config as { volumes?: string[] }).volumes).toBeUndefined();
     expect(requests.map((r) => r.body.method)).toContain("sandbox.stop");
   });
 
@@ -296,7 +296,7 @@ describe("validation happens before anything is sent or written", () => {
     expect(requests.filter((r) => r.body.method === "sandbox.start")).toHaveLength(1);
     await first.stop();
     const second = await PythonSandbox.create({ name: "vc", configPath, backend, volumes: ["./other:/workspace"] });
-    expect((startParams(requests.slice(-1))?.config as { volumes: string[] }).volumes).toEqual([`${dir}/other:/workspace`]);
+    expect((startParams(requests.slice(-1))!.config as { volumes: string[] }).volumes).toEqual([`${dir}/other:/workspace`]);
     await second.stop();
   });
 });
