@@ -45,7 +45,7 @@ export type {
   FileDigest,
 } from "./workspace/index.js";
 
-export { syncIn, syncBack, loadSyncSession, CONFLICT_SUFFIX } from "./sync/index.js";
+export { syncIn, syncBack, loadSyncSession, CONFLICT_SUFFIX, SyncConflictError } from "./sync/index.js";
 export type { SyncVolume, SyncOptions, SyncSession, SyncReport, SyncConflict, ConflictReason } from "./sync/index.js";
 
 export {
@@ -61,7 +61,6 @@ export {
   SandboxStateError,
   WorkspaceError,
   SyncError,
-  SyncConflictError,
   DevServerError,
   redactSecrets,
 } from "./errors/index.js";

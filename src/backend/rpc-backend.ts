@@ -56,7 +56,7 @@ export class RpcBackend implements SandboxBackend {
     this.#apiKey = options.apiKey || undefined;
     this.#namespace = options.namespace ?? "default";
     this.#fetch = options.fetch ?? globalThis.fetch;
-    // readonlyVolumes is false: the legacy server has no mount options (spec §7 point 4). We do not
+    // readonlyVolumes is false: the legacy server has no mount options (docs/protocol.md#limit-no-readonly). We do not
     // sniff for our own dev server here; a dedicated backend can claim more later.
     this.capabilities = { readonlyVolumes: false, localHostPaths: isLocalServerUrl(this.url) };
   }

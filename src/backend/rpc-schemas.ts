@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-// Response shapes of the legacy server (spec §2–§3). Unknown members are allowed (servers add
+// Response shapes of the legacy server (docs/protocol.md#errors and the method sections). Unknown members are allowed (servers add
 // fields over time); the members we read must have the documented types.
 
 export const envelopeSchema = z.object({

@@ -1,4 +1,4 @@
-// Wire shapes of the legacy microsandbox server (see ../shared/spec/legacy-server-protocol.md §3–§4).
+// Wire shapes of the legacy microsandbox server (docs/protocol.md#sandbox-start and the method sections after it).
 // Internal: public classes convert these to their own types.
 
 /** `sandbox.start` params.config. Lists are omitted (never null) when empty; `image` always present. */

@@ -12,7 +12,7 @@ const WAYS_OUT =
   '(`mode = "sync"` in `[server]` or the `sync: true` option: the folders are copied in at start and back at stop), or point MSB_SERVER_URL at a server on this machine';
 
 /**
- * Guard 1 (spec §7 point 3): the legacy server resolves volume paths on its own filesystem, so host
+ * Guard 1 (docs/protocol.md#limit-server-paths): the legacy server resolves volume paths on its own filesystem, so host
  * paths only mean something if the server runs here or sees our files through a shared
  * filesystem. Returns the volumes as the server must see them (mapped through the shared filesystem).
  */
@@ -61,10 +61,10 @@ export function sameVolumes(a: readonly ResolvedVolume[], b: readonly ResolvedVo
 }
 
 /**
- * Guard 2 (spec §3.2, §7 point 10): starting a name that is already running does not apply new
+ * Guard 2 (docs/protocol.md#limit-running-start): starting a name that is already running does not apply new
  * volumes on the legacy server; the old mounts stay. If the volume set changed since the last start
  * and the sandbox is running, refuse instead of silently running with the wrong mounts. When it is
- * not running we proceed (the legacy server's fstab accumulation across restarts, §4.5, is a
+ * not running we proceed (the legacy server's stale mounts across restarts, docs/protocol.md#limit-stale-mounts, is a
  * server-side VM issue the client cannot fix).
  */
 export async function guardVolumeChange(

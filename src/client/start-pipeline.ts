@@ -41,7 +41,7 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   const { options } = input;
   const call: CallOptions = options.signal ? { signal: options.signal } : {};
   // The RPC backend is built only after resolution (its URL comes from it), but whether it can
-  // enforce read-only mounts is known up front: it cannot (spec §7 point 4).
+  // enforce read-only mounts is known up front: it cannot (docs/protocol.md#limit-no-readonly).
   const readonlySupported = options.backend?.capabilities.readonlyVolumes ?? false;
   const { sandbox, server, projectDir } = await resolveSandbox({
     kind: input.kind,

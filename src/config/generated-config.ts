@@ -11,7 +11,7 @@ import type { ResolvedSandboxConfig } from "./types.js";
 import { toWireStartConfig } from "./wire-config.js";
 
 // One file per sandbox name records what the last start sent, so that a later start can tell that the
-// volume set of a name changed (the legacy server never remounts a running sandbox, spec §3.2) and so
+// volume set of a name changed (the legacy server never remounts a running sandbox, docs/protocol.md#limit-running-start) and so
 // that a human can see exactly what went on the wire. Many processes may start sandboxes at once:
 // every write goes to a unique temp file that is fsynced and renamed over the target (atomic on POSIX).
 

@@ -13,7 +13,7 @@ import type {
   SandboxCallOptions,
 } from "./types.js";
 
-/** Built-in defaults, as upstream (spec §6.1). */
+/** Built-in defaults, as upstream (docs/protocol.md#client-defaults). */
 export const DEFAULT_IMAGES = { python: "microsandbox/python", node: "microsandbox/node" } as const;
 export const DEFAULT_MEMORY_MIB = 512;
 export const DEFAULT_CPUS = 1;

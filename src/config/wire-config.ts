@@ -4,7 +4,7 @@ import type { ResolvedSandboxConfig } from "./types.js";
 
 /**
  * `sandbox.start` params.config for a resolved sandbox. `image` is always present (the server ignores
- * a config without it, spec §3.2); empty lists are omitted, never null (Gen A answers null with 400);
+ * a config without it, docs/protocol.md#sandbox-start); empty lists are omitted, never null (Gen A answers null with 400);
  * `dependsOn` becomes `depends_on`.
  */
 export function toWireStartConfig(sandbox: ResolvedSandboxConfig): WireStartConfig {

@@ -49,7 +49,7 @@ export interface DevServerHandle {
 }
 
 /**
- * Starts the dev server: the legacy microsandbox HTTP + JSON-RPC API (spec §1–§4) backed by a
+ * Starts the dev server: the legacy microsandbox HTTP + JSON-RPC API (docs/protocol.md) backed by a
  * sandbox runtime. Installs no signal handlers — the caller (CLI) decides when to `close()`.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServerHandle> {

@@ -4,13 +4,13 @@ import { SyncError } from "../errors/errors.js";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
 
 // Bulk bytes through `sandbox.command.run`, the only channel the legacy server offers.
-// In: request bodies are limited to 2 MB (spec §1.2) and one argv string to 128 KiB (Linux
+// In: request bodies are limited to 2 MB (docs/protocol.md#body-limit) and one argv string to 128 KiB (Linux
 // MAX_ARG_STRLEN), so each request carries 1 MiB as base64 split over several arguments, appended to
 // one file; the receiver verifies the whole file's SHA-256 before using it.
 // Out: responses are unlimited on the legacy server but our dev server caps one command's output at
 // 16 MiB, so a file comes back in parts of 6 MiB as base64 lines (76 chars, GNU default), each part
 // ended by a marker line; the legacy portal may drop lines still unread when the process exits
-// (spec §5.5), so a short or unmarked part is asked for again, with a pause before exiting.
+// (docs/protocol.md#command-run), so a short or unmarked part is asked for again, with a pause before exiting.
 
 /** Raw bytes per upload request (base64 ≈ 1.4 MB, under the 2 MB body limit with JSON overhead). */
 export const UPLOAD_CHUNK_BYTES = 1024 * 1024;

@@ -8,7 +8,7 @@ import { errorText, readEntries, type MethodContext } from "./context.js";
 
 type EntryConfig = StartConfig & { image: string };
 
-/** `sandbox.start` (spec §3.2): write or reuse the Sandboxfile entry, then start it unless running. */
+/** `sandbox.start` (docs/protocol.md#sandbox-start): write or reuse the Sandboxfile entry, then start it unless running. */
 export async function sandboxStart(params: unknown, ctx: MethodContext): Promise<string> {
   recordStart(ctx.received, params);
   const parsed = parseStartParams(params);

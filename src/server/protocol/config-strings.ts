@@ -3,7 +3,7 @@ import { validationError } from "./json-rpc.js";
 import type { StartConfig } from "./start-params.js";
 
 // Upstream writes these strings into the Sandboxfile unchecked, and one bad string then breaks
-// typed parsing of the whole file (spec §4.6, "poisoning"). We check them before anything is
+// typed parsing of the whole file (docs/protocol.md#config-strings, "poisoning"). We check them before anything is
 // written and answer 400/2001 instead — an intentional deviation.
 
 // Docker reference grammar, condensed: [domain[:port]/]path[:tag][@digest].

@@ -1,7 +1,7 @@
 import { rpcErrorReply, rpcSuccess, toRpcRequest, type JsonReply, type TextReply } from "./json-rpc.js";
 import { METHODS, type MethodContext } from "../methods/index.js";
 
-// Minimal Model Context Protocol endpoint (spec §3.7): plain JSON over POST, no SSE, no session.
+// Minimal Model Context Protocol endpoint (docs/protocol.md#mcp): plain JSON over POST, no SSE, no session.
 // Tools map onto the same JSON-RPC methods; unlike /api/v1/rpc, failures carry their real cause.
 
 const PROTOCOL_VERSION = "2024-11-05";

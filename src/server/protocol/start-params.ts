@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { SandboxfileEntry } from "../state/sandboxfile.js";
 
-// Typed view of `sandbox.start` params (spec §3.2/§4.1). Mirrors serde's rules: integers where the
+// Typed view of `sandbox.start` params (docs/protocol.md#start-config). Mirrors serde's rules: integers where the
 // server has u32/u8, strings inside lists, unknown fields ignored. Gen B: null lists/maps = empty,
 // null scalars = absent.
 

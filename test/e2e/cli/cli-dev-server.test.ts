@@ -12,7 +12,7 @@ import {
   runCli,
   startCliDevServer,
   type CliDevServer,
-} from "./cli-harness.js";
+} from "../../helpers/cli-harness.js";
 
 beforeAll(requireBuiltCli);
 

@@ -3,7 +3,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { cliEnv, makeProject, processesMentioning, requireBuiltCli, runCli, startCliDevServer, type CliDevServer } from "./cli-harness.js";
+import { cliEnv, makeProject, processesMentioning, requireBuiltCli, runCli, startCliDevServer, type CliDevServer } from "../../helpers/cli-harness.js";
 
 let project: Awaited<ReturnType<typeof makeProject>>;
 let server: CliDevServer;

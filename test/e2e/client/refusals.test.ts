@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, MsbvError, PythonSandbox, type SandboxOptions } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "./dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Every refusal happens in the client before anything reaches the (real) server: the dev server's
 // received log stays unchanged and no generated config file is written.

@@ -15,7 +15,7 @@ import {
   type ResolvedSandboxConfig,
 } from "../../../src/config/index.js";
 import { ConfigError, InvalidOptionError } from "../../../src/errors/index.js";
-import { tempProject } from "./temp-project.js";
+import { tempProject } from "../../helpers/temp-project.js";
 
 const API_KEY = "msb_generated_file_must_not_hold_this_key";
 

@@ -6,14 +6,14 @@ import {
   ErrorCodes,
   HostPathError,
   InvalidOptionError,
-  MsbvError,
+  type MsbvError,
   NodeSandbox,
   PythonSandbox,
   ValidationError,
   VolumeSpecError,
   type SandboxOptions,
 } from "../../../src/index.js";
-import { snapshotTree, startSafetyServer, type SafetyServer } from "./safety-fixture.js";
+import { snapshotTree, startSafetyServer, type SafetyServer } from "../../helpers/safety-fixture.js";
 
 // At least 40 bad inputs, each through the public client against a real dev server. For every one:
 // a typed error with the right code, a message that names the fix, no new `sandbox.start` at the

@@ -4,7 +4,7 @@ import { lstat, mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, PythonSandbox, ServerError, Workspace } from "../../../src/index.js";
-import { pidNamespaces, processesInNamespaces, processesMentioning, snapshotTree, startSafetyServer, type SafetyServer } from "./safety-fixture.js";
+import { pidNamespaces, processesInNamespaces, processesMentioning, snapshotTree, startSafetyServer, type SafetyServer } from "../../helpers/safety-fixture.js";
 import { caught } from "../../helpers/caught.js";
 
 // Escape attempts from inside real sandboxes (dev server, bubblewrap) through the public client

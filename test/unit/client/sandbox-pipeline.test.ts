@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { RpcBackend } from "../../../src/backend/rpc-backend.js";
@@ -8,21 +7,24 @@ import { BaseSandbox, Execution, NodeSandbox, PythonSandbox, SandboxOptions } fr
 import { ErrorCodes } from "../../../src/errors/codes.js";
 import { MsbvError } from "../../../src/errors/msbv-error.js";
 import { fakeFetch, legacyResponder, type RecordedRequest } from "./fake-fetch.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 // The whole client start path against a recording fetch: what reaches the wire, and that invalid
 // input reaches neither the wire nor the generated-config folder.
 
 let dir: string;
+let temp: TempDir;
 let configPath: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "msbv-client-unit-"));
+  temp = await tempDir("msbv-client-unit-");
+  dir = temp.path;
   configPath = join(dir, "microsandbox.toml");
   await writeFile(configPath, "# empty project config for the test\n");
   await mkdir(join(dir, "ws"));
 });
 afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await temp.remove();
 });
 
 function withFake(url = "http://127.0.0.1:5555") {
@@ -169,7 +171,7 @@ describe("lifecycle", () => {
     const { backend, requests } = withFake();
     const sb = new EchoSandbox({ name: "echo", configPath, backend });
     await sb.start();
-    expect((startParams(requests)?.config as { image: string }).image).toBe("microsandbox/python");
+    expect((startParams(requests)!.config as { image: string }).image).toBe("microsandbox/python");
     expect(await (await sb.run("hi")).output()).toBe("hi");
     await sb.stop();
   });
@@ -183,7 +185,7 @@ describe("lifecycle", () => {
     const { backend, requests } = withFake();
     const sb = new PinnedSandbox({ name: "pinned", configPath, backend });
     await sb.start();
-    expect((startParams(requests)?.config as { image: string }).image).toBe("microsandbox/python:3.12");
+    expect((startParams(requests)!.config as { image: string }).image).toBe("microsandbox/python:3.12");
     await sb.stop();
   });
 
@@ -252,7 +254,7 @@ describe("validation happens before anything is sent or written", () => {
       volumes: ["./ws:/workspace"],
       sharedFilesystem: [{ hostPrefix: dir, serverPrefix: "/mnt/shared" }],
     });
-    expect((startParams(requests)?.config as { volumes: string[] }).volumes).toEqual(["/mnt/shared/ws:/workspace"]);
+    expect((startParams(requests)!.config as { volumes: string[] }).volumes).toEqual(["/mnt/shared/ws:/workspace"]);
     // The generated file's [wire] table is the body that was sent (mapped paths), not the unmapped one.
     const generated = await readGeneratedFile(generatedConfigPath(dir, "nfs"));
     expect(generated?.wire).toEqual(startParams(requests)?.config);
@@ -266,7 +268,7 @@ describe("validation happens before anything is sent or written", () => {
     await expect(PythonSandbox.create({ name: "sync", configPath, backend, volumes: ["./ws:/workspace"] })).rejects.toMatchObject({
       code: ErrorCodes.SYNC_FAILED,
     });
-    expect((startParams(requests)?.config as { volumes?: string[] }).volumes).toBeUndefined();
+    expect((startParams(requests)!.config as { volumes?: string[] }).volumes).toBeUndefined();
     expect(requests.map((r) => r.body.method)).toContain("sandbox.stop");
   });
 
@@ -294,7 +296,7 @@ describe("validation happens before anything is sent or written", () => {
     expect(requests.filter((r) => r.body.method === "sandbox.start")).toHaveLength(1);
     await first.stop();
     const second = await PythonSandbox.create({ name: "vc", configPath, backend, volumes: ["./other:/workspace"] });
-    expect((startParams(requests.slice(-1))?.config as { volumes: string[] }).volumes).toEqual([`${dir}/other:/workspace`]);
+    expect((startParams(requests.slice(-1))!.config as { volumes: string[] }).volumes).toEqual([`${dir}/other:/workspace`]);
     await second.stop();
   });
 });

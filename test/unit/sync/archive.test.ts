@@ -1,12 +1,13 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, expect, it } from "vitest";
 import { packArchive, readArchive } from "../../../src/sync/archive.js";
+import { tempDir } from "../../helpers/temp-dir.js";
 
-const dir = mkdtempSync(join(tmpdir(), "msbv-sync-archive-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const temp = await tempDir("msbv-sync-archive-");
+const dir = temp.path;
+afterAll(() => temp.remove());
 
 const long = `${"deep/".repeat(40)}file.txt`;
 const mtime = new Date("2026-01-02T03:04:05Z");

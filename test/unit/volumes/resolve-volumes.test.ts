@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, stat, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, HostPathError } from "../../../src/errors/index.js";
@@ -8,15 +7,18 @@ import {
   type VolumeSpec,
 } from "../../../src/volumes/index.js";
 import { caught } from "../../helpers/caught.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 let tmp: string; // canonical temp root
+let tmpDir: TempDir;
 let home: string; // fake home folder (HOME is pointed here for this file)
 let project: string; // project folder inside the fake home
 let outside: string; // a folder outside the project
 const savedHome = process.env.HOME;
 
 beforeAll(async () => {
-  tmp = await realpath(await mkdtemp(path.join(tmpdir(), "msbv-vol-")));
+  tmpDir = await tempDir("msbv-vol-");
+  tmp = tmpDir.path;
   home = path.join(tmp, "home");
   project = path.join(home, "proj");
   outside = path.join(tmp, "outside");
@@ -35,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (savedHome === undefined) delete process.env.HOME;
   else process.env.HOME = savedHome;
-  await rm(tmp, { recursive: true, force: true });
+  await tmpDir.remove();
 });
 
 const policy = (allow: string[] = [], extraDenied: string[] = []): Promise<HostPathPolicy> =>

@@ -2,9 +2,9 @@ import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { call, startHarness, type Harness } from "../harness.js";
+import { call, startHarness, type Harness } from "../../../helpers/server-harness.js";
 
-// Sandboxfile semantics (spec §4.2) and our deviations: strings validated before writing (no
+// Sandboxfile semantics (docs/protocol.md#sandboxfile) and our deviations: strings validated before writing (no
 // poisoning), atomic writes, server-state mount sources refused, missing host path = 500 now.
 
 let h: Harness;
