@@ -6,6 +6,7 @@ import { checkCallOptions, type CheckedCallOptions } from "./call-options.js";
 import { loadConfigFile } from "./load-file.js";
 import { checkStartScript } from "./option-rules.js";
 import { resolveServer } from "./resolve-server.js";
+import { refuseVolumesExposingConfig } from "./trusted-config.js";
 import type {
   FileSandboxConfig,
   ResolvedSandboxConfig,
@@ -74,6 +75,7 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
     readonlySupported: input.readonlySupported,
     ...(call.createVolumeDirs !== undefined ? { createMissing: call.createVolumeDirs } : {}),
   });
+  await refuseVolumesExposingConfig(volumes, { projectDir, ...(file ? { configFile: file.path } : {}) });
 
   const workdir = call.workdir ?? pick("workdir");
   const shell = call.shell ?? pick("shell");
