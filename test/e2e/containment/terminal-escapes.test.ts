@@ -101,3 +101,35 @@ describe("a hostile server's error message", () => {
     }
   });
 });
+
+describe("a hostile server's sandbox names", () => {
+  it("`msbv status` and `msbv stop --all` print them inert", async () => {
+    const hostile = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        const call = JSON.parse(body) as { id: string; method: string };
+        const result =
+          call.method === "sandbox.metrics.get"
+            ? { sandboxes: [{ name: `n${PAYLOAD}`, running: true, cpu_usage: null, memory_usage: null, disk_usage: null }] }
+            : "stopped";
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: call.id, result }));
+      });
+    });
+    await new Promise<void>((ok) => hostile.listen(0, "127.0.0.1", ok));
+    const project = await makeProject();
+    try {
+      const port = (hostile.address() as { port: number }).port;
+      const env = cliEnv(project.home, { MSB_SERVER_URL: `http://127.0.0.1:${port}` });
+      const status = await runInPty(["status"], { cwd: project.dir, env });
+      expect(status.out).toContain("^[]52;c;");
+      expect(status.out).not.toContain(ESC);
+      const stop = await runInPty(["stop", "--all"], { cwd: project.dir, env });
+      expect(stop.out).toContain("^[]0;pwned^G");
+      expect(stop.out).not.toContain(ESC);
+    } finally {
+      hostile.close();
+      await project.cleanup();
+    }
+  });
+});
