@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { parse } from "smol-toml";
 import { ErrorCodes, HostPathError } from "../errors/index.js";
@@ -40,6 +40,36 @@ export async function refuseVolumesExposingConfig(
       },
     );
   }
+}
+
+/**
+ * The same check, before resolution, for volume folders that do not exist yet: resolution may create
+ * them (`create`), and a refused call must change nothing. (A missing folder can only be refused for lying
+ * inside `.microsandbox/`; existing ones are checked after resolution, so the host-path policy's own
+ * errors keep precedence.) Specs that do not parse or canonicalise are left to the volume resolver.
+ */
+export async function refuseMissingFoldersInProjectState(
+  specs: readonly unknown[],
+  trust: { configFile?: string; projectDir: string },
+  baseDir: string,
+): Promise<void> {
+  const volumes: ResolvedVolume[] = [];
+  for (const [i, spec] of specs.entries()) {
+    const parsed = tryParseVolumeSpec(spec, i);
+    if ("code" in parsed) continue;
+    const written = path.resolve(baseDir, expandHome(parsed.host));
+    if (await exists(written)) continue;
+    const host = await realpathLongestPrefix(written).catch(() => undefined);
+    if (host !== undefined) volumes.push({ host, guest: parsed.guest, readonly: parsed.readonly });
+  }
+  await refuseVolumesExposingConfig(volumes, trust);
+}
+
+async function exists(p: string): Promise<boolean> {
+  return lstat(p).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**

@@ -2,6 +2,7 @@
 // a sandbox edits microsandbox.toml (adds /etc and a policy allow) and the next unchanged start mounts
 // /etc. (b) The sandbox plants workspace/microsandbox.toml and `msbv exec` run from inside workspace/
 // uses it. Real `msbv` CLI, real dev server, real bubblewrap: both must fail.
+import { existsSync } from "node:fs";
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,6 +48,15 @@ describe("a volume that exposes the trusted config is refused", () => {
     expect(res.stderr).toContain("sub-folder");
     expect((await received()).length).toBe(before);
   });
+});
+
+it("a missing folder inside .microsandbox/ with create = true is refused and not created", async () => {
+  const file = path.join(project.dir, "creates.toml");
+  await writeFile(file, '[sandboxes.mk]\nimage = "microsandbox/python"\n[[sandboxes.mk.volumes]]\nhost = "./.microsandbox/made"\nguest = "/m"\ncreate = true\n');
+  const res = await cli(["--config", file, "up", "mk"]);
+  expect(res.code, res.stderr).toBe(2);
+  expect(res.stderr).toContain("MSBV_VOLUME_EXPOSES_CONFIG");
+  expect(existsSync(path.join(project.dir, ".microsandbox", "made"))).toBe(false);
 });
 
 describe("a microsandbox.toml planted inside a declared volume is never used", () => {

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, realpath, rm, symlink, writeFile } from "node:fs/promis
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { isInsideDeclaredVolume, refuseVolumesExposingConfig } from "../../../src/config/trusted-config.js";
+import { isInsideDeclaredVolume, refuseMissingFoldersInProjectState, refuseVolumesExposingConfig } from "../../../src/config/trusted-config.js";
 import { ErrorCodes } from "../../../src/errors/index.js";
 
 let root: string;
@@ -53,5 +53,15 @@ describe("isInsideDeclaredVolume", () => {
     expect(await isInsideDeclaredVolume(candidate, "microsandbox.toml")).toBeUndefined();
     await writeFile(path.join(root, "microsandbox.toml"), "[[[ not toml");
     expect(await isInsideDeclaredVolume(candidate, "microsandbox.toml")).toBeUndefined();
+  });
+});
+
+describe("refuseMissingFoldersInProjectState", () => {
+  it("refuses a missing folder inside .microsandbox/ before anything could create it; ignores existing folders", async () => {
+    const t = trust();
+    await expect(refuseMissingFoldersInProjectState(["./.microsandbox/new:/g"], t, root)).rejects.toMatchObject({
+      code: ErrorCodes.VOLUME_EXPOSES_CONFIG,
+    });
+    await expect(refuseMissingFoldersInProjectState(["./ws/new:/g", "./:/p"], t, root)).resolves.toBeUndefined();
   });
 });
