@@ -37,6 +37,33 @@ describe("msbv dev-server lifecycle", () => {
   });
 });
 
+describe("msbv dev-server --allow-origin", () => {
+  it("echoes only the allowed origins (repeatable flag), never *, and refuses others", async () => {
+    const project = await makeProject();
+    try {
+      const env = cliEnv(project.home);
+      const args = ["--dev", "--project-dir", path.join(project.dir, "srv"), "--allow-origin", "http://localhost:3000", "--allow-origin", "https://app.test"];
+      const server = await startCliDevServer(args, { cwd: project.dir, env });
+      try {
+        const preflight = (origin: string) =>
+          fetch(`${server.url}/api/v1/rpc`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+        for (const origin of ["http://localhost:3000", "https://app.test"]) {
+          const ok = await preflight(origin);
+          expect(ok.status).toBe(200);
+          expect(ok.headers.get("access-control-allow-origin")).toBe(origin);
+        }
+        const other = await preflight("http://evil.example");
+        expect(other.status).toBe(403);
+        expect(other.headers.get("access-control-allow-origin")).toBeNull();
+      } finally {
+        expect(await server.stop()).toEqual({ code: 0, signal: null });
+      }
+    } finally {
+      await project.cleanup();
+    }
+  });
+});
+
 describe("msbv sandbox commands against a dev server", () => {
   let project: Awaited<ReturnType<typeof makeProject>>;
   let server: CliDevServer;
