@@ -22,10 +22,19 @@ export async function refuseVolumesExposingConfig(
   trust: { configFile?: string; projectDir: string },
 ): Promise<void> {
   const stateDir = await realpathLongestPrefix(path.join(trust.projectDir, PROJECT_STATE_DIR));
-  const configFile = trust.configFile === undefined ? undefined : await realpathLongestPrefix(trust.configFile);
+  // The file's directory entry (a sandbox able to write there could replace it) and, when it is a
+  // symlink, its target.
+  const configPaths =
+    trust.configFile === undefined
+      ? []
+      : [
+          path.join(await realpathLongestPrefix(path.dirname(trust.configFile)), path.basename(trust.configFile)),
+          await realpathLongestPrefix(trust.configFile),
+        ];
   for (const v of volumes) {
+    const configFile = configPaths.find((p) => isSameOrInside(p, v.host));
     const exposed =
-      configFile !== undefined && isSameOrInside(configFile, v.host)
+      configFile !== undefined
         ? configFile
         : isSameOrInside(stateDir, v.host) || isSameOrInside(v.host, stateDir)
           ? stateDir
@@ -78,13 +87,26 @@ async function exists(p: string): Promise<boolean> {
  * sandbox-writable and therefore not trusted. Unreadable or invalid ancestors declare nothing.
  */
 export async function isInsideDeclaredVolume(candidate: string, fileName: string): Promise<string | undefined> {
-  const real = await realpathLongestPrefix(candidate);
-  for (let dir = path.dirname(path.dirname(candidate)); ; dir = path.dirname(dir)) {
+  // Both where the directory entry is (a sandbox may plant a symlink there) and what it points to.
+  const entry = path.join(await realpathLongestPrefix(path.dirname(candidate)), path.basename(candidate));
+  const target = await realpathLongestPrefix(candidate);
+  // Ancestors along the path as given and along the real path (cwd may be reached through a symlink).
+  const dirs = new Set([...ancestors(path.dirname(path.resolve(candidate))), ...ancestors(path.dirname(entry))]);
+  for (const dir of dirs) {
     const ancestor = path.join(dir, fileName);
     for (const host of await declaredVolumeHosts(ancestor)) {
-      if (isSameOrInside(real, host)) return ancestor;
+      if (isSameOrInside(entry, host) || isSameOrInside(target, host)) return ancestor;
     }
-    if (path.dirname(dir) === dir) return undefined;
+  }
+  return undefined;
+}
+
+/** Strict ancestors of `dir`, nearest first, up to `/`. */
+function ancestors(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = path.dirname(dir); ; d = path.dirname(d)) {
+    out.push(d);
+    if (path.dirname(d) === d) return out;
   }
 }
 

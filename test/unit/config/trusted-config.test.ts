@@ -65,3 +65,24 @@ describe("refuseMissingFoldersInProjectState", () => {
     await expect(refuseMissingFoldersInProjectState(["./ws/new:/g", "./:/p"], t, root)).resolves.toBeUndefined();
   });
 });
+
+describe("isInsideDeclaredVolume through symlinks", () => {
+  it("a planted symlink named microsandbox.toml inside the volume is caught even though its target lies outside", async () => {
+    await writeFile(path.join(root, "microsandbox.toml"), '[sandboxes.a]\nvolumes = ["./ws:/w"]\n');
+    await mkdir(path.join(root, "elsewhere"));
+    await writeFile(path.join(root, "elsewhere", "other.toml"), "");
+    await symlink(path.join(root, "elsewhere", "other.toml"), path.join(root, "ws", "microsandbox.toml"));
+    expect(await isInsideDeclaredVolume(path.join(root, "ws", "microsandbox.toml"), "microsandbox.toml")).toBe(path.join(root, "microsandbox.toml"));
+  });
+  it("a candidate reached through a symlinked folder is checked against the real folder's ancestors", async () => {
+    await writeFile(path.join(root, "microsandbox.toml"), '[sandboxes.a]\nvolumes = ["./ws:/w"]\n');
+    await writeFile(path.join(root, "ws", "microsandbox.toml"), "");
+    const link = `${root}-wslink`;
+    await symlink(path.join(root, "ws"), link);
+    try {
+      expect(await isInsideDeclaredVolume(path.join(link, "microsandbox.toml"), "microsandbox.toml")).toBe(path.join(root, "microsandbox.toml"));
+    } finally {
+      await rm(link);
+    }
+  });
+});
