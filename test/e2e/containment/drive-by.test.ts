@@ -23,8 +23,8 @@ interface Raw {
 }
 
 /** node:http, because fetch() forbids setting Host (which is exactly what a rebinding page gets). */
-function raw(method: string, headers: Record<string, string>, body?: string): Promise<Raw> {
-  const url = new URL(`${s.url}/api/v1/rpc`);
+function raw(method: string, headers: Record<string, string>, body?: string, route = "/api/v1/rpc"): Promise<Raw> {
+  const url = new URL(`${s.url}${route}`);
   return new Promise((resolve, reject) => {
     const req = request(
       { host: url.hostname, port: url.port, path: url.pathname, method, headers: { ...headers, ...(body ? { "content-length": Buffer.byteLength(body) } : {}) } },
@@ -85,6 +85,22 @@ describe("--dev refuses requests from web pages and rebinding names", () => {
     expect(reply.status).toBe(403);
     expect(reply.headers["access-control-allow-origin"]).toBeUndefined();
     expect(reply.headers["access-control-allow-headers"]).toBeUndefined();
+  });
+
+  it("the MCP route is gated the same way: a rebinding Host and an opaque `Origin: null` (sandboxed iframe, file://) are refused", async () => {
+    const port = new URL(s.url).port;
+    const mcpStart = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
+      params: { name: "sandbox_start", arguments: { sandbox: "mcp", config: { image: "microsandbox/python" } } },
+    });
+    const rebound = await raw("POST", { host: `evil.example:${port}`, "content-type": "application/json" }, mcpStart, "/mcp");
+    expect(rebound.status).toBe(421);
+    const opaque = await raw("POST", { host: loopbackHost(), origin: "null", "content-type": "application/json" }, await startBody("opaque"));
+    expect(opaque.status).toBe(403);
+    expect(s.server.received).toEqual([]);
+    expect(await s.runningSandboxes()).toEqual([]);
   });
 
   it("control: the same start from a local tool (loopback Host, no Origin) does start the sandbox", async () => {

@@ -11,8 +11,9 @@ import { CLI, cliEnv, makeProject, requireBuiltCli, runCli, startCliDevServer, t
 
 const ESC = "\x1b";
 const BEL = "\x07";
-const PAYLOAD = `title${ESC}]0;pwned${BEL} clip${ESC}]52;c;ZWNobyBwd25lZA==${BEL} clear${ESC}[2J${ESC}[H end`;
-const SHOWN = "title^[]0;pwned^G clip^[]52;c;ZWNobyBwd25lZA==^G clear^[[2J^[[H end";
+const CSI8 = "\u009b"; // 8-bit CSI, UTF-8 encoded: some terminals act on it
+const PAYLOAD = `title${ESC}]0;pwned${BEL} clip${ESC}]52;c;ZWNobyBwd25lZA==${BEL} clear${ESC}[2J${ESC}[H c1${CSI8}31m end`;
+const SHOWN = "title^[]0;pwned^G clip^[]52;c;ZWNobyBwd25lZA==^G clear^[[2J^[[H c1\\u009b31m end";
 
 /** Runs the built CLI under a pseudo-terminal; returns everything the terminal received. */
 function runInPty(args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv }): Promise<{ code: number | null; out: string }> {
@@ -20,8 +21,8 @@ function runInPty(args: readonly string[], opts: { cwd: string; env: NodeJS.Proc
   return new Promise((resolve, reject) => {
     const child = spawn("script", ["-qefc", quoted, "/dev/null"], { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
-    child.stdout.on("data", (c: Buffer) => (out += c.toString("latin1")));
-    child.stderr.on("data", (c: Buffer) => (out += c.toString("latin1")));
+    child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    child.stderr.on("data", (c: Buffer) => (out += c.toString("utf8")));
     child.on("error", reject);
     child.on("close", (code) => resolve({ code, out }));
   });
@@ -54,6 +55,15 @@ describe("sandbox output with escape sequences", () => {
     expect(r.out).toContain(SHOWN);
     expect(r.out).not.toContain(ESC);
     expect(r.out).not.toContain(BEL);
+    expect(r.out).not.toContain(CSI8);
+  });
+
+  it("exec on a terminal: the sandbox's stderr is neutralised too", async () => {
+    const r = await runInPty(["exec", "--", "sh", "-c", "cat /workspace/payload >&2"], { cwd: project.dir, env });
+    expect(r.code, r.out).toBe(0);
+    expect(r.out).toContain(SHOWN);
+    expect(r.out).not.toContain(ESC);
+    expect(r.out).not.toContain(CSI8);
   });
 
   it("run on a terminal: same", async () => {
