@@ -5,9 +5,12 @@
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
 import type { BackendCapabilities, CallOptions, SandboxBackend } from "./backend.js";
+import { DEFAULT_MAX_RESPONSE_BYTES, readBoundedText } from "./bounded-body.js";
 import { composeCallSignal } from "./call-signal.js";
 import { isLocalServerUrl } from "./local-url.js";
 import { toServerError, type RpcFailure } from "./rpc-errors.js";
+import { ErrorCodes } from "../errors/codes.js";
+import { InvalidOptionError, ServerError } from "../errors/errors.js";
 import {
   commandResultSchema,
   envelopeSchema,
@@ -27,6 +30,11 @@ export interface RpcBackendOptions {
   namespace?: string;
   /** Replacement fetch (tests, proxies). Default: the global fetch. */
   fetch?: typeof globalThis.fetch;
+  /**
+   * Largest answer the client reads, in bytes; a larger one fails with MSBV_RESPONSE_TOO_LARGE after at
+   * most this many bytes were held. Default 64 MiB.
+   */
+  maxResponseBytes?: number;
 }
 
 /** Extra time the start request gets beyond the sandbox start timeout, as the upstream Python SDK. */
@@ -50,12 +58,19 @@ export class RpcBackend implements SandboxBackend {
   readonly #apiKey: string | undefined;
   readonly #namespace: string;
   readonly #fetch: typeof globalThis.fetch;
+  readonly #maxResponseBytes: number;
 
   constructor(options: RpcBackendOptions) {
     this.url = options.url.replace(/\/+$/, "");
     this.#apiKey = options.apiKey || undefined;
     this.#namespace = options.namespace ?? "default";
     this.#fetch = options.fetch ?? globalThis.fetch;
+    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (!Number.isSafeInteger(this.#maxResponseBytes) || this.#maxResponseBytes <= 0) {
+      throw new InvalidOptionError(`maxResponseBytes must be a positive integer, got ${String(options.maxResponseBytes)}`, {
+        hint: "omit it for the 64 MiB default",
+      });
+    }
     // readonlyVolumes is false: the legacy server has no mount options (docs/protocol.md#limit-no-readonly). We do not
     // sniff for our own dev server here; a dedicated backend can claim more later.
     this.capabilities = { readonlyVolumes: false, localHostPaths: isLocalServerUrl(this.url) };
@@ -139,8 +154,9 @@ export class RpcBackend implements SandboxBackend {
         ...(call.signal ? { signal: call.signal } : {}),
       });
       status = res.status;
-      text = await res.text();
+      text = await readBoundedText(res, this.#maxResponseBytes, ctx);
     } catch (err) {
+      if (err instanceof ServerError && err.code === ErrorCodes.RESPONSE_TOO_LARGE) throw err;
       if (call.callerAborted()) throw fail({ kind: "aborted", cause: err });
       if (call.timedOut()) throw fail({ kind: "timeout", cause: err, timeoutMs: call.timeoutMs });
       throw fail({ kind: "network", cause: err });

@@ -6,6 +6,7 @@ import { checkCallOptions, type CheckedCallOptions } from "./call-options.js";
 import { loadConfigFile } from "./load-file.js";
 import { checkStartScript } from "./option-rules.js";
 import { resolveServer } from "./resolve-server.js";
+import { refuseMissingFoldersInProjectState, refuseVolumesExposingConfig } from "./trusted-config.js";
 import type {
   FileSandboxConfig,
   ResolvedSandboxConfig,
@@ -70,10 +71,14 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
     allow: [...(file?.policy.allow ?? []), ...(call.allowHostPaths ?? [])],
     baseDir: projectDir,
   });
-  const volumes = await resolveVolumes(mergeVolumes(layers, call), policy, {
+  const specs = mergeVolumes(layers, call);
+  const trust = { projectDir, ...(file ? { configFile: file.path } : {}) };
+  await refuseMissingFoldersInProjectState(specs, trust, projectDir);
+  const volumes = await resolveVolumes(specs, policy, {
     readonlySupported: input.readonlySupported,
     ...(call.createVolumeDirs !== undefined ? { createMissing: call.createVolumeDirs } : {}),
   });
+  await refuseVolumesExposingConfig(volumes, trust);
 
   const workdir = call.workdir ?? pick("workdir");
   const shell = call.shell ?? pick("shell");

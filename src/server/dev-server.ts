@@ -8,6 +8,7 @@ import { redactSecrets } from "../errors/redact.js";
 import { authenticate } from "./auth/auth.js";
 import { createDefaultRuntime } from "./default-runtime.js";
 import { createRequestListener } from "./protocol/http-server.js";
+import { isLoopback, normaliseOrigin } from "./protocol/request-origin.js";
 import { dispatchMcp } from "./protocol/mcp.js";
 import type { MethodContext } from "./methods/index.js";
 import type { ReceivedLog, ReceivedRequest } from "./state/received-log.js";
@@ -32,6 +33,11 @@ export interface DevServerOptions {
   home?: string;
   /** Default: the bubblewrap runtime with state in `<projectDir>/.menv`. */
   runtime?: SandboxRuntime;
+  /**
+   * Browser origins (e.g. `http://localhost:3000`) allowed to call the API. Default none: any request
+   * with an `Origin` header is refused, so a web page cannot drive the server.
+   */
+  allowOrigins?: readonly string[];
   /** Receives one line per request and the real cause of every failure. Default: stderr. */
   logger?: (line: string) => void;
 }
@@ -67,6 +73,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (!dev && options.key === "") {
     throw new DevServerError("The server key is empty", { hint: "Pass a non-empty key, or omit it to use server.key." });
   }
+  const allowedOrigins = new Set<string>();
+  for (const value of options.allowOrigins ?? []) {
+    const origin = normaliseOrigin(value);
+    if (origin === undefined) {
+      throw new DevServerError(`Invalid allowed origin ${JSON.stringify(value)}`, {
+        hint: "Give an http(s) origin such as http://localhost:3000 (scheme, host and port only).",
+      });
+    }
+    allowedOrigins.add(origin);
+  }
   const home = resolve(options.home ?? process.env.MICROSANDBOX_HOME ?? join(homedir(), ".microsandbox"));
   const projectDir = await prepareProjectDir(resolve(options.projectDir ?? join(home, "projects")));
   const secretText = dev ? undefined : (options.key ?? (await readOrCreateServerKey(home)));
@@ -97,10 +113,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       mcp: (body) => dispatchMcp(body, ctx),
       received: () => ({ status: 200, body: { received } }),
       log,
+      originPolicy: { port: () => actualPort, loopbackHostOnly: isLoopback(host), allowedOrigins },
     }),
   );
   server.on("request", (req, res) => res.on("finish", () => log(`${req.method} ${req.url} -> ${res.statusCode}`)));
-  let actualPort: number;
+  let actualPort = port;
   try {
     actualPort = await listen(server, host, port);
   } catch (err) {
@@ -121,11 +138,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   };
 }
 
-/** Loopback only: `localhost`, 127.0.0.0/8, `::1` and IPv4-mapped 127.x. */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
-}
+export { isLoopback };
 
 async function prepareProjectDir(dir: string): Promise<string> {
   try {

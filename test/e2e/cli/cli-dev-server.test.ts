@@ -1,5 +1,6 @@
 // `msbv dev-server` as a real child process, and the sandbox commands against it: up, run, exec,
 // status, stop, with real bubblewrap sandboxes and a real workspace folder on the host.
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -36,6 +37,33 @@ describe("msbv dev-server lifecycle", () => {
   });
 });
 
+describe("msbv dev-server --allow-origin", () => {
+  it("echoes only the allowed origins (repeatable flag), never *, and refuses others", async () => {
+    const project = await makeProject();
+    try {
+      const env = cliEnv(project.home);
+      const args = ["--dev", "--project-dir", path.join(project.dir, "srv"), "--allow-origin", "http://localhost:3000", "--allow-origin", "https://app.test"];
+      const server = await startCliDevServer(args, { cwd: project.dir, env });
+      try {
+        const preflight = (origin: string) =>
+          fetch(`${server.url}/api/v1/rpc`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+        for (const origin of ["http://localhost:3000", "https://app.test"]) {
+          const ok = await preflight(origin);
+          expect(ok.status).toBe(200);
+          expect(ok.headers.get("access-control-allow-origin")).toBe(origin);
+        }
+        const other = await preflight("http://evil.example");
+        expect(other.status).toBe(403);
+        expect(other.headers.get("access-control-allow-origin")).toBeNull();
+      } finally {
+        expect(await server.stop()).toEqual({ code: 0, signal: null });
+      }
+    } finally {
+      await project.cleanup();
+    }
+  });
+});
+
 describe("msbv sandbox commands against a dev server", () => {
   let project: Awaited<ReturnType<typeof makeProject>>;
   let server: CliDevServer;
@@ -45,7 +73,8 @@ describe("msbv sandbox commands against a dev server", () => {
   beforeAll(async () => {
     project = await makeProject();
     const base = cliEnv(project.home);
-    server = await startCliDevServer(["--dev", "--path", path.join(project.dir, "srv")], { cwd: project.dir, env: base });
+    // --project-dir, not its --path alias: it was once stored under another name and silently ignored.
+    server = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "srv")], { cwd: project.dir, env: base });
     env = { ...base, MSB_SERVER_URL: server.url };
     expect((await cli("init")).code).toBe(0);
   });
@@ -65,6 +94,11 @@ describe("msbv sandbox commands against a dev server", () => {
     const [name, mount] = res.stdout.trim().split("\n");
     expect(name).toBe("agent");
     expect(mount?.trim()).toBe(`${path.join(project.dir, "workspace")} -> /workspace`);
+  });
+
+  it("--project-dir is honoured: the Sandboxfile lands in it, not in the shared ~/.microsandbox/projects", async () => {
+    expect(await readFile(path.join(project.dir, "srv", "Sandboxfile"), "utf8")).toContain("agent");
+    expect(existsSync(path.join(project.home, "projects"))).toBe(false);
   });
 
   it("run sends stdout to stdout, and the sandbox's write appears in the host workspace", async () => {
