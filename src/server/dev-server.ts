@@ -15,7 +15,7 @@ import { dispatchRpc } from "./protocol/rpc-dispatch.js";
 import type { SandboxRuntime } from "./runtime/types.js";
 import { Sandboxfile } from "./state/sandboxfile.js";
 import { readOrCreateServerKey, serverKeyPath } from "./auth/server-key.js";
-import { canonicalizeLongestPrefix } from "./methods/volumes.js";
+import { realpathLongestPrefix } from "../volumes/canonicalize.js";
 
 export interface DevServerOptions {
   /** Interface to listen on. Default `127.0.0.1`. Non-loopback hosts require auth (dev: false). */
@@ -32,6 +32,12 @@ export interface DevServerOptions {
   home?: string;
   /** Default: the bubblewrap runtime with state in `<projectDir>/.menv`. */
   runtime?: SandboxRuntime;
+  /**
+   * Host folders sandboxes may mount (volumes anywhere else are refused with 400). Default: the
+   * project dir only. System folders, the home folder itself, credential folders and the server's
+   * own state stay refused inside these roots too (src/volumes/host-policy.ts).
+   */
+  allowRoots?: string[];
   /** Receives one line per request and the real cause of every failure. Default: stderr. */
   logger?: (line: string) => void;
 }
@@ -85,7 +91,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     log,
     state: {
       projectDir,
-      protectedPaths: [stateDir, sandboxfile.path, await canonicalizeLongestPrefix(serverKeyPath(home))],
+      protectedPaths: [stateDir, sandboxfile.path, await realpathLongestPrefix(serverKeyPath(home))],
+      allowedRoots: await canonicalRoots(options.allowRoots ?? [projectDir]),
     },
   };
 
@@ -119,6 +126,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     close,
     [Symbol.asyncDispose]: close,
   };
+}
+
+async function canonicalRoots(roots: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const root of roots) {
+    if (root === "") throw new DevServerError("An allowed root is empty", { hint: "Pass an existing folder to --allow-root." });
+    out.push(await realpathLongestPrefix(resolve(root)));
+  }
+  return out;
 }
 
 /** Loopback only: `localhost`, 127.0.0.0/8, `::1` and IPv4-mapped 127.x. */

@@ -11,6 +11,7 @@ interface DevServerFlags {
   projectDir?: string;
   dev?: boolean;
   key?: string;
+  allowRoot: string[];
 }
 
 /**
@@ -27,6 +28,12 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
     .option("--project-dir, --path <dir>", "folder for the Sandboxfile and sandbox state (default ~/.microsandbox/projects)")
     .option("--dev", "no authentication (loopback only), like `msb server start --dev`")
     .option("--key <secret>", "JWT signing secret (default: $MICROSANDBOX_HOME/server.key, created if missing)")
+    .option(
+      "--allow-root <dir>",
+      "a host folder sandboxes may mount from (repeatable; default: the project dir only)",
+      (dir: string, previous: string[]) => [...previous, dir],
+      [] as string[],
+    )
     .action(async (flags: DevServerFlags) => {
       rejectTail(ctx, "dev-server");
       const server = await startDevServer({
@@ -35,6 +42,7 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
         ...(flags.projectDir !== undefined ? { projectDir: flags.projectDir } : {}),
         ...(flags.dev ? { dev: true } : {}),
         ...(flags.key !== undefined ? { key: flags.key } : {}),
+        ...(flags.allowRoot.length > 0 ? { allowRoots: flags.allowRoot } : {}),
       });
       printLine(server.url);
       const signal = await untilSignal();

@@ -3,7 +3,7 @@ import { internalError, validationError } from "../protocol/json-rpc.js";
 import { recordStart } from "../state/received-log.js";
 import { validateSandboxName } from "../protocol/sandbox-name.js";
 import { parseStartParams, parseStoredEntry, toSandboxfileEntry, type StartConfig } from "../protocol/start-params.js";
-import { checkVolumesForWrite, resolveVolumesForStart } from "./volumes.js";
+import { checkStartVolumes } from "./volumes.js";
 import { errorText, readEntries, type MethodContext } from "./context.js";
 
 type EntryConfig = StartConfig & { image: string };
@@ -24,7 +24,14 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
     ctx.log(`sandbox ${name} is already running; configuration changes apply after a restart`);
     return `Sandbox ${name} started successfully`;
   }
-  const volumes = await resolveVolumesForStart(config.volumes, ctx.state);
+  // Entries may have been edited by hand or their folders changed since: everything is checked again,
+  // now with the host folders required to exist (legacy: a 500 at start, not at write).
+  let volumes;
+  try {
+    volumes = await checkStartVolumes(config, ctx.state, { mustExist: true });
+  } catch (err) {
+    throw internalError(`Sandboxfile entry '${name}' rejected: ${errorText(err)}`, err);
+  }
   try {
     await ctx.runtime.start({
       name,
@@ -46,7 +53,7 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
 async function writeEntry(name: string, config: EntryConfig, ctx: MethodContext): Promise<EntryConfig> {
   // Checked before writing so one bad string can never poison the Sandboxfile (intentional deviation).
   validateConfigStrings(config);
-  await checkVolumesForWrite(config.volumes, ctx.state);
+  await checkStartVolumes(config, ctx.state, { mustExist: false });
   try {
     await ctx.sandboxfile.upsert(name, toSandboxfileEntry(config));
   } catch (err) {
