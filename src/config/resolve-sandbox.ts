@@ -13,6 +13,11 @@ import type {
   SandboxCallOptions,
 } from "./types.js";
 
+/** `sandbox-` + 8 hex characters: the one generator of default sandbox names. */
+export function randomSandboxName(): string {
+  return `sandbox-${randomUUID().replaceAll("-", "").slice(0, 8)}`;
+}
+
 /** Built-in defaults, as upstream (spec §6.1). */
 export const DEFAULT_IMAGES = { python: "microsandbox/python", node: "microsandbox/node" } as const;
 export const DEFAULT_MEMORY_MIB = 512;
@@ -28,8 +33,11 @@ export interface ResolveSandboxInput {
   cwd?: string;
   /** Default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** Whether the backend can enforce read-only mounts (the legacy server cannot). */
-  readonlySupported: boolean;
+  /**
+   * Whether the backend can enforce read-only mounts (the legacy server cannot). A function gets the
+   * resolved server and is asked only when a volume is readonly (it may query the server's capabilities).
+   */
+  readonlySupported: boolean | ((server: ResolvedServerConfig) => Promise<boolean>);
 }
 
 export interface ResolveSandboxResult {
@@ -52,7 +60,8 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
   const call = checkCallOptions(input.options ?? {});
   const file = await loadConfigFile({ ...(call.configPath !== undefined ? { configPath: call.configPath } : {}), cwd, env });
   const projectDir = file?.dir ?? cwd;
-  const name = call.name ?? `sandbox-${randomUUID().replaceAll("-", "").slice(0, 8)}`;
+  const name = call.name ?? randomSandboxName();
+  const server = resolveServer(call, env, file);
   const layers: FileSandboxConfig[] = [file?.defaults ?? {}, file?.sandboxes[name] ?? {}];
   const pick = <K extends keyof FileSandboxConfig>(key: K): FileSandboxConfig[K] =>
     layers.reduceRight<FileSandboxConfig[K]>((found, layer) => found ?? layer[key], undefined);
@@ -71,7 +80,9 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
     baseDir: projectDir,
   });
   const volumes = await resolveVolumes(mergeVolumes(layers, call), policy, {
-    readonlySupported: input.readonlySupported,
+    readonlySupported: typeof input.readonlySupported === "function"
+      ? () => (input.readonlySupported as (s: ResolvedServerConfig) => Promise<boolean>)(server)
+      : input.readonlySupported,
     ...(call.createVolumeDirs !== undefined ? { createMissing: call.createVolumeDirs } : {}),
   });
 
@@ -93,7 +104,7 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
   };
   return {
     sandbox,
-    server: resolveServer(call, env, file),
+    server,
     projectDir,
     ...(file ? { configFile: file.path } : {}),
   };

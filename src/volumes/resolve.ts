@@ -63,7 +63,9 @@ export async function resolveVolumes(
   if (problems.length > 0) throw problemsToError(problems);
 
   const ro = parsed.filter(({ v }) => v.readonly);
-  if (ro.length > 0 && !opts.readonlySupported) {
+  const supported = async () =>
+    typeof opts.readonlySupported === "function" ? await opts.readonlySupported() : opts.readonlySupported;
+  if (ro.length > 0 && !(await supported())) {
     throw problemsToError(ro.map(({ v, index }) => ({
       index, source: v.source, code: ErrorCodes.READONLY_UNSUPPORTED,
       message: "readonly was requested, but this server does not advertise read-only mounts (a legacy microsandbox server would mount read-write)",

@@ -68,8 +68,11 @@ export interface ParsedVolume {
 
 /** What the backend can enforce and whether missing host folders may be created. */
 export interface ResolveVolumesOptions {
-  /** False for the legacy server: a `readonly` volume is then refused (never silently mounted read-write). */
-  readonlySupported: boolean;
+  /**
+   * False for the legacy server: a `readonly` volume is then refused (never silently mounted
+   * read-write). A function is asked only when some volume is readonly (it may query the server).
+   */
+  readonlySupported: boolean | (() => Promise<boolean>);
   /** Create every missing host folder, as if each volume had `create: true`. */
   createMissing?: boolean;
 }
