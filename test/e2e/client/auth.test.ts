@@ -15,7 +15,7 @@ let server: Awaited<ReturnType<typeof startDevServer>>;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "msbv-client-auth-"));
   await writeFile(join(dir, "microsandbox.toml"), "");
-  server = await startDevServer({ port: 0, key: SECRET, projectDir: join(dir, "server"), home: join(dir, "home"), logger: () => {} });
+  server = await startDevServer({ port: 0, key: SECRET, projectDir: join(dir, "server"), home: join(dir, "home"), allowRoots: [dir], logger: () => {} });
 });
 afterAll(async () => {
   await server?.close();

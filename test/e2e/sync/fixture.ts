@@ -23,7 +23,7 @@ export interface SyncFixture {
 
 export async function startSyncFixture(): Promise<SyncFixture> {
   const dir = await mkdtemp(join(tmpdir(), "msbv-sync-e2e-"));
-  const server = await startDevServer({ port: 0, dev: true, projectDir: join(dir, "server"), logger: () => {} }).catch(async (err: unknown) => {
+  const server = await startDevServer({ port: 0, dev: true, projectDir: join(dir, "server"), allowRoots: [dir], logger: () => {} }).catch(async (err: unknown) => {
     await rm(dir, { recursive: true, force: true });
     throw err;
   });
@@ -35,7 +35,7 @@ export async function startSyncFixture(): Promise<SyncFixture> {
     backend,
     received: server.received,
     async start(name) {
-      await backend.start(name, { image: "microsandbox/python", memory: 512, cpus: 1 });
+      await backend.start({ name, image: "microsandbox/python", memory: 512, cpus: 1, volumes: [], ports: [], envs: [], dependsOn: [] });
       started.add(name);
     },
     async sh(name, script) {
