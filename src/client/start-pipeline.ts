@@ -1,5 +1,6 @@
 import type { CallOptions, SandboxBackend, StartCallOptions } from "../backend/backend.js";
 import { RpcBackend } from "../backend/rpc-backend.js";
+import { InvalidOptionError } from "../errors/errors.js";
 import { readGeneratedConfig, resolveSandbox, writeGeneratedConfig } from "../config/index.js";
 import type { ResolvedSandboxConfig, ResolvedServerConfig, SandboxCallOptions } from "../config/types.js";
 import { isSandboxRunning, syncInOrResume, type SyncSession } from "../sync/index.js";
@@ -37,6 +38,11 @@ export interface StartedSandbox {
 export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   const { options } = input;
   const call: CallOptions = options.signal ? { signal: options.signal } : {};
+  if (options.backend && options.sharedFilesystem) {
+    throw new InvalidOptionError("sharedFilesystem is ignored when a backend is passed: the backend converts volumes for its server", {
+      hint: "pass the mapping to the backend instead, e.g. new RpcBackend({ url, sharedFilesystem: [...] })",
+    });
+  }
   let backend = options.backend;
   const backendFor = (server: ResolvedServerConfig): SandboxBackend =>
     (backend ??= new RpcBackend({

@@ -1,4 +1,4 @@
-import { lstat, stat } from "node:fs/promises";
+import { lstat, realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { ErrorCodes, type ErrorCode } from "../errors/codes.js";
 import { isMsbvError } from "../errors/msbv-error.js";
@@ -32,7 +32,7 @@ async function statOrUndefined(p: string) {
 
 /**
  * The first symlink among the components of `written` that lie below one of the allowed roots
- * (the final component included). Folders under a root can be mounted, so a sandbox can plant links
+ * (the final component is judged by canonicalizePath, which names the link's target). Folders under a root can be mounted, so a sandbox can plant links
  * there (`ws/data -> ../../etc`) that would choose what a later start mounts. Links above the root
  * (e.g. /tmp -> /private/tmp) are the machine's and are resolved as usual.
  */
@@ -40,7 +40,7 @@ export async function symlinkBelowRoot(written: string, roots: readonly string[]
   const root = roots.find((r) => written !== r && isSameOrInside(written, r));
   if (!root) return undefined;
   let current = root;
-  for (const part of path.relative(root, written).split(path.sep)) {
+  for (const part of path.relative(root, written).split(path.sep).slice(0, -1)) {
     current = path.join(current, part);
     const st = await lstat(current).catch(() => undefined);
     if (!st) return undefined; // the rest does not exist yet: nothing there to follow
@@ -49,9 +49,28 @@ export async function symlinkBelowRoot(written: string, roots: readonly string[]
   return undefined;
 }
 
-const OUTSIDE_HINT =
-  "mount a folder inside an allowed root (the project folder, or a root the server was started with: " +
-  "`msbv dev-server --allow-root DIR`), or allow this exact path in the client's policy";
+/**
+ * `written` spelled under an allowed root, when one of its ancestors is (through machine symlinks)
+ * exactly that root; undefined otherwise. Only ancestors are resolved, never the rest of the path.
+ */
+async function respellUnderRoot(written: string, roots: readonly string[]): Promise<string | undefined> {
+  const rest: string[] = [];
+  let current = written;
+  for (;;) {
+    const real = await realpath(current).catch(() => undefined);
+    const root = real === undefined ? undefined : roots.find((r) => r === real);
+    if (root !== undefined) return path.join(root, ...rest.reverse());
+    const parent = path.dirname(current);
+    if (parent === current) return undefined;
+    rest.push(path.basename(current));
+    current = parent;
+  }
+}
+
+const outsideHint = (p: string) =>
+  "mount a folder inside the project, or allow this exact path: add " + JSON.stringify(p) + " to `allow` under " +
+  "[policy] in microsandbox.toml or pass it in the allowHostPaths option (a dev server also needs a root " +
+  "that contains it: `msbv dev-server --allow-root DIR`)";
 
 /**
  * Every host-path rule, in the order that leaks nothing: the deny list and the allowed roots are
@@ -67,19 +86,23 @@ export async function checkHostPath(
   opts: { mustExist: boolean },
 ): Promise<CheckedHost | HostIssue> {
   const issue = (code: ErrorCode, message: string, hint: string): HostIssue => ({ code, message, hint });
-  const written = path.resolve(policy.baseDir, expandHome(host));
+  let written = path.resolve(policy.baseDir, expandHome(host));
   const lexical = hostPolicyViolation(written, { ...policy, allowedRoots: ["/"] }, denied);
   if (lexical) return issue(ErrorCodes.HOST_PATH_DENIED, lexical.message, lexical.hint);
   const insideRoot = policy.allowedRoots.some((r) => isSameOrInside(written, r));
   if (!insideRoot && !policy.explicitlyAllowed.includes(written)) {
-    // Maybe a machine symlink above the root spells the same folder (or an explicitly allowed one).
-    const canonical = await realpathLongestPrefix(written).catch(() => undefined);
-    const reachable = canonical !== undefined &&
-      (policy.explicitlyAllowed.includes(canonical) || policy.allowedRoots.some((r) => isSameOrInside(canonical, r)));
-    if (!reachable) {
+    // A machine symlink above the root may spell the same folder (macOS /var -> /private/var): then
+    // continue with the root's spelling. Nothing else outside is looked at, so the answer for any
+    // other outside path is the same whether it exists or not.
+    const respelled = await respellUnderRoot(written, policy.allowedRoots);
+    const allowed = respelled === undefined && policy.explicitlyAllowed.length > 0
+      ? await realpathLongestPrefix(written).then((c) => policy.explicitlyAllowed.includes(c), () => false)
+      : false;
+    if (respelled === undefined && !allowed) {
       return issue(ErrorCodes.HOST_PATH_DENIED,
-        `host path "${written}" is outside the allowed roots (${policy.allowedRoots.join(", ") || "none"})`, OUTSIDE_HINT);
+        `host path "${written}" is outside the allowed roots (${policy.allowedRoots.join(", ") || "none"})`, outsideHint(written));
     }
+    if (respelled !== undefined) written = respelled;
   }
   const planted = policy.explicitlyAllowed.includes(written) ? undefined : await symlinkBelowRoot(written, policy.allowedRoots);
   if (planted) {

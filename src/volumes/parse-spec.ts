@@ -166,7 +166,7 @@ export function tryParseVolumeSpec(spec: unknown, index: number): ParsedVolume |
   else {
     raw = {
       message: `a volume must be ${ACCEPTED_FORMS}, got ${spec === null ? "null" : typeof spec}`,
-      hint: 'write a "host:guest" string such as "./workspace:/workspace", or { host: "./workspace", guest: "/workspace" }',
+      hint: `write one of ${ACCEPTED_FORMS}, e.g. "./workspace:/workspace"`,
     };
   }
   if ("message" in raw) return fail(raw);
