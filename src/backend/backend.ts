@@ -13,8 +13,10 @@ export interface StartCallOptions extends CallOptions {
   /** Seconds the sandbox may take to start (default 180); a backend may add its own grace on top. */
   startTimeoutSeconds?: number;
   /**
-   * Called once with the exact request the backend is about to send (the RPC backend: the
-   * `sandbox.start` config), before it is sent. The client records it in the generated config file.
+   * Every backend calls this exactly once, after its own checks and before it starts anything, with
+   * the exact request it is about to send (the RPC backend: the `sandbox.start` config). The client
+   * runs its volume-change guard here and records the request in the generated config file; a
+   * rejection aborts the start.
    */
   onRequest?: (request: Readonly<Record<string, unknown>>) => Promise<void>;
 }

@@ -64,15 +64,17 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   // Sync mode copies the folders in after start and back in stop(), so host paths never reach the
   // server and the remote-host-paths refusal does not apply; the guest folders are made by sync-in.
   const syncMode = (options.sync ?? server.mode === "sync") && sandbox.volumes.length > 0;
-  const previous = await readGeneratedConfig(projectDir, sandbox.name);
-  await guardVolumeChange(used, previous, sandbox, call);
-
-  const wasRunning = syncMode && (await isSandboxRunning(used, sandbox.name, call));
   let generatedConfigPath = "";
-  // The generated [wire] table is exactly the request the backend sends: it hands it over here.
+  // Called by the backend once its request is built (so its own refusals, e.g. host paths for a
+  // remote server, come before any request) and before it is sent: the volume-change guard asks the
+  // server, then the generated [wire] table records exactly the request the backend sends.
   const record = async (request: Readonly<Record<string, unknown>>) => {
+    const previous = await readGeneratedConfig(projectDir, sandbox.name);
+    await guardVolumeChange(used, previous, sandbox, call);
     generatedConfigPath = (await writeGeneratedConfig(projectDir, sandbox, server.url, request)).path;
   };
+
+  const wasRunning = syncMode && (await isSandboxRunning(used, sandbox.name, call));
   const startOptions: StartCallOptions = {
     ...call,
     ...(options.timeout !== undefined ? { startTimeoutSeconds: options.timeout } : {}),
@@ -80,8 +82,9 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
     onRequest: record,
   };
   const message = await used.start(syncMode ? { ...sandbox, volumes: [] } : sandbox, startOptions);
-  // A backend without a request to show still leaves the resolved sandbox on record.
-  if (generatedConfigPath === "") await record({});
+  // The seam's contract is that start() calls onRequest first; a backend that did not still leaves
+  // the resolved sandbox on record.
+  if (generatedConfigPath === "") generatedConfigPath = (await writeGeneratedConfig(projectDir, sandbox, server.url, {})).path;
   let sync: SyncSession | undefined;
   if (syncMode) {
     try {
