@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { InvalidOptionError } from "../errors/index.js";
-import { defaultHostPathPolicy, resolveVolumes, tryParseVolumeSpec, type VolumeSpec } from "../volumes/index.js";
+import {
+  defaultHostPathPolicy, resolveParsedVolumes, tryParseVolumeSpec, type ParsedVolume, type VolumeProblem,
+} from "../volumes/index.js";
 import { checkCallOptions, type CheckedCallOptions } from "./call-options.js";
 import { loadConfigFile } from "./load-file.js";
 import { checkStartScript } from "./option-rules.js";
@@ -79,7 +81,8 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
     allow: [...(file?.policy.allow ?? []), ...(call.allowHostPaths ?? [])],
     baseDir: projectDir,
   });
-  const volumes = await resolveVolumes(mergeVolumes(layers, call), policy, {
+  const merged = mergeVolumes(layers, call);
+  const volumes = await resolveParsedVolumes(merged.parsed, merged.problems, policy, {
     readonlySupported: typeof input.readonlySupported === "function"
       ? () => (input.readonlySupported as (s: ResolvedServerConfig) => Promise<boolean>)(server)
       : input.readonlySupported,
@@ -110,23 +113,31 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
   };
 }
 
-/** File volumes keyed by guest ([sandboxes.x] over [defaults]); a call volume replaces the same guest. */
-function mergeVolumes(layers: readonly FileSandboxConfig[], call: CheckedCallOptions): VolumeSpec[] {
-  const guestOf = (spec: VolumeSpec, i: number) => {
-    const parsed = tryParseVolumeSpec(spec, i);
-    return "code" in parsed ? undefined : parsed.guest;
-  };
-  const fromFile = new Map<string, VolumeSpec>();
+/**
+ * Parses every volume once and merges: file volumes keyed by guest ([sandboxes.x] over [defaults]); a
+ * call volume replaces the same guest. Positions (for messages) are those of the merged list.
+ */
+function mergeVolumes(
+  layers: readonly FileSandboxConfig[], call: CheckedCallOptions,
+): { parsed: { v: ParsedVolume; index: number }[]; problems: VolumeProblem[] } {
+  type Parsed = ParsedVolume | VolumeProblem;
+  const fromFile = new Map<string, Parsed>();
   for (const layer of layers) {
-    (layer.volumes ?? []).forEach((spec, i) => fromFile.set(guestOf(spec, i) ?? `\0invalid${fromFile.size}`, spec));
+    (layer.volumes ?? []).forEach((spec, i) => {
+      const p = tryParseVolumeSpec(spec, i);
+      fromFile.set("code" in p ? `\0invalid${fromFile.size}` : p.guest, p);
+    });
   }
-  const fromCall = call.volumes ?? [];
   // Call volumes are kept as a list so that duplicates among them are still reported by src/volumes.
-  fromCall.forEach((spec, i) => {
-    const guest = guestOf(spec, i);
-    if (guest !== undefined) fromFile.delete(guest);
+  const fromCall = (call.volumes ?? []).map((spec, i) => tryParseVolumeSpec(spec, i));
+  for (const p of fromCall) if (!("code" in p)) fromFile.delete(p.guest);
+  const parsed: { v: ParsedVolume; index: number }[] = [];
+  const problems: VolumeProblem[] = [];
+  [...fromFile.values(), ...fromCall].forEach((p, index) => {
+    if ("code" in p) problems.push({ ...p, index });
+    else parsed.push({ v: p, index });
   });
-  return [...fromFile.values(), ...fromCall];
+  return { parsed, problems };
 }
 
 /** `NAME=value` list: [defaults] env, then [sandboxes.x] env, then call envs; the later wins per name. */

@@ -8,6 +8,6 @@ export {
 } from "./guest-paths.js";
 export { canonicalizePath, realpathLongestPrefix, expandHome } from "./canonicalize.js";
 export { defaultHostPathPolicy, hostPolicyViolation, builtinDenied, canonicalDenied, type DeniedEntry } from "./host-policy.js";
-export { resolveVolumes, toVolumeString, parseWireVolume, parseVolumeList } from "./resolve.js";
+export { resolveVolumes, resolveParsedVolumes, toVolumeString, parseWireVolume, parseVolumeList } from "./resolve.js";
 export { checkHostPath, symlinkBelowRoot, type HostIssue, type CheckedHost } from "./host-check.js";
 export { problemsToError, describeSpec, type VolumeProblem } from "./problems.js";

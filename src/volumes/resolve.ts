@@ -20,8 +20,9 @@ export function parseWireVolume(spec: string, index: number): ParsedVolume | Vol
   return tryParseVolumeSpec(spec, index);
 }
 
-/** Parses a list of specs and applies the guest rules (reserved, duplicate): one pass, every problem. */
-export function parseVolumeList(specs: readonly unknown[]): { parsed: { v: ParsedVolume; index: number }[]; problems: VolumeProblem[] } {
+type ParsedList = { parsed: { v: ParsedVolume; index: number }[]; problems: VolumeProblem[] };
+
+function parseEach(specs: readonly unknown[]): ParsedList {
   const problems: VolumeProblem[] = [];
   const parsed: { v: ParsedVolume; index: number }[] = [];
   specs.forEach((spec, index) => {
@@ -29,6 +30,12 @@ export function parseVolumeList(specs: readonly unknown[]): { parsed: { v: Parse
     if ("code" in r) problems.push(r);
     else parsed.push({ v: r, index });
   });
+  return { parsed, problems };
+}
+
+/** Parses a list of specs and applies the guest rules (reserved, duplicate): one pass, every problem. */
+export function parseVolumeList(specs: readonly unknown[]): ParsedList {
+  const { parsed, problems } = parseEach(specs);
   problems.push(...guestPathProblems(parsed.map(({ v, index }) => ({ guest: v.guest, index, source: v.source }))));
   return { parsed, problems: sortProblems(problems) };
 }
@@ -59,8 +66,24 @@ async function planHost(
 export async function resolveVolumes(
   specs: readonly VolumeSpec[], policy: HostPathPolicy, opts: ResolveVolumesOptions,
 ): Promise<ResolvedVolume[]> {
-  const { parsed, problems } = parseVolumeList(specs);
-  if (problems.length > 0) throw problemsToError(problems);
+  const { parsed, problems } = parseEach(specs);
+  return resolveParsedVolumes(parsed, problems, policy, opts);
+}
+
+/**
+ * {@link resolveVolumes} for specs a caller already parsed (once): `parsed` in mount-list order with
+ * their positions, `problems` the parse problems found meanwhile. Guest rules run here, on the list.
+ */
+export async function resolveParsedVolumes(
+  parsedIn: readonly { v: ParsedVolume; index: number }[], parseProblems: readonly VolumeProblem[],
+  policy: HostPathPolicy, opts: ResolveVolumesOptions,
+): Promise<ResolvedVolume[]> {
+  const parsed = [...parsedIn];
+  const problems = [
+    ...parseProblems,
+    ...guestPathProblems(parsed.map(({ v, index }) => ({ guest: v.guest, index, source: v.source }))),
+  ];
+  if (problems.length > 0) throw problemsToError(sortProblems(problems));
 
   const ro = parsed.filter(({ v }) => v.readonly);
   const supported = async () =>
