@@ -38,6 +38,14 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
         details: { sandbox, host },
       });
     }
+    // Hosts arrive canonical (src/volumes checkHostPath refused every symlink below the allowed root):
+    // a different realpath now means a symlink appeared since, e.g. planted by a running sandbox.
+    if (realHost !== host) {
+      throw new DevServerError(`Refusing to mount "${host}" into sandbox "${sandbox}": it now resolves to "${realHost}" (a symlink appeared after the check).`, {
+        hint: "remove the symlink from the host path and start again",
+        details: { sandbox, host, realHost },
+      });
+    }
     if (isWithin(realHost, realState) || isWithin(realState, realHost)) {
       throw new DevServerError(`Refusing to mount "${host}" into sandbox "${sandbox}": it is or contains the dev server's sandbox state (${realState}), which no sandbox may write.`, {
         hint: "mount a project sub-folder instead, or keep the server's state outside the mounted folder",
