@@ -33,8 +33,7 @@ export function serverHostPolicy(state: ServerStatePaths): HostPathPolicy {
  * The trust-boundary check of one `sandbox.start` config (or a Sandboxfile entry read back): the
  * volume strings with the same rules as the client (src/volumes), `readonly_volumes` naming mounted
  * guests, and the workdir. Returns the volumes ready for the runtime, or throws 400/2001 naming the
- * entry and the reason code. Host folders must exist when `mustExist` (at start; legacy checks them
- * then, not when the entry is written).
+ * entry and the reason code. Called once per request; `mustExist` requires the host folders to exist.
  */
 export async function checkStartVolumes(
   config: { volumes: readonly string[]; readonly_volumes: readonly string[]; workdir?: string | undefined },

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { parse } from "yaml";
@@ -149,17 +149,26 @@ describe("volume host paths", () => {
     expect(h.runtime.started.at(-1)?.volumes).toStrictEqual([{ host: dir, guest: dir, readonly: false }]);
   });
 
-  it("answers a generic 500 for a missing host path (logged) and 400 for a file", async () => {
+  it("refuses a missing host folder or a file with 400 before writing; a stored entry whose folder vanished is a 500", async () => {
+    const before = await readFile(sandboxfilePath(), "utf8").catch(() => "");
     const missing = await start("sb1", { image: "microsandbox/python", volumes: ["nope:/data"] });
-    expect(missing.status).toBe(500);
-    expect(missing.json).toStrictEqual({ error: "Internal server error", code: 5002 });
-    expect(h.logs.join("\n")).toContain(`host folder "${join(h.server.projectDir, "nope")}" does not exist`);
+    expect(missing.status).toBe(400);
+    expect((missing.json as { error: string }).error).toContain(`host folder "${join(h.server.projectDir, "nope")}" does not exist`);
     await writeFile(join(h.server.projectDir, "file.txt"), "x");
-    // A file is refused when the entry is written (400, as for the client): it can never become a folder mount.
     const file = await start("sb2", { image: "microsandbox/python", volumes: ["file.txt:/f"] });
     expect(file.status).toBe(400);
     expect((file.json as { error: string }).error).toContain("is a file, not a folder");
+    expect(await readFile(sandboxfilePath(), "utf8").catch(() => "")).toBe(before);
     expect(h.runtime.started).toEqual([]);
+    // Legacy shape for entries read back: the folder is gone by the next start → generic 500, cause logged.
+    await mkdir(join(h.server.projectDir, "gone"));
+    expect((await start("sb3", { image: "microsandbox/python", volumes: ["gone:/g"] })).status).toBe(200);
+    await h.rpc(call("sandbox.stop", { sandbox: "sb3" }));
+    await rm(join(h.server.projectDir, "gone"), { recursive: true });
+    const again = await start("sb3");
+    expect(again.status).toBe(500);
+    expect(again.json).toStrictEqual({ error: "Internal server error", code: 5002 });
+    expect(h.logs.join("\n")).toMatch(/gone.*does not exist/);
   });
 
   it("refuses server state as a mount source (inside, equal, ancestor, via symlink) without writing", async () => {
