@@ -40,3 +40,6 @@ export const metricsResultSchema = z.object({
     }),
   ),
 });
+
+/** `msbv.capabilities` (our dev server's extra method); unknown fields are future capabilities. */
+export const capabilitiesSchema = z.looseObject({ readonlyVolumes: z.boolean().optional() });

@@ -7,6 +7,12 @@ export interface WireStartConfig {
   memory: number;
   cpus: number;
   volumes?: string[];
+  /**
+   * Our extension: guest paths of `volumes` to mount read-only. Sent only to a server that answered
+   * `msbv.capabilities` with readonlyVolumes (a legacy server ignores unknown fields, but it would
+   * mount read-write, so it is never asked); never `:ro` in the volume string.
+   */
+  readonly_volumes?: string[];
   ports?: string[];
   envs?: string[];
   depends_on?: string[];

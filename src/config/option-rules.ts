@@ -1,3 +1,4 @@
+import { workdirIssue } from "../volumes/guest-paths.js";
 // One rule per sandbox option, shared by the file schema and the call-option checks so a value is
 // judged the same wherever it comes from. Each rule returns the problem as a sentence, or undefined.
 // The rules are strict on purpose: the legacy server writes whatever it gets into its Sandboxfile and
@@ -83,10 +84,7 @@ export function checkPort(port: unknown): string | undefined {
 /** Absolute, no `..` segment, no `:` (the server splits on it), no control characters. */
 export function checkWorkdir(workdir: unknown): string | undefined {
   if (typeof workdir !== "string") return `workdir must be a string, got ${describe(workdir)}`;
-  if (!workdir.startsWith("/")) return `workdir "${clip(workdir)}" must be an absolute path`;
-  if (workdir.split("/").includes("..")) return `workdir "${clip(workdir)}" must not contain ".."`;
-  if (/[:\0\r\n]/.test(workdir)) return `workdir "${clip(workdir)}" must not contain ":" or control characters`;
-  return undefined;
+  return workdirIssue(workdir);
 }
 
 export function checkImage(image: unknown): string | undefined {

@@ -2,7 +2,7 @@ import { lstat, readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { parse } from "smol-toml";
 import { ErrorCodes, HostPathError } from "../errors/index.js";
-import { expandHome, isSameOrInside, realpathLongestPrefix, tryParseVolumeSpec, type ResolvedVolume } from "../volumes/index.js";
+import { expandHome, isSameOrInside, realpathLongestPrefix, tryParseVolumeSpec, type ParsedVolume, type ResolvedVolume } from "../volumes/index.js";
 
 // The config file decides what a sandbox may mount, so a sandbox must never be able to write it.
 // Two rules (docs/security.md, "The trusted config is out of reach"):
@@ -55,21 +55,19 @@ export async function refuseVolumesExposingConfig(
  * The same check, before resolution, for volume folders that do not exist yet: resolution may create
  * them (`create`), and a refused call must change nothing. (A missing folder can only be refused for lying
  * inside `.microsandbox/`; existing ones are checked after resolution, so the host-path policy's own
- * errors keep precedence.) Specs that do not parse or canonicalise are left to the volume resolver.
+ * errors keep precedence.) Takes the volumes already parsed by the caller (parse once).
  */
 export async function refuseMissingFoldersInProjectState(
-  specs: readonly unknown[],
+  parsed: readonly ParsedVolume[],
   trust: { configFile?: string; projectDir: string },
   baseDir: string,
 ): Promise<void> {
   const volumes: ResolvedVolume[] = [];
-  for (const [i, spec] of specs.entries()) {
-    const parsed = tryParseVolumeSpec(spec, i);
-    if ("code" in parsed) continue;
-    const written = path.resolve(baseDir, expandHome(parsed.host));
+  for (const v of parsed) {
+    const written = path.resolve(baseDir, expandHome(v.host));
     if (await exists(written)) continue;
     const host = await realpathLongestPrefix(written).catch(() => undefined);
-    if (host !== undefined) volumes.push({ host, guest: parsed.guest, readonly: parsed.readonly });
+    if (host !== undefined) volumes.push({ host, guest: v.guest, readonly: v.readonly });
   }
   await refuseVolumesExposingConfig(volumes, trust);
 }

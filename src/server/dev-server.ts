@@ -16,7 +16,7 @@ import { dispatchRpc } from "./protocol/rpc-dispatch.js";
 import type { SandboxRuntime } from "./runtime/types.js";
 import { Sandboxfile } from "./state/sandboxfile.js";
 import { readOrCreateServerKey, serverKeyPath } from "./auth/server-key.js";
-import { canonicalizeLongestPrefix } from "./methods/volumes.js";
+import { realpathLongestPrefix } from "../volumes/canonicalize.js";
 
 export interface DevServerOptions {
   /** Interface to listen on. Default `127.0.0.1`. Non-loopback hosts require auth (dev: false). */
@@ -38,6 +38,12 @@ export interface DevServerOptions {
    * with an `Origin` header is refused, so a web page cannot drive the server.
    */
   allowOrigins?: readonly string[];
+  /**
+   * Host folders sandboxes may mount (volumes anywhere else are refused with 400). Default: the
+   * project dir only. System folders, the home folder itself, credential folders and the server's
+   * own state stay refused inside these roots too (src/volumes/host-policy.ts).
+   */
+  allowRoots?: string[];
   /** Receives one line per request and the real cause of every failure. Default: stderr. */
   logger?: (line: string) => void;
 }
@@ -101,7 +107,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     log,
     state: {
       projectDir,
-      protectedPaths: [stateDir, sandboxfile.path, await canonicalizeLongestPrefix(serverKeyPath(home))],
+      protectedPaths: [stateDir, sandboxfile.path, await realpathLongestPrefix(serverKeyPath(home))],
+      allowedRoots: await canonicalRoots(options.allowRoots ?? [projectDir]),
     },
   };
 
@@ -139,6 +146,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 }
 
 export { isLoopback };
+
+async function canonicalRoots(roots: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const root of roots) {
+    if (root === "") throw new DevServerError("An allowed root is empty", { hint: "Pass an existing folder to --allow-root." });
+    out.push(await realpathLongestPrefix(resolve(root)));
+  }
+  return out;
+}
 
 async function prepareProjectDir(dir: string): Promise<string> {
   try {

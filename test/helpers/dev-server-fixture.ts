@@ -31,6 +31,8 @@ export async function startFixture(configToml = "# test project\n"): Promise<Dev
       dev: true,
       // Outside the project so the server's state never sits inside a mounted folder.
       projectDir: join(dir, "..", `${dir.split("/").pop()}-server`),
+      // The client project is where volumes come from; the server refuses host paths anywhere else.
+      allowRoots: [dir],
       logger: (line) => logs.push(line),
     });
   } catch (err) {

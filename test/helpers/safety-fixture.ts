@@ -44,7 +44,8 @@ export async function startSafetyServer(configToml = "# safety tests\n"): Promis
   const logs: string[] = [];
   let server: DevServerHandle;
   try {
-    server = await startDevServer({ port: 0, dev: true, projectDir: serverDir, home, logger: (line) => logs.push(line) });
+    // Volumes may come from the client project only (the server refuses host paths anywhere else).
+    server = await startDevServer({ port: 0, dev: true, projectDir: serverDir, home, allowRoots: [project], logger: (line) => logs.push(line) });
   } catch (err) {
     await temp.remove();
     throw err;

@@ -24,7 +24,7 @@ export interface SyncFixture extends AsyncDisposable {
 export async function startSyncFixture(): Promise<SyncFixture> {
   const temp = await tempDir("msbv-sync-e2e-");
   const dir = temp.path;
-  const server = await startDevServer({ port: 0, dev: true, projectDir: join(dir, "server"), logger: () => {} }).catch(async (err: unknown) => {
+  const server = await startDevServer({ port: 0, dev: true, projectDir: join(dir, "server"), allowRoots: [dir], logger: () => {} }).catch(async (err: unknown) => {
     await temp.remove();
     throw err;
   });
@@ -44,7 +44,7 @@ export async function startSyncFixture(): Promise<SyncFixture> {
     backend,
     received: server.received,
     async start(name) {
-      await backend.start(name, { image: "microsandbox/python", memory: 512, cpus: 1 });
+      await backend.start({ name, image: "microsandbox/python", memory: 512, cpus: 1, volumes: [], ports: [], envs: [], dependsOn: [] });
       started.add(name);
     },
     async sh(name, script) {

@@ -13,6 +13,7 @@ interface DevServerFlags {
   dev?: boolean;
   key?: string;
   allowOrigin?: string[];
+  allowRoot: string[];
 }
 
 /**
@@ -33,6 +34,12 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
     .option("--dev", "no authentication (loopback only), like `msb server start --dev`")
     .option("--allow-origin <url>", "let browser pages from this origin call the API (repeatable; default: none)", collect, [])
     .option("--key <secret>", "JWT signing secret (default: $MICROSANDBOX_HOME/server.key, created if missing)")
+    .option(
+      "--allow-root <dir>",
+      "a host folder sandboxes may mount from (repeatable; default: the project dir only)",
+      (dir: string, previous: string[]) => [...previous, dir],
+      [] as string[],
+    )
     .action(async (flags: DevServerFlags) => {
       rejectTail(ctx, "dev-server");
       const projectDir = flags.projectDir ?? flags.path;
@@ -43,6 +50,7 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
         ...(flags.dev ? { dev: true } : {}),
         ...(flags.key !== undefined ? { key: flags.key } : {}),
         ...(flags.allowOrigin !== undefined && flags.allowOrigin.length > 0 ? { allowOrigins: flags.allowOrigin } : {}),
+        ...(flags.allowRoot.length > 0 ? { allowRoots: flags.allowRoot } : {}),
       });
       printLine(server.url);
       const signal = await untilSignal();

@@ -32,6 +32,9 @@ const configSchema = z.object({
     .nullish()
     .transform((v) => v ?? undefined),
   volumes: nullableList,
+  // Our addition (sent only after `msbv.capabilities` said readonlyVolumes): guest paths mounted read-only.
+  // A legacy server ignores the unknown field, so it can never misread it as part of a path.
+  readonly_volumes: nullableList,
   ports: nullableList,
   envs: nullableList,
   depends_on: nullableList,
@@ -88,6 +91,7 @@ export function toSandboxfileEntry(config: StartConfig & { image: string }): San
   if (config.memory !== undefined) entry.memory = config.memory;
   if (config.cpus !== undefined) entry.cpus = config.cpus;
   if (config.volumes.length > 0) entry.volumes = config.volumes;
+  if (config.readonly_volumes.length > 0) entry.readonly_volumes = config.readonly_volumes;
   if (config.ports.length > 0) entry.ports = config.ports;
   if (config.envs.length > 0) entry.envs = config.envs;
   if (config.depends_on.length > 0) entry.depends_on = config.depends_on;

@@ -14,7 +14,7 @@ beforeAll(async () => {
   requireBuiltCli();
   project = await makeProject("msbv-cli-sync-");
   const base = cliEnv(project.home);
-  server = await startCliDevServer(["--dev", "--path", path.join(project.dir, "srv")], { cwd: project.dir, env: base });
+  server = await startCliDevServer(["--dev", "--path", path.join(project.dir, "srv"), "--allow-root", project.dir], { cwd: project.dir, env: base });
   env = { ...base, MSB_SERVER_URL: server.url };
   // The dev sandbox's root is read-only, so the synced guest folder lives under /home.
   await writeFile(

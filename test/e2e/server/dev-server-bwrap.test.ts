@@ -33,6 +33,7 @@ beforeAll(async () => {
     dev: true,
     home: join(root, "home"),
     projectDir: join(root, "home", "projects"),
+    allowRoots: [hostDir],
     logger: (line) => logs.push(line),
   });
 });

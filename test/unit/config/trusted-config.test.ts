@@ -4,6 +4,9 @@ import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { isInsideDeclaredVolume, refuseMissingFoldersInProjectState, refuseVolumesExposingConfig } from "../../../src/config/trusted-config.js";
 import { ErrorCodes } from "../../../src/errors/index.js";
+import { parseVolumeSpec } from "../../../src/volumes/index.js";
+
+const parsed = (...specs: string[]) => specs.map((s, i) => parseVolumeSpec(s, i));
 
 let root: string;
 beforeEach(async () => {
@@ -59,10 +62,10 @@ describe("isInsideDeclaredVolume", () => {
 describe("refuseMissingFoldersInProjectState", () => {
   it("refuses a missing folder inside .microsandbox/ before anything could create it; ignores existing folders", async () => {
     const t = trust();
-    await expect(refuseMissingFoldersInProjectState(["./.microsandbox/new:/g"], t, root)).rejects.toMatchObject({
+    await expect(refuseMissingFoldersInProjectState(parsed("./.microsandbox/new:/g"), t, root)).rejects.toMatchObject({
       code: ErrorCodes.VOLUME_EXPOSES_CONFIG,
     });
-    await expect(refuseMissingFoldersInProjectState(["./ws/new:/g", "./:/p"], t, root)).resolves.toBeUndefined();
+    await expect(refuseMissingFoldersInProjectState(parsed("./ws/new:/g", "./:/p"), t, root)).resolves.toBeUndefined();
   });
 });
 

@@ -106,9 +106,10 @@ describe("resolveVolumes", () => {
     ["a missing folder", "./missing:/m", ErrorCodes.HOST_PATH_INVALID, "does not exist", "create: true"],
     ["a file", "./file.txt:/f", ErrorCodes.HOST_PATH_INVALID, "is a file, not a folder", "mount the folder that contains it"],
     ["a final symlink inside the project", "./ws-link:/w", ErrorCodes.HOST_PATH_DENIED, "is a symlink", "real path"],
-    ["a folder reached through a symlink inside the project (sandbox-plantable)", "./ws-link/deep:/w", ErrorCodes.HOST_PATH_DENIED, "goes through the symlink", "real path"],
+    ["a folder reached through a symlink inside the project (sandbox-plantable)", "./ws-link/deep:/w", ErrorCodes.HOST_PATH_DENIED, "goes through the symlink", "real folder's path"],
     ["a symlink to /etc", "./etc-link:/w", ErrorCodes.HOST_PATH_DENIED, "is a symlink", "/etc"],
-    ["a folder reached through a symlink leading outside", "./out-link/sub:/w", ErrorCodes.HOST_PATH_DENIED, "outside the allowed roots", "allowHostPaths"],
+    // Never canonicalised through: a link below the root is refused wherever it points.
+    ["a folder reached through a symlink leading outside", "./out-link/sub:/w", ErrorCodes.HOST_PATH_DENIED, "goes through the symlink", "real folder's path"],
     ["a folder outside the project", "../../outside:/w", ErrorCodes.HOST_PATH_DENIED, "outside the allowed roots", "[policy]"],
     ["the filesystem root", "/:/host", ErrorCodes.HOST_PATH_DENIED, "the filesystem root", "allow"],
     ["/etc", "/etc:/hostetc", ErrorCodes.HOST_PATH_DENIED, "a system folder", "allow"],
@@ -150,7 +151,7 @@ describe("resolveVolumes", () => {
     const e = await caught(resolveVolumes([{ host: "./new-a/x", guest: "/a", create: true }, "./file.txt:/f"], p, rw));
     expect(e.code).toBe(ErrorCodes.HOST_PATH_INVALID);
     await expect(stat(path.join(project, "new-a"))).rejects.toThrow(/ENOENT/);
-    const e2 = await caught(resolveVolumes([{ host: "./new-a/x", guest: "/a", create: true }, "./ws:/a/b"], p, rw));
+    const e2 = await caught(resolveVolumes([{ host: "./new-a/x", guest: "/a", create: true }, "./ws:/a"], p, rw));
     expect(e2.code).toBe(ErrorCodes.INVALID_VOLUME);
     await expect(stat(path.join(project, "new-a"))).rejects.toThrow(/ENOENT/);
 
@@ -165,8 +166,8 @@ describe("resolveVolumes", () => {
     const spec = { host: "./ws", guest: "/w", readonly: true };
     const e = await caught(resolveVolumes([spec], await policy(), { readonlySupported: false }));
     expect(e.code).toBe(ErrorCodes.READONLY_UNSUPPORTED);
-    expect(e.message).toContain("legacy microsandbox server cannot enforce read-only");
-    expect(e.hint).toContain("drop readonly");
+    expect(e.message).toContain("does not advertise read-only mounts");
+    expect(e.hint).toBe("use the msbv dev server (msbv dev-server), which enforces it, or drop readonly");
     const [v] = await resolveVolumes([spec], await policy(), rw);
     expect(v?.readonly).toBe(true);
   });
