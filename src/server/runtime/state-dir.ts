@@ -1,6 +1,7 @@
 import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
+import { seccompProgram } from "./containment/seccomp-filter.js";
 
 // Layout under stateDir (nothing here is reachable from a sandbox except <name>/rw/home and
 // <name>/rw/sandbox, which are bound at /home and /.sandbox):
@@ -61,6 +62,15 @@ export async function prepareStateDir(stateDir: string): Promise<string> {
     await rename(tmp, path.join(etcDir, file));
   }
   return etcDir;
+}
+
+/** Writes the seccomp program next to the /etc files (write-then-rename); returns its path. */
+export async function writeSeccompProgram(etcDir: string): Promise<string> {
+  const file = path.join(etcDir, `seccomp-${process.arch}.bpf`);
+  const tmp = path.join(etcDir, `.seccomp.${process.pid}.${Math.random().toString(36).slice(2)}`);
+  await writeFile(tmp, seccompProgram(), { mode: 0o644, flag: "wx" });
+  await rename(tmp, file);
+  return file;
 }
 
 export interface SandboxDirs {
