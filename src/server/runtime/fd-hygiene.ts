@@ -43,7 +43,9 @@ const PYTHON_WRAPPER = [
  */
 export async function cleanFdCommand(program: string, args: readonly string[], keep: readonly number[] = []): Promise<{ command: string; args: string[] }> {
   const keepArg = keep.join(",");
-  if (typeof (process as { execve?: unknown }).execve === "function") {
+  // Node itself marks every descriptor it inherits close-on-exec at startup, so the Node wrapper
+  // cannot hand `keep` on through execve: the Python one (which can clear the flag) comes first then.
+  if (keep.length === 0 && typeof (process as { execve?: unknown }).execve === "function") {
     return { command: process.execPath, args: ["--no-warnings", "-e", NODE_WRAPPER, keepArg, program, ...args] };
   }
   for (const python of PYTHON_CANDIDATES) {
@@ -53,6 +55,11 @@ export async function cleanFdCommand(program: string, args: readonly string[], k
     } catch {
       // try the next one
     }
+  }
+  if (keep.length > 0) {
+    // No python: start `program` directly. The server's own descriptors are close-on-exec (Node
+    // marks inherited ones so at startup, measured with Node 22), and spawn only adds the stdio slots.
+    return { command: program, args: [...args] };
   }
   throw new DevServerError("Cannot start a sandbox safely: closing inherited file descriptors before bubblewrap needs Node.js >= 22.15 (process.execve) or a system python3.", {
     hint: "run the dev server with Node.js 22.15 or newer, or install python3",
