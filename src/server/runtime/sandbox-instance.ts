@@ -99,8 +99,11 @@ export class SandboxInstance {
           extraRoDirs: context.interpreters.roDirs,
           env,
           workdir,
-          // The label only makes `ps` output readable on the host; the supervisor ignores it.
-          command: [context.interpreters.node, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${spec.name}`, workdir],
+          // The label only makes `ps` output on the host say which sandbox and which state dir a
+          // process belongs to (binds are by descriptor, so no host path is in bwrap's argv
+          // otherwise); the supervisor ignores it. Sandboxed code can read it in /proc/1/cmdline,
+          // like the mount roots in /proc/self/mountinfo (docs/security.md, out of scope).
+          command: [context.interpreters.node, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${spec.name}:${dirs.root}`, workdir],
         },
       });
       try {
