@@ -1,7 +1,7 @@
 import * as path from "node:path";
 import { DevServerError, ErrorCodes, SandboxStateError } from "../../errors/index.js";
 import { probeHostLayout } from "./bwrap-args.js";
-import { detectLimitMechanism } from "./containment/limits.js";
+import { detectLimitMechanism, sweepStaleCgroups } from "./containment/limits.js";
 import { serverIsRoot } from "./containment/sandbox-identity.js";
 import { findBwrap } from "./find-bwrap.js";
 import { resolveInterpreters } from "./interpreters.js";
@@ -136,6 +136,7 @@ class BwrapRuntime implements SandboxRuntime {
     }
     const [etcDir, layout, limits] = await Promise.all([prepareStateDir(this.#options.stateDir), probeHostLayout(), detectLimitMechanism(serverIsRoot())]);
     const seccompFile = await writeSeccompProgram(etcDir);
+    if (limits.mechanism === "cgroup-v1") await sweepStaleCgroups();
     return { stateDir: this.#options.stateDir, bwrapPath, etcDir, layout, interpreters, seccompFile, limitMechanism: limits.mechanism };
   }
 }

@@ -106,6 +106,27 @@ export async function prepareLimits(name: string, identity: SandboxIdentity, mem
   };
 }
 
+const STALE_CGROUP_MS = 60_000;
+
+/**
+ * Removes empty sandbox cgroups left by a dev server that was killed before it could clean up.
+ * rmdir only succeeds on a cgroup without tasks, so a live sandbox's group is never touched; the age
+ * check keeps away from a group another server has just made and not yet joined.
+ */
+export async function sweepStaleCgroups(now = Date.now()): Promise<void> {
+  const { readdir, stat } = await import("node:fs/promises");
+  for (const controller of ["memory", "pids"]) {
+    const parent = path.join(CGROUP_V1_ROOT, controller, "msbv");
+    const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
+    for (const entry of entries) {
+      if (!entry.isDirectory()) continue;
+      const dir = path.join(parent, entry.name);
+      const info = await stat(dir).catch(() => undefined);
+      if (info && now - info.mtimeMs > STALE_CGROUP_MS) await rmdir(dir).catch(() => undefined);
+    }
+  }
+}
+
 async function removeCgroups(dirs: string[]): Promise<void> {
   for (const dir of dirs) {
     // The kernel refuses rmdir until the last task has fully exited; that takes a moment after SIGKILL.
