@@ -82,10 +82,14 @@ export class SupervisorConnection {
     await Promise.race([new Promise((resolve) => proc.once("close", resolve)), sleep(500)]);
     const reason = typeof outcome === "string" ? `no ready signal within ${READY_TIMEOUT_MS / 1000} s` : outcome.message;
     const stderr = connection.#stderrTail.trim();
+    // The root launcher (containment/launcher-script.ts) reports its own failures with this prefix.
+    const launcher = stderr.includes("msbv-launcher:");
     throw new DevServerError(
-      `Cannot start sandbox "${options.name}" with bubblewrap (${options.bwrapPath}): ${reason}${stderr ? `; bwrap said: ${stderr}` : ""}`,
+      `Cannot start sandbox "${options.name}" with bubblewrap (${options.bwrapPath}): ${reason}${stderr ? `; ${launcher ? "the containment launcher" : "bwrap"} said: ${stderr}` : ""}`,
       {
-        hint: "check that bubblewrap works on this host (e.g. `bwrap --ro-bind / / true`) and that every volume's host directory exists",
+        hint: launcher
+          ? "the sandbox could not be contained (idmapped mount, cgroups or uid switch refused); mount a folder on a local filesystem such as ext4, xfs, btrfs or tmpfs, or run the dev server as an ordinary user"
+          : "check that bubblewrap works on this host (e.g. `bwrap --ro-bind / / true`) and that every volume's host directory exists",
         details: { sandbox: options.name },
         cause: typeof outcome === "string" ? undefined : outcome,
       },
