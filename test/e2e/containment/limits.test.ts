@@ -1,7 +1,7 @@
 import { readdir, readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PythonSandbox } from "../../../src/index.js";
-import { MODES, py, pyJson, startContainmentServer, type ContainmentServer } from "./containment-fixture.js";
+import { descendantsOf, MODES, py, pyJson, startContainmentServer, type ContainmentServer } from "./containment-fixture.js";
 
 // Issue 11 finding 13: `memory = 256` must stop a 2 GiB allocation, and a fork bomb must hit a
 // process limit (the test forks at most 1000 children and kills them all).
@@ -27,14 +27,27 @@ describe.each(MODES)("limits (server as %s)", (mode) => {
     expect(await ok.output()).toContain("OK 67108864");
   });
 
-  it.runIf(mode === "root")("as root, the sandbox's processes sit in its own cgroup v1 memory and pids groups", async () => {
-    const leaves = (await readdir("/sys/fs/cgroup/memory/msbv").catch(() => [])).filter((leaf) => leaf.startsWith("limited-"));
-    expect(leaves).toHaveLength(1);
-    const leaf = leaves[0]!;
-    expect((await readFile(`/sys/fs/cgroup/memory/msbv/${leaf}/memory.limit_in_bytes`, "utf8")).trim()).toBe(String(256 << 20));
-    expect((await readFile(`/sys/fs/cgroup/pids/msbv/${leaf}/pids.max`, "utf8")).trim()).toBe("256");
-    const procs = (await readFile(`/sys/fs/cgroup/pids/msbv/${leaf}/cgroup.procs`, "utf8")).trim().split("\n");
-    expect(procs.length).toBeGreaterThanOrEqual(3);
+  it("the sandbox's processes carry its limits: cgroup v1 groups as root, rlimits as an ordinary user", async () => {
+    const pids: number[] = [];
+    for (const pid of await descendantsOf(s.pid)) {
+      if ((await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).includes("msbv-sandbox:limited")) pids.push(pid);
+    }
+    expect(pids.length).toBeGreaterThan(0);
+    const limits = await readFile(`/proc/${pids[0]}/limits`, "utf8");
+    expect(limits).toMatch(/^Max core file size\s+0\s+0\s/m);
+    if (mode === "root") {
+      const leaves = (await readdir("/sys/fs/cgroup/memory/msbv").catch(() => [])).filter((leaf) => leaf.startsWith("limited-"));
+      expect(leaves).toHaveLength(1);
+      const leaf = leaves[0]!;
+      expect((await readFile(`/sys/fs/cgroup/memory/msbv/${leaf}/memory.limit_in_bytes`, "utf8")).trim()).toBe(String(256 << 20));
+      expect((await readFile(`/sys/fs/cgroup/pids/msbv/${leaf}/pids.max`, "utf8")).trim()).toBe("256");
+      const procs = (await readFile(`/sys/fs/cgroup/pids/msbv/${leaf}/cgroup.procs`, "utf8")).trim().split("\n").map(Number);
+      for (const pid of pids) expect(procs).toContain(pid);
+      expect(limits).toMatch(/^Max processes\s+256\s+256\s/m);
+    } else {
+      expect(limits).toMatch(new RegExp(`^Max data size\\s+${256 << 20}\\s+${256 << 20}\\s`, "m"));
+      expect(limits).toMatch(/^Max processes\s+\d+\s+\d+\s/m);
+    }
   });
 
   it("1000 forks do not all go through", async () => {
