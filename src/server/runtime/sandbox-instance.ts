@@ -1,6 +1,6 @@
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DevServerError } from "../../errors/index.js";
+import { DevServerError, InvalidOptionError } from "../../errors/index.js";
 import type { HostLayout } from "./bwrap-args.js";
 import { prepareLaunch } from "./containment/launch.js";
 import { prepareLimits, type LimitMechanism } from "./containment/limits.js";
@@ -70,6 +70,14 @@ export class SandboxInstance {
     const dirs = await prepareSandboxDirs(context.stateDir, spec.name, spec.scripts, spec.shell);
     await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
     const workdir = spec.workdir && spec.workdir.trim() ? spec.workdir.trim() : DEFAULT_WORKDIR[language];
+    // bubblewrap creates the workdir (--dir) while the host root is still reachable as /oldroot, so a
+    // path such as "/../oldroot/tmp/x" would create a host folder: only normalised absolute paths.
+    if (!path.posix.isAbsolute(workdir) || path.posix.normalize(workdir) !== workdir || workdir.split("/").includes("..")) {
+      throw new InvalidOptionError(`Invalid workdir "${workdir}" for sandbox "${spec.name}": it must be a normalised absolute path inside the sandbox (no "..").`, {
+        hint: 'use a path such as "/workspace" or "/home/python-user/work"',
+        details: { sandbox: spec.name, workdir },
+      });
+    }
     const identity = allocateIdentity();
     let limits;
     try {

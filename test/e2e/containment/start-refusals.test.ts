@@ -31,3 +31,15 @@ describe.runIf(process.getuid?.() === 0)("containment failures at start (server 
     expect(stdout(await fixture.runtime.runRepl("ok", "python", "import os; print(os.getuid())"))).toBe("0");
   });
 });
+
+describe("workdir outside the sandbox (issue 11 finding 9, runtime side)", () => {
+  it("a workdir through /../oldroot is refused before bubblewrap runs, and no host folder appears", async () => {
+    const { lstat } = await import("node:fs/promises");
+    const hostTarget = `/tmp/msbv-oldroot-pwn-${process.pid}`;
+    for (const workdir of [`/../oldroot${hostTarget}`, "/home/../oldroot/tmp", "relative/dir"]) {
+      const error = await fixture.runtime.start(fixture.spec(`wd-${workdir.length}`, { workdir })).then(() => undefined, (e: unknown) => e);
+      expect(isMsbvError(error) && error.code, workdir).toBe(ErrorCodes.INVALID_OPTION);
+    }
+    expect(await lstat(hostTarget).then(() => "exists", () => "absent")).toBe("absent");
+  });
+});
