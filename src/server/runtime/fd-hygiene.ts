@@ -43,8 +43,8 @@ const PYTHON_WRAPPER = [
  */
 export async function cleanFdCommand(program: string, args: readonly string[], keep: readonly number[] = []): Promise<{ command: string; args: string[] }> {
   const keepArg = keep.join(",");
-  // Node itself marks every descriptor it inherits close-on-exec at startup, so the Node wrapper
-  // cannot hand `keep` on through execve: the Python one (which can clear the flag) comes first then.
+  // Node marks the low descriptors it inherits (the stdio slots 3.. among them) close-on-exec at
+  // startup, so the Node wrapper cannot hand `keep` on through execve: the Python one can clear the flag.
   if (keep.length === 0 && typeof (process as { execve?: unknown }).execve === "function") {
     return { command: process.execPath, args: ["--no-warnings", "-e", NODE_WRAPPER, keepArg, program, ...args] };
   }
@@ -57,9 +57,11 @@ export async function cleanFdCommand(program: string, args: readonly string[], k
     }
   }
   if (keep.length > 0) {
-    // No python: start `program` directly. The server's own descriptors are close-on-exec (Node
-    // marks inherited ones so at startup, measured with Node 22), and spawn only adds the stdio slots.
-    return { command: program, args: [...args] };
+    // Node marks only low inherited descriptors close-on-exec, so starting `program` directly could
+    // leak a high one (a directory fd is a way out of the sandbox): refuse instead.
+    throw new DevServerError("Cannot start a sandbox safely: handing the volume descriptors to bubblewrap while closing every other inherited descriptor needs a system python3 (/usr/bin/python3).", {
+      hint: "install python3 (`apt-get install python3`)",
+    });
   }
   throw new DevServerError("Cannot start a sandbox safely: closing inherited file descriptors before bubblewrap needs Node.js >= 22.15 (process.execve) or a system python3.", {
     hint: "run the dev server with Node.js 22.15 or newer, or install python3",
