@@ -23,8 +23,8 @@ spec = json.loads(sys.argv[1])
 libc = ctypes.CDLL(None, use_errno=True)
 libc.syscall.restype = ctypes.c_long
 libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-NR = {"x86_64": (428, 442, 429), "aarch64": (428, 442, 429)}
-OPEN_TREE, MOUNT_SETATTR, MOVE_MOUNT = NR.get(os.uname().machine, (428, 442, 429))
+# The new mount API has the same numbers on every architecture (x86_64 and aarch64 included).
+OPEN_TREE, MOUNT_SETATTR, MOVE_MOUNT = 428, 442, 429
 CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
 OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC, AT_EMPTY_PATH = 1, 0o2000000, 0x1000
 MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_IDMAP = 1, 2, 4, 0x100000

@@ -1,4 +1,4 @@
-import { access, constants, mkdir, readFile, rmdir, writeFile } from "node:fs/promises";
+import { access, constants, mkdir, readdir, readFile, rmdir, stat, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError } from "../../../errors/index.js";
@@ -54,7 +54,6 @@ export async function detectLimitMechanism(isRoot: boolean): Promise<{ mechanism
 }
 
 async function countUserProcesses(uid: number): Promise<number> {
-  const { readdir } = await import("node:fs/promises");
   let count = 0;
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
@@ -114,7 +113,6 @@ const STALE_CGROUP_MS = 60_000;
  * check keeps away from a group another server has just made and not yet joined.
  */
 export async function sweepStaleCgroups(now = Date.now()): Promise<void> {
-  const { readdir, stat } = await import("node:fs/promises");
   for (const controller of ["memory", "pids"]) {
     const parent = path.join(CGROUP_V1_ROOT, controller, "msbv");
     const entries = await readdir(parent, { withFileTypes: true }).catch(() => []);
