@@ -1,4 +1,4 @@
-import { open, stat, writeFile, chown, mkdir } from "node:fs/promises";
+import { chown, mkdir, open, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PythonSandbox } from "../../../src/index.js";
@@ -63,6 +63,9 @@ describe.each(MODES)("sandbox identity (server as %s)", (mode) => {
     }
     const seen = await pyJson<{ uid: number }>(sb, "import os, json\nprint(json.dumps({'uid': os.stat('/workspace/made-inside.txt').st_uid}))");
     expect(seen.uid).toBe(0);
+    // The idmapped trees live in the launcher's private mount namespace: nothing in the host's table.
+    expect(await readFile("/proc/self/mountinfo", "utf8")).not.toMatch(/msbv-idmap|idmapped/);
+    expect(await readdir("/run/msbv-idmap").catch(() => [])).toEqual([]);
   });
 
   it("shows none of the server's environment in /proc/1/environ, /proc/self/environ or any process inside", async () => {
