@@ -4,6 +4,8 @@ import { isLocalServerUrl } from "../backend/local-url.js";
 import { resolveSandbox } from "../config/index.js";
 import type { LoadedConfig } from "../config/types.js";
 import { ErrorCodes, MsbvError, ServerError } from "../errors/index.js";
+import { detectLimitMechanism } from "../server/runtime/containment/limits.js";
+import { serverIsRoot } from "../server/runtime/containment/sandbox-identity.js";
 import { findBwrap } from "../server/runtime/find-bwrap.js";
 import { withoutHint } from "./format-error.js";
 import { backendFor, type ServerTarget } from "./server-target.js";
@@ -115,6 +117,17 @@ export async function checkKvm(): Promise<DoctorCheck> {
   }
 }
 
+/**
+ * How a dev server started by this user now would contain sandboxes: which host uid and which
+ * per-sandbox limits (src/server/runtime/containment/). Informational: it depends on who runs the server.
+ */
+export async function checkContainment(): Promise<DoctorCheck> {
+  const root = serverIsRoot();
+  const limits = await detectLimitMechanism(root);
+  const uid = root ? "a dedicated unprivileged uid per sandbox (idmapped volumes)" : "this user's uid (uid 0 inside)";
+  return { id: "containment", status: "info", required: false, detail: `sandboxes run as ${uid}; limits: ${limits.detail}; cpus is not enforced` };
+}
+
 /** Every declared sandbox resolves: volumes parse, host paths exist and pass the policy. */
 export async function checkDeclared(config: LoadedConfig): Promise<DoctorCheck[]> {
   const checks: DoctorCheck[] = [];
@@ -123,7 +136,8 @@ export async function checkDeclared(config: LoadedConfig): Promise<DoctorCheck[]
       const { sandbox } = await resolveSandbox({
         kind: kindOfImage(entry.image ?? config.defaults.image ?? ""),
         options: { name, configPath: config.path },
-        readonlySupported: false,
+        // Read-only support is the server's to say, at start (msbv.capabilities); not judged offline.
+        readonlySupported: true,
         // doctor only looks: a `create = true` folder is reported as "will be created", never made.
         dryRun: true,
       });

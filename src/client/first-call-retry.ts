@@ -25,7 +25,8 @@ export function provablyNotSent(err: unknown): boolean {
  * Runs `fn`, retrying only while it fails before anything was sent ({@link provablyNotSent}). Why
  * retry at all: a server that has just reported a sandbox as started may briefly refuse
  * connections (a restarting proxy). The legacy server's "portal not ready yet" HTTP 500 is NOT
- * retried: it cannot be told apart from a 500 of a call that ran. The last error is rethrown
+ * retried (docs/protocol.md#limit-first-call): it cannot be told apart from a 500 of a call that
+ * ran. The last error is rethrown
  * unchanged once the budget is spent or the signal fires.
  */
 export async function retryFirstCall<T>(fn: () => Promise<T>, options: FirstCallRetryOptions = {}): Promise<T> {

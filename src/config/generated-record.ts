@@ -2,7 +2,6 @@ import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import * as path from "node:path";
-import type { WireStartConfig } from "../backend/wire.js";
 import { ConfigError, ConfigWriteError } from "../errors/index.js";
 import { generatedConfigPath, readGeneratedFile, writeGeneratedFile } from "./generated-config.js";
 import type { ResolvedSandboxConfig } from "./types.js";
@@ -34,7 +33,7 @@ export async function recordStart(
   projectDir: string,
   sandbox: ResolvedSandboxConfig,
   serverUrl: string,
-  wire: WireStartConfig,
+  wire: Readonly<Record<string, unknown>>,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string | undefined> {
   const primary = generatedConfigPath(projectDir, sandbox.name);

@@ -12,6 +12,7 @@ export { loadConfigFile, findConfigFile, parseConfigText, CONFIG_FILE_NAME, type
 export {
   resolveSandbox,
   DEFAULT_IMAGES,
+  randomSandboxName,
   DEFAULT_MEMORY_MIB,
   DEFAULT_CPUS,
   type ResolveSandboxInput,
@@ -28,6 +29,5 @@ export {
   type GeneratedConfig,
 } from "./generated-config.js";
 export { fallbackGeneratedDir, readRecordedStart, recordStart } from "./generated-record.js";
-export { toWireStartConfig } from "./wire-config.js";
 export { initConfigFile, INIT_CONFIG_TEMPLATE, type InitConfigResult } from "./init-config.js";
 export { formatIssue } from "./config-issues.js";

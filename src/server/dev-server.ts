@@ -8,6 +8,7 @@ import { redactSecrets } from "../errors/redact.js";
 import { authenticate } from "./auth/auth.js";
 import { createDefaultRuntime } from "./default-runtime.js";
 import { createRequestListener } from "./protocol/http-server.js";
+import { isLoopback, normaliseOrigin } from "./protocol/request-origin.js";
 import { dispatchMcp } from "./protocol/mcp.js";
 import type { MethodContext } from "./methods/index.js";
 import type { ReceivedLog, ReceivedRequest } from "./state/received-log.js";
@@ -15,7 +16,7 @@ import { dispatchRpc } from "./protocol/rpc-dispatch.js";
 import type { SandboxRuntime } from "./runtime/types.js";
 import { Sandboxfile } from "./state/sandboxfile.js";
 import { readOrCreateServerKey, serverKeyPath } from "./auth/server-key.js";
-import { canonicalizeLongestPrefix } from "./methods/volumes.js";
+import { realpathLongestPrefix } from "../volumes/canonicalize.js";
 
 export interface DevServerOptions {
   /** Interface to listen on. Default `127.0.0.1`. Non-loopback hosts require auth (dev: false). */
@@ -38,6 +39,19 @@ export interface DevServerOptions {
   home?: string;
   /** Default: the bubblewrap runtime with state in `<projectDir>/.menv`. */
   runtime?: SandboxRuntime;
+  /**
+   * Browser origins (e.g. `http://localhost:3000`) allowed to call the API. Default none: any request
+   * with an `Origin` header is refused, so a web page cannot drive the server.
+   */
+  allowOrigins?: readonly string[];
+  /**
+   * Host folders sandboxes may mount (volumes anywhere else are refused with 400). Default: the
+   * project dir and the folder the server was started from (`process.cwd()`), unless that folder is
+   * `/` or the home folder itself, which would open everything below. System folders, the home folder
+   * itself, credential folders and the server's own state stay refused inside these roots too
+   * (src/volumes/host-policy.ts). Explicit roots replace the default.
+   */
+  allowRoots?: string[];
   /** Receives one line per request and the real cause of every failure. Default: stderr. */
   logger?: (line: string) => void;
 }
@@ -55,7 +69,7 @@ export interface DevServerHandle {
 }
 
 /**
- * Starts the dev server: the legacy microsandbox HTTP + JSON-RPC API (spec §1–§4) backed by a
+ * Starts the dev server: the legacy microsandbox HTTP + JSON-RPC API (docs/protocol.md) backed by a
  * sandbox runtime. Installs no signal handlers — the caller (CLI) decides when to `close()`.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServerHandle> {
@@ -78,6 +92,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   if (!dev && options.key === "") {
     throw new DevServerError("The server key is empty", { hint: "Pass a non-empty key, or omit it to use server.key." });
   }
+  const allowedOrigins = new Set<string>();
+  for (const value of options.allowOrigins ?? []) {
+    const origin = normaliseOrigin(value);
+    if (origin === undefined) {
+      throw new DevServerError(`Invalid allowed origin ${JSON.stringify(value)}`, {
+        hint: "Give an http(s) origin such as http://localhost:3000 (scheme, host and port only).",
+      });
+    }
+    allowedOrigins.add(origin);
+  }
   const home = resolve(options.home ?? process.env.MICROSANDBOX_HOME ?? join(homedir(), ".microsandbox"));
   const projectDir = await prepareProjectDir(resolve(options.projectDir ?? join(home, "projects")));
   const secretText = dev ? undefined : (options.key ?? (await readOrCreateServerKey(home)));
@@ -96,7 +120,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     log,
     state: {
       projectDir,
-      protectedPaths: [stateDir, sandboxfile.path, await canonicalizeLongestPrefix(serverKeyPath(home))],
+      protectedPaths: [stateDir, sandboxfile.path, await realpathLongestPrefix(serverKeyPath(home))],
+      allowedRoots: await canonicalRoots(options.allowRoots ?? defaultRoots(projectDir, log)),
     },
   };
 
@@ -109,10 +134,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       mcp: (body) => dispatchMcp(body, ctx),
       received: () => ({ status: 200, body: { received } }),
       log,
+      originPolicy: { port: () => actualPort, loopbackHostOnly: isLoopback(host), allowedOrigins },
     }),
   );
   server.on("request", (req, res) => res.on("finish", () => log(`${req.method} ${req.url} -> ${res.statusCode}`)));
-  let actualPort: number;
+  let actualPort = port;
   try {
     actualPort = await listen(server, host, port);
   } catch (err) {
@@ -133,10 +159,29 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   };
 }
 
-/** Loopback only: `localhost`, 127.0.0.0/8, `::1` and IPv4-mapped 127.x. */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+export { isLoopback };
+
+/**
+ * Users start `msbv dev-server` in their project and mount its folders, as they did with the legacy
+ * server (which had no roots at all); a start folder of `/` or the home folder is too wide to be a
+ * default, so there only the project dir is allowed and the log says how to widen it.
+ */
+function defaultRoots(projectDir: string, log: (line: string) => void): string[] {
+  const cwd = resolve(process.cwd());
+  if (cwd === "/" || cwd === resolve(homedir())) {
+    log(`volumes are allowed under ${projectDir} only (started from ${cwd}, too wide a default); pass --allow-root DIR to allow more`);
+    return [projectDir];
+  }
+  return [projectDir, cwd];
+}
+
+async function canonicalRoots(roots: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const root of roots) {
+    if (root === "") throw new DevServerError("An allowed root is empty", { hint: "Pass an existing folder to --allow-root." });
+    out.push(await realpathLongestPrefix(resolve(root)));
+  }
+  return out;
 }
 
 async function prepareProjectDir(dir: string): Promise<string> {

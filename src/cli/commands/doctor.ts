@@ -5,6 +5,7 @@ import type { CliContext } from "../context.js";
 import {
   checkAuth,
   checkBwrap,
+  checkContainment,
   checkDeclared,
   checkKvm,
   checkNode,
@@ -57,6 +58,7 @@ async function runChecks(): Promise<DoctorCheck[]> {
   if (reachable.status === "ok") checks.push(await checkAuth(server));
   // bubblewrap matters only when the server runs here (the dev server); remote servers bring their own.
   checks.push(...(await checkBwrap(serverIsLocal(server))), await checkKvm());
+  if (serverIsLocal(server)) checks.push(await checkContainment());
   if (config) checks.push(...(await checkDeclared(config)));
   return checks;
 }

@@ -7,11 +7,13 @@ import { ExitCodes } from "../format-error.js";
 import { printJson } from "../output.js";
 import { ensureDeclaredRunning } from "../sandbox-session.js";
 import { parseSeconds } from "./seconds.js";
+import { sandboxOutputFor } from "../terminal-text.js";
 
 interface RunOptions {
   file?: string;
   json?: boolean;
   timeout?: number;
+  raw?: boolean;
 }
 
 /**
@@ -27,6 +29,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option("-f, --file <path>", "read the code from a file (`-` = stdin) instead of after `--`")
     .option("-t, --timeout <seconds>", "execution time limit enforced by the server", parseSeconds)
     .option("--json", "print {stdout, stderr, status, hasError} as JSON")
+    .option("--raw", "write the sandbox's output as is, even to a terminal (default: control sequences shown as ^[ …)")
     .usage("[options] [name] -- <code…>")
     .action(async (name: string | undefined, opts: RunOptions) => {
       const code = await codeFrom(ctx, opts);
@@ -36,8 +39,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
       if (opts.json) {
         printJson({ sandbox: sandbox.name, status: execution.status, hasError: execution.hasError(), stdout, stderr });
       } else {
-        if (stdout) process.stdout.write(`${stdout}\n`);
-        if (stderr) process.stderr.write(`${stderr}\n`);
+        if (stdout) process.stdout.write(sandboxOutputFor(process.stdout, `${stdout}\n`, opts.raw === true));
+        if (stderr) process.stderr.write(sandboxOutputFor(process.stderr, `${stderr}\n`, opts.raw === true));
       }
       if (execution.hasError()) process.exitCode = ExitCodes.FAILURE;
     });

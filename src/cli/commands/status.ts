@@ -5,6 +5,7 @@ import type { CliContext } from "../context.js";
 import { withoutHint } from "../format-error.js";
 import { printJson, printLine } from "../output.js";
 import { sandboxNetwork } from "../doctor-checks.js";
+import { neutraliseControls } from "../terminal-text.js";
 import { backendFor, serverTarget } from "../server-target.js";
 import { findConfig } from "../target.js";
 import { rejectTail } from "./tail.js";
@@ -92,7 +93,7 @@ function printTable(rows: readonly StatusRow[]): void {
   const table = [
     ["NAME", "STATE", "CPU%", "MEM MiB", "DISK", "DECLARED"],
     ...rows.map((r) => [
-      r.name,
+      neutraliseControls(r.name), // the server chose it
       r.running ? "running" : r.onServer ? "stopped" : "not started",
       figure(r.cpuUsage),
       figure(r.memoryUsage),

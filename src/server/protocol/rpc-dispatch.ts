@@ -15,7 +15,7 @@ import { errorData } from "./error-data.js";
 
 
 /**
- * Envelope checks (spec §2.1/§2.3a), dispatch, and the one place method failures become wire
+ * Envelope checks (docs/protocol.md#envelope, #errors), dispatch, and the one place method failures become wire
  * errors. Internal causes are logged — never sent.
  */
 export async function dispatchRpc(value: unknown, ctx: MethodContext, hungUp?: AbortSignal): Promise<JsonReply | TextReply> {

@@ -1,6 +1,6 @@
 import { lstat, readdir, readlink } from "node:fs/promises";
 import * as path from "node:path";
-import type { RuntimeVolume } from "./types.js";
+import { mountOrder } from "../../volumes/guest-paths.js";
 
 /** What of the host's root layout exists, probed once per runtime. */
 export interface HostLayout {
@@ -63,25 +63,35 @@ export async function probeHostLayout(): Promise<HostLayout> {
   return { rootSymlinks, rootDirs, etcEntries };
 }
 
+/** A host folder already open in bubblewrap's descriptor table, mounted by that descriptor. */
+export interface FdBind {
+  fd: number;
+  guest: string;
+  readonly: boolean;
+}
+
 export interface BwrapPlan {
   name: string;
   layout: HostLayout;
-  /** Host dir holding passwd, group and hosts. */
-  etcDir: string;
-  /** Host dir bound read-write at /home. */
-  homeDir: string;
+  /** Descriptors holding the minimal /etc files (passwd, group, hosts), copied in by bubblewrap. */
+  etcFiles: Array<{ fd: number; guest: string }>;
+  /** Descriptor of the seccomp program (see containment/seccomp-filter.ts). */
+  seccompFd: number;
   /** Keep the host's network namespace (`--share-net`); default: none (no interfaces at all). */
   network?: boolean;
   /**
-   * Persistent host dir used as the writable root (a microVM's rw layer); without it the root is an
-   * empty tmpfs made read-only after setup. Repair it with root-layer.ts before every start.
+   * The persistent writable root (a microVM's rw layer, `<state>/<name>/rw/root`) bound at `/`;
+   * without it the root is an empty tmpfs made read-only after setup. Repaired by root-layer.ts
+   * before every start (containment/launch.ts does it on the opened descriptor).
    */
-  rootDir?: string;
-  /** Host dir bound read-write at /.sandbox. */
-  dotSandboxDir: string;
+  root?: FdBind;
+  /** Bound at /home (the sandbox's persistent area). */
+  home: FdBind;
+  /** Bound at /.sandbox. */
+  dotSandbox: FdBind;
   /** Interpreter prefixes outside /usr, bound read-only at the same path. */
   extraRoDirs: string[];
-  volumes: RuntimeVolume[];
+  volumes: FdBind[];
   env: Array<[string, string]>;
   /** Command aliases (`python` -> python3) made as symlinks in `binLinkDir`, read-only like the root. */
   binLinks?: ReadonlyArray<{ name: string; target: string }>;
@@ -93,22 +103,30 @@ export interface BwrapPlan {
 }
 
 /**
- * The bubblewrap command line for one sandbox: the persistent writable root (`rootDir`, else an
+ * The bubblewrap command line for one sandbox: the persistent writable root (`root`, else an
  * empty tmpfs made read-only), read-only system dirs, a minimal /etc, private /proc /dev /tmp,
  * every namespace unshared (no network unless `network`, own PIDs), no capabilities, and the
- * sandbox's writable area plus its volumes bound read-write.
+ * sandbox's writable area plus its volumes bound by descriptor. Uid 0 inside is an unprivileged
+ * host uid (its own user namespace, no nested ones), and the seccomp filter keeps set-id bits off
+ * every file (see docs/security.md).
  */
 export function buildBwrapArgs(plan: BwrapPlan): string[] {
   const args = [
     "--unshare-all",
     ...(plan.network ? ["--share-net"] : []),
+    "--unshare-user",
+    "--disable-userns",
+    "--uid",
+    "0",
+    "--gid",
+    "0",
     "--die-with-parent",
     "--new-session",
     "--cap-drop",
     "ALL",
     "--hostname",
     plan.name,
-    ...(plan.rootDir ? ["--bind", plan.rootDir, "/"] : ["--tmpfs", "/"]),
+    ...(plan.root ? ["--bind-fd", String(plan.root.fd), "/"] : ["--tmpfs", "/"]),
     "--ro-bind",
     "/usr",
     "/usr",
@@ -117,7 +135,7 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   for (const dir of plan.layout.rootDirs) args.push("--ro-bind", dir, dir);
   args.push("--dir", "/etc");
   for (const entry of plan.layout.etcEntries) args.push("--ro-bind", entry, entry);
-  for (const file of ["passwd", "group", "hosts"]) args.push("--ro-bind", path.join(plan.etcDir, file), `/etc/${file}`);
+  for (const file of plan.etcFiles) args.push("--ro-bind-data", String(file.fd), file.guest);
   // With the host network, name lookups need the host's resolver settings (nothing else of /etc).
   if (plan.network) args.push("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf");
   args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--dir", "/root");
@@ -127,15 +145,16 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
     for (const dir of ancestors(plan.binLinkDir)) args.push("--perms", "0755", "--dir", dir);
     for (const link of plan.binLinks) args.push("--symlink", link.target, path.posix.join(plan.binLinkDir, link.name));
   }
-  args.push("--bind", plan.homeDir, "/home", "--bind", plan.dotSandboxDir, "/.sandbox");
-  // Parents before children, so a volume nested under another lands on top of it.
-  const volumes = [...plan.volumes].sort((a, b) => depth(a.guest) - depth(b.guest));
-  for (const volume of volumes) args.push("--bind", volume.host, volume.guest);
+  // Parents before children, so a volume nested under another lands on top of it (one ordering rule:
+  // src/volumes mountOrder). Read-only volumes use --ro-bind-fd: the kernel refuses writes with EROFS.
+  const binds = [plan.home, plan.dotSandbox, ...mountOrder(plan.volumes)];
+  for (const bind of binds) args.push(bind.readonly ? "--ro-bind-fd" : "--bind-fd", String(bind.fd), bind.guest);
   // The root tmpfs becomes read-only below, so a workdir that would live on it is created now.
   const writable = ["/home", "/tmp", "/var/tmp", "/.sandbox", ...plan.volumes.map((v) => v.guest)];
   if (!writable.some((dir) => plan.workdir === dir || plan.workdir.startsWith(`${dir}/`))) args.push("--dir", plan.workdir);
   // Without a persistent root: read-only, so /etc, /root and everything not mounted writable stay as set up.
-  if (!plan.rootDir) args.push("--remount-ro", "/");
+  if (!plan.root) args.push("--remount-ro", "/");
+  args.push("--seccomp", String(plan.seccompFd));
   args.push("--clearenv");
   for (const [key, value] of plan.env) args.push("--setenv", key, value);
   args.push("--chdir", "/", "--", ...plan.command);
@@ -146,8 +165,4 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
 function ancestors(dir: string): string[] {
   const parts = dir.split("/").filter(Boolean);
   return parts.map((_, i) => `/${parts.slice(0, i + 1).join("/")}`);
-}
-
-function depth(p: string): number {
-  return p.split("/").filter(Boolean).length;
 }

@@ -1,4 +1,4 @@
-import { lstat, rm, stat } from "node:fs/promises";
+import { chmod, lstat, rm, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { DevServerError } from "../../errors/index.js";
 
@@ -101,8 +101,9 @@ export async function repairRootLayer(rootDir: string, args: readonly string[]):
     const parts = dest.split("/").filter(Boolean);
     let current = rootDir;
     for (let i = 0; i < parts.length; i++) {
+      const parent = current;
       current = path.join(current, parts[i]!);
-      const info = await lstat(current).catch(() => undefined);
+      const info = await lstatSearchable(parent, current);
       if (!info) break; // the rest does not exist; bubblewrap makes plain directories
       const last = i === parts.length - 1;
       const wrong = last
@@ -115,4 +116,22 @@ export async function repairRootLayer(rootDir: string, args: readonly string[]):
       }
     }
   }
+}
+
+/**
+ * lstat of `entry`, making its (already checked, real) parent folder searchable first if the
+ * sandbox left it without owner permissions: bubblewrap, uid 0 in its user namespace, passes such
+ * a folder anyway, so an entry this check could not see would still be followed (server running as
+ * an ordinary user, whose uid the sandbox shares). Undefined when the entry does not exist.
+ */
+async function lstatSearchable(parent: string, entry: string): Promise<Awaited<ReturnType<typeof lstat>> | undefined> {
+  try {
+    return await lstat(entry);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EACCES") return undefined;
+  }
+  // The parent was lstat-ed as a directory (not a symlink) and nothing runs in the stopped sandbox.
+  const mode = (await stat(parent)).mode & 0o7777; // stat: the root itself is reached through /proc/self/fd
+  await chmod(parent, mode | 0o700);
+  return lstat(entry).catch(() => undefined);
 }

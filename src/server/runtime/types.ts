@@ -7,6 +7,8 @@ export interface RuntimeVolume {
   host: string;
   /** Absolute guest path. */
   guest: string;
+  /** Mounted read-only (read-only bind by descriptor, and read-only idmapped mount as root). */
+  readonly?: boolean;
 }
 
 export interface RuntimeSandboxSpec {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, MsbvError, PythonSandbox } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "../client/dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Issue 12 item 5: the legacy wire shape stays `{"error":"Internal server error","code":5002}`,
 // the cause travels in `data` (ignored by legacy clients) and our errors surface it.

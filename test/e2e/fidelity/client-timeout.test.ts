@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, MsbvError, PythonSandbox } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "../client/dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Issue 12 item 7: when run()/command.run reject on the client's own limit (timeoutMs or an
 // AbortSignal), the sandbox's run is interrupted, so the next call does not wait behind it.

@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { PythonSandbox } from "../../../src/index.js";
 import { fallbackGeneratedDir } from "../../../src/config/index.js";
-import { startFixture, type DevServerFixture } from "../client/dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Issue 12 item 10: the generated record must never break a call. Where
 // `.microsandbox/generated/` cannot be written, it goes to the user cache (one warning), and when

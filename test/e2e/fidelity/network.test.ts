@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DevServerError, PythonSandbox } from "../../../src/index.js";
 import { mintApiKey, startDevServer } from "../../../src/server/index.js";
-import { startFixture, type DevServerFixture } from "../client/dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Issue 12 item 13: no network is the default; `--allow-network` (startDevServer `allowNetwork`)
 // is an explicit opt-in per server that shares the host network, announced in the health body

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PythonSandbox } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "../client/dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Issue 12 item 6: the first call after start used to be retried on any HTTP 500, so a first
 // command that timed out on the server ran again. Each run appends one line to a counter file;

@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeSandbox } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "../client/dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Issue 12 item 12: agents save skills as modules in the workspace and load them from the Node REPL.
 // `await import()` used to fail with ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING.

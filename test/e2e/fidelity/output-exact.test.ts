@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeSandbox, PythonSandbox } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "../client/dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Issue 12 item 4: a printed line over 1 MiB used to come back with "\n" inserted every 1 MiB.
 // Output is byte-exact up to the 16 MiB cap; past it a notice line says so, and no line is cut.

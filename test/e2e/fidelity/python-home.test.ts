@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeSandbox, PythonSandbox } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "../client/dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Issue 12 items 1 and 3: `python` (and `pip` when the host has one) is on PATH in
 // microsandbox/python, as in upstream's python:latest based image; `$HOME` exists when `workdir`

@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { readdir, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cliEnv, makeProject, requireBuiltCli, runCli } from "../cli/cli-harness.js";
+import { cliEnv, makeProject, requireBuiltCli, runCli } from "../../helpers/cli-harness.js";
 
 // Issue 12 item 11: `msbv doctor` and `msbv config` only look. A `create = true` folder is not made
 // by them, and a missing folder's error points at the microsandbox.toml line that declares it.

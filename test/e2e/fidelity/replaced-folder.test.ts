@@ -2,7 +2,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, MsbvError, PythonSandbox } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "../client/dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Issue 12 item 9: a warm sandbox (a pool) keeps running; the host replaces the mounted folder
 // (`rm -rf ws && mkdir ws`); a create() with the same name used to re-attach and every write went to

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, MsbvError, NodeSandbox, PythonSandbox } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "../client/dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Issue 12 item 8: a sandbox name is the sandbox's identity on the server (upstream semantics; warm
 // pools rely on re-attaching by name), so two clients that create the same name share it. When

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PythonSandbox } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "../client/dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // Issue 12 item 2: a microVM has a writable root and upstream keeps a sandbox's writable layer
 // across stop/start of the same name. Ours is <state>/<name>/rw/root bound at /. bubblewrap builds
