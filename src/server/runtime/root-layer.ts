@@ -1,3 +1,4 @@
+import type { Stats } from "node:fs";
 import { chmod, lstat, rm, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { DevServerError } from "../../errors/index.js";
@@ -96,14 +97,17 @@ export async function bwrapDestinations(args: readonly string[]): Promise<Array<
  * recreates its own and refuses to make a symlink where one exists.
  */
 export async function repairRootLayer(rootDir: string, args: readonly string[]): Promise<void> {
+  // The sandbox's uid 0 has no capabilities, so a folder it made unsearchable (chmod 000) would stop
+  // its own next start, and, with the server as an ordinary user (the same uid), would hide a planted
+  // link from this check while bubblewrap (uid 0 with capabilities in its namespace) still passes it.
+  await ownerAccess(rootDir);
   for (const { dest, kind } of await bwrapDestinations(args)) {
     if (!path.posix.isAbsolute(dest) || dest.split("/").includes("..")) continue;
     const parts = dest.split("/").filter(Boolean);
     let current = rootDir;
     for (let i = 0; i < parts.length; i++) {
-      const parent = current;
       current = path.join(current, parts[i]!);
-      const info = await lstatSearchable(parent, current);
+      const info = await lstatIfExists(current);
       if (!info) break; // the rest does not exist; bubblewrap makes plain directories
       const last = i === parts.length - 1;
       const wrong = last
@@ -114,24 +118,30 @@ export async function repairRootLayer(rootDir: string, args: readonly string[]):
         await rm(current, { recursive: true, force: true });
         break;
       }
+      if (!last) await ownerAccess(current, info.mode);
     }
   }
 }
 
-/**
- * lstat of `entry`, making its (already checked, real) parent folder searchable first if the
- * sandbox left it without owner permissions: bubblewrap, uid 0 in its user namespace, passes such
- * a folder anyway, so an entry this check could not see would still be followed (server running as
- * an ordinary user, whose uid the sandbox shares). Undefined when the entry does not exist.
- */
-async function lstatSearchable(parent: string, entry: string): Promise<Awaited<ReturnType<typeof lstat>> | undefined> {
+/** lstat, undefined when nothing is there; any other failure stops the start (fail closed). */
+async function lstatIfExists(entry: string): Promise<Stats | undefined> {
   try {
     return await lstat(entry);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EACCES") return undefined;
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === "ENOENT") return undefined;
+    throw new DevServerError(`Cannot check the sandbox's root layer at "${entry}" before its start (${code ?? String(error)}).`, {
+      hint: "stop the sandbox and remove its state folder (<project>/.menv/<name>/rw/root), then start it again",
+      cause: error,
+    });
   }
-  // The parent was lstat-ed as a directory (not a symlink) and nothing runs in the stopped sandbox.
-  const mode = (await stat(parent)).mode & 0o7777; // stat: the root itself is reached through /proc/self/fd
-  await chmod(parent, mode | 0o700);
-  return lstat(entry).catch(() => undefined);
+}
+
+/**
+ * Gives the owner rwx on a folder already checked to be a real folder (the layer itself is reached
+ * through /proc/self/fd, hence stat there). Nothing runs in the stopped sandbox, so no race.
+ */
+async function ownerAccess(dir: string, mode?: number): Promise<void> {
+  const bits = (mode ?? (await stat(dir)).mode) & 0o7777;
+  if ((bits & 0o700) !== 0o700) await chmod(dir, bits | 0o700);
 }
