@@ -4,7 +4,7 @@ import type { RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
 
 /**
- * A read-only folder (on the sandbox's root, made by bubblewrap) holding the command names the
+ * A folder on the sandbox's root, (re)made by bubblewrap at each start, holding the command names the
  * upstream images have and a host may lack: `microsandbox/python` is built on `python:latest`,
  * where `python`, `python3` and `pip` all exist; Debian hosts only ship `python3`/`pip3`.
  * It comes first on PATH so `python` is the same interpreter the REPL uses.

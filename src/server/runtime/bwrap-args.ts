@@ -93,7 +93,7 @@ export interface BwrapPlan {
   extraRoDirs: string[];
   volumes: FdBind[];
   env: Array<[string, string]>;
-  /** Command aliases (`python` -> python3) made as symlinks in `binLinkDir`, read-only like the root. */
+  /** Command aliases (`python` -> python3) made as symlinks in `binLinkDir` on the root at each start. */
   binLinks?: ReadonlyArray<{ name: string; target: string }>;
   binLinkDir?: string;
   /** Absolute guest working directory (the supervisor creates it when it lies in a writable area). */

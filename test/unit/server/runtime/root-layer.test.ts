@@ -1,4 +1,4 @@
-import { lstat, mkdir, mkdtemp, readdir, rm, symlink, writeFile } from "node:fs/promises";
+import { chmod, lstat, mkdir, mkdtemp, open, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -47,5 +47,24 @@ describe("repairRootLayer", () => {
     expect(await readdir(host)).toEqual(["precious"]);
     expect((await readdir(root)).sort()).toEqual(["data"]);
     expect((await lstat(path.join(root, "data", "kept", "f"))).isFile()).toBe(true);
+  });
+
+  it("gives the owner access to folders the sandbox locked (chmod 000), through the layer's descriptor", async () => {
+    const root = await temp();
+    const host = await temp();
+    await mkdir(path.join(root, "opt"));
+    await symlink(host, path.join(root, "opt", "msbv"));
+    await chmod(path.join(root, "opt"), 0o000);
+    await chmod(root, 0o055);
+    const handle = await open(root, "r");
+    try {
+      await repairRootLayer(`/proc/self/fd/${handle.fd}`, ["--perms", "0755", "--dir", "/opt/msbv/bin"]);
+    } finally {
+      await handle.close();
+    }
+    expect((await lstat(root)).mode & 0o777).toBe(0o755);
+    expect((await lstat(path.join(root, "opt"))).mode & 0o777).toBe(0o700);
+    expect(await readdir(path.join(root, "opt"))).toEqual([]);
+    expect(await readdir(host)).toEqual([]);
   });
 });
