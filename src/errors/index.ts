@@ -15,5 +15,6 @@ export {
   DevServerError,
   UnknownSandboxError,
   ConfigWriteError,
+  EmbeddedUnavailableError,
 } from "./errors.js";
 export { redactSecrets } from "./redact.js";

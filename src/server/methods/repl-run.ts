@@ -2,7 +2,8 @@ import { internalError } from "../protocol/json-rpc.js";
 import { errorText, type MethodContext } from "./context.js";
 import { forwardTarget, optionalTimeout, requiredString, wireLines } from "./forwarded.js";
 
-const LANGUAGES: Record<string, "python" | "node"> = {
+/** Legacy `language` values (any case) → driver; shared with the embedded backend. */
+export const LANGUAGES: Record<string, "python" | "node"> = {
   python: "python",
   node: "node",
   nodejs: "node",
