@@ -1,0 +1,297 @@
+import type { ExecHandle, Sandbox, SandboxHandle } from "microsandbox-embedded";
+import { ErrorCodes, InvalidOptionError, MsbvError, SandboxStateError, ServerError } from "../../errors/index.js";
+import { LANGUAGES } from "../../server/methods/repl-run.js";
+import { driverArgv } from "../../server/runtime/driver-argv.js";
+import { ReplSession } from "../../server/runtime/repl-session.js";
+import { SerialQueue } from "../../server/runtime/serial-queue.js";
+import type { BackendCapabilities, CallOptions } from "../backend.js";
+import type { WireCommandResult, WireMetricsRow, WireReplResult } from "../wire.js";
+import { applyConfig, MANAGED_LABEL, mountKeysOf, sameMounts, volumeKeys } from "./build-config.js";
+import { collectCommand, type ExecStream } from "./exec-stream.js";
+import { probeKvm } from "./kvm.js";
+import { isBootFailure, mapCreateError, messageOf } from "./map-error.js";
+import { ExecReplHost } from "./repl-host.js";
+import { msbHome, runtimeLogTail } from "./runtime-log.js";
+import { loadEmbeddedSdk, type EmbeddedSdk } from "./sdk.js";
+import type { EmbeddedSandboxConfig } from "./types.js";
+import { unavailableFromVerdict, type KvmVerdict } from "./unavailable.js";
+
+export interface EmbeddedBackendOptions {
+  /**
+   * Config of a `depends_on` sandbox (from microsandbox.toml), started first. Without it a
+   * dependency must already be running.
+   */
+  resolveDependency?: (name: string) => Promise<EmbeddedSandboxConfig>;
+  /** Test seams: the KVM probe and the SDK loader. */
+  probeKvm?: () => Promise<KvmVerdict>;
+  loadSdk?: () => Promise<EmbeddedSdk>;
+}
+
+/** How long a graceful VM stop may take before the VM is killed. */
+const STOP_TIMEOUT_MS = 10_000;
+
+/** One sandbox this process is attached to: its SDK handle, its REPL drivers, runs in order. */
+class Attached {
+  readonly sandbox: Sandbox;
+  readonly host: ExecReplHost;
+  readonly queue = new SerialQueue();
+  readonly #repls = new Map<"python" | "node", ReplSession>();
+
+  constructor(sandbox: Sandbox) {
+    this.sandbox = sandbox;
+    this.host = new ExecReplHost(async (command, args) => streamOf(await sandbox.execStreamWith(command, (b) => b.args(args).stdinPipe()), true));
+  }
+
+  repl(language: "python" | "node"): ReplSession {
+    let session = this.#repls.get(language);
+    if (!session) {
+      // The images' own interpreters, found on the VM's PATH.
+      session = new ReplSession(this.host, language, driverArgv(language, language === "python" ? "python3" : "node"));
+      this.#repls.set(language, session);
+    }
+    return session;
+  }
+}
+
+async function streamOf(handle: ExecHandle, stdin: boolean): Promise<ExecStream> {
+  const sink = stdin ? await handle.takeStdin() : null;
+  return {
+    recv: () => handle.recv(),
+    write: async (text) => {
+      if (!sink) throw new Error("this process has no stdin pipe");
+      await sink.write(text);
+    },
+    signal: (signal) => handle.signal(signal),
+    kill: () => handle.kill(),
+  };
+}
+
+/**
+ * The legacy API on real microVMs through the embedded `microsandbox` 0.6 runtime (a native
+ * addon, no server). Volumes are bind mounts whose read-only flag the runtime enforces; run()
+ * state lives in the dev server's REPL drivers running inside the VM. Input validation and the
+ * host-path policy happen before this class is reached (src/config, src/volumes).
+ */
+export class EmbeddedBackend {
+  readonly capabilities: BackendCapabilities = { readonlyVolumes: true, localHostPaths: true };
+  readonly #options: EmbeddedBackendOptions;
+  readonly #attached = new Map<string, Attached>();
+  readonly #locks = new Map<string, SerialQueue>();
+
+  constructor(options: EmbeddedBackendOptions = {}) {
+    this.#options = options;
+  }
+
+  async start(name: string, config: EmbeddedSandboxConfig, options?: CallOptions): Promise<string> {
+    checkAborted(options?.signal, name);
+    // Before anything touches the runtime or pulls an image: can a VM boot here at all?
+    const verdict = await (this.#options.probeKvm ?? probeKvm)();
+    if (!verdict.usable) throw unavailableFromVerdict(name, verdict);
+    const sdk = await (this.#options.loadSdk ?? loadEmbeddedSdk)();
+    await this.#startTree(sdk, name, config, [name], options?.signal);
+    return `Sandbox ${name} started successfully`;
+  }
+
+  async #startTree(sdk: EmbeddedSdk, name: string, config: EmbeddedSandboxConfig, chain: string[], signal: AbortSignal | undefined): Promise<void> {
+    for (const dependency of config.dependsOn) {
+      if (chain.includes(dependency)) {
+        throw new InvalidOptionError(`depends_on forms a cycle: ${[...chain, dependency].join(" -> ")}`, { details: { sandbox: name, dependsOn: config.dependsOn } });
+      }
+      const resolve = this.#options.resolveDependency;
+      if (resolve) {
+        await this.#startTree(sdk, dependency, await resolve(dependency), [...chain, dependency], signal);
+      } else if ((await findHandle(sdk, dependency))?.status !== "running") {
+        throw new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${name}" depends on "${dependency}", which is not running.`, {
+          hint: `start "${dependency}" first, or declare it in microsandbox.toml so it is started automatically`,
+          details: { sandbox: name, dependency },
+        });
+      }
+    }
+    await this.#lock(name).run(() => this.#startOne(sdk, name, config, signal));
+  }
+
+  async #startOne(sdk: EmbeddedSdk, name: string, config: EmbeddedSandboxConfig, signal: AbortSignal | undefined): Promise<void> {
+    checkAborted(signal, name);
+    const wanted = volumeKeys(config.volumes);
+    const handle = await findHandle(sdk, name);
+    if (handle?.status === "running") {
+      if (!sameMounts(mountKeysOf(handle.config()), wanted)) throw volumeConflict(name, mountKeysOf(handle.config()), wanted);
+      if (!this.#attached.has(name)) this.#attached.set(name, new Attached(await handle.connect()));
+      return;
+    }
+    // A stopped, crashed or half-created record would make create() fail: the legacy server
+    // started a stopped name afresh with the new config, so do the same.
+    if (handle) await removeRecord(sdk, name);
+    const image = config.image;
+    const creating = applyConfig(sdk.Sandbox.builder(name), config).create();
+    let sandbox: Sandbox;
+    try {
+      sandbox = await raceAbort(creating, signal, name, () => void creating.then((s) => s.destroy({ force: true })).catch(() => removeRecord(sdk, name)));
+    } catch (err) {
+      if (err instanceof MsbvError && err.code === ErrorCodes.ABORTED) throw err;
+      const log = isBootFailure(err) ? await runtimeLogTail(name, msbHome()) : undefined;
+      // A failed create leaves a stopped record (even for ephemeral sandboxes): remove it so the
+      // same call fails the same way next time instead of "already exists".
+      await removeRecord(sdk, name);
+      throw mapCreateError(name, image, err, log);
+    }
+    this.#attached.set(name, new Attached(sandbox));
+  }
+
+  async stop(name: string, options?: CallOptions): Promise<string> {
+    checkAborted(options?.signal, name);
+    const sdk = await (this.#options.loadSdk ?? loadEmbeddedSdk)();
+    return this.#lock(name).run(async () => {
+      const attached = this.#attached.get(name);
+      this.#attached.delete(name);
+      attached?.host.close();
+      const handle = await findHandle(sdk, name);
+      if (!handle && !attached) throw notStarted(name);
+      try {
+        if (attached) await attached.sandbox.destroy({ timeoutMs: STOP_TIMEOUT_MS });
+        else if (handle) await handle.destroy({ timeoutMs: STOP_TIMEOUT_MS });
+      } catch {
+        // Graceful stop failed or timed out: kill, then drop the record anyway.
+        await handle?.kill().catch(() => undefined);
+      }
+      // destroy() removes the record; make sure nothing is left that would block the next start.
+      await removeRecord(sdk, name);
+      return `Sandbox ${name} stopped successfully`;
+    });
+  }
+
+  async runCode(name: string, language: string, code: string, timeoutSeconds: number | undefined, options?: CallOptions): Promise<WireReplResult> {
+    checkAborted(options?.signal, name);
+    const engine = LANGUAGES[language.toLowerCase()];
+    if (engine === undefined) throw new InvalidOptionError(`unsupported language "${language}": use "python" or "node"`, { details: { language } });
+    const attached = await this.#attach(name);
+    const lines = await attached.queue.run(() => attached.repl(engine).run(name, code, timeoutSeconds));
+    return { language, output: lines, status: "success" };
+  }
+
+  async runCommand(name: string, command: string, args: string[], timeoutSeconds: number | undefined, options?: CallOptions): Promise<WireCommandResult> {
+    checkAborted(options?.signal, name);
+    const attached = await this.#attach(name);
+    let handle: ExecHandle;
+    try {
+      handle = await attached.sandbox.execStreamWith(command, (b) => b.args(args).stdinNull());
+    } catch (err) {
+      throw new ServerError(ErrorCodes.SERVER_ERROR, `Cannot run \`${command}\` in sandbox "${name}": ${messageOf(err)}`, undefined, {
+        cause: err,
+        hint: 'use an executable that exists in the image (commands run without a shell: use command "sh" with args ["-c", "..."] for pipes or globs)',
+        details: { sandbox: name, command },
+      });
+    }
+    const result = await collectCommand(await streamOf(handle, false), timeoutSeconds);
+    return { command, args, exit_code: result.exitCode, output: result.output, success: result.exitCode === 0 };
+  }
+
+  async metrics(name: string | undefined, options?: CallOptions): Promise<WireMetricsRow[]> {
+    checkAborted(options?.signal, name ?? "");
+    const sdk = await (this.#options.loadSdk ?? loadEmbeddedSdk)();
+    const handles: SandboxHandle[] = [];
+    if (name !== undefined) {
+      const handle = await findHandle(sdk, name);
+      if (!handle) throw notStarted(name);
+      handles.push(handle);
+    } else {
+      const page = await sdk.Sandbox.listWith((list) => list.label(MANAGED_LABEL.key, MANAGED_LABEL.value));
+      handles.push(...page.sandboxes);
+    }
+    return Promise.all(handles.map(metricsRow));
+  }
+
+  /** The attached sandbox, connecting to one another process started (`msbv up`, then `msbv exec`). */
+  async #attach(name: string): Promise<Attached> {
+    const known = this.#attached.get(name);
+    if (known) return known;
+    const sdk = await (this.#options.loadSdk ?? loadEmbeddedSdk)();
+    return this.#lock(name).run(async () => {
+      const again = this.#attached.get(name);
+      if (again) return again;
+      const handle = await findHandle(sdk, name);
+      if (handle?.status !== "running") throw notStarted(name);
+      const attached = new Attached(await handle.connect());
+      this.#attached.set(name, attached);
+      return attached;
+    });
+  }
+
+  #lock(name: string): SerialQueue {
+    let queue = this.#locks.get(name);
+    if (!queue) {
+      queue = new SerialQueue();
+      this.#locks.set(name, queue);
+    }
+    return queue;
+  }
+}
+
+async function metricsRow(handle: SandboxHandle): Promise<WireMetricsRow> {
+  const idle = { name: handle.name, running: false, cpu_usage: null, memory_usage: null, disk_usage: null };
+  if (handle.status !== "running") return idle;
+  try {
+    const m = await handle.metrics();
+    // Legacy units: CPU percent, memory in whole MiB, disk in bytes (the VM's writable layer).
+    return { name: handle.name, running: true, cpu_usage: m.cpuPercent, memory_usage: Math.round(m.memoryBytes / 1024 / 1024), disk_usage: m.upperUsedBytes };
+  } catch {
+    // Stopped between the status read and the metrics call.
+    return idle;
+  }
+}
+
+async function findHandle(sdk: EmbeddedSdk, name: string): Promise<SandboxHandle | undefined> {
+  try {
+    return await sdk.Sandbox.get(name);
+  } catch (err) {
+    if ((err as { code?: unknown }).code === "sandboxNotFound" || /not found/i.test(messageOf(err))) return undefined;
+    throw err;
+  }
+}
+
+/** Kills and removes a record if one exists; never throws (cleanup must not mask the real error). */
+async function removeRecord(sdk: EmbeddedSdk, name: string): Promise<void> {
+  const handle = await findHandle(sdk, name).catch(() => undefined);
+  if (!handle) return;
+  if (handle.status === "running" || handle.status === "starting" || handle.status === "draining" || handle.status === "paused") {
+    await handle.kill().catch(() => undefined);
+  }
+  await sdk.Sandbox.remove(name).catch(() => undefined);
+}
+
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, name: string, onAbandon: () => void): Promise<T> {
+  if (!signal) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => {
+      onAbandon();
+      reject(aborted(name));
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => (signal.removeEventListener("abort", onAbort), resolve(value)),
+      (err: unknown) => (signal.removeEventListener("abort", onAbort), reject(err)),
+    );
+  });
+}
+
+function aborted(name: string): MsbvError {
+  return new MsbvError(ErrorCodes.ABORTED, `The call for sandbox "${name}" was aborted; a sandbox still being created is removed once it is up.`, { details: { sandbox: name } });
+}
+
+function checkAborted(signal: AbortSignal | undefined, name: string): void {
+  if (signal?.aborted) throw aborted(name);
+}
+
+function notStarted(name: string): SandboxStateError {
+  return new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${name}" is not running on the embedded backend.`, {
+    hint: "start it first (create()/start(), or `msbv up --backend embedded`)",
+    details: { sandbox: name },
+  });
+}
+
+function volumeConflict(name: string, running: unknown, wanted: unknown): SandboxStateError {
+  return new SandboxStateError(ErrorCodes.VOLUME_CONFLICT, `Sandbox "${name}" is already running with a different volume set.`, {
+    hint: "stop it first (msbv stop), or start it with the same volumes",
+    details: { sandbox: name, running, requested: wanted },
+  });
+}
