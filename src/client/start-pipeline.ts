@@ -42,8 +42,9 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   const call: CallOptions = options.signal ? { signal: options.signal } : {};
   // The RPC backend is built only after resolution (its URL comes from it), but whether it can
   // enforce read-only mounts is known up front: it cannot (spec §7 point 4).
-  const readonlySupported = options.backend?.capabilities.readonlyVolumes ?? false;
-  const { sandbox, server, projectDir } = await resolveSandbox({
+  const injected = typeof options.backend === "object" ? options.backend : undefined;
+  const readonlySupported = injected?.capabilities.readonlyVolumes ?? false;
+  const resolved = await resolveSandbox({
     kind: input.kind,
     ...(input.defaultImage !== undefined ? { defaultImage: input.defaultImage } : {}),
     options: toCallOptions(options),
@@ -51,7 +52,13 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
     ...(input.env !== undefined ? { env: input.env } : {}),
     readonlySupported,
   });
-  const backend = options.backend ?? new RpcBackend({ url: server.url, ...(server.apiKey ? { apiKey: server.apiKey } : {}) });
+  const { sandbox, server, projectDir } = resolved;
+  // The embedded backend is imported only when chosen, so RPC users never load its native addon.
+  const backend =
+    injected ??
+    (resolved.backend === "embedded"
+      ? (await import("../backend/embedded/legacy-seam.js")).embeddedSeamBackend(sandbox)
+      : new RpcBackend({ url: server.url, ...(server.apiKey ? { apiKey: server.apiKey } : {}) }));
 
   // Sync mode copies the folders in after start and back in stop(), so host paths never reach the
   // server and the remote-host-paths refusal does not apply; the guest folders are made by sync-in.
@@ -86,6 +93,6 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
 
 /** Drops the client-only fields before handing the options to the config layer. */
 function toCallOptions(options: SandboxOptions): SandboxCallOptions {
-  const { signal: _s, timeoutMs: _t, backend: _b, sharedFilesystem: _f, sync: _y, ...rest } = options;
-  return rest;
+  const { signal: _s, timeoutMs: _t, backend, sharedFilesystem: _f, sync: _y, ...rest } = options;
+  return typeof backend === "string" ? { ...rest, backend } : rest;
 }

@@ -2,6 +2,7 @@ import { InvalidOptionError } from "../errors/index.js";
 import type { VolumeSpec } from "../volumes/index.js";
 import { checkServerUrl } from "./file-schema.js";
 import {
+  checkBackend,
   checkCpus,
   checkEnvEntry,
   checkImage,
@@ -74,6 +75,7 @@ export function checkCallOptions(input: SandboxCallOptions): CheckedCallOptions 
     "pass host folder paths");
   check("createVolumeDirs", options.createVolumeDirs, (v) => (typeof v === "boolean" ? undefined : `must be true or false, got ${describe(v)}`),
     "pass true or false");
+  check("backend", options.backend, checkBackend, 'pass "embedded" for real microVMs, or "rpc" (the default) for a server or `msbv dev-server`');
   if (options.volumes !== undefined && !Array.isArray(options.volumes)) {
     problems.push({ option: "volumes", message: `must be an array, got ${describe(options.volumes)}`, hint: 'pass ["./workspace:/workspace"]' });
   }

@@ -1,5 +1,6 @@
 import * as z from "zod";
 import {
+  checkBackend,
   checkCpus,
   checkEnvName,
   checkEnvValue,
@@ -11,6 +12,7 @@ import {
   checkShell,
   checkWorkdir,
   describe,
+  type BackendKind,
 } from "./option-rules.js";
 
 // The shape of microsandbox.toml. Every table is strict: an unknown key is an error (with a
@@ -96,7 +98,7 @@ const volumeEntry = z.union([z.string(), volumeTable], {
 });
 
 export const SANDBOX_KEYS = [
-  "image", "memory", "cpus", "workdir", "shell", "env", "ports", "depends_on", "scripts", "volumes",
+  "image", "memory", "cpus", "workdir", "shell", "env", "ports", "depends_on", "scripts", "volumes", "backend",
 ] as const;
 const sandboxTable = z
   .strictObject({
@@ -110,6 +112,7 @@ const sandboxTable = z
     depends_on: nameList.optional(),
     scripts: scriptTable.optional(),
     volumes: z.array(volumeEntry).optional(),
+    backend: ruled<BackendKind>(checkBackend),
   })
   .transform(({ depends_on, ports, env, scripts, ...rest }) => ({
     ...rest,
@@ -119,7 +122,7 @@ const sandboxTable = z
     ...(depends_on ? { dependsOn: depends_on } : {}),
   }));
 
-export const SERVER_KEYS = ["url", "api_key_env", "shared_filesystem", "mode"] as const;
+export const SERVER_KEYS = ["url", "api_key_env", "shared_filesystem", "mode", "backend"] as const;
 const serverTable = z
   .strictObject({
     url: ruled<string>(serverUrl),
@@ -140,14 +143,16 @@ const serverTable = z
       )
       .optional(),
     mode: z.enum(["mount", "sync"], { error: 'mode must be "mount" or "sync"' }).optional(),
+    backend: ruled<BackendKind>(checkBackend),
   })
-  .transform(({ url, api_key_env, shared_filesystem, mode }) => ({
+  .transform(({ url, api_key_env, shared_filesystem, mode, backend }) => ({
     ...(url !== undefined ? { url } : {}),
     ...(api_key_env !== undefined ? { apiKeyEnv: api_key_env } : {}),
     ...(shared_filesystem
       ? { sharedFilesystem: shared_filesystem.map((s) => ({ hostPrefix: s.host_prefix, serverPrefix: s.server_prefix })) }
       : {}),
     ...(mode ? { mode } : {}),
+    ...(backend ? { backend } : {}),
   }));
 
 export const POLICY_KEYS = ["allow"] as const;

@@ -4,6 +4,8 @@ import { InvalidOptionError } from "../errors/index.js";
 import { defaultHostPathPolicy, resolveVolumes, tryParseVolumeSpec, type VolumeSpec } from "../volumes/index.js";
 import { checkCallOptions, type CheckedCallOptions } from "./call-options.js";
 import { loadConfigFile } from "./load-file.js";
+import type { BackendKind } from "./option-rules.js";
+import { resolveBackend } from "./resolve-backend.js";
 import { checkStartScript } from "./option-rules.js";
 import { resolveServer } from "./resolve-server.js";
 import type {
@@ -34,6 +36,8 @@ export interface ResolveSandboxInput {
 
 export interface ResolveSandboxResult {
   sandbox: ResolvedSandboxConfig;
+  /** Which backend runs it (call > file sandbox > [defaults] > [server] > "rpc"). */
+  backend: BackendKind;
   server: ResolvedServerConfig;
   /** Folder of the config file if one was found, else cwd. */
   projectDir: string;
@@ -66,12 +70,14 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
     });
   }
 
+  const backend = resolveBackend(call, file, name);
   const policy = await defaultHostPathPolicy(projectDir, {
     allow: [...(file?.policy.allow ?? []), ...(call.allowHostPaths ?? [])],
     baseDir: projectDir,
   });
   const volumes = await resolveVolumes(mergeVolumes(layers, call), policy, {
-    readonlySupported: input.readonlySupported,
+    // The embedded runtime enforces read-only mounts itself.
+    readonlySupported: input.readonlySupported || backend === "embedded",
     ...(call.createVolumeDirs !== undefined ? { createMissing: call.createVolumeDirs } : {}),
   });
 
@@ -93,6 +99,7 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
   };
   return {
     sandbox,
+    backend,
     server: resolveServer(call, env, file),
     projectDir,
     ...(file ? { configFile: file.path } : {}),

@@ -1,4 +1,5 @@
 import type { ResolvedVolume, VolumeSpec } from "../volumes/types.js";
+import type { BackendKind } from "./option-rules.js";
 
 /**
  * The fully resolved configuration of one sandbox: file + env + call options merged, validated,
@@ -71,6 +72,8 @@ export interface SandboxCallOptions {
   allowHostPaths?: string[];
   /** Create missing host folders of every volume. Default false (per volume: `create = true`). */
   createVolumeDirs?: boolean;
+  /** `"embedded"`: real microVMs through npm `microsandbox` 0.6 in this process. Default: the file, then `"rpc"`. */
+  backend?: BackendKind;
 }
 
 /** A `[defaults]` or `[sandboxes.<name>]` table after validation (keys camelCased). */
@@ -87,6 +90,8 @@ export interface FileSandboxConfig {
   scripts?: Record<string, string>;
   /** Host paths as written (relative ones resolve against the file's folder). */
   volumes?: VolumeSpec[];
+  /** This sandbox's backend; beats `[server] backend`. */
+  backend?: BackendKind;
 }
 
 /** The `[server]` table. The key itself is never in the file, only the env var that holds it. */
@@ -95,6 +100,8 @@ export interface FileServerConfig {
   apiKeyEnv?: string;
   sharedFilesystem?: { hostPrefix: string; serverPrefix: string }[];
   mode?: "mount" | "sync";
+  /** `[server] backend`: the default backend of every sandbox in the file. */
+  backend?: BackendKind;
 }
 
 /** A parsed and validated `microsandbox.toml`. */

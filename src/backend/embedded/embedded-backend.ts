@@ -192,7 +192,8 @@ export class EmbeddedBackend {
     const handles: SandboxHandle[] = [];
     if (name !== undefined) {
       const handle = await findHandle(sdk, name);
-      if (!handle) throw notStarted(name);
+      // stop() removes the record, so an unknown name is simply a sandbox that is not running.
+      if (!handle) return [{ name, running: false, cpu_usage: null, memory_usage: null, disk_usage: null }];
       handles.push(handle);
     } else {
       const page = await sdk.Sandbox.listWith((list) => list.label(MANAGED_LABEL.key, MANAGED_LABEL.value));
