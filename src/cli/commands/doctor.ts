@@ -6,6 +6,7 @@ import {
   checkAuth,
   checkBwrap,
   checkDeclared,
+  checkEmbedded,
   checkKvm,
   checkNode,
   checkServer,
@@ -25,7 +26,7 @@ import { rejectTail } from "./tail.js";
 export function registerDoctor(program: Command, ctx: CliContext): void {
   program
     .command("doctor")
-    .description("check the server, auth, bubblewrap, KVM, Node and the declared host paths")
+    .description("check the server, auth, bubblewrap, KVM, the embedded backend, Node and the declared host paths")
     .option("--json", "print {ok, checks: [...]} as JSON")
     .action(async (opts: { json?: boolean }) => {
       rejectTail(ctx, "doctor");
@@ -56,7 +57,7 @@ async function runChecks(): Promise<DoctorCheck[]> {
   checks.push(reachable);
   if (reachable.status === "ok") checks.push(await checkAuth(server));
   // bubblewrap matters only when the server runs here (the dev server); remote servers bring their own.
-  checks.push(...(await checkBwrap(serverIsLocal(server))), await checkKvm());
+  checks.push(...(await checkBwrap(serverIsLocal(server))), await checkKvm(), await checkEmbedded(config));
   if (config) checks.push(...(await checkDeclared(config)));
   return checks;
 }

@@ -3,7 +3,8 @@ import { InvalidOptionError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 import { ExitCodes } from "../format-error.js";
 import { printJson } from "../output.js";
-import { ensureDeclaredRunning } from "../sandbox-session.js";
+import type { BackendKind } from "../../config/index.js";
+import { backendOption, ensureDeclaredRunning } from "../sandbox-session.js";
 import { parseSeconds } from "./seconds.js";
 
 /**
@@ -17,15 +18,16 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .argument("[name]", "sandbox name (default: the only declared sandbox)")
     .option("-t, --timeout <seconds>", "command time limit enforced by the server", parseSeconds)
     .option("--json", "print {exitCode, success, stdout, stderr} as JSON")
+    .addOption(backendOption())
     .usage("[options] [name] -- <command> [args…]")
-    .action(async (name: string | undefined, opts: { json?: boolean; timeout?: number }) => {
+    .action(async (name: string | undefined, opts: { json?: boolean; timeout?: number; backend?: BackendKind }) => {
       const [command, ...args] = ctx.tail ?? [];
       if (command === undefined || command === "") {
         throw new InvalidOptionError("`msbv exec` needs a command after `--`: `msbv exec [name] -- ls -la /workspace`", {
           hint: "put the executable and its arguments after `--`",
         });
       }
-      const sandbox = await ensureDeclaredRunning(name);
+      const sandbox = await ensureDeclaredRunning(name, opts.backend);
       const result = await sandbox.command.run(command, args, opts.timeout);
       const [stdout, stderr] = [await result.output(), await result.error()];
       if (opts.json) {

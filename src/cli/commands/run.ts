@@ -5,10 +5,12 @@ import { InvalidOptionError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 import { ExitCodes } from "../format-error.js";
 import { printJson } from "../output.js";
-import { ensureDeclaredRunning } from "../sandbox-session.js";
+import type { BackendKind } from "../../config/index.js";
+import { backendOption, ensureDeclaredRunning } from "../sandbox-session.js";
 import { parseSeconds } from "./seconds.js";
 
 interface RunOptions {
+  backend?: BackendKind;
   file?: string;
   json?: boolean;
   timeout?: number;
@@ -27,10 +29,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option("-f, --file <path>", "read the code from a file (`-` = stdin) instead of after `--`")
     .option("-t, --timeout <seconds>", "execution time limit enforced by the server", parseSeconds)
     .option("--json", "print {stdout, stderr, status, hasError} as JSON")
+    .addOption(backendOption())
     .usage("[options] [name] -- <code…>")
     .action(async (name: string | undefined, opts: RunOptions) => {
       const code = await codeFrom(ctx, opts);
-      const sandbox = await ensureDeclaredRunning(name);
+      const sandbox = await ensureDeclaredRunning(name, opts.backend);
       const execution = await sandbox.run(code, opts.timeout !== undefined ? { timeout: opts.timeout } : undefined);
       const [stdout, stderr] = [await execution.output(), await execution.error()];
       if (opts.json) {
