@@ -9,12 +9,14 @@ type MountBuilder = InstanceType<EmbeddedSdk["MountBuilder"]>;
 
 /**
  * How every bind mount is configured (see README "Real microVMs: the embedded backend"):
- * - hostPermissions "mirror": files the VM writes get the guest's rwx bits on the host (set-id
- *   bits stripped), owned by the user running the addon, so host tools can read and run them
- *   (the runtime default "private" makes every file 0600/0700).
+ * - hostPermissions "mirror": regular files and folders the VM writes get the guest's rwx bits on
+ *   the host plus an owner floor (0600 / 0700), set-id bits stripped, owned by the user running the
+ *   addon, so host tools can read and run them (the runtime default "private" makes every file
+ *   0600/0700).
  * - statVirtualization "strict" (the runtime default, stated explicitly): the guest's uid/gid and
- *   file type live in an xattr, so a symlink, FIFO or device node made in the VM is a plain
- *   regular file on the host. The VM can never plant a real host symlink that host tools follow.
+ *   file type live in a user.* xattr, so on Linux a symlink, FIFO, socket or device node made in
+ *   the VM is a plain regular file on the host (a symlink's holds its target path). The VM cannot
+ *   plant a real host symlink that host tools follow ("relaxed" would create real ones).
  */
 export const MOUNT_POLICY = { hostPermissions: "mirror", statVirtualization: "strict" } as const;
 
