@@ -23,7 +23,7 @@ afterAll(async () => {
 const env = (): NodeJS.ProcessEnv => cliEnv(project.home, { MSB_HOME: `${project.home}/msb` });
 
 describe("msbv with --backend embedded", () => {
-  it.each([["up"], ["exec"], ["run"]])("`msbv %s --backend embedded` fails with MSBV_EMBEDDED_UNAVAILABLE naming KVM and the dev server", async (command, ctx) => {
+  it.for(["up", "exec", "run"])("`msbv %s --backend embedded` fails with MSBV_EMBEDDED_UNAVAILABLE naming KVM and the dev server", async (command, ctx) => {
     if (kvmUsable) return ctx.skip();
     const tail = command === "exec" ? ["--", "true"] : command === "run" ? ["--", "print(1)"] : [];
     const result = await runCli([command, "--backend", "embedded", "box", ...tail], { cwd: project.dir, env: env() });

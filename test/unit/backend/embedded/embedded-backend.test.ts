@@ -42,10 +42,12 @@ function localHandle(command: string, args: string[], stdin: boolean) {
   const closed = () => {
     if (--open === 0) child.once("exit", (code) => (push({ kind: "exited", code: code ?? 137 }), push(null)));
   };
-  child.stdout.on("data", (data: Buffer) => push({ kind: "stdout", data }));
-  child.stderr.on("data", (data: Buffer) => push({ kind: "stderr", data }));
-  child.stdout.on("end", closed);
-  child.stderr.on("end", closed);
+  const { stdout, stderr } = child;
+  if (!stdout || !stderr) throw new Error("stdout/stderr must be pipes");
+  stdout.on("data", (data: Buffer) => push({ kind: "stdout", data }));
+  stderr.on("data", (data: Buffer) => push({ kind: "stderr", data }));
+  stdout.on("end", closed);
+  stderr.on("end", closed);
   return {
     recv: () => (queue.length ? Promise.resolve(queue.shift() ?? null) : new Promise<StreamEvent | null>((r) => waiters.push(r))),
     takeStdin: async () => (child.stdin ? { write: (t: string) => new Promise<void>((r) => child.stdin!.write(t, () => r())) } : null),
