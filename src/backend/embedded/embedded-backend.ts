@@ -5,6 +5,7 @@ import { driverArgv } from "../../server/runtime/driver-argv.js";
 import { ReplSession } from "../../server/runtime/repl-session.js";
 import { SerialQueue } from "../../server/runtime/serial-queue.js";
 import type { BackendCapabilities, CallOptions } from "../backend.js";
+import { composeCallSignal, type CallSignal } from "../call-signal.js";
 import type { WireCommandResult, WireMetricsRow, WireReplResult } from "../wire.js";
 import { applyConfig, MANAGED_LABEL, mountKeysOf, sameMounts, volumeKeys } from "./build-config.js";
 import { collectCommand, type ExecStream } from "./exec-stream.js";
@@ -83,23 +84,25 @@ export class EmbeddedBackend {
   }
 
   async start(name: string, config: EmbeddedSandboxConfig, options?: CallOptions): Promise<string> {
-    checkAborted(options?.signal, name);
+    // The caller's signal and the start time limit (image pull + boot) in one signal.
+    const call = composeCallSignal(options);
+    checkAborted(call, name);
     // Before anything touches the runtime or pulls an image: can a VM boot here at all?
     const verdict = await (this.#options.probeKvm ?? probeKvm)();
     if (!verdict.usable) throw unavailableFromVerdict(name, verdict);
     const sdk = await (this.#options.loadSdk ?? loadEmbeddedSdk)();
-    await this.#startTree(sdk, name, config, [name], options?.signal);
+    await this.#startTree(sdk, name, config, [name], call);
     return `Sandbox ${name} started successfully`;
   }
 
-  async #startTree(sdk: EmbeddedSdk, name: string, config: EmbeddedSandboxConfig, chain: string[], signal: AbortSignal | undefined): Promise<void> {
+  async #startTree(sdk: EmbeddedSdk, name: string, config: EmbeddedSandboxConfig, chain: string[], call: CallSignal): Promise<void> {
     for (const dependency of config.dependsOn) {
       if (chain.includes(dependency)) {
         throw new InvalidOptionError(`depends_on forms a cycle: ${[...chain, dependency].join(" -> ")}`, { details: { sandbox: name, dependsOn: config.dependsOn } });
       }
       const resolve = this.#options.resolveDependency;
       if (resolve) {
-        await this.#startTree(sdk, dependency, await resolve(dependency), [...chain, dependency], signal);
+        await this.#startTree(sdk, dependency, await resolve(dependency), [...chain, dependency], call);
       } else if ((await findHandle(sdk, dependency))?.status !== "running") {
         throw new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${name}" depends on "${dependency}", which is not running.`, {
           hint: `start "${dependency}" first, or declare it in microsandbox.toml so it is started automatically`,
@@ -107,11 +110,11 @@ export class EmbeddedBackend {
         });
       }
     }
-    await this.#lock(name).run(() => this.#startOne(sdk, name, config, signal));
+    await this.#lock(name).run(() => this.#startOne(sdk, name, config, call));
   }
 
-  async #startOne(sdk: EmbeddedSdk, name: string, config: EmbeddedSandboxConfig, signal: AbortSignal | undefined): Promise<void> {
-    checkAborted(signal, name);
+  async #startOne(sdk: EmbeddedSdk, name: string, config: EmbeddedSandboxConfig, call: CallSignal): Promise<void> {
+    checkAborted(call, name);
     const wanted = volumeKeys(config.volumes);
     const handle = await findHandle(sdk, name);
     if (handle?.status === "running") {
@@ -126,9 +129,9 @@ export class EmbeddedBackend {
     const creating = applyConfig(sdk.Sandbox.builder(name), config).create();
     let sandbox: Sandbox;
     try {
-      sandbox = await raceAbort(creating, signal, name, () => void creating.then((s) => s.destroy({ force: true })).catch(() => removeRecord(sdk, name)));
+      sandbox = await raceAbort(creating, call, name, () => void creating.then((s) => s.destroy({ force: true })).catch(() => removeRecord(sdk, name)));
     } catch (err) {
-      if (err instanceof MsbvError && err.code === ErrorCodes.ABORTED) throw err;
+      if (err instanceof MsbvError && (err.code === ErrorCodes.ABORTED || err.code === ErrorCodes.TIMEOUT)) throw err;
       const log = isBootFailure(err) ? await runtimeLogTail(name, msbHome()) : undefined;
       // A failed create leaves a stopped record (even for ephemeral sandboxes): remove it so the
       // same call fails the same way next time instead of "already exists".
@@ -139,7 +142,7 @@ export class EmbeddedBackend {
   }
 
   async stop(name: string, options?: CallOptions): Promise<string> {
-    checkAborted(options?.signal, name);
+    checkAborted(composeCallSignal(options), name);
     const sdk = await (this.#options.loadSdk ?? loadEmbeddedSdk)();
     return this.#lock(name).run(async () => {
       const attached = this.#attached.get(name);
@@ -161,7 +164,7 @@ export class EmbeddedBackend {
   }
 
   async runCode(name: string, language: string, code: string, timeoutSeconds: number | undefined, options?: CallOptions): Promise<WireReplResult> {
-    checkAborted(options?.signal, name);
+    checkAborted(composeCallSignal(options), name);
     const engine = LANGUAGES[language.toLowerCase()];
     if (engine === undefined) throw new InvalidOptionError(`unsupported language "${language}": use "python" or "node"`, { details: { language } });
     const attached = await this.#attach(name);
@@ -170,7 +173,7 @@ export class EmbeddedBackend {
   }
 
   async runCommand(name: string, command: string, args: string[], timeoutSeconds: number | undefined, options?: CallOptions): Promise<WireCommandResult> {
-    checkAborted(options?.signal, name);
+    checkAborted(composeCallSignal(options), name);
     const attached = await this.#attach(name);
     let handle: ExecHandle;
     try {
@@ -187,7 +190,7 @@ export class EmbeddedBackend {
   }
 
   async metrics(name: string | undefined, options?: CallOptions): Promise<WireMetricsRow[]> {
-    checkAborted(options?.signal, name ?? "");
+    checkAborted(composeCallSignal(options), name ?? "");
     const sdk = await (this.#options.loadSdk ?? loadEmbeddedSdk)();
     const handles: SandboxHandle[] = [];
     if (name !== undefined) {
@@ -260,12 +263,18 @@ async function removeRecord(sdk: EmbeddedSdk, name: string): Promise<void> {
   await sdk.Sandbox.remove(name).catch(() => undefined);
 }
 
-function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, name: string, onAbandon: () => void): Promise<T> {
+/** Create takes no AbortSignal: stop waiting on abort or time limit, and remove the sandbox once it is up. */
+function raceAbort<T>(work: Promise<T>, call: CallSignal, name: string, onAbandon: () => void): Promise<T> {
+  const { signal } = call;
   if (!signal) return work;
+  if (signal.aborted) {
+    onAbandon();
+    return Promise.reject(aborted(name, call));
+  }
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => {
       onAbandon();
-      reject(aborted(name));
+      reject(aborted(name, call));
     };
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(
@@ -275,12 +284,18 @@ function raceAbort<T>(work: Promise<T>, signal: AbortSignal | undefined, name: s
   });
 }
 
-function aborted(name: string): MsbvError {
+function aborted(name: string, call: CallSignal): MsbvError {
+  if (call.timedOut()) {
+    return new MsbvError(ErrorCodes.TIMEOUT, `Starting sandbox "${name}" took longer than ${call.timeoutMs} ms; a sandbox still being created is removed once it is up.`, {
+      hint: "raise the start `timeout` (the first start pulls the image), or pull the image beforehand",
+      details: { sandbox: name, timeoutMs: call.timeoutMs },
+    });
+  }
   return new MsbvError(ErrorCodes.ABORTED, `The call for sandbox "${name}" was aborted; a sandbox still being created is removed once it is up.`, { details: { sandbox: name } });
 }
 
-function checkAborted(signal: AbortSignal | undefined, name: string): void {
-  if (signal?.aborted) throw aborted(name);
+function checkAborted(call: CallSignal, name: string): void {
+  if (call.signal?.aborted) throw aborted(name, call);
 }
 
 function notStarted(name: string): SandboxStateError {

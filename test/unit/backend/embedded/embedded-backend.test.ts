@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { EmbeddedBackend } from "../../../../src/backend/embedded/embedded-backend.js";
 import type { StreamEvent } from "../../../../src/backend/embedded/exec-stream.js";
 import type { EmbeddedSdk } from "../../../../src/backend/embedded/sdk.js";
@@ -62,7 +62,7 @@ interface Record_ {
 }
 
 /** Records and lifecycle are fake; builders are the real SDK's (create() → build()). */
-function fakeSdk(sdk: EmbeddedSdk) {
+function fakeSdk(sdk: EmbeddedSdk, gate: Promise<void> = Promise.resolve()) {
   const records = new Map<string, Record_>();
   const events: string[] = [];
   const sandboxOf = (name: string) => ({
@@ -107,6 +107,8 @@ function fakeSdk(sdk: EmbeddedSdk) {
             if (prop === "create") {
               return async () => {
                 const config = (await target.build()) as Record<string, unknown>;
+                events.push(`creating:${name}`);
+                await gate;
                 events.push(`create:${name}`);
                 records.set(name, { status: "running", config });
                 return sandboxOf(name);
@@ -144,7 +146,7 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
     // A second process (new backend instance) starting the same name attaches to it.
     const other = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk });
     await other.start("a", cfg("a", [ws]));
-    expect(fake.events).toEqual(["create:a", "connect:a"]);
+    expect(fake.events.filter((e) => !e.startsWith("creating:"))).toEqual(["create:a", "connect:a"]);
     const err = await caught(other.start("a", cfg("a", [{ ...ws, readonly: true }])));
     expect(err.code).toBe(ErrorCodes.VOLUME_CONFLICT);
   });
@@ -158,7 +160,7 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
     await backend.stop("b");
     expect(fake.records.has("b")).toBe(false);
     await backend.start("b", cfg("b"));
-    expect(fake.events.filter((e) => e.startsWith("create"))).toEqual(["create:b", "create:b"]);
+    expect(fake.events.filter((e) => e.startsWith("create:"))).toEqual(["create:b", "create:b"]);
     expect(fake.events[0]).toBe("remove:b");
   });
 
@@ -168,7 +170,7 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
     const configs: Record<string, EmbeddedSandboxConfig> = { db: cfg("db"), cache: cfg("cache", [], ["db"]), loop1: cfg("loop1", [], ["loop2"]), loop2: cfg("loop2", [], ["loop1"]) };
     const backend = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk, resolveDependency: async (n) => configs[n]! });
     await backend.start("app", cfg("app", [], ["db", "cache"]));
-    expect(fake.events.filter((e) => e.startsWith("create"))).toEqual(["create:db", "create:cache", "create:app"]);
+    expect(fake.events.filter((e) => e.startsWith("create:"))).toEqual(["create:db", "create:cache", "create:app"]);
     expect((await caught(backend.start("loop1", configs.loop1!))).code).toBe(ErrorCodes.INVALID_OPTION);
   });
 
@@ -177,7 +179,7 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
     const fake = fakeSdk(real);
     const err = await caught(new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk }).start("app", cfg("app", [], ["db"])));
     expect(err.code).toBe(ErrorCodes.NOT_STARTED);
-    expect(fake.events).toEqual([]);
+    expect(fake.events).toEqual([]); // nothing created, not even begun
   });
 
   it("an unusable KVM verdict stops before the SDK is even loaded", async () => {
@@ -222,5 +224,21 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
     expect(await backend.runCode("d", "Python", "x", undefined)).toEqual({ language: "Python", status: "success", output: [{ stream: "stdout", text: "42" }] });
     expect(await backend.metrics("d")).toEqual([{ name: "d", running: true, cpu_usage: 12.5, memory_usage: 300, disk_usage: 4096 }]);
     expect((await caught(backend.runCode("d", "ruby", "1", undefined))).code).toBe(ErrorCodes.INVALID_OPTION);
+  });
+
+  it("an aborted start rejects with MSBV_ABORTED and removes the sandbox once its create finishes", async (ctx) => {
+    if (!real) return ctx.skip();
+    let release!: () => void;
+    const fake = fakeSdk(real, new Promise<void>((r) => (release = r)));
+    const backend = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk });
+    const controller = new AbortController();
+    const starting = backend.start("e", cfg("e"), { signal: controller.signal });
+    // Abort while the runtime is inside create() (which takes no signal).
+    await vi.waitFor(() => expect(fake.events).toContain("creating:e"));
+    controller.abort();
+    expect((await caught(starting)).code).toBe(ErrorCodes.ABORTED);
+    release();
+    await vi.waitFor(() => expect(fake.events).toContain("destroy:e"));
+    expect(fake.records.has("e")).toBe(false);
   });
 });
