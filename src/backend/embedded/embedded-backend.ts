@@ -6,6 +6,8 @@ import { ReplSession } from "../../server/runtime/repl-session.js";
 import { SerialQueue } from "../../server/runtime/serial-queue.js";
 import type { BackendCapabilities, CallOptions } from "../backend.js";
 import { composeCallSignal, type CallSignal } from "../call-signal.js";
+import { checkAborted, raceAbort } from "./abort.js";
+import { findHandle, metricsRow, removeRecord } from "./records.js";
 import type { WireCommandResult, WireMetricsRow, WireReplResult } from "../wire.js";
 import { applyConfig, MANAGED_LABEL, mountKeysOf, sameMounts, volumeKeys } from "./build-config.js";
 import { collectCommand, type ExecStream } from "./exec-stream.js";
@@ -229,73 +231,6 @@ export class EmbeddedBackend {
     }
     return queue;
   }
-}
-
-async function metricsRow(handle: SandboxHandle): Promise<WireMetricsRow> {
-  const idle = { name: handle.name, running: false, cpu_usage: null, memory_usage: null, disk_usage: null };
-  if (handle.status !== "running") return idle;
-  try {
-    const m = await handle.metrics();
-    // Legacy units: CPU percent, memory in whole MiB, disk in bytes (the VM's writable layer).
-    return { name: handle.name, running: true, cpu_usage: m.cpuPercent, memory_usage: Math.round(m.memoryBytes / 1024 / 1024), disk_usage: m.upperUsedBytes };
-  } catch {
-    // Stopped between the status read and the metrics call.
-    return idle;
-  }
-}
-
-async function findHandle(sdk: EmbeddedSdk, name: string): Promise<SandboxHandle | undefined> {
-  try {
-    return await sdk.Sandbox.get(name);
-  } catch (err) {
-    if ((err as { code?: unknown }).code === "sandboxNotFound" || /not found/i.test(messageOf(err))) return undefined;
-    throw err;
-  }
-}
-
-/** Kills and removes a record if one exists; never throws (cleanup must not mask the real error). */
-async function removeRecord(sdk: EmbeddedSdk, name: string): Promise<void> {
-  const handle = await findHandle(sdk, name).catch(() => undefined);
-  if (!handle) return;
-  if (handle.status === "running" || handle.status === "starting" || handle.status === "draining" || handle.status === "paused") {
-    await handle.kill().catch(() => undefined);
-  }
-  await sdk.Sandbox.remove(name).catch(() => undefined);
-}
-
-/** Create takes no AbortSignal: stop waiting on abort or time limit, and remove the sandbox once it is up. */
-function raceAbort<T>(work: Promise<T>, call: CallSignal, name: string, onAbandon: () => void): Promise<T> {
-  const { signal } = call;
-  if (!signal) return work;
-  if (signal.aborted) {
-    onAbandon();
-    return Promise.reject(aborted(name, call));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => {
-      onAbandon();
-      reject(aborted(name, call));
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (value) => (signal.removeEventListener("abort", onAbort), resolve(value)),
-      (err: unknown) => (signal.removeEventListener("abort", onAbort), reject(err)),
-    );
-  });
-}
-
-function aborted(name: string, call: CallSignal): MsbvError {
-  if (call.timedOut()) {
-    return new MsbvError(ErrorCodes.TIMEOUT, `Starting sandbox "${name}" took longer than ${call.timeoutMs} ms; a sandbox still being created is removed once it is up.`, {
-      hint: "raise the start `timeout` (the first start pulls the image), or pull the image beforehand",
-      details: { sandbox: name, timeoutMs: call.timeoutMs },
-    });
-  }
-  return new MsbvError(ErrorCodes.ABORTED, `The call for sandbox "${name}" was aborted; a sandbox still being created is removed once it is up.`, { details: { sandbox: name } });
-}
-
-function checkAborted(call: CallSignal, name: string): void {
-  if (call.signal?.aborted) throw aborted(name, call);
 }
 
 function notStarted(name: string): SandboxStateError {
