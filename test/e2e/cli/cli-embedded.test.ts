@@ -34,6 +34,15 @@ describe("msbv with --backend embedded", () => {
     expect(await processesMentioning(" box ")).toEqual([]);
   });
 
+  it("`msbv stop --backend embedded` talks to the runtime, not a server: nothing is running after the failed starts", async () => {
+    const all = await runCli(["stop", "--all", "--backend", "embedded", "--json"], { cwd: project.dir, env: env() });
+    expect(all.code).toBe(0);
+    expect(JSON.parse(all.stdout)).toEqual({ stopped: [], failed: [] });
+    const one = await runCli(["stop", "--backend", "embedded", "box"], { cwd: project.dir, env: env() });
+    expect(one.code).toBe(1);
+    expect(one.stderr).toMatch(/error\[MSBV_NOT_STARTED\]/);
+  });
+
   it("an unknown backend is refused by the argument parser", async () => {
     const result = await runCli(["up", "--backend", "qemu", "box"], { cwd: project.dir, env: env() });
     expect(result.code).toBe(2);
