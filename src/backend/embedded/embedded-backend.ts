@@ -1,7 +1,6 @@
 import type { ExecHandle, Sandbox, SandboxHandle } from "microsandbox-embedded";
 import { ErrorCodes, InvalidOptionError, MsbvError, SandboxStateError, ServerError } from "../../errors/index.js";
-import { LANGUAGES } from "../../server/methods/repl-run.js";
-import { driverArgv } from "../../server/runtime/driver-argv.js";
+import { driverArgv, LANGUAGES } from "../../server/runtime/driver-argv.js";
 import { ReplSession } from "../../server/runtime/repl-session.js";
 import { SerialQueue } from "../../server/runtime/serial-queue.js";
 import type { BackendCapabilities, CallOptions } from "../backend.js";
