@@ -29,6 +29,9 @@ export interface EmbeddedBackendOptions {
   loadSdk?: () => Promise<EmbeddedSdk>;
 }
 
+/** Record states whose VM is gone: the record may be replaced by a fresh create. */
+const ENDED = new Set(["stopped", "crashed", "created"]);
+
 /** How long a graceful VM stop may take before the VM is killed. */
 const STOP_TIMEOUT_MS = 10_000;
 
@@ -123,7 +126,14 @@ export class EmbeddedBackend {
       if (!this.#attached.has(name)) this.#attached.set(name, new Attached(await handle.connect()));
       return;
     }
-    // A stopped, crashed or half-created record would make create() fail: the legacy server
+    if (handle && !ENDED.has(handle.status)) {
+      // Starting, draining or paused: another process is working on it; never kill that VM.
+      throw new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${name}" is ${handle.status} (another process is starting or stopping it).`, {
+        hint: "wait until it is running or stopped, then start it again",
+        details: { sandbox: name, status: handle.status },
+      });
+    }
+    // A stopped, crashed or never-booted record would make create() fail: the legacy server
     // started a stopped name afresh with the new config, so do the same.
     if (handle) await removeRecord(sdk, name);
     const image = config.image;

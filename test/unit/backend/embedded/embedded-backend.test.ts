@@ -164,6 +164,17 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
     expect(fake.events[0]).toBe("remove:b");
   });
 
+  it("a name another process is starting is refused, never killed", async (ctx) => {
+    if (!real) return ctx.skip();
+    const fake = fakeSdk(real);
+    fake.records.set("busy", { status: "starting", config: {} });
+    const err = await caught(new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk }).start("busy", cfg("busy")));
+    expect(err.code).toBe(ErrorCodes.NOT_STARTED);
+    expect(err.message).toMatch(/starting/);
+    expect(fake.events).toEqual([]);
+    expect(fake.records.get("busy")?.status).toBe("starting");
+  });
+
   it("depends_on sandboxes start first, in order; a cycle is refused", async (ctx) => {
     if (!real) return ctx.skip();
     const fake = fakeSdk(real);
