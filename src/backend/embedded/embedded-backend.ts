@@ -197,6 +197,13 @@ export class EmbeddedBackend {
       });
     }
     const result = await collectCommand(await streamOf(handle, false), timeoutSeconds);
+    if (result.broken && !result.timedOut) {
+      this.#attached.delete(name);
+      throw new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${name}" went away while \`${command}\` was running.`, {
+        hint: "start the sandbox again and repeat the command",
+        details: { sandbox: name, command, output: result.output },
+      });
+    }
     return { command, args, exit_code: result.exitCode, output: result.output, success: result.exitCode === 0 };
   }
 

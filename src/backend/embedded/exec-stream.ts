@@ -30,6 +30,8 @@ export interface CollectedCommand {
   exitCode: number;
   output: WireOutputLine[];
   timedOut: boolean;
+  /** The stream broke before the process reported its exit (the VM went away). */
+  broken: boolean;
 }
 
 /**
@@ -45,12 +47,17 @@ export async function collectCommand(stream: ExecStream, timeoutSeconds: number 
     for (const text of lines) if (limit.admit(output, text)) output.push({ stream: kind, text });
   };
   let exitCode: number | undefined;
+  let broken = false;
   const pump = (async () => {
-    for (;;) {
-      const event = await stream.recv();
-      if (event === null) return;
-      if (event.kind === "stdout" || event.kind === "stderr") add(event.kind, splitters[event.kind].push(Buffer.from(event.data)));
-      else if (event.kind === "exited") exitCode = event.code;
+    try {
+      for (;;) {
+        const event = await stream.recv();
+        if (event === null) return;
+        if (event.kind === "stdout" || event.kind === "stderr") add(event.kind, splitters[event.kind].push(Buffer.from(event.data)));
+        else if (event.kind === "exited") exitCode = event.code;
+      }
+    } catch {
+      broken = true;
     }
   })();
   const abort = new AbortController();
@@ -70,7 +77,7 @@ export async function collectCommand(stream: ExecStream, timeoutSeconds: number 
   add("stderr", splitters.stderr.flush());
   if (outcome === "timeout") {
     output.push({ stream: "stderr", text: `Error: Execution timed out after ${timeoutSeconds} seconds; the command was killed` });
-    return { exitCode: -1, output, timedOut: true };
+    return { exitCode: -1, output, timedOut: true, broken };
   }
-  return { exitCode: exitCode ?? -1, output, timedOut: false };
+  return { exitCode: exitCode ?? -1, output, timedOut: false, broken: broken || exitCode === undefined };
 }
