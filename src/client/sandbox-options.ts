@@ -103,7 +103,7 @@ export class SandboxOptionsBuilder {
   timeoutMs(timeoutMs: number): this {
     return this.#set("timeoutMs", timeoutMs);
   }
-  backend(backend: SandboxBackend): this {
+  backend(backend: SandboxBackend | BackendKind): this {
     return this.#set("backend", backend);
   }
 
