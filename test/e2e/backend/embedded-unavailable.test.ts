@@ -2,10 +2,10 @@
 // the REAL embedded runtime: the call rejects with MSBV_EMBEDDED_UNAVAILABLE naming KVM and the
 // dev server, and leaves no runtime process and no sandbox record, so it fails the same way again.
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp } from "node:fs/promises";
+import { mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmbeddedBackend } from "../../../src/backend/embedded/embedded-backend.js";
 import { probeKvm } from "../../../src/backend/embedded/kvm.js";
 import type { EmbeddedSdk } from "../../../src/backend/embedded/sdk.js";
@@ -27,6 +27,9 @@ beforeAll(async () => {
   process.env.MSB_HOME = path.join(work, "msb-home");
   sdk = await sdkOrSkip();
   verdict = await probeKvm();
+});
+afterAll(async () => {
+  if (work) await rm(work, { recursive: true, force: true });
 });
 
 function config(name: string, host: string): EmbeddedSandboxConfig {

@@ -4,10 +4,10 @@
 // MSBV_EMBEDDED_UNAVAILABLE with nothing left behind.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, writeFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeKvm } from "../../../src/backend/embedded/kvm.js";
 import { ErrorCodes, PythonSandbox } from "../../../src/index.js";
 import { caught } from "../../helpers/caught.js";
@@ -27,6 +27,9 @@ beforeAll(async () => {
   await writeFile(path.join(project, "microsandbox.toml"), '[server]\nbackend = "embedded"\n\n[sandboxes.filebacked]\nimage = "microsandbox/python"\nvolumes = ["./workspace:/workspace"]\n');
   await sdkOrSkip();
   kvmUsable = (await probeKvm()).usable;
+});
+afterAll(async () => {
+  if (project) await rm(project, { recursive: true, force: true });
 });
 
 describe("PythonSandbox.create with backend embedded", () => {

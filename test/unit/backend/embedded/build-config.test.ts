@@ -1,9 +1,9 @@
 // Contract tests against the REAL installed addon: the SDK's no-boot `build()` shows what the
 // runtime would be asked to do for each mapped option and volume form.
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyConfig, MOUNT_POLICY } from "../../../../src/backend/embedded/build-config.js";
 import type { EmbeddedSdk } from "../../../../src/backend/embedded/sdk.js";
 import type { EmbeddedSandboxConfig } from "../../../../src/backend/embedded/types.js";
@@ -19,6 +19,9 @@ beforeAll(async () => {
   process.env.MSB_BACKEND = "cloud";
   process.env.MSB_API_KEY = "legacy-server-key";
   sdk = await sdkOrSkip();
+});
+afterAll(async () => {
+  if (home) await rm(home, { recursive: true, force: true });
 });
 
 const base: EmbeddedSandboxConfig = { name: "contract", image: "microsandbox/python", memory: 1024, cpus: 2, volumes: [], ports: [], envs: [], dependsOn: [] };

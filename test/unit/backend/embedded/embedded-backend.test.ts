@@ -4,10 +4,10 @@
 // command output/timeout and run() state through the in-VM driver protocol.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { EmbeddedBackend } from "../../../../src/backend/embedded/embedded-backend.js";
 import type { StreamEvent } from "../../../../src/backend/embedded/exec-stream.js";
 import type { EmbeddedSdk } from "../../../../src/backend/embedded/sdk.js";
@@ -17,9 +17,14 @@ import { caught } from "../../../helpers/caught.js";
 import { sdkOrSkip } from "../../../helpers/embedded-sdk.js";
 
 let real: EmbeddedSdk | undefined;
+let home: string | undefined;
 beforeAll(async () => {
-  process.env.MSB_HOME = await mkdtemp(path.join(tmpdir(), "msbv-emb-fake-"));
+  home = await mkdtemp(path.join(tmpdir(), "msbv-emb-fake-"));
+  process.env.MSB_HOME = home;
   real = await sdkOrSkip();
+});
+afterAll(async () => {
+  if (home) await rm(home, { recursive: true, force: true });
 });
 
 const children: Array<ReturnType<typeof spawn>> = [];
