@@ -23,17 +23,12 @@ export type {
 
 export { RpcBackend } from "./backend/rpc-backend.js";
 export type { RpcBackendOptions } from "./backend/rpc-backend.js";
-export type { SandboxBackend, BackendCapabilities, CallOptions } from "./backend/backend.js";
-export type {
-  WireStartConfig,
-  WireReplResult,
-  WireCommandResult,
-  WireMetricsRow,
-  WireOutputLine,
-} from "./backend/wire.js";
+export type { SandboxBackend, BackendCapabilities, CallOptions, StartCallOptions } from "./backend/backend.js";
+export type { SandboxSpec } from "./backend/sandbox-spec.js";
+// The legacy wire shapes are the RPC backend's business and stay out of the public root.
 
 export type { SandboxCallOptions, ResolvedSandboxConfig, ResolvedServerConfig } from "./config/types.js";
-export type { VolumeSpec, VolumeObject, ResolvedVolume } from "./volumes/types.js";
+export type { VolumeSpec, VolumeObject, VolumeMountObject, ResolvedVolume } from "./volumes/types.js";
 
 export { Workspace } from "./workspace/index.js";
 export type {
@@ -45,7 +40,7 @@ export type {
   FileDigest,
 } from "./workspace/index.js";
 
-export { syncIn, syncBack, loadSyncSession, CONFLICT_SUFFIX } from "./sync/index.js";
+export { syncIn, syncBack, loadSyncSession, CONFLICT_SUFFIX, SyncConflictError } from "./sync/index.js";
 export type { SyncVolume, SyncOptions, SyncSession, SyncReport, SyncConflict, ConflictReason } from "./sync/index.js";
 
 export {
@@ -61,7 +56,6 @@ export {
   SandboxStateError,
   WorkspaceError,
   SyncError,
-  SyncConflictError,
   DevServerError,
   redactSecrets,
 } from "./errors/index.js";

@@ -3,7 +3,7 @@ import { hostname, networkInterfaces } from "node:os";
 /**
  * True when `url` names this machine: loopback names/addresses, this machine's hostname, or one of
  * its interface addresses. Host-path volumes only make sense against such a server, because the
- * legacy server resolves volume paths on its own filesystem (spec §7 point 3).
+ * legacy server resolves volume paths on its own filesystem (docs/protocol.md#limit-server-paths).
  */
 export function isLocalServerUrl(url: string): boolean {
   let host: string;

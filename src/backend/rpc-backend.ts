@@ -4,18 +4,25 @@
 // node-fetch@2 has none of the timeout plumbing and is CommonJS-only.
 import { randomUUID } from "node:crypto";
 import type { z } from "zod";
-import type { BackendCapabilities, CallOptions, SandboxBackend } from "./backend.js";
+import type { BackendCapabilities, CallOptions, SandboxBackend, StartCallOptions } from "./backend.js";
+import { DEFAULT_MAX_RESPONSE_BYTES, readBoundedText } from "./bounded-body.js";
 import { composeCallSignal } from "./call-signal.js";
 import { isLocalServerUrl } from "./local-url.js";
 import { toServerError, type RpcFailure } from "./rpc-errors.js";
+import { ErrorCodes } from "../errors/codes.js";
+import { InvalidOptionError, ServerError } from "../errors/errors.js";
 import {
+  capabilitiesSchema,
   commandResultSchema,
   envelopeSchema,
   messageResultSchema,
   metricsResultSchema,
   replResultSchema,
 } from "./rpc-schemas.js";
-import type { WireCommandResult, WireMetricsRow, WireReplResult, WireStartConfig } from "./wire.js";
+import { toWireStartConfig } from "./rpc-wire.js";
+import type { SandboxSpec } from "./sandbox-spec.js";
+import { volumesForServer, type SharedFilesystemMapping } from "./shared-filesystem.js";
+import type { WireCommandResult, WireMetricsRow, WireReplResult } from "./wire.js";
 
 /** Options of {@link RpcBackend}. */
 export interface RpcBackendOptions {
@@ -27,17 +34,25 @@ export interface RpcBackendOptions {
   namespace?: string;
   /** Replacement fetch (tests, proxies). Default: the global fetch. */
   fetch?: typeof globalThis.fetch;
+  /**
+   * Largest answer the client reads, in bytes; a larger one fails with MSBV_RESPONSE_TOO_LARGE after at
+   * most this many bytes were held. Default 64 MiB.
+   */
+  maxResponseBytes?: number;
+  /**
+   * For a server on another machine that sees this machine's files (e.g. NFS): host prefix → server
+   * prefix. Without it, host-path volumes sent to a non-local server are refused.
+   */
+  sharedFilesystem?: SharedFilesystemMapping[];
 }
+
+// Failures that say nothing about the method: the server was not reached or refused us.
+const TRANSPORT_CODES: readonly string[] = [ErrorCodes.CONNECTION_FAILED, ErrorCodes.ABORTED, ErrorCodes.TIMEOUT, ErrorCodes.AUTH_FAILED];
 
 /** Extra time the start request gets beyond the sandbox start timeout, as the upstream Python SDK. */
 const START_GRACE_MS = 30_000;
-/** Upstream default start timeout in seconds. */
-const DEFAULT_START_TIMEOUT_S = 180;
-
-/** Start-specific call options: `startTimeoutSeconds` sets the HTTP limit to it + 30 s. */
-export interface StartCallOptions extends CallOptions {
-  startTimeoutSeconds?: number;
-}
+/** Upstream default start timeout in seconds (the one definition). */
+export const DEFAULT_START_TIMEOUT_S = 180;
 
 /**
  * {@link SandboxBackend} over the legacy microsandbox JSON-RPC API (`POST {url}/api/v1/rpc`),
@@ -45,27 +60,67 @@ export interface StartCallOptions extends CallOptions {
  * `namespace` and a UUID `id`.
  */
 export class RpcBackend implements SandboxBackend {
-  readonly capabilities: BackendCapabilities;
   readonly url: string;
   readonly #apiKey: string | undefined;
   readonly #namespace: string;
   readonly #fetch: typeof globalThis.fetch;
+  readonly #maxResponseBytes: number;
+  readonly #shared: readonly SharedFilesystemMapping[] | undefined;
+  #capabilities: Promise<BackendCapabilities> | undefined;
 
   constructor(options: RpcBackendOptions) {
     this.url = options.url.replace(/\/+$/, "");
     this.#apiKey = options.apiKey || undefined;
     this.#namespace = options.namespace ?? "default";
     this.#fetch = options.fetch ?? globalThis.fetch;
-    // readonlyVolumes is false: the legacy server has no mount options (spec §7 point 4). We do not
-    // sniff for our own dev server here; a dedicated backend can claim more later.
-    this.capabilities = { readonlyVolumes: false, localHostPaths: isLocalServerUrl(this.url) };
+    this.#maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+    if (!Number.isSafeInteger(this.#maxResponseBytes) || this.#maxResponseBytes <= 0) {
+      throw new InvalidOptionError(`maxResponseBytes must be a positive integer, got ${String(options.maxResponseBytes)}`, {
+        hint: "omit it for the 64 MiB default",
+      });
+    }
+    this.#shared = options.sharedFilesystem;
   }
 
-  async start(name: string, config: WireStartConfig, options?: StartCallOptions): Promise<string> {
+  /**
+   * Asks `msbv.capabilities` once. A legacy server has no such method (it answers "method not found"
+   * or another error): no read-only mounts, nothing else assumed. Transport failures are thrown, and
+   * not cached, so a later call asks again.
+   */
+  capabilities(options?: CallOptions): Promise<BackendCapabilities> {
+    this.#capabilities ??= this.#probe(options).catch((err: unknown) => {
+      this.#capabilities = undefined;
+      throw err;
+    });
+    return this.#capabilities;
+  }
+
+  async #probe(options: CallOptions | undefined): Promise<BackendCapabilities> {
+    const localHostPaths = isLocalServerUrl(this.url);
+    try {
+      const caps = await this.#call("msbv.capabilities", {}, capabilitiesSchema, "Failed to query server capabilities", options);
+      return { readonlyVolumes: caps.readonlyVolumes === true, localHostPaths };
+    } catch (err) {
+      if (err instanceof ServerError && TRANSPORT_CODES.includes(err.code)) throw err;
+      return { readonlyVolumes: false, localHostPaths };
+    }
+  }
+
+  /**
+   * Converts the spec to the legacy wire (shared-filesystem mapping, `"host:guest"` strings,
+   * `readonly_volumes` only when advertised), hands it to `options.onRequest`, then sends it.
+   */
+  async start(spec: SandboxSpec, options?: StartCallOptions): Promise<string> {
     const startS = options?.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_S;
+    // Refused before any request: host paths a remote server would resolve on its own disk.
+    const volumes = volumesForServer(spec.volumes, isLocalServerUrl(this.url), this.url, this.#shared);
+    // Asked only when it matters, so a plain start sends exactly one request, as upstream.
+    const readonlyVolumes = spec.volumes.some((v) => v.readonly) && (await this.capabilities(options)).readonlyVolumes;
+    const config = toWireStartConfig({ ...spec, volumes }, { readonlyVolumes });
+    await options?.onRequest?.(config as unknown as Record<string, unknown>);
     const result = await this.#call(
       "sandbox.start",
-      { sandbox: name, config },
+      { sandbox: spec.name, config },
       messageResultSchema,
       "Failed to start sandbox",
       { ...options, timeoutMs: options?.timeoutMs ?? startS * 1000 + START_GRACE_MS },
@@ -139,8 +194,9 @@ export class RpcBackend implements SandboxBackend {
         ...(call.signal ? { signal: call.signal } : {}),
       });
       status = res.status;
-      text = await res.text();
+      text = await readBoundedText(res, this.#maxResponseBytes, ctx);
     } catch (err) {
+      if (err instanceof ServerError && err.code === ErrorCodes.RESPONSE_TOO_LARGE) throw err;
       if (call.callerAborted()) throw fail({ kind: "aborted", cause: err });
       if (call.timedOut()) throw fail({ kind: "timeout", cause: err, timeoutMs: call.timeoutMs });
       throw fail({ kind: "network", cause: err });

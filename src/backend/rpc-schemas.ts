@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-// Response shapes of the legacy server (spec §2–§3). Unknown members are allowed (servers add
+// Response shapes of the legacy server (docs/protocol.md#errors and the method sections). Unknown members are allowed (servers add
 // fields over time); the members we read must have the documented types.
 
 export const envelopeSchema = z.object({
@@ -40,3 +40,6 @@ export const metricsResultSchema = z.object({
     }),
   ),
 });
+
+/** `msbv.capabilities` (our dev server's extra method); unknown fields are future capabilities. */
+export const capabilitiesSchema = z.looseObject({ readonlyVolumes: z.boolean().optional() });

@@ -1,4 +1,4 @@
-// Wire shapes of the legacy microsandbox server (see ../shared/spec/legacy-server-protocol.md §3–§4).
+// Wire shapes of the legacy microsandbox server (docs/protocol.md#sandbox-start and the method sections after it).
 // Internal: public classes convert these to their own types.
 
 /** `sandbox.start` params.config. Lists are omitted (never null) when empty; `image` always present. */
@@ -7,6 +7,12 @@ export interface WireStartConfig {
   memory: number;
   cpus: number;
   volumes?: string[];
+  /**
+   * Our extension: guest paths of `volumes` to mount read-only. Sent only to a server that answered
+   * `msbv.capabilities` with readonlyVolumes (a legacy server ignores unknown fields, but it would
+   * mount read-write, so it is never asked); never `:ro` in the volume string.
+   */
+  readonly_volumes?: string[];
   ports?: string[];
   envs?: string[];
   depends_on?: string[];

@@ -147,7 +147,8 @@ export async function checkDeclared(config: LoadedConfig): Promise<DoctorCheck[]
       const { sandbox } = await resolveSandbox({
         kind: kindOfImage(entry.image ?? config.defaults.image ?? ""),
         options: { name, configPath: config.path },
-        readonlySupported: false,
+        // Read-only support is the server's to say, at start (msbv.capabilities); not judged offline.
+        readonlySupported: true,
       });
       const mounts = sandbox.volumes.map((v) => `${v.host} -> ${v.guest}`).join(", ") || "no volumes";
       checks.push(ok(`sandbox:${name}`, mounts));

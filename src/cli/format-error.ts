@@ -1,6 +1,7 @@
 import { CommanderError } from "commander";
 import { ConfigError, ErrorCodes, MsbvError, ValidationError, redactSecrets } from "../errors/index.js";
 import type { ErrorCode } from "../errors/index.js";
+import { neutraliseControls } from "./terminal-text.js";
 
 /** Process exit codes of `msbv`. Documented in the README; never change their meaning. */
 export const ExitCodes = {
@@ -47,7 +48,8 @@ export function exitCodeFor(err: unknown): ExitCode {
 /**
  * Renders an error for a human: `error[CODE]: message` (the message already carries the `Fix:` hint),
  * one `file:line:col` line per config issue, and the stack chain only when `debug` is set.
- * Everything passes through `redactSecrets`, plus any secret the caller knows about.
+ * Everything passes through `redactSecrets`, plus any secret the caller knows about, then
+ * `neutraliseControls` (a hostile server's message must not reach the terminal as escape sequences).
  */
 export function formatError(err: unknown, opts: { debug?: boolean; secrets?: readonly string[] } = {}): string {
   const lines: string[] = [];
@@ -67,7 +69,8 @@ export function formatError(err: unknown, opts: { debug?: boolean; secrets?: rea
     lines.push(`error: ${String(err)}`);
   }
   if (opts.debug) lines.push(...stackChain(err));
-  return redactSecrets(lines.join("\n"), opts.secrets ?? []);
+  // Messages carry server- and sandbox-chosen text; always inert, whether stderr is a terminal or a log.
+  return neutraliseControls(redactSecrets(lines.join("\n"), opts.secrets ?? []));
 }
 
 /** An error's message without the `Fix:` line MsbvError appends (for callers that print the fix apart). */

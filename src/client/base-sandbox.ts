@@ -1,10 +1,10 @@
-import { randomUUID } from "node:crypto";
 import type { CallOptions, SandboxBackend } from "../backend/backend.js";
 import { ErrorCodes } from "../errors/codes.js";
 import { InvalidOptionError, SandboxStateError } from "../errors/errors.js";
 import { MsbvError } from "../errors/msbv-error.js";
 import { Command } from "./command.js";
-import { DEFAULT_SERVER_URL, loadDotEnvIfNeeded } from "./env.js";
+import { randomSandboxName, resolveServer } from "../config/index.js";
+import { loadDotEnvIfNeeded } from "./env.js";
 import { Execution } from "./execution.js";
 import { retryFirstCall } from "./first-call-retry.js";
 import { registerInternals, type SandboxInternals } from "./internals.js";
@@ -29,10 +29,11 @@ const NOT_STARTED = "Sandbox is not started. Call start() first.";
  * Supports `await using` (stops the sandbox on scope exit).
  */
 export abstract class BaseSandbox implements AsyncDisposable {
+  /** The options as given (plus the sandbox name, which is its identity); resolved only by start(). */
   readonly #options: SandboxOptions;
-  #serverUrl: string;
   #name: string;
-  #apiKey: string | undefined;
+  /** Set by start(): the resolved server (URL and key). */
+  #server: { url: string; apiKey: string | undefined } | undefined;
   #backend: SandboxBackend | undefined;
   #sync: SyncSession | undefined;
   #isStarted = false;
@@ -44,9 +45,8 @@ export abstract class BaseSandbox implements AsyncDisposable {
   constructor(options: SandboxOptions = {}) {
     loadDotEnvIfNeeded();
     this.#options = { ...options };
-    this.#serverUrl = options.serverUrl ?? process.env.MSB_SERVER_URL ?? DEFAULT_SERVER_URL;
-    this.#apiKey = options.apiKey ?? process.env.MSB_API_KEY;
-    this.#name = options.name ?? `sandbox-${randomUUID().slice(0, 8)}`;
+    // The name is the sandbox's identity from construction on (upstream): the one generator picks it.
+    this.#name = options.name ?? randomSandboxName();
     this.#internals = {
       requireStarted: () => {
         if (!this.#isStarted || !this.#backend) {
@@ -71,11 +71,9 @@ export abstract class BaseSandbox implements AsyncDisposable {
   }
 
   /** Constructs-then-starts, shared by the subclasses' `create`. */
-  protected static async startNew<T extends BaseSandbox>(sandbox: T, options: SandboxOptions): Promise<T> {
-    await sandbox.start(options.image, options.memory, options.cpus, options.timeout, {
-      ...(options.signal ? { signal: options.signal } : {}),
-      ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
-    });
+  // `options` are the ones the sandbox was constructed with; start() reads them from there.
+  protected static async startNew<T extends BaseSandbox>(sandbox: T, _options?: SandboxOptions): Promise<T> {
+    await sandbox.start();
     return sandbox;
   }
 
@@ -103,19 +101,16 @@ export abstract class BaseSandbox implements AsyncDisposable {
   async start(image?: string, memory?: number, cpus?: number, timeout?: number, options?: CallOptions): Promise<void> {
     if (this.#isStarted) return;
     if (this.#starting) return this.#starting;
-    const merged: SandboxOptions = { ...this.#options, name: this.#name };
-    if (image !== undefined) merged.image = image;
-    if (memory !== undefined) merged.memory = memory;
-    if (cpus !== undefined) merged.cpus = cpus;
-    if (timeout !== undefined) merged.timeout = timeout;
-    if (options?.signal) merged.signal = options.signal;
-    if (options?.timeoutMs !== undefined) merged.timeoutMs = options.timeoutMs;
+    // Upstream's positional arguments are call options like any other; undefined ones leave the
+    // constructor's in place. Resolution (file, env, defaults) happens once, in startSandbox.
+    const given = { image, memory, cpus, timeout, signal: options?.signal, timeoutMs: options?.timeoutMs };
+    const overrides = Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<SandboxOptions>;
+    const raw: SandboxOptions = { ...this.#options, name: this.#name, ...overrides };
     this.#starting = (async () => {
-      const started = await startSandbox({ kind: this.sandboxKind, defaultImage: await this.getDefaultImage(), options: merged });
+      const started = await startSandbox({ kind: this.sandboxKind, defaultImage: await this.getDefaultImage(), options: raw });
       this.#backend = started.backend;
       this.#name = started.sandbox.name;
-      this.#serverUrl = started.serverUrl;
-      this.#apiKey = started.apiKey;
+      this.#server = { url: started.serverUrl, apiKey: started.apiKey };
       this.#sync = started.sync;
       this.#isStarted = true;
       this.#firstCallPending = true;
@@ -191,7 +186,7 @@ export abstract class BaseSandbox implements AsyncDisposable {
 
   /** The server URL; after start() the resolved one (option > MSB_SERVER_URL > microsandbox.toml > default). */
   get serverUrl(): string {
-    return this.#serverUrl;
+    return this.#server?.url ?? this.#peekServer().url;
   }
 
   get name(): string {
@@ -200,6 +195,19 @@ export abstract class BaseSandbox implements AsyncDisposable {
 
   /** The API key in use, if any. Never appears in error messages. */
   get apiKey(): string | undefined {
-    return this.#apiKey;
+    return this.#server ? this.#server.apiKey : this.#peekServer().apiKey;
+  }
+
+  /** Before start(): the same resolution rule (options > env), without the config file (read by start). */
+  #peekServer(): { url: string; apiKey: string | undefined } {
+    try {
+      const { serverUrl, apiKey } = this.#options;
+      // An empty value means "not given", as in the call-option checks (upstream uses `||`).
+      const server = resolveServer({ ...(serverUrl ? { serverUrl } : {}), ...(apiKey ? { apiKey } : {}) }, process.env, undefined);
+      return { url: server.url, apiKey: server.apiKey };
+    } catch {
+      // An invalid URL is reported by start(); a getter does not throw.
+      return { url: this.#options.serverUrl ?? "", apiKey: this.#options.apiKey };
+    }
   }
 }

@@ -1,9 +1,6 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 
-/** Upstream default server. */
-export const DEFAULT_SERVER_URL = "http://127.0.0.1:5555";
-
 /**
  * Loads `./.env` (relative to the working directory) only when `MSB_API_KEY` is unset, as the
  * upstream SDKs do with dotenv. Uses Node's own `process.loadEnvFile` (no dependency); like

@@ -13,7 +13,7 @@ export interface FirstCallRetryOptions {
 /**
  * Runs `fn`, retrying while it fails with HTTP 500. Why: the legacy server reports a sandbox as
  * started before its in-VM portal answers, so the first repl/command call can hit a generic 500
- * (spec §7 point 17). Only the first call after start goes through here; later 500s are real.
+ * (docs/protocol.md#limit-first-call). Only the first call after start goes through here; later 500s are real.
  * The last error is rethrown unchanged once the budget is spent or the signal fires.
  */
 export async function retryFirstCall<T>(fn: () => Promise<T>, options: FirstCallRetryOptions = {}): Promise<T> {

@@ -1,56 +1,8 @@
-import { posix } from "node:path";
 import type { SandboxBackend, CallOptions } from "../backend/backend.js";
 import type { ResolvedSandboxConfig } from "../config/types.js";
 import { ErrorCodes } from "../errors/codes.js";
-import { HostPathError, SandboxStateError, ServerError } from "../errors/errors.js";
+import { SandboxStateError, ServerError } from "../errors/errors.js";
 import type { ResolvedVolume } from "../volumes/types.js";
-import type { SharedFilesystemMapping } from "./sandbox-options.js";
-
-const WAYS_OUT =
-  "either declare a shared filesystem (`[server] shared_filesystem` in microsandbox.toml or the " +
-  "`sharedFilesystem` option, mapping host prefixes to the server's paths) or use sync mode " +
-  '(`mode = "sync"` in `[server]` or the `sync: true` option: the folders are copied in at start and back at stop), or point MSB_SERVER_URL at a server on this machine';
-
-/**
- * Guard 1 (spec §7 point 3): the legacy server resolves volume paths on its own filesystem, so host
- * paths only mean something if the server runs here or sees our files through a shared
- * filesystem. Returns the volumes as the server must see them (mapped through the shared filesystem).
- */
-export function volumesForServer(
-  volumes: readonly ResolvedVolume[],
-  localHostPaths: boolean,
-  serverUrl: string,
-  shared: readonly SharedFilesystemMapping[] | undefined,
-): ResolvedVolume[] {
-  if (localHostPaths || volumes.length === 0) return [...volumes];
-  if (!shared || shared.length === 0) {
-    throw new HostPathError(
-      ErrorCodes.REMOTE_HOST_PATHS,
-      `Refusing to send host-path volumes (${volumes.map((v) => `${v.host}:${v.guest}`).join(", ")}) to ${serverUrl}: ` +
-        "that server is not on this machine and would mount its own folders of the same name",
-      { hint: WAYS_OUT, details: { serverUrl, volumes: volumes.map((v) => v.host) } },
-    );
-  }
-  // Longest prefix first, so nested mappings win over their parents.
-  const mappings = [...shared]
-    .map((m) => ({ host: trimSlash(m.hostPrefix), server: trimSlash(m.serverPrefix) }))
-    .sort((a, b) => b.host.length - a.host.length);
-  return volumes.map((v) => {
-    const m = mappings.find((mp) => v.host === mp.host || v.host.startsWith(`${mp.host}/`) || mp.host === "");
-    if (!m) {
-      throw new HostPathError(
-        ErrorCodes.REMOTE_HOST_PATHS,
-        `Volume host path ${v.host} is not under any shared filesystem prefix (${mappings.map((mp) => mp.host || "/").join(", ")}) declared for ${serverUrl}`,
-        { hint: `add a sharedFilesystem mapping that covers ${v.host}, or ${WAYS_OUT}`, details: { host: v.host } },
-      );
-    }
-    return { ...v, host: posix.join(m.server || "/", v.host.slice(m.host.length)) };
-  });
-}
-
-function trimSlash(p: string): string {
-  return p.replace(/\/+$/, "");
-}
 
 /** Same volume set, order-insensitive. */
 export function sameVolumes(a: readonly ResolvedVolume[], b: readonly ResolvedVolume[]): boolean {
@@ -61,10 +13,10 @@ export function sameVolumes(a: readonly ResolvedVolume[], b: readonly ResolvedVo
 }
 
 /**
- * Guard 2 (spec §3.2, §7 point 10): starting a name that is already running does not apply new
+ * Volume-change guard (docs/protocol.md#limit-running-start): starting a name that is already running does not apply new
  * volumes on the legacy server; the old mounts stay. If the volume set changed since the last start
  * and the sandbox is running, refuse instead of silently running with the wrong mounts. When it is
- * not running we proceed (the legacy server's fstab accumulation across restarts, §4.5, is a
+ * not running we proceed (the legacy server's stale mounts across restarts, docs/protocol.md#limit-stale-mounts, is a
  * server-side VM issue the client cannot fix).
  */
 export async function guardVolumeChange(

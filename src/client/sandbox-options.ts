@@ -3,11 +3,8 @@ import type { BackendKind } from "../config/option-rules.js";
 import type { SandboxCallOptions } from "../config/types.js";
 import type { VolumeSpec } from "../volumes/types.js";
 
-/** Host prefix → server prefix, for servers that see this machine's files through a shared filesystem. */
-export interface SharedFilesystemMapping {
-  hostPrefix: string;
-  serverPrefix: string;
-}
+import type { SharedFilesystemMapping } from "../backend/shared-filesystem.js";
+export type { SharedFilesystemMapping } from "../backend/shared-filesystem.js";
 
 /**
  * Options of `PythonSandbox.create()` / `NodeSandbox.create()` / the constructors: the upstream

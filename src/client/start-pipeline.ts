@@ -1,20 +1,18 @@
-import type { CallOptions, SandboxBackend } from "../backend/backend.js";
+import type { CallOptions, SandboxBackend, StartCallOptions } from "../backend/backend.js";
 import { RpcBackend } from "../backend/rpc-backend.js";
-import { readGeneratedConfig, resolveSandbox, toWireStartConfig, writeGeneratedConfig } from "../config/index.js";
-import type { ResolvedSandboxConfig, SandboxCallOptions } from "../config/types.js";
+import { InvalidOptionError } from "../errors/errors.js";
+import { readGeneratedConfig, resolveSandbox, writeGeneratedConfig } from "../config/index.js";
+import type { BackendKind } from "../config/option-rules.js";
+import type { ResolvedSandboxConfig, ResolvedServerConfig, SandboxCallOptions } from "../config/types.js";
 import { isSandboxRunning, syncInOrResume, type SyncSession } from "../sync/index.js";
-import { guardVolumeChange, volumesForServer } from "./guards.js";
+import { guardVolumeChange } from "./guards.js";
 import type { SandboxOptions } from "./sandbox-options.js";
-
-/** Upstream default start timeout (seconds). */
-export const DEFAULT_START_TIMEOUT_S = 180;
-/** The start request may take this long beyond the start timeout (upstream Python SDK). */
-const START_GRACE_MS = 30_000;
 
 export interface StartInput {
   kind: "python" | "node";
   /** The class's `getDefaultImage()`: one source for the default, so upstream-style subclasses are honoured. */
   defaultImage?: string;
+  /** The raw options (constructor options with any `start()` arguments on top); resolved here only. */
   options: SandboxOptions;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
@@ -33,62 +31,79 @@ export interface StartedSandbox {
 }
 
 /**
- * THE start path: resolve (file + env + call options, validated, host paths canonical and
- * policy-checked) → guards → generated file → `sandbox.start`. Validation and the remote-path guard
- * run before anything is written or sent; the volume-change guard only asks the server for metrics.
+ * THE start path and the one place options are resolved: resolve (file + env + call options,
+ * validated, host paths canonical and policy-checked, readonly checked against the backend's
+ * capabilities) → volume-change guard → `backend.start(spec)`, which hands its exact request to the
+ * generated file just before sending it. Validation runs before anything is written or sent.
  */
 export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   const { options } = input;
   const call: CallOptions = options.signal ? { signal: options.signal } : {};
-  // The RPC backend is built only after resolution (its URL comes from it), but whether it can
-  // enforce read-only mounts is known up front: it cannot (spec §7 point 4).
   const injected = typeof options.backend === "object" ? options.backend : undefined;
-  const readonlySupported = injected?.capabilities.readonlyVolumes ?? false;
+  if (injected && options.sharedFilesystem) {
+    throw new InvalidOptionError("sharedFilesystem is ignored when a backend is passed: the backend converts volumes for its server", {
+      hint: "pass the mapping to the backend instead, e.g. new RpcBackend({ url, sharedFilesystem: [...] })",
+    });
+  }
+  let backend = injected;
+  // The embedded backend is imported only when chosen, so RPC users never load its native addon.
+  const backendFor = async (server: ResolvedServerConfig, kind: BackendKind): Promise<SandboxBackend> =>
+    (backend ??=
+      kind === "embedded"
+        ? (await import("../backend/embedded/legacy-seam.js")).embeddedSeamBackend()
+        : new RpcBackend({
+            url: server.url,
+            ...(server.apiKey ? { apiKey: server.apiKey } : {}),
+            ...(options.sharedFilesystem ?? server.sharedFilesystem ? { sharedFilesystem: options.sharedFilesystem ?? server.sharedFilesystem } : {}),
+          }));
   const resolved = await resolveSandbox({
     kind: input.kind,
     ...(input.defaultImage !== undefined ? { defaultImage: input.defaultImage } : {}),
     options: toCallOptions(options),
     ...(input.cwd !== undefined ? { cwd: input.cwd } : {}),
     ...(input.env !== undefined ? { env: input.env } : {}),
-    readonlySupported,
+    // Asked only when a volume is readonly: a legacy server answers "method not found" → refused.
+    readonlySupported: async (srv, kind) => (await (await backendFor(srv, kind)).capabilities(call)).readonlyVolumes,
   });
   const { sandbox, server, projectDir } = resolved;
-  // The embedded backend is imported only when chosen, so RPC users never load its native addon.
-  const backend =
-    injected ??
-    (resolved.backend === "embedded"
-      ? (await import("../backend/embedded/legacy-seam.js")).embeddedSeamBackend(sandbox)
-      : new RpcBackend({ url: server.url, ...(server.apiKey ? { apiKey: server.apiKey } : {}) }));
+  const used = await backendFor(server, resolved.backend);
 
   // Sync mode copies the folders in after start and back in stop(), so host paths never reach the
   // server and the remote-host-paths refusal does not apply; the guest folders are made by sync-in.
   const syncMode = (options.sync ?? server.mode === "sync") && sandbox.volumes.length > 0;
-  const shared = options.sharedFilesystem ?? server.sharedFilesystem;
-  const wireVolumes = syncMode ? [] : volumesForServer(sandbox.volumes, backend.capabilities.localHostPaths, server.url, shared);
-  const previous = await readGeneratedConfig(projectDir, sandbox.name);
-  await guardVolumeChange(backend, previous, sandbox, call);
+  let generatedConfigPath = "";
+  // Called by the backend once its request is built (so its own refusals, e.g. host paths for a
+  // remote server, come before any request) and before it is sent: the volume-change guard asks the
+  // server, then the generated [wire] table records exactly the request the backend sends.
+  const record = async (request: Readonly<Record<string, unknown>>) => {
+    const previous = await readGeneratedConfig(projectDir, sandbox.name);
+    await guardVolumeChange(used, previous, sandbox, call);
+    generatedConfigPath = (await writeGeneratedConfig(projectDir, sandbox, server.url, request)).path;
+  };
 
-  const wasRunning = syncMode && (await isSandboxRunning(backend, sandbox.name, call));
-  // One object for the file and the request: the generated [wire] table is exactly the body sent.
-  const wire = toWireStartConfig({ ...sandbox, volumes: wireVolumes });
-  const { path } = await writeGeneratedConfig(projectDir, sandbox, server.url, wire);
-  const startTimeoutS = options.timeout ?? DEFAULT_START_TIMEOUT_S;
-  const message = await backend.start(sandbox.name, wire, {
+  const wasRunning = syncMode && (await isSandboxRunning(used, sandbox.name, call));
+  const startOptions: StartCallOptions = {
     ...call,
-    timeoutMs: options.timeoutMs ?? startTimeoutS * 1000 + START_GRACE_MS,
-  });
+    ...(options.timeout !== undefined ? { startTimeoutSeconds: options.timeout } : {}),
+    ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
+    onRequest: record,
+  };
+  const message = await used.start(syncMode ? { ...sandbox, volumes: [] } : sandbox, startOptions);
+  // The seam's contract is that start() calls onRequest first; a backend that did not still leaves
+  // the resolved sandbox on record.
+  if (generatedConfigPath === "") generatedConfigPath = (await writeGeneratedConfig(projectDir, sandbox, server.url, {})).path;
   let sync: SyncSession | undefined;
   if (syncMode) {
     try {
       const volumes = sandbox.volumes.map(({ host, guest }) => ({ host, guest }));
-      sync = await syncInOrResume(backend, sandbox.name, volumes, { ...call, stateDir: projectDir, wasRunning });
+      sync = await syncInOrResume(used, sandbox.name, volumes, { ...call, stateDir: projectDir, wasRunning });
     } catch (err) {
       // The host is unchanged; do not leave a half-filled sandbox running (one that ran before is not ours to stop).
-      if (!wasRunning) await backend.stop(sandbox.name).catch(() => undefined);
+      if (!wasRunning) await used.stop(sandbox.name).catch(() => undefined);
       throw err;
     }
   }
-  return { backend, sandbox, serverUrl: server.url, apiKey: server.apiKey, generatedConfigPath: path, message, ...(sync ? { sync } : {}) };
+  return { backend: used, sandbox, serverUrl: server.url, apiKey: server.apiKey, generatedConfigPath, message, ...(sync ? { sync } : {}) };
 }
 
 /** Drops the client-only fields before handing the options to the config layer. */

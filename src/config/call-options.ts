@@ -1,4 +1,5 @@
 import { InvalidOptionError } from "../errors/index.js";
+import { SANDBOX_NAME_RULE } from "../names/sandbox-name.js";
 import type { VolumeSpec } from "../volumes/index.js";
 import { checkServerUrl } from "./file-schema.js";
 import {
@@ -44,12 +45,12 @@ export function checkCallOptions(input: SandboxCallOptions): CheckedCallOptions 
   const list = (option: string, value: unknown, rule: (v: unknown) => string | undefined, hint: string) => {
     if (value === undefined) return;
     if (!Array.isArray(value)) problems.push({ option, message: `must be an array, got ${describe(value)}`, hint });
-    else value.forEach((v, i) => check(`${option}[${i}]`, v, rule, hint));
+    else for (const [i, v] of value.entries()) check(`${option}[${i}]`, v, rule, hint);
   };
 
   check("serverUrl", options.serverUrl, (v) => (typeof v === "string" ? checkServerUrl(v) : `must be a string, got ${describe(v)}`),
     'pass a URL such as "http://127.0.0.1:5555"');
-  check("name", options.name, checkSandboxName, "use up to 63 letters, digits, '-' or '_', starting with a letter or digit");
+  check("name", options.name, checkSandboxName, `use ${SANDBOX_NAME_RULE}`);
   check("apiKey", options.apiKey, (v) => (typeof v === "string" && !/\s/.test(v) ? undefined : "must be a string without whitespace"),
     "pass the key exactly as issued, or set MSB_API_KEY instead");
   check("image", options.image, checkImage, 'pass an image reference such as "microsandbox/python"');

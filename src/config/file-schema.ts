@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { ACCEPTED_FORMS } from "../volumes/parse-spec.js";
 import {
   checkBackend,
   checkCpus,
@@ -85,16 +86,24 @@ const scriptTable = z.record(z.string(), z.unknown()).superRefine((table, ctx) =
 
 const nameList = z.array(ruled<string>(checkSandboxName).pipe(z.string()));
 
-export const VOLUME_KEYS = ["host", "guest", "readonly", "create"] as const;
+export const VOLUME_KEYS = ["host", "guest", "mount", "readonly", "create"] as const;
 const volumeTable = z.strictObject({
   host: ruled<string>(str("host")).pipe(z.string({ error: "host is required" })),
   guest: ruled<string>(str("guest")).pipe(z.string({ error: "guest is required" })),
   readonly: z.boolean().optional(),
   create: z.boolean().optional(),
 });
-const volumeEntry = z.union([z.string(), volumeTable], {
+// `{ host, mount }`: the shape a widely used fork of the Python SDK sends (`mount` = guest path).
+const volumeMountTable = z.strictObject({
+  host: ruled<string>(str("host")).pipe(z.string({ error: "host is required" })),
+  mount: ruled<string>(str("mount")).pipe(z.string({ error: "mount is required" })),
+  readonly: z.boolean().optional(),
+  create: z.boolean().optional(),
+});
+const volumeTuple = z.tuple([z.string(), z.string()]);
+const volumeEntry = z.union([z.string(), volumeTable, volumeMountTable, volumeTuple], {
   error: (issue) =>
-    `a volume is a "host:guest" string or a table with host and guest, got ${describe(issue.input)}`,
+    `a volume is ${ACCEPTED_FORMS}, got ${describe(issue.input)}`,
 });
 
 export const SANDBOX_KEYS = [

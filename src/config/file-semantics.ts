@@ -82,8 +82,12 @@ function volumeIssues(volumes: unknown[], base: KeyPath): RawIssue[] {
   return issues;
 }
 
-/** The host/guest of a well-shaped volume table; undefined when the schema has something to say. */
+/** The host/guest of a well-shaped volume table or tuple; undefined when the schema has something to say. */
 function shapeOnly(spec: unknown): { host: string; guest: string } | undefined {
-  if (!isTable(spec) || typeof spec.host !== "string" || typeof spec.guest !== "string") return undefined;
-  return { host: spec.host, guest: spec.guest };
+  if (Array.isArray(spec)) {
+    return spec.length === 2 && typeof spec[0] === "string" && typeof spec[1] === "string" ? { host: spec[0], guest: spec[1] } : undefined;
+  }
+  if (!isTable(spec) || typeof spec.host !== "string") return undefined;
+  const guest = "mount" in spec && !("guest" in spec) ? spec.mount : spec.guest;
+  return typeof guest === "string" ? { host: spec.host, guest } : undefined;
 }

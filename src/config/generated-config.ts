@@ -3,15 +3,13 @@ import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
 import * as path from "node:path";
 import { parse, stringify, TomlError } from "smol-toml";
 import * as z from "zod";
-import type { WireStartConfig } from "../backend/wire.js";
 import { ConfigWriteError, ErrorCodes, InvalidOptionError } from "../errors/index.js";
 import { configError, locateIssues, zodToRawIssues } from "./config-issues.js";
 import { checkSandboxName } from "./option-rules.js";
 import type { ResolvedSandboxConfig } from "./types.js";
-import { toWireStartConfig } from "./wire-config.js";
 
 // One file per sandbox name records what the last start sent, so that a later start can tell that the
-// volume set of a name changed (the legacy server never remounts a running sandbox, spec §3.2) and so
+// volume set of a name changed (the legacy server never remounts a running sandbox, docs/protocol.md#limit-running-start) and so
 // that a human can see exactly what went on the wire. Many processes may start sandboxes at once:
 // every write goes to a unique temp file that is fsynced and renamed over the target (atomic on POSIX).
 
@@ -49,8 +47,8 @@ export interface GeneratedConfig {
   path: string;
   serverUrl: string;
   sandbox: ResolvedSandboxConfig;
-  /** The `sandbox.start` config exactly as sent. */
-  wire: WireStartConfig;
+  /** The backend's request exactly as sent (the RPC backend: the `sandbox.start` config). */
+  wire: Record<string, unknown>;
 }
 
 /** The file's text: a header saying who generated it and when, then [server], [sandbox] and [wire]. */
@@ -58,9 +56,9 @@ export function renderGeneratedConfig(
   sandbox: ResolvedSandboxConfig,
   serverUrl: string,
   now = new Date(),
-  // The caller passes the exact body it sends when it differs from the plain mapping (shared-filesystem
-  // path mapping, sync mode sending no volumes), so [wire] stays "exactly what goes on the wire".
-  wire: WireStartConfig = toWireStartConfig(sandbox),
+  // The exact request the backend sends (handed over by its onRequest hook), so [wire] stays
+  // "exactly what goes on the wire"; `{}` when the backend sent nothing to record.
+  wire: Readonly<Record<string, unknown>> = {},
 ): string {
   const { dependsOn, volumes, ...rest } = sandbox;
   const doc = {
@@ -89,7 +87,7 @@ export async function writeGeneratedConfig(
   projectDir: string,
   sandbox: ResolvedSandboxConfig,
   serverUrl: string,
-  wire: WireStartConfig = toWireStartConfig(sandbox),
+  wire: Readonly<Record<string, unknown>> = {},
 ): Promise<{ path: string; previous?: ResolvedSandboxConfig }> {
   const target = generatedConfigPath(projectDir, sandbox.name);
   const dir = path.dirname(target);
@@ -151,7 +149,7 @@ export async function readGeneratedFile(file: string): Promise<GeneratedConfig |
     dependsOn: depends_on,
     ...(sb.scripts ? { scripts: { ...sb.scripts } } : {}),
   };
-  return { path: file, serverUrl: checked.data.server.url, sandbox, wire: checked.data.wire as unknown as WireStartConfig };
+  return { path: file, serverUrl: checked.data.server.url, sandbox, wire: checked.data.wire };
 }
 
 function stripCredentials(url: string): string {

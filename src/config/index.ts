@@ -12,6 +12,7 @@ export { loadConfigFile, findConfigFile, parseConfigText, CONFIG_FILE_NAME, type
 export {
   resolveSandbox,
   DEFAULT_IMAGES,
+  randomSandboxName,
   DEFAULT_MEMORY_MIB,
   DEFAULT_CPUS,
   type ResolveSandboxInput,
@@ -29,6 +30,5 @@ export {
   generatedConfigPath,
   type GeneratedConfig,
 } from "./generated-config.js";
-export { toWireStartConfig } from "./wire-config.js";
 export { initConfigFile, INIT_CONFIG_TEMPLATE, type InitConfigResult } from "./init-config.js";
 export { formatIssue } from "./config-issues.js";

@@ -1,7 +1,7 @@
-import { appendFile, mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
-import { randomBytes } from "node:crypto";
 import { ConfigWriteError, ErrorCodes } from "../errors/index.js";
+import { writeFileAtomic } from "../fs/atomic-write.js";
 import { CONFIG_FILE_NAME } from "./load-file.js";
 
 /** The file `msbv init` writes: valid as is, every key explained. */
@@ -54,13 +54,8 @@ export async function initConfigFile(dir: string, opts: { force?: boolean } = {}
   try {
     await mkdir(root, { recursive: true });
     if (opts.force) {
-      // Write-then-rename so an interrupted overwrite never leaves half a file.
-      const tmp = `${configPath}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-      await writeFile(tmp, INIT_CONFIG_TEMPLATE, { flag: "wx" });
-      await rename(tmp, configPath).catch(async (e: unknown) => {
-        await rm(tmp, { force: true });
-        throw e;
-      });
+      // Atomic so an interrupted overwrite never leaves half a file.
+      await writeFileAtomic(configPath, INIT_CONFIG_TEMPLATE);
     } else {
       await writeFile(configPath, INIT_CONFIG_TEMPLATE, { flag: "wx" });
     }

@@ -4,6 +4,7 @@ import { parse, TomlError } from "smol-toml";
 import { configError, locateIssues, zodToRawIssues } from "./config-issues.js";
 import { configFileSchema } from "./file-schema.js";
 import { semanticIssues } from "./file-semantics.js";
+import { isInsideDeclaredVolume } from "./trusted-config.js";
 import type { LoadedConfig } from "./types.js";
 
 /** The file name looked for in cwd and its parents. */
@@ -20,7 +21,8 @@ export interface LoadConfigOptions {
 
 /**
  * Finds the config file: `configPath`, then `MSB_CONFIG`, then the nearest `microsandbox.toml`
- * walking up from cwd. An explicitly named file that is missing is an error; finding none is not.
+ * walking up from cwd that does not lie inside a volume declared by a config further up. An explicitly
+ * named file that is missing is an error; finding none is not.
  */
 export async function findConfigFile(opts: LoadConfigOptions = {}): Promise<string | undefined> {
   const cwd = path.resolve(opts.cwd ?? process.cwd());
@@ -36,7 +38,16 @@ export async function findConfigFile(opts: LoadConfigOptions = {}): Promise<stri
   }
   for (let dir = cwd; ; dir = path.dirname(dir)) {
     const file = path.join(dir, CONFIG_FILE_NAME);
-    if (await isFile(file)) return file;
+    if (await isFile(file)) {
+      // A file inside a folder that a config further up mounts into sandboxes may have been planted
+      // by a sandbox: never trust it; keep walking up (docs/security.md, "The trusted config is out of reach").
+      const declaredBy = await isInsideDeclaredVolume(file, CONFIG_FILE_NAME);
+      if (declaredBy === undefined) return file;
+      process.emitWarning(`ignoring ${file}: it lies inside a volume declared by ${declaredBy}, so a sandbox may have written it`, {
+        type: "MicrosandboxWarning",
+        code: "MSBV_CONFIG_IN_VOLUME",
+      });
+    }
     if (path.dirname(dir) === dir) return undefined;
   }
 }

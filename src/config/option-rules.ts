@@ -1,23 +1,30 @@
+import { workdirIssue } from "../volumes/guest-paths.js";
 // One rule per sandbox option, shared by the file schema and the call-option checks so a value is
 // judged the same wherever it comes from. Each rule returns the problem as a sentence, or undefined.
 // The rules are strict on purpose: the legacy server writes whatever it gets into its Sandboxfile and
-// one bad string there breaks every later start (spec §4.1, §4.6), so nothing doubtful may leave here.
+// one bad string there breaks every later start (docs/protocol.md#config-strings), so nothing doubtful may leave here.
 
-const NAME_CHARS = /^[A-Za-z0-9_-]+$/;
+import { SANDBOX_NAME_MAX_BYTES, sandboxNameProblem } from "../names/sandbox-name.js";
+
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const SCRIPT_NAME = /^[A-Za-z0-9_.-]+$/;
 const PORT = /^[0-9]{1,5}$/;
 
-/** Sandbox name rules of the server (spec §3.1), checked in the server's order. */
+/** The sandbox name rule (src/names/sandbox-name.ts) as a sentence naming the value. */
 export function checkSandboxName(name: unknown): string | undefined {
   if (typeof name !== "string") return `must be a string, got ${describe(name)}`;
-  if (name.length === 0) return "sandbox name cannot be empty";
-  if (Buffer.byteLength(name) > 63) return `sandbox name "${name}" is longer than 63 characters`;
-  if (!NAME_CHARS.test(name)) {
-    return `sandbox name "${name}" may only contain letters, digits, "-" and "_"`;
+  switch (sandboxNameProblem(name)) {
+    case undefined:
+      return undefined;
+    case "empty":
+      return "sandbox name cannot be empty";
+    case "too-long":
+      return `sandbox name "${name}" is longer than ${SANDBOX_NAME_MAX_BYTES} characters`;
+    case "bad-characters":
+      return `sandbox name "${name}" may only contain letters, digits, "-" and "_"`;
+    case "bad-start":
+      return `sandbox name "${name}" must start with a letter or digit`;
   }
-  if (!/^[A-Za-z0-9]/.test(name)) return `sandbox name "${name}" must start with a letter or digit`;
-  return undefined;
 }
 
 /** Memory in MiB: a positive whole number that fits the server's u32. */
@@ -87,10 +94,7 @@ export function checkPort(port: unknown): string | undefined {
 /** Absolute, no `..` segment, no `:` (the server splits on it), no control characters. */
 export function checkWorkdir(workdir: unknown): string | undefined {
   if (typeof workdir !== "string") return `workdir must be a string, got ${describe(workdir)}`;
-  if (!workdir.startsWith("/")) return `workdir "${clip(workdir)}" must be an absolute path`;
-  if (workdir.split("/").includes("..")) return `workdir "${clip(workdir)}" must not contain ".."`;
-  if (/[:\0\r\n]/.test(workdir)) return `workdir "${clip(workdir)}" must not contain ":" or control characters`;
-  return undefined;
+  return workdirIssue(workdir);
 }
 
 export function checkImage(image: unknown): string | undefined {
@@ -115,7 +119,7 @@ export function checkScriptName(name: string): string | undefined {
   return undefined;
 }
 
-/** A script named `start` replaces the image command, i.e. the portal of the SDK images (spec §4.1). */
+/** A script named `start` replaces the image command, i.e. the portal of the SDK images (docs/protocol.md#start-config). */
 export function checkStartScript(scripts: Record<string, unknown> | undefined, image: string | undefined): string | undefined {
   if (scripts && Object.hasOwn(scripts, "start") && isPortalImage(image)) {
     return `a script named "start" would replace the portal of image ${image ?? "microsandbox/*"} and no code could run`;

@@ -1,13 +1,15 @@
 import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { InvalidOptionError } from "../errors/index.js";
-import { defaultHostPathPolicy, resolveVolumes, tryParseVolumeSpec, type VolumeSpec } from "../volumes/index.js";
+import {
+  defaultHostPathPolicy, resolveParsedVolumes, tryParseVolumeSpec, type ParsedVolume, type VolumeProblem,
+} from "../volumes/index.js";
 import { checkCallOptions, type CheckedCallOptions } from "./call-options.js";
 import { loadConfigFile } from "./load-file.js";
-import type { BackendKind } from "./option-rules.js";
+import { checkStartScript, type BackendKind } from "./option-rules.js";
 import { resolveBackend } from "./resolve-backend.js";
-import { checkStartScript } from "./option-rules.js";
 import { resolveServer } from "./resolve-server.js";
+import { refuseMissingFoldersInProjectState, refuseVolumesExposingConfig } from "./trusted-config.js";
 import type {
   FileSandboxConfig,
   ResolvedSandboxConfig,
@@ -15,7 +17,12 @@ import type {
   SandboxCallOptions,
 } from "./types.js";
 
-/** Built-in defaults, as upstream (spec §6.1). */
+/** `sandbox-` + 8 hex characters: the one generator of default sandbox names. */
+export function randomSandboxName(): string {
+  return `sandbox-${randomUUID().replaceAll("-", "").slice(0, 8)}`;
+}
+
+/** Built-in defaults, as upstream (docs/protocol.md#client-defaults). */
 export const DEFAULT_IMAGES = { python: "microsandbox/python", node: "microsandbox/node" } as const;
 export const DEFAULT_MEMORY_MIB = 512;
 export const DEFAULT_CPUS = 1;
@@ -30,8 +37,12 @@ export interface ResolveSandboxInput {
   cwd?: string;
   /** Default `process.env`. */
   env?: NodeJS.ProcessEnv;
-  /** Whether the backend can enforce read-only mounts (the legacy server cannot). */
-  readonlySupported: boolean;
+  /**
+   * Whether the backend can enforce read-only mounts (the legacy server cannot). A function gets the
+   * resolved server and backend kind and is asked only when a volume is readonly (it may query the
+   * chosen backend's capabilities).
+   */
+  readonlySupported: boolean | ((server: ResolvedServerConfig, backend: BackendKind) => Promise<boolean>);
 }
 
 export interface ResolveSandboxResult {
@@ -56,7 +67,8 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
   const call = checkCallOptions(input.options ?? {});
   const file = await loadConfigFile({ ...(call.configPath !== undefined ? { configPath: call.configPath } : {}), cwd, env });
   const projectDir = file?.dir ?? cwd;
-  const name = call.name ?? `sandbox-${randomUUID().replaceAll("-", "").slice(0, 8)}`;
+  const name = call.name ?? randomSandboxName();
+  const server = resolveServer(call, env, file);
   const layers: FileSandboxConfig[] = [file?.defaults ?? {}, file?.sandboxes[name] ?? {}];
   const pick = <K extends keyof FileSandboxConfig>(key: K): FileSandboxConfig[K] =>
     layers.reduceRight<FileSandboxConfig[K]>((found, layer) => found ?? layer[key], undefined);
@@ -75,11 +87,15 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
     allow: [...(file?.policy.allow ?? []), ...(call.allowHostPaths ?? [])],
     baseDir: projectDir,
   });
-  const volumes = await resolveVolumes(mergeVolumes(layers, call), policy, {
-    // The embedded runtime enforces read-only mounts itself.
-    readonlySupported: input.readonlySupported || backend === "embedded",
+  const merged = mergeVolumes(layers, call);
+  const trust = { projectDir, ...(file ? { configFile: file.path } : {}) };
+  await refuseMissingFoldersInProjectState(merged.parsed.map(({ v }) => v), trust, projectDir);
+  const { readonlySupported } = input;
+  const volumes = await resolveParsedVolumes(merged.parsed, merged.problems, policy, {
+    readonlySupported: typeof readonlySupported === "function" ? () => readonlySupported(server, backend) : readonlySupported,
     ...(call.createVolumeDirs !== undefined ? { createMissing: call.createVolumeDirs } : {}),
   });
+  await refuseVolumesExposingConfig(volumes, trust);
 
   const workdir = call.workdir ?? pick("workdir");
   const shell = call.shell ?? pick("shell");
@@ -100,29 +116,37 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
   return {
     sandbox,
     backend,
-    server: resolveServer(call, env, file),
+    server,
     projectDir,
     ...(file ? { configFile: file.path } : {}),
   };
 }
 
-/** File volumes keyed by guest ([sandboxes.x] over [defaults]); a call volume replaces the same guest. */
-function mergeVolumes(layers: readonly FileSandboxConfig[], call: CheckedCallOptions): VolumeSpec[] {
-  const guestOf = (spec: VolumeSpec, i: number) => {
-    const parsed = tryParseVolumeSpec(spec, i);
-    return "code" in parsed ? undefined : parsed.guest;
-  };
-  const fromFile = new Map<string, VolumeSpec>();
+/**
+ * Parses every volume once and merges: file volumes keyed by guest ([sandboxes.x] over [defaults]); a
+ * call volume replaces the same guest. Positions (for messages) are those of the merged list.
+ */
+function mergeVolumes(
+  layers: readonly FileSandboxConfig[], call: CheckedCallOptions,
+): { parsed: { v: ParsedVolume; index: number }[]; problems: VolumeProblem[] } {
+  type Parsed = ParsedVolume | VolumeProblem;
+  const fromFile = new Map<string, Parsed>();
   for (const layer of layers) {
-    (layer.volumes ?? []).forEach((spec, i) => fromFile.set(guestOf(spec, i) ?? `\0invalid${fromFile.size}`, spec));
+    (layer.volumes ?? []).forEach((spec, i) => {
+      const p = tryParseVolumeSpec(spec, i);
+      fromFile.set("code" in p ? `\0invalid${fromFile.size}` : p.guest, p);
+    });
   }
-  const fromCall = call.volumes ?? [];
   // Call volumes are kept as a list so that duplicates among them are still reported by src/volumes.
-  fromCall.forEach((spec, i) => {
-    const guest = guestOf(spec, i);
-    if (guest !== undefined) fromFile.delete(guest);
+  const fromCall = (call.volumes ?? []).map((spec, i) => tryParseVolumeSpec(spec, i));
+  for (const p of fromCall) if (!("code" in p)) fromFile.delete(p.guest);
+  const parsed: { v: ParsedVolume; index: number }[] = [];
+  const problems: VolumeProblem[] = [];
+  [...fromFile.values(), ...fromCall].forEach((p, index) => {
+    if ("code" in p) problems.push({ ...p, index });
+    else parsed.push({ v: p, index });
   });
-  return [...fromFile.values(), ...fromCall];
+  return { parsed, problems };
 }
 
 /** `NAME=value` list: [defaults] env, then [sandboxes.x] env, then call envs; the later wins per name. */

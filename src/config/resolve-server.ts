@@ -2,7 +2,7 @@ import { InvalidOptionError } from "../errors/index.js";
 import { checkServerUrl } from "./file-schema.js";
 import type { LoadedConfig, ResolvedServerConfig } from "./types.js";
 
-/** Upstream default (spec §6.1). */
+/** Upstream default (docs/protocol.md#client-defaults). */
 export const DEFAULT_SERVER_URL = "http://127.0.0.1:5555";
 
 /**

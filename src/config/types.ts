@@ -1,28 +1,13 @@
-import type { ResolvedVolume, VolumeSpec } from "../volumes/types.js";
+import type { SandboxSpec } from "../backend/sandbox-spec.js";
+import type { VolumeSpec } from "../volumes/types.js";
 import type { BackendKind } from "./option-rules.js";
 
 /**
  * The fully resolved configuration of one sandbox: file + env + call options merged, validated,
- * host paths canonical. This is what the generated TOML records and what goes on the wire.
+ * host paths canonical. This is what the generated TOML records and what every backend starts
+ * (the seam's type, {@link SandboxSpec}; each backend converts it to its own wire).
  */
-export interface ResolvedSandboxConfig {
-  name: string;
-  image: string;
-  /** MiB. */
-  memory: number;
-  /** Whole CPUs (the wire takes an integer). */
-  cpus: number;
-  volumes: ResolvedVolume[];
-  /** `host:guest` or a single port, as upstream. */
-  ports: string[];
-  /** `NAME=value`. */
-  envs: string[];
-  dependsOn: string[];
-  workdir?: string;
-  shell?: string;
-  scripts?: Record<string, string>;
-  exec?: string;
-}
+export type ResolvedSandboxConfig = SandboxSpec;
 
 /** Where the client talks to and how. */
 export interface ResolvedServerConfig {

@@ -53,6 +53,12 @@ export const ErrorCodes = {
   CONFIG_EXISTS: "MSBV_CONFIG_EXISTS",
   /** The embedded microVM backend cannot run here: addon missing, no usable KVM, or the VM failed to boot. */
   EMBEDDED_UNAVAILABLE: "MSBV_EMBEDDED_UNAVAILABLE",
+  /** A server answer exceeded the client's size limit (`maxResponseBytes`); it was not read further. */
+  RESPONSE_TOO_LARGE: "MSBV_RESPONSE_TOO_LARGE",
+  /** Sync mode refused data from the sandbox over its limits (size of one transfer, number of entries). */
+  SYNC_TOO_LARGE: "MSBV_SYNC_TOO_LARGE",
+  /** A volume's host folder is, or contains, the active microsandbox.toml or the project's .microsandbox/ folder. */
+  VOLUME_EXPOSES_CONFIG: "MSBV_VOLUME_EXPOSES_CONFIG",
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -1,6 +1,5 @@
 import { ErrorCodes } from "./codes.js";
 import { MsbvError, type MsbvErrorOptions } from "./msbv-error.js";
-import type { SyncReport } from "../sync/types.js";
 
 // One subclass per family so callers can `instanceof` without string matching on codes.
 
@@ -79,18 +78,3 @@ export class UnknownSandboxError extends ValidationError {
 
 /** A config file could not be written, or exists and must not be overwritten (CONFIG_WRITE_FAILED, CONFIG_EXISTS). */
 export class ConfigWriteError extends MsbvError {}
-
-/**
- * Sync-back applied every change it could but kept host files that changed since copy-in and were also
- * changed in the sandbox (SYNC_CONFLICT). `report` is the full sync report, `conflicts` the kept paths.
- */
-export class SyncConflictError extends SyncError {
-  readonly report: SyncReport;
-  constructor(message: string, report: SyncReport, options?: MsbvErrorOptions) {
-    super(ErrorCodes.SYNC_CONFLICT, message, options);
-    this.report = report;
-  }
-  get conflicts(): SyncReport["conflicts"] {
-    return this.report.conflicts;
-  }
-}

@@ -11,7 +11,6 @@ export {
   SandboxStateError,
   WorkspaceError,
   SyncError,
-  SyncConflictError,
   DevServerError,
   UnknownSandboxError,
   ConfigWriteError,

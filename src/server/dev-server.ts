@@ -8,6 +8,7 @@ import { redactSecrets } from "../errors/redact.js";
 import { authenticate } from "./auth/auth.js";
 import { createDefaultRuntime } from "./default-runtime.js";
 import { createRequestListener } from "./protocol/http-server.js";
+import { isLoopback, normaliseOrigin } from "./protocol/request-origin.js";
 import { dispatchMcp } from "./protocol/mcp.js";
 import type { MethodContext } from "./methods/index.js";
 import type { ReceivedLog, ReceivedRequest } from "./state/received-log.js";
@@ -15,7 +16,7 @@ import { dispatchRpc } from "./protocol/rpc-dispatch.js";
 import type { SandboxRuntime } from "./runtime/types.js";
 import { Sandboxfile } from "./state/sandboxfile.js";
 import { readOrCreateServerKey, serverKeyPath } from "./auth/server-key.js";
-import { canonicalizeLongestPrefix } from "./methods/volumes.js";
+import { realpathLongestPrefix } from "../volumes/canonicalize.js";
 
 export interface DevServerOptions {
   /** Interface to listen on. Default `127.0.0.1`. Non-loopback hosts require auth (dev: false). */
@@ -32,6 +33,17 @@ export interface DevServerOptions {
   home?: string;
   /** Default: the bubblewrap runtime with state in `<projectDir>/.menv`. */
   runtime?: SandboxRuntime;
+  /**
+   * Browser origins (e.g. `http://localhost:3000`) allowed to call the API. Default none: any request
+   * with an `Origin` header is refused, so a web page cannot drive the server.
+   */
+  allowOrigins?: readonly string[];
+  /**
+   * Host folders sandboxes may mount (volumes anywhere else are refused with 400). Default: the
+   * project dir only. System folders, the home folder itself, credential folders and the server's
+   * own state stay refused inside these roots too (src/volumes/host-policy.ts).
+   */
+  allowRoots?: string[];
   /** Receives one line per request and the real cause of every failure. Default: stderr. */
   logger?: (line: string) => void;
 }
@@ -49,7 +61,7 @@ export interface DevServerHandle {
 }
 
 /**
- * Starts the dev server: the legacy microsandbox HTTP + JSON-RPC API (spec §1–§4) backed by a
+ * Starts the dev server: the legacy microsandbox HTTP + JSON-RPC API (docs/protocol.md) backed by a
  * sandbox runtime. Installs no signal handlers — the caller (CLI) decides when to `close()`.
  */
 export async function startDevServer(options: DevServerOptions = {}): Promise<DevServerHandle> {
@@ -66,6 +78,16 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   }
   if (!dev && options.key === "") {
     throw new DevServerError("The server key is empty", { hint: "Pass a non-empty key, or omit it to use server.key." });
+  }
+  const allowedOrigins = new Set<string>();
+  for (const value of options.allowOrigins ?? []) {
+    const origin = normaliseOrigin(value);
+    if (origin === undefined) {
+      throw new DevServerError(`Invalid allowed origin ${JSON.stringify(value)}`, {
+        hint: "Give an http(s) origin such as http://localhost:3000 (scheme, host and port only).",
+      });
+    }
+    allowedOrigins.add(origin);
   }
   const home = resolve(options.home ?? process.env.MICROSANDBOX_HOME ?? join(homedir(), ".microsandbox"));
   const projectDir = await prepareProjectDir(resolve(options.projectDir ?? join(home, "projects")));
@@ -85,7 +107,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     log,
     state: {
       projectDir,
-      protectedPaths: [stateDir, sandboxfile.path, await canonicalizeLongestPrefix(serverKeyPath(home))],
+      protectedPaths: [stateDir, sandboxfile.path, await realpathLongestPrefix(serverKeyPath(home))],
+      allowedRoots: await canonicalRoots(options.allowRoots ?? [projectDir]),
     },
   };
 
@@ -97,10 +120,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       mcp: (body) => dispatchMcp(body, ctx),
       received: () => ({ status: 200, body: { received } }),
       log,
+      originPolicy: { port: () => actualPort, loopbackHostOnly: isLoopback(host), allowedOrigins },
     }),
   );
   server.on("request", (req, res) => res.on("finish", () => log(`${req.method} ${req.url} -> ${res.statusCode}`)));
-  let actualPort: number;
+  let actualPort = port;
   try {
     actualPort = await listen(server, host, port);
   } catch (err) {
@@ -121,10 +145,15 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   };
 }
 
-/** Loopback only: `localhost`, 127.0.0.0/8, `::1` and IPv4-mapped 127.x. */
-export function isLoopback(host: string): boolean {
-  const h = host.toLowerCase();
-  return h === "localhost" || h === "::1" || /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
+export { isLoopback };
+
+async function canonicalRoots(roots: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const root of roots) {
+    if (root === "") throw new DevServerError("An allowed root is empty", { hint: "Pass an existing folder to --allow-root." });
+    out.push(await realpathLongestPrefix(resolve(root)));
+  }
+  return out;
 }
 
 async function prepareProjectDir(dir: string): Promise<string> {

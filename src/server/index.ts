@@ -5,12 +5,13 @@
  * Intentional deviations from the legacy server, all in the caller's favour:
  * - image, volume, port and env strings are validated before the Sandboxfile is written (400/2001
  *   naming the string) — upstream writes them unchecked and one bad string breaks every sandbox;
- * - volume strings with an options segment (`/a:/b:ro`) and guest paths that are relative, contain
- *   `..` or overlap another volume's are refused (400) instead of failing later in the VM;
- * - a mount source equal to, inside or above the server's own state (`<projectDir>/.menv`, the
- *   Sandboxfile, `<home>/server.key`) is refused (400);
- * - a missing or non-directory volume host path fails the start with a generic 500 (cause logged)
- *   instead of reporting success and failing later;
+ * - volumes, guest paths and `workdir` are judged by the client's own rules (src/volumes): an options
+ *   segment (`/a:/b:ro`), relative or `..` guests, reserved or duplicate guests, host paths outside the
+ *   allowed roots (`allowRoots`, default the project dir), denied folders, the server's own state, a
+ *   symlink below a root, a missing folder or a file are refused (400) before anything is written;
+ *   nested guest paths are allowed (parents mounted first);
+ * - read-only volumes: `msbv.capabilities` advertises them and `readonly_volumes` (ignored by a legacy
+ *   server) names them; they are bound with `--ro-bind`;
  * - the Sandboxfile is written atomically (temp + fsync + rename) under an in-process mutex;
  * - no portal-port bookkeeping (`ports` is stored as sent, nothing injected);
  * - `GET /_dev/received` (ours, same auth as the RPC route) lists every `sandbox.start` as received.

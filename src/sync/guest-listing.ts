@@ -29,19 +29,38 @@ export async function listGuest(target: SandboxTarget, guest: string, scratchFil
   await runScript(target, `listing of ${guest}`, LIST_SCRIPT, [guest, scratchFile]);
   const raw = await download(target, `listing of ${guest}`, scratchFile);
   if (raw.toString("latin1") === "NONE") return undefined;
-  return parseListing(raw, (what) =>
-    new SyncError(ErrorCodes.SYNC_FAILED, `Sync listing of ${guest} in sandbox "${target.name}" is malformed: ${what}`, {
-      hint: "something in the sandbox tampered with the sync tools or the guest folder; nothing on the host was changed",
-      details: { guest, sandbox: target.name },
-    }),
+  const maxEntries = target.options.maxEntries ?? DEFAULT_MAX_ENTRIES;
+  return parseListing(
+    raw,
+    (what) =>
+      new SyncError(ErrorCodes.SYNC_FAILED, `Sync listing of ${guest} in sandbox "${target.name}" is malformed: ${what}`, {
+        hint: "something in the sandbox tampered with the sync tools or the guest folder; nothing on the host was changed",
+        details: { guest, sandbox: target.name },
+      }),
+    maxEntries,
+    () =>
+      new SyncError(ErrorCodes.SYNC_TOO_LARGE, `Sync listing of ${guest} in sandbox "${target.name}" has more than ${maxEntries} entries`, {
+        hint: "nothing on the host was changed; if the folder really is this large, raise `maxEntries` or sync a smaller folder",
+        details: { guest, sandbox: target.name, maxEntries },
+      }),
   );
 }
 
+/** Default of `SyncOptions.maxEntries`. */
+export const DEFAULT_MAX_ENTRIES = 1_000_000;
+
 /** Parses the NUL-separated listing records. Exported for unit tests. */
-export function parseListing(raw: Buffer, fail: (what: string) => Error): GuestListing {
+export function parseListing(
+  raw: Buffer,
+  fail: (what: string) => Error,
+  maxEntries = DEFAULT_MAX_ENTRIES,
+  tooMany: () => Error = () => fail(`more than ${maxEntries} entries`),
+): GuestListing {
   const out: GuestListing = { files: new Map(), dirs: new Set(), others: new Set(), undecodable: 0 };
   let start = 0;
+  let entries = 0;
   while (start < raw.length) {
+    if (++entries > maxEntries) throw tooMany();
     const end = raw.indexOf(0, start);
     if (end === -1) throw fail("the last record is not NUL-terminated");
     const rec = raw.subarray(start, end);

@@ -16,7 +16,7 @@ export interface SandboxTarget {
 
 /**
  * Runs a POSIX `sh` script in the sandbox through `sandbox.command.run` (the legacy server has no file
- * API and runs commands without a shell, spec §5.5): `sh -c <script> sh <args…>`, so values reach the
+ * API and runs commands without a shell, docs/protocol.md#command-run): `sh -c <script> sh <args…>`, so values reach the
  * script as `$1…` and are never parsed as shell text. A non-zero exit is a {@link SyncError} quoting
  * the script's stderr; transport failures are wrapped with the step that failed.
  */

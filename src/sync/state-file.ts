@@ -2,6 +2,7 @@ import * as z from "zod";
 import { ErrorCodes } from "../errors/codes.js";
 import { SyncError } from "../errors/errors.js";
 import { MsbvError } from "../errors/msbv-error.js";
+import { isValidSandboxName, SANDBOX_NAME_RULE } from "../names/sandbox-name.js";
 import { Workspace } from "../workspace/index.js";
 import { emptyReport } from "./report.js";
 import { newScratchPath } from "./scratch.js";
@@ -27,9 +28,9 @@ const fileSchema = z.object({
 
 /** `.microsandbox/sync/<name>.json` relative to the project folder. */
 export function syncStatePath(sandboxName: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/.test(sandboxName)) {
+  if (!isValidSandboxName(sandboxName)) {
     throw new SyncError(ErrorCodes.SYNC_FAILED, `sandbox name ${JSON.stringify(sandboxName)} cannot name a sync state file`, {
-      hint: "use letters, digits, '-' and '_' in sandbox names",
+      hint: `use ${SANDBOX_NAME_RULE} in sandbox names`,
     });
   }
   return `.microsandbox/sync/${sandboxName}.json`;
@@ -63,7 +64,7 @@ export async function loadSyncSession(projectDir: string, sandboxName: string): 
     if (err instanceof MsbvError && err.code === ErrorCodes.WORKSPACE_NOT_FOUND) return undefined;
     throw err;
   }
-  let parsed;
+  let parsed: z.infer<typeof fileSchema>;
   try {
     parsed = fileSchema.parse(JSON.parse(text));
   } catch (err) {

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import type { SandboxBackend } from "../backend/backend.js";
 import { ErrorCodes } from "../errors/codes.js";
-import { SyncConflictError, SyncError } from "../errors/errors.js";
+import { SyncError } from "../errors/errors.js";
+import { SyncConflictError } from "./sync-conflict-error.js";
 import { Workspace } from "../workspace/index.js";
 import { type AcceptedFile, checkArchive } from "./archive-check.js";
 import { readArchive } from "./archive.js";

@@ -1,6 +1,7 @@
 import type { SandboxBackend } from "../backend/backend.js";
 import { ErrorCodes } from "../errors/codes.js";
-import { SyncConflictError, SyncError } from "../errors/errors.js";
+import { SyncError } from "../errors/errors.js";
+import { SyncConflictError } from "./sync-conflict-error.js";
 import { MsbvError } from "../errors/msbv-error.js";
 import { Workspace } from "../workspace/index.js";
 import { packArchive, type PackEntry } from "./archive.js";

@@ -4,13 +4,13 @@ import { SyncError } from "../errors/errors.js";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
 
 // Bulk bytes through `sandbox.command.run`, the only channel the legacy server offers.
-// In: request bodies are limited to 2 MB (spec §1.2) and one argv string to 128 KiB (Linux
+// In: request bodies are limited to 2 MB (docs/protocol.md#body-limit) and one argv string to 128 KiB (Linux
 // MAX_ARG_STRLEN), so each request carries 1 MiB as base64 split over several arguments, appended to
 // one file; the receiver verifies the whole file's SHA-256 before using it.
 // Out: responses are unlimited on the legacy server but our dev server caps one command's output at
 // 16 MiB, so a file comes back in parts of 6 MiB as base64 lines (76 chars, GNU default), each part
 // ended by a marker line; the legacy portal may drop lines still unread when the process exits
-// (spec §5.5), so a short or unmarked part is asked for again, with a pause before exiting.
+// (docs/protocol.md#command-run), so a short or unmarked part is asked for again, with a pause before exiting.
 
 /** Raw bytes per upload request (base64 ≈ 1.4 MB, under the 2 MB body limit with JSON overhead). */
 export const UPLOAD_CHUNK_BYTES = 1024 * 1024;
@@ -19,6 +19,8 @@ const ARG_CHARS = 64 * 1024;
 /** Raw bytes per download part (base64 ≈ 8.2 MiB of output, under the dev server's 16 MiB cap). */
 export const DOWNLOAD_PART_BYTES = 6 * 1024 * 1024;
 const END_MARKER = "MSBV-END";
+/** Default of `SyncOptions.maxTransferBytes`. */
+export const DEFAULT_MAX_TRANSFER_BYTES = 1024 * 1024 * 1024;
 const ATTEMPTS = 3;
 
 /** Shell prelude: strict mode and `check FILE SHA256`, which fails the script when the file's hash differs. */
@@ -54,6 +56,15 @@ export async function download(target: SandboxTarget, step: string, remote: stri
   const expected = /^[0-9a-f]{64}/.exec(head[1] ?? "")?.[0];
   if (!Number.isSafeInteger(size) || size < 0 || !expected) {
     throw corrupt(target, step, `expected a size and a SHA-256 line, got ${JSON.stringify(head.slice(0, 2))}`);
+  }
+  // The size is the sandbox's claim: check it before holding anything (a claimed 1 TB file would
+  // otherwise be fetched part after part into memory).
+  const limit = target.options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
+  if (size > limit) {
+    throw new SyncError(ErrorCodes.SYNC_TOO_LARGE, `Sync ${step} refused: the sandbox "${target.name}" claims ${size} bytes, over the ${limit}-byte limit`, {
+      hint: "nothing on the host was changed by this step; if the folder really is this large, raise `maxTransferBytes` or sync a smaller folder",
+      details: { step, sandbox: target.name, size, limit },
+    });
   }
   const parts: Buffer[] = [];
   for (let off = 0; off < size; off += DOWNLOAD_PART_BYTES) {

@@ -39,6 +39,14 @@ export interface SyncOptions extends CallOptions {
    * Default false: syncIn refuses (SyncConflictError, reason `sandbox-not-synced-back`) and changes nothing.
    */
   overwriteGuest?: boolean;
+  /**
+   * Largest single transfer from the sandbox (a listing or an archive of changed files) the client
+   * accepts, in bytes; it is held in memory. Larger claims fail with MSBV_SYNC_TOO_LARGE before anything
+   * is fetched. Default 1 GiB.
+   */
+  maxTransferBytes?: number;
+  /** Most entries a guest listing may have. Default 1,000,000. */
+  maxEntries?: number;
 }
 
 /** Returned by {@link syncIn}; hand it to {@link syncBack}. */

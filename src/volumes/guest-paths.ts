@@ -46,7 +46,10 @@ export interface GuestEntry {
   source?: string;
 }
 
-/** Reserved, duplicate and nested guest paths, as problems (does not throw). */
+/**
+ * Reserved and duplicate guest paths, as problems (does not throw). Nested guest paths (`/w` and
+ * `/w/skills`) are allowed, like Docker: the runtime mounts parents first.
+ */
 export function guestPathProblems(vols: readonly GuestEntry[]): VolumeProblem[] {
   const problems: VolumeProblem[] = [];
   const seen: { guest: string; index: number }[] = [];
@@ -62,33 +65,44 @@ export function guestPathProblems(vols: readonly GuestEntry[]): VolumeProblem[] 
       });
       return;
     }
-    for (const other of seen) {
-      if (other.guest === guest) {
-        problems.push({
-          index, source, code: ErrorCodes.INVALID_VOLUME,
-          message: `duplicate guest path ${guest}: volumes[${other.index}] already mounts there`,
-          hint: "give each volume its own guest path, or remove one of them",
-        });
-        return;
-      }
-      if (isSameOrInside(guest, other.guest) || isSameOrInside(other.guest, guest)) {
-        problems.push({
-          index, source, code: ErrorCodes.INVALID_VOLUME,
-          message: `Conflicting guest paths: '${other.guest}' (volumes[${other.index}]) and '${guest}' overlap`,
-          hint: "use guest paths that are not inside each other, e.g. /app and /data instead of /app and /app/data",
-        });
-        return;
-      }
+    const other = seen.find((o) => o.guest === guest);
+    if (other) {
+      problems.push({
+        index, source, code: ErrorCodes.INVALID_VOLUME,
+        message: `duplicate guest path ${guest}: volumes[${other.index}] already mounts there`,
+        hint: "give each volume its own guest path, or remove one of them",
+      });
+      return;
     }
     seen.push({ guest, index });
   });
   return problems;
 }
 
+/** Parents before children, so a volume nested in another is mounted on top of it (stable otherwise). */
+export function mountOrder<T extends { guest: string }>(vols: readonly T[]): T[] {
+  const depth = (g: string) => g.split("/").filter(Boolean).length;
+  return [...vols].sort((a, b) => depth(a.guest) - depth(b.guest));
+}
+
 /**
- * Refuses duplicate guest paths, nested ones (component-wise: /app vs /app/data conflict, /app vs /apple
- * do not) and reserved ones (/, /tmp, /proc, /sys, /dev, /etc, /usr, …). Throws one VolumeSpecError
- * listing every problem.
+ * Why a working directory is unusable, or undefined. Same guest rules as mount points: absolute, no
+ * `..`, no control characters, not inside a reserved system tree (a workdir is created when missing,
+ * and `/../x` would name a folder outside the sandbox root while it is being built).
+ */
+export function workdirIssue(workdir: string): string | undefined {
+  if (!workdir.startsWith("/")) return `workdir "${workdir}" must be an absolute path`;
+  if (workdir.split("/").includes("..")) return `workdir "${workdir}" must not contain ".."`;
+  if (/[:\0\r\n]/.test(workdir)) return `workdir "${workdir}" must not contain ":" or control characters`;
+  const normal = normalizeGuestPath(workdir);
+  const tree = RESERVED_GUEST_TREES.find((t) => isSameOrInside(normal, t));
+  if (tree) return `workdir "${workdir}" is inside the reserved system folder ${tree}`;
+  return undefined;
+}
+
+/**
+ * Refuses duplicate guest paths and reserved ones (/, /tmp, /proc, /sys, /dev, /etc, /usr, …); nesting is
+ * allowed. Throws one VolumeSpecError listing every problem.
  */
 export function validateGuestPaths(vols: readonly { guest: string }[]): void {
   const problems = guestPathProblems(vols);

@@ -23,14 +23,14 @@ const CREDENTIAL_DIRS = [
 const SOCKETS = ["/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock"];
 
 /** The built-in deny list plus `extraDenied`, as written (not yet canonical). */
-export function builtinDenied(extraDenied: readonly string[] = [], home = homedir()): DeniedEntry[] {
+export function builtinDenied(extraDenied: readonly string[] = [], home = homedir(), microsandboxHome = true): DeniedEntry[] {
   return [
     { path: "/", reason: "the filesystem root", exact: true },
     { path: home, reason: "your home folder itself", exact: true },
     ...SYSTEM_DIRS.map((p) => ({ path: p, reason: "a system folder", exact: false })),
     ...SOCKETS.map((p) => ({ path: p, reason: "a container-engine socket", exact: false })),
     ...CREDENTIAL_DIRS.map((p) => ({ path: path.join(home, p), reason: "a credential folder", exact: false })),
-    { path: path.join(home, ".microsandbox"), reason: "the microsandbox server's state folder", exact: false },
+    ...(microsandboxHome ? [{ path: path.join(home, ".microsandbox"), reason: "the microsandbox server's state folder", exact: false }] : []),
     ...extraDenied.map((p) => ({ path: p, reason: "a folder the server refuses to share", exact: false })),
   ];
 }
@@ -39,9 +39,11 @@ export function builtinDenied(extraDenied: readonly string[] = [], home = homedi
  * Deny entries in both spellings, as written and canonical, because on merged-/usr systems `/lib` is
  * `/usr/lib` and `/var/run` is `/run`, and the check runs on canonical host paths.
  */
-export async function canonicalDenied(extraDenied: readonly string[] = []): Promise<DeniedEntry[]> {
+export async function canonicalDenied(
+  extraDenied: readonly string[] = [], opts: { microsandboxHome?: boolean } = {},
+): Promise<DeniedEntry[]> {
   const out: DeniedEntry[] = [];
-  for (const d of builtinDenied(extraDenied)) {
+  for (const d of builtinDenied(extraDenied, homedir(), opts.microsandboxHome ?? true)) {
     out.push(d);
     const canon = await realpathLongestPrefix(d.path).catch(() => d.path);
     if (canon !== d.path) out.push({ ...d, path: canon });

@@ -1,12 +1,13 @@
 export type {
-  VolumeSpec, VolumeObject, ResolvedVolume, HostPathPolicy, ParsedVolume, ResolveVolumesOptions,
+  VolumeSpec, VolumeObject, VolumeMountObject, ResolvedVolume, HostPathPolicy, ParsedVolume, ResolveVolumesOptions,
 } from "./types.js";
-export { parseVolumeSpec, tryParseVolumeSpec } from "./parse-spec.js";
+export { parseVolumeSpec, tryParseVolumeSpec, ACCEPTED_FORMS } from "./parse-spec.js";
 export {
   validateGuestPaths, guestPathProblems, normalizeGuestPath, isSameOrInside, reservedGuestReason,
-  RESERVED_GUEST_EXACT, RESERVED_GUEST_TREES, type GuestEntry,
+  RESERVED_GUEST_EXACT, RESERVED_GUEST_TREES, mountOrder, workdirIssue, type GuestEntry,
 } from "./guest-paths.js";
 export { canonicalizePath, realpathLongestPrefix, expandHome } from "./canonicalize.js";
 export { defaultHostPathPolicy, hostPolicyViolation, builtinDenied, canonicalDenied, type DeniedEntry } from "./host-policy.js";
-export { resolveVolumes, toVolumeString } from "./resolve.js";
+export { resolveVolumes, resolveParsedVolumes, toVolumeString, parseWireVolume, parseVolumeList } from "./resolve.js";
+export { checkHostPath, symlinkBelowRoot, type HostIssue, type CheckedHost } from "./host-check.js";
 export { problemsToError, describeSpec, type VolumeProblem } from "./problems.js";

@@ -4,6 +4,12 @@ import { normalizeGuestPath } from "./guest-paths.js";
 import type { ParsedVolume, VolumeSpec } from "./types.js";
 
 const OBJECT_KEYS = ["host", "guest", "readonly", "create"] as const;
+/** `{ host, mount }` is what a widely used fork of the Python SDK sends: `mount` is the guest path. */
+const MOUNT_KEYS = ["host", "mount", "readonly", "create"] as const;
+
+/** Every form a volume may take, named in the error for anything else. */
+export const ACCEPTED_FORMS =
+  '"host:guest", { host, guest, readonly?, create? }, { host, mount, readonly?, create? } or [host, guest]';
 // Characters the wire (a YAML Sandboxfile, an fstab line, bwrap argv) cannot carry safely.
 const CONTROL = /[\0\n\r]/;
 
@@ -107,19 +113,25 @@ function suggestKey(key: string): string | undefined {
 
 function fromObject(spec: object): { host: string; guest: string; readonly: boolean; create: boolean } | Issue {
   const rec = spec as Record<string, unknown>;
+  const mountForm = "mount" in rec && !("guest" in rec);
+  const keys: readonly string[] = mountForm ? MOUNT_KEYS : OBJECT_KEYS;
   for (const key of Object.keys(rec)) {
-    if ((OBJECT_KEYS as readonly string[]).includes(key)) continue;
+    if (keys.includes(key)) continue;
+    if (key === "mount") {
+      return { message: 'both "guest" and "mount" are given', hint: 'keep one of them: "mount" is another name for "guest"' };
+    }
     const s = suggestKey(key);
     return {
       message: `unknown key "${key}" in volume object`,
-      hint: s ? `did you mean "${s}"? Allowed keys: ${OBJECT_KEYS.join(", ")}` : `allowed keys: ${OBJECT_KEYS.join(", ")}`,
+      hint: s ? `did you mean "${s}"? Allowed keys: ${keys.join(", ")}` : `allowed keys: ${keys.join(", ")}`,
     };
   }
-  for (const key of ["host", "guest"] as const) {
+  const guestKey = mountForm ? "mount" : "guest";
+  for (const key of ["host", guestKey] as const) {
     if (typeof rec[key] !== "string") {
       return {
         message: rec[key] === undefined ? `"${key}" is missing` : `"${key}" must be a string, got ${typeof rec[key]}`,
-        hint: 'write { host: "./workspace", guest: "/workspace" }',
+        hint: `write { host: "./workspace", ${guestKey}: "/workspace" }`,
       };
     }
   }
@@ -128,7 +140,17 @@ function fromObject(spec: object): { host: string; guest: string; readonly: bool
       return { message: `"${key}" must be true or false, got ${describeSpec(rec[key])}`, hint: `write ${key}: true or leave it out` };
     }
   }
-  return { host: rec.host as string, guest: rec.guest as string, readonly: rec.readonly === true, create: rec.create === true };
+  return { host: rec.host as string, guest: rec[guestKey] as string, readonly: rec.readonly === true, create: rec.create === true };
+}
+
+function fromTuple(spec: readonly unknown[]): { host: string; guest: string } | Issue {
+  if (spec.length !== 2 || typeof spec[0] !== "string" || typeof spec[1] !== "string") {
+    return {
+      message: `a volume tuple must be [host, guest] (two strings), got ${describeSpec(spec)}`,
+      hint: 'write ["./workspace", "/workspace"], or { host, guest, readonly: true } for options',
+    };
+  }
+  return { host: spec[0], guest: spec[1] };
 }
 
 /** Like parseVolumeSpec but returns the problem instead of throwing (used to gather every problem). */
@@ -136,13 +158,15 @@ export function tryParseVolumeSpec(spec: unknown, index: number): ParsedVolume |
   const source = describeSpec(spec);
   const fail = (i: Issue): VolumeProblem => ({ index, source, code: ErrorCodes.INVALID_VOLUME, ...i });
   let raw: { host: string; guest: string; readonly?: boolean; create?: boolean } | Issue;
-  const objectForm = typeof spec === "object" && spec !== null && !Array.isArray(spec);
+  // Object and tuple forms carry each path whole, so a ':' inside them is a content problem, not a split.
+  const objectForm = typeof spec === "object" && spec !== null;
   if (typeof spec === "string") raw = fromString(spec);
+  else if (Array.isArray(spec)) raw = fromTuple(spec);
   else if (objectForm) raw = fromObject(spec);
   else {
     raw = {
-      message: `a volume must be a "host:guest" string or a { host, guest } object, got ${Array.isArray(spec) ? "an array" : spec === null ? "null" : typeof spec}`,
-      hint: 'write a "host:guest" string such as "./workspace:/workspace", or { host: "./workspace", guest: "/workspace" }',
+      message: `a volume must be ${ACCEPTED_FORMS}, got ${spec === null ? "null" : typeof spec}`,
+      hint: `write one of ${ACCEPTED_FORMS}, e.g. "./workspace:/workspace"`,
     };
   }
   if ("message" in raw) return fail(raw);

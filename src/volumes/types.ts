@@ -1,9 +1,20 @@
 /**
- * A volume as a user writes it.
+ * A volume as a user writes it; every form becomes the same {@link ParsedVolume}.
  * - string: the drop-in upstream form `"host:guest"` (no options segment; `:ro` is refused, never ignored).
- * - object: our addition, normalised to the string form on the wire.
+ * - `{ host, guest, readonly?, create? }`: our object form.
+ * - `{ host, mount, readonly?, create? }`: the shape a widely used fork of the Python SDK sends.
+ * - `[host, guest]`: a tuple.
  */
-export type VolumeSpec = string | VolumeObject;
+export type VolumeSpec = string | VolumeObject | VolumeMountObject | readonly [host: string, guest: string];
+
+/** `{ host, mount }`: `mount` is the guest path (as sent by a widely used fork of the Python SDK). */
+export interface VolumeMountObject {
+  host: string;
+  /** Absolute guest path. */
+  mount: string;
+  readonly?: boolean;
+  create?: boolean;
+}
 
 export interface VolumeObject {
   /** Host directory. Relative paths resolve against the config file's folder, else the working directory. */
@@ -35,6 +46,11 @@ export interface HostPathPolicy {
   explicitlyAllowed: readonly string[];
   /** Folders never mountable (e.g. the dev server's own state folder), in addition to the built-in list. */
   extraDenied: readonly string[];
+  /**
+   * Deny `~/.microsandbox` as a whole (default true). The dev server turns it off because its default
+   * project folder lives there; it lists its own state (`.menv`, Sandboxfile, key) in `extraDenied`.
+   */
+  denyMicrosandboxHome?: boolean;
 }
 
 /** A volume after syntax checks only (no filesystem access yet). */
@@ -52,8 +68,11 @@ export interface ParsedVolume {
 
 /** What the backend can enforce and whether missing host folders may be created. */
 export interface ResolveVolumesOptions {
-  /** False for the legacy server: a `readonly` volume is then refused (never silently mounted read-write). */
-  readonlySupported: boolean;
+  /**
+   * False for the legacy server: a `readonly` volume is then refused (never silently mounted
+   * read-write). A function is asked only when some volume is readonly (it may query the server).
+   */
+  readonlySupported: boolean | (() => Promise<boolean>);
   /** Create every missing host folder, as if each volume had `create: true`. */
   createMissing?: boolean;
 }

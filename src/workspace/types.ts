@@ -23,7 +23,7 @@ export interface ListOptions {
 export interface WriteOptions {
   /** Create missing parent folders. Default false, like `fs.writeFile`. */
   createParents?: boolean;
-  /** Permission bits for the file. Default: keep the replaced file's bits, else 0o666 minus umask. */
+  /** Permission bits for the file. Default: keep the replaced file's bits, else 0o666 minus umask. Set-id bits (0o6000) are always dropped. */
   mode?: number;
 }
 

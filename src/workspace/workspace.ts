@@ -9,6 +9,9 @@ import { splitRelPath } from "./rel-path.js";
 import { SafeDir, defaultStrategy, errnoCode, escape, kindOf, toWorkspaceError } from "./safe-dir.js";
 import type { FileDigest, ListOptions, RemoveOptions, WalkStrategy, WorkspaceEntry, WorkspaceOptions, WriteOptions } from "./types.js";
 
+/** S_ISUID | S_ISGID: stripped from every file `write` leaves. */
+const SET_ID_BITS = 0o6000;
+
 const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW } = constants;
 
 // Guest code may change the tree while we walk. An entry that vanished, or that turned into a symlink or
@@ -174,7 +177,10 @@ export class Workspace {
         }
         throw escape(rel, `it is ${kindOf(st)}; writing would go through it`);
       }
-      const mode = options.mode ?? (st ? st.mode & 0o7777 : undefined);
+      // Never set-id: a sandbox may have set 06777 on the file it left (or a caller may ask for it), and
+      // carrying that over would hand a host user a setuid binary (docs/security.md, "Set-id bits").
+      const wanted = options.mode ?? (st ? st.mode & 0o7777 : undefined);
+      const mode = wanted === undefined ? undefined : wanted & ~SET_ID_BITS;
       const tmp = `.msbv-${randomBytes(6).toString("hex")}.tmp`;
       const fh = await open(dir.child(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
       try {

@@ -22,8 +22,9 @@ export function registerConfig(program: Command, ctx: CliContext): void {
       const { sandbox, server, projectDir, configFile } = await resolveSandbox({
         kind: target.kind,
         options: { name: target.name, configPath: target.config.path },
-        // The JSON-RPC backend the CLI starts with cannot enforce read-only mounts; show what `up` would do.
-        readonlySupported: false,
+        // Offline: whether the server enforces read-only mounts is asked at start (msbv.capabilities),
+        // where a legacy server's answer refuses them (MSBV_READONLY_UNSUPPORTED).
+        readonlySupported: true,
       });
       const source = { configFile: configFile ?? target.config.path, projectDir };
       if (opts.json) {

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
+import { InvalidArgumentError, Option } from "commander";
 import { startDevServer } from "../../server/index.js";
 import type { CliContext } from "../context.js";
 import { note, printLine } from "../output.js";
@@ -9,8 +9,11 @@ interface DevServerFlags {
   host: string;
   port: number;
   projectDir?: string;
+  path?: string;
   dev?: boolean;
   key?: string;
+  allowOrigin?: string[];
+  allowRoot: string[];
 }
 
 /**
@@ -24,17 +27,30 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
     .description("run the local dev server (legacy microsandbox API, sandboxes via bubblewrap)")
     .option("--host <host>", "interface to listen on", "127.0.0.1")
     .option("-p, --port <port>", "port (0 = any free port; the URL is printed on stdout)", parsePort, 5555)
-    .option("--project-dir, --path <dir>", "folder for the Sandboxfile and sandbox state (default ~/.microsandbox/projects)")
+    // Two options: commander names a "--a, --b" option after its LAST long flag, which once stored
+    // --project-dir as `path` and silently ignored it (test/e2e/cli/cli-dev-server.test.ts).
+    .option("--project-dir <dir>", "folder for the Sandboxfile and sandbox state (default ~/.microsandbox/projects)")
+    .addOption(new Option("--path <dir>", "alias of --project-dir (legacy msb spelling)").hideHelp())
     .option("--dev", "no authentication (loopback only), like `msb server start --dev`")
+    .option("--allow-origin <url>", "let browser pages from this origin call the API (repeatable; default: none)", collect, [])
     .option("--key <secret>", "JWT signing secret (default: $MICROSANDBOX_HOME/server.key, created if missing)")
+    .option(
+      "--allow-root <dir>",
+      "a host folder sandboxes may mount from (repeatable; default: the project dir only)",
+      (dir: string, previous: string[]) => [...previous, dir],
+      [] as string[],
+    )
     .action(async (flags: DevServerFlags) => {
       rejectTail(ctx, "dev-server");
+      const projectDir = flags.projectDir ?? flags.path;
       const server = await startDevServer({
         host: flags.host,
         port: flags.port,
-        ...(flags.projectDir !== undefined ? { projectDir: flags.projectDir } : {}),
+        ...(projectDir !== undefined ? { projectDir } : {}),
         ...(flags.dev ? { dev: true } : {}),
         ...(flags.key !== undefined ? { key: flags.key } : {}),
+        ...(flags.allowOrigin !== undefined && flags.allowOrigin.length > 0 ? { allowOrigins: flags.allowOrigin } : {}),
+        ...(flags.allowRoot.length > 0 ? { allowRoots: flags.allowRoot } : {}),
       });
       printLine(server.url);
       const signal = await untilSignal();
@@ -61,6 +77,10 @@ function untilSignal(): Promise<NodeJS.Signals> {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
   });
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function parsePort(value: string): number {

@@ -6,6 +6,7 @@ import { printJson } from "../output.js";
 import type { BackendKind } from "../../config/index.js";
 import { backendOption, ensureDeclaredRunning } from "../sandbox-session.js";
 import { parseSeconds } from "./seconds.js";
+import { sandboxOutputFor } from "../terminal-text.js";
 
 /**
  * `msbv exec [name] -- cmd args…`: runs one executable in the sandbox (no shell; `-- sh -c '…'` for
@@ -18,9 +19,10 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .argument("[name]", "sandbox name (default: the only declared sandbox)")
     .option("-t, --timeout <seconds>", "command time limit enforced by the server", parseSeconds)
     .option("--json", "print {exitCode, success, stdout, stderr} as JSON")
+    .option("--raw", "write the sandbox's output as is, even to a terminal (default: control sequences shown as ^[ …)")
     .addOption(backendOption())
     .usage("[options] [name] -- <command> [args…]")
-    .action(async (name: string | undefined, opts: { json?: boolean; timeout?: number; backend?: BackendKind }) => {
+    .action(async (name: string | undefined, opts: { json?: boolean; timeout?: number; raw?: boolean; backend?: BackendKind }) => {
       const [command, ...args] = ctx.tail ?? [];
       if (command === undefined || command === "") {
         throw new InvalidOptionError("`msbv exec` needs a command after `--`: `msbv exec [name] -- ls -la /workspace`", {
@@ -41,8 +43,8 @@ export function registerExec(program: Command, ctx: CliContext): void {
           stderr,
         });
       } else {
-        if (stdout) process.stdout.write(`${stdout}\n`);
-        if (stderr) process.stderr.write(`${stderr}\n`);
+        if (stdout) process.stdout.write(sandboxOutputFor(process.stdout, `${stdout}\n`, opts.raw === true));
+        if (stderr) process.stderr.write(sandboxOutputFor(process.stderr, `${stderr}\n`, opts.raw === true));
       }
       process.exitCode = cliExitCode(result.exitCode);
     });

@@ -8,12 +8,14 @@ import { printJson } from "../output.js";
 import type { BackendKind } from "../../config/index.js";
 import { backendOption, ensureDeclaredRunning } from "../sandbox-session.js";
 import { parseSeconds } from "./seconds.js";
+import { sandboxOutputFor } from "../terminal-text.js";
 
 interface RunOptions {
   backend?: BackendKind;
   file?: string;
   json?: boolean;
   timeout?: number;
+  raw?: boolean;
 }
 
 /**
@@ -29,6 +31,7 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option("-f, --file <path>", "read the code from a file (`-` = stdin) instead of after `--`")
     .option("-t, --timeout <seconds>", "execution time limit enforced by the server", parseSeconds)
     .option("--json", "print {stdout, stderr, status, hasError} as JSON")
+    .option("--raw", "write the sandbox's output as is, even to a terminal (default: control sequences shown as ^[ …)")
     .addOption(backendOption())
     .usage("[options] [name] -- <code…>")
     .action(async (name: string | undefined, opts: RunOptions) => {
@@ -39,8 +42,8 @@ export function registerRun(program: Command, ctx: CliContext): void {
       if (opts.json) {
         printJson({ sandbox: sandbox.name, status: execution.status, hasError: execution.hasError(), stdout, stderr });
       } else {
-        if (stdout) process.stdout.write(`${stdout}\n`);
-        if (stderr) process.stderr.write(`${stderr}\n`);
+        if (stdout) process.stdout.write(sandboxOutputFor(process.stdout, `${stdout}\n`, opts.raw === true));
+        if (stderr) process.stderr.write(sandboxOutputFor(process.stderr, `${stderr}\n`, opts.raw === true));
       }
       if (execution.hasError()) process.exitCode = ExitCodes.FAILURE;
     });

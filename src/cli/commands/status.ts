@@ -4,6 +4,7 @@ import { ErrorCodes, ServerError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 import { withoutHint } from "../format-error.js";
 import { printJson, printLine } from "../output.js";
+import { neutraliseControls } from "../terminal-text.js";
 import { backendFor, serverTarget } from "../server-target.js";
 import { findConfig } from "../target.js";
 import { rejectTail } from "./tail.js";
@@ -87,7 +88,7 @@ function printTable(rows: readonly StatusRow[]): void {
   const table = [
     ["NAME", "STATE", "CPU%", "MEM MiB", "DISK", "DECLARED"],
     ...rows.map((r) => [
-      r.name,
+      neutraliseControls(r.name), // the server chose it
       r.running ? "running" : r.onServer ? "stopped" : "not started",
       figure(r.cpuUsage),
       figure(r.memoryUsage),

@@ -6,6 +6,7 @@ import type { CliContext } from "../context.js";
 import { ExitCodes, formatError } from "../format-error.js";
 import { note, printJson, printLine } from "../output.js";
 import { backendOption } from "../sandbox-session.js";
+import { neutraliseControls } from "../terminal-text.js";
 import { backendFor, serverTarget } from "../server-target.js";
 import { declaredSandbox, findConfig } from "../target.js";
 import { rejectTail } from "./tail.js";
@@ -81,8 +82,9 @@ async function stopAll(stop: (name: string) => Promise<void>, names: readonly st
   });
   if (json) printJson({ stopped, failed });
   else {
-    for (const n of stopped) printLine(n);
-    for (const f of failed) note(`${f.name}: ${f.error}`);
+    // Names come from the server's metrics answer: inert before they reach a terminal.
+    for (const n of stopped) printLine(neutraliseControls(n));
+    for (const f of failed) note(`${neutraliseControls(f.name)}: ${f.error}`);
     if (names.length === 0) note("no running sandboxes");
   }
   if (failed.length > 0) process.exitCode = ExitCodes.FAILURE;

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { jwtVerify } from "jose";
 import { RestCodes, restErrorReply, type JsonReply } from "../protocol/json-rpc.js";
 
-// Legacy rule (spec §1.3): exp checked with jsonwebtoken's default 60 s leeway; aud/iss not checked.
+// Legacy rule (docs/protocol.md#auth): exp checked with jsonwebtoken's default 60 s leeway; aud/iss not checked.
 const LEEWAY_SECONDS = 60;
 const KEY_PREFIX = "msb_";
 // `HeaderValue::to_str` accepts visible ASCII, space and tab; anything else counts as no credentials.

@@ -3,7 +3,7 @@ import { errorText, type MethodContext } from "./context.js";
 import { forwardTarget, optionalTimeout, requiredString, wireLines } from "./forwarded.js";
 
 /**
- * `sandbox.command.run` (spec §3.6): no shell; spawn failure and timeout are generic 500s, a
+ * `sandbox.command.run` (docs/protocol.md#command-run): no shell; spawn failure and timeout are generic 500s, a
  * non-zero exit is a success with `success: false`.
  */
 export async function sandboxCommandRun(params: unknown, ctx: MethodContext): Promise<unknown> {

@@ -11,7 +11,7 @@ interface MetricsRow {
   disk_usage: number | null;
 }
 
-/** `sandbox.metrics.get` (spec §3.4): one row per Sandboxfile entry, or the named one. */
+/** `sandbox.metrics.get` (docs/protocol.md#metrics): one row per Sandboxfile entry, or the named one. */
 export async function sandboxMetrics(params: unknown, ctx: MethodContext): Promise<{ sandboxes: MetricsRow[] }> {
   const parsed = parseMetricsParams(params);
   if (typeof parsed === "string") throw validationError(`Invalid params for sandbox.metrics.get: ${parsed}`);

@@ -4,7 +4,7 @@ import { forwardTarget, optionalTimeout, requiredString, wireLines } from "./for
 import { LANGUAGES } from "../runtime/driver-argv.js";
 
 /**
- * `sandbox.repl.run` (spec §3.5). Evaluation problems are stderr lines with status "success";
+ * `sandbox.repl.run` (docs/protocol.md#repl-run). Evaluation problems are stderr lines with status "success";
  * only request problems and runtime failures are errors. `language` is echoed exactly as sent.
  */
 export async function sandboxReplRun(params: unknown, ctx: MethodContext): Promise<unknown> {

@@ -3,12 +3,15 @@ import { internalError, validationError } from "../protocol/json-rpc.js";
 import { recordStart } from "../state/received-log.js";
 import { validateSandboxName } from "../protocol/sandbox-name.js";
 import { parseStartParams, parseStoredEntry, toSandboxfileEntry, type StartConfig } from "../protocol/start-params.js";
-import { checkVolumesForWrite, resolveVolumesForStart } from "./volumes.js";
+import type { RuntimeVolume } from "../runtime/types.js";
+import { checkStartVolumes } from "./volumes.js";
 import { errorText, readEntries, type MethodContext } from "./context.js";
 
 type EntryConfig = StartConfig & { image: string };
+/** An entry with its volumes judged once (src/volumes rules), ready for the runtime. */
+type CheckedEntry = { config: EntryConfig; volumes: RuntimeVolume[] };
 
-/** `sandbox.start` (spec §3.2): write or reuse the Sandboxfile entry, then start it unless running. */
+/** `sandbox.start` (docs/protocol.md#sandbox-start): write or reuse the Sandboxfile entry, then start it unless running. */
 export async function sandboxStart(params: unknown, ctx: MethodContext): Promise<string> {
   recordStart(ctx.received, params);
   const parsed = parseStartParams(params);
@@ -17,14 +20,14 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
   validateSandboxName(name);
 
   const image = parsed.config?.image;
-  const config = parsed.config && image !== undefined ? await writeEntry(name, { ...parsed.config, image }, ctx) : await storedEntry(name, ctx);
+  const { config, volumes } =
+    parsed.config && image !== undefined ? await writeEntry(name, { ...parsed.config, image }, ctx) : await storedEntry(name, ctx);
 
   // Legacy: a running sandbox is left alone; new settings apply after stop + start.
   if (ctx.runtime.isRunning(name)) {
     ctx.log(`sandbox ${name} is already running; configuration changes apply after a restart`);
     return `Sandbox ${name} started successfully`;
   }
-  const volumes = await resolveVolumesForStart(config.volumes, ctx.state);
   try {
     await ctx.runtime.start({
       name,
@@ -43,19 +46,20 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
   return `Sandbox ${name} started successfully`;
 }
 
-async function writeEntry(name: string, config: EntryConfig, ctx: MethodContext): Promise<EntryConfig> {
+async function writeEntry(name: string, config: EntryConfig, ctx: MethodContext): Promise<CheckedEntry> {
   // Checked before writing so one bad string can never poison the Sandboxfile (intentional deviation).
   validateConfigStrings(config);
-  await checkVolumesForWrite(config.volumes, ctx.state);
+  // A missing host folder is refused here too (400, nothing written), as the client refuses it.
+  const volumes = await checkStartVolumes(config, ctx.state, { mustExist: true });
   try {
     await ctx.sandboxfile.upsert(name, toSandboxfileEntry(config));
   } catch (err) {
     throw internalError(`could not write ${ctx.sandboxfile.path}: ${errorText(err)}`, err);
   }
-  return config;
+  return { config, volumes };
 }
 
-async function storedEntry(name: string, ctx: MethodContext): Promise<EntryConfig> {
+async function storedEntry(name: string, ctx: MethodContext): Promise<CheckedEntry> {
   const entries = await readEntries(ctx);
   if (entries === undefined) {
     throw validationError(`No configuration provided and no existing configuration found for sandbox '${name}'`);
@@ -63,10 +67,11 @@ async function storedEntry(name: string, ctx: MethodContext): Promise<EntryConfi
   if (!entries.has(name)) throw validationError(`Sandbox '${name}' not found in existing configuration`);
   const stored = parseStoredEntry(entries.get(name));
   if (typeof stored === "string") throw internalError(`Sandboxfile entry '${name}' is invalid: ${stored}`);
+  // Hand-edited entries (or folders changed since) get the same checks as a fresh config.
   try {
     validateConfigStrings(stored);
+    return { config: stored, volumes: await checkStartVolumes(stored, ctx.state, { mustExist: true }) };
   } catch (err) {
     throw internalError(`Sandboxfile entry '${name}' is invalid: ${errorText(err)}`, err);
   }
-  return stored;
 }

@@ -3,7 +3,7 @@ import { validateSandboxName } from "../protocol/sandbox-name.js";
 import { parseStopParams } from "../protocol/start-params.js";
 import { errorText, projectDirExists, readEntries, type MethodContext } from "./context.js";
 
-/** `sandbox.stop` (spec §3.3): known but not running still succeeds; the entry is kept. */
+/** `sandbox.stop` (docs/protocol.md#sandbox-stop): known but not running still succeeds; the entry is kept. */
 export async function sandboxStop(params: unknown, ctx: MethodContext): Promise<string> {
   const parsed = parseStopParams(params);
   if (typeof parsed === "string") throw validationError(`Invalid params for sandbox.stop: ${parsed}`);

@@ -1,5 +1,6 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { JsonReply, TextReply } from "./json-rpc.js";
+import { refuseForeignRequest, type OriginPolicy } from "./request-origin.js";
 
 // Routing and the framework-level behaviour of the legacy server (axum): exact paths, 404 with an
 // empty body, 405 after auth, plain-text 415/413/400/422 Json-extractor rejections, 2 MB limit.
@@ -16,6 +17,8 @@ export interface HttpHandlers {
   mcp(body: unknown): Promise<JsonReply | TextReply | undefined>;
   received(): JsonReply;
   log(line: string): void;
+  /** Which Host headers and browser origins are served at all (checked before anything else). */
+  originPolicy: OriginPolicy;
 }
 
 interface Route {
@@ -44,11 +47,18 @@ export function createRequestListener(handlers: HttpHandlers): RequestListener {
 }
 
 async function handle(req: IncomingMessage, res: ServerResponse, h: HttpHandlers): Promise<void> {
-  res.setHeader("access-control-allow-origin", "*");
   res.setHeader("vary", "origin, access-control-request-method, access-control-request-headers");
+  // Not legacy: the legacy server answered `Access-Control-Allow-Origin: *` and served any Host, so
+  // any web page (or a DNS-rebinding name) could drive it. Foreign Hosts/Origins stop here, preflight included.
+  const refusal = refuseForeignRequest(req.headers, h.originPolicy);
+  if (refusal) return sendText(res, refusal.status, refusal.text);
+  const origin = req.headers.origin;
+  if (origin !== undefined) res.setHeader("access-control-allow-origin", origin); // an origin the flag allowed
   if (req.method === "OPTIONS" && req.headers["access-control-request-method"] !== undefined) {
-    res.setHeader("access-control-allow-methods", "GET,POST,PUT,DELETE");
-    res.setHeader("access-control-allow-headers", "authorization,accept,content-type");
+    if (origin !== undefined) {
+      res.setHeader("access-control-allow-methods", "GET,POST,PUT,DELETE");
+      res.setHeader("access-control-allow-headers", "authorization,accept,content-type");
+    }
     return sendEmpty(res, 200);
   }
   const path = (req.url ?? "/").split("?")[0] ?? "/";

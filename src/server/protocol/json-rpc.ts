@@ -1,7 +1,7 @@
 import { ErrorCodes } from "../../errors/codes.js";
 import { MsbvError } from "../../errors/msbv-error.js";
 
-// The legacy server mixes three error shapes (spec §2.3). This module owns the two JSON ones:
+// The legacy server mixes three error shapes (docs/protocol.md#errors). This module owns the two JSON ones:
 // JSON-RPC envelopes for envelope-level problems, `{error, code}` REST objects for everything a
 // method raises. Framework (plain-text) rejections live in http-server.ts.
 

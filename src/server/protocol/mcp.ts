@@ -1,7 +1,7 @@
 import { rpcErrorReply, rpcSuccess, toRpcRequest, type JsonReply, type TextReply } from "./json-rpc.js";
 import { METHODS, type MethodContext } from "../methods/index.js";
 
-// Minimal Model Context Protocol endpoint (spec §3.7): plain JSON over POST, no SSE, no session.
+// Minimal Model Context Protocol endpoint (docs/protocol.md#mcp): plain JSON over POST, no SSE, no session.
 // Tools map onto the same JSON-RPC methods; unlike /api/v1/rpc, failures carry their real cause.
 
 const PROTOCOL_VERSION = "2024-11-05";
@@ -27,8 +27,10 @@ const TOOLS = [
         memory: { type: "integer" },
         cpus: { type: "integer" },
         volumes: strList,
+        readonly_volumes: strList,
         ports: strList,
         envs: strList,
+        workdir: str,
       },
     },
   }, ["sandbox"]),

@@ -14,7 +14,7 @@ import { METHODS, type MethodContext } from "../methods/index.js";
 
 
 /**
- * Envelope checks (spec §2.1/§2.3a), dispatch, and the one place method failures become wire
+ * Envelope checks (docs/protocol.md#envelope, #errors), dispatch, and the one place method failures become wire
  * errors. Internal causes are logged — never sent.
  */
 export async function dispatchRpc(value: unknown, ctx: MethodContext): Promise<JsonReply | TextReply> {

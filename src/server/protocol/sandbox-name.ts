@@ -1,11 +1,16 @@
+import { type SandboxNameProblem, sandboxNameProblem } from "../../names/sandbox-name.js";
 import { validationError } from "./json-rpc.js";
 
-/** Legacy name rules, checked in this order (spec §3.1); each failure is a 400/2001. */
+// The legacy server's exact sentences; clients may match on them (docs/protocol.md#sandbox-names).
+const LEGACY_MESSAGE: Record<SandboxNameProblem, string> = {
+  empty: "Sandbox name cannot be empty",
+  "too-long": "Sandbox name cannot exceed 63 characters",
+  "bad-characters": "Sandbox name can only contain alphanumeric characters, hyphens, or underscores",
+  "bad-start": "Sandbox name must start with an alphanumeric character",
+};
+
+/** Throws the legacy 400/2001 for the first rule `name` breaks. */
 export function validateSandboxName(name: string): void {
-  if (name.length === 0) throw validationError("Sandbox name cannot be empty");
-  if (Buffer.byteLength(name, "utf8") > 63) throw validationError("Sandbox name cannot exceed 63 characters");
-  if (!/^[A-Za-z0-9_-]+$/.test(name)) {
-    throw validationError("Sandbox name can only contain alphanumeric characters, hyphens, or underscores");
-  }
-  if (!/^[A-Za-z0-9]/.test(name)) throw validationError("Sandbox name must start with an alphanumeric character");
+  const problem = sandboxNameProblem(name);
+  if (problem !== undefined) throw validationError(LEGACY_MESSAGE[problem]);
 }

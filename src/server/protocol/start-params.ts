@@ -1,7 +1,7 @@
 import { z } from "zod";
 import type { SandboxfileEntry } from "../state/sandboxfile.js";
 
-// Typed view of `sandbox.start` params (spec §3.2/§4.1). Mirrors serde's rules: integers where the
+// Typed view of `sandbox.start` params (docs/protocol.md#start-config). Mirrors serde's rules: integers where the
 // server has u32/u8, strings inside lists, unknown fields ignored. Gen B: null lists/maps = empty,
 // null scalars = absent.
 
@@ -32,6 +32,9 @@ const configSchema = z.object({
     .nullish()
     .transform((v) => v ?? undefined),
   volumes: nullableList,
+  // Our addition (sent only after `msbv.capabilities` said readonlyVolumes): guest paths mounted read-only.
+  // A legacy server ignores the unknown field, so it can never misread it as part of a path.
+  readonly_volumes: nullableList,
   ports: nullableList,
   envs: nullableList,
   depends_on: nullableList,
@@ -88,6 +91,7 @@ export function toSandboxfileEntry(config: StartConfig & { image: string }): San
   if (config.memory !== undefined) entry.memory = config.memory;
   if (config.cpus !== undefined) entry.cpus = config.cpus;
   if (config.volumes.length > 0) entry.volumes = config.volumes;
+  if (config.readonly_volumes.length > 0) entry.readonly_volumes = config.readonly_volumes;
   if (config.ports.length > 0) entry.ports = config.ports;
   if (config.envs.length > 0) entry.envs = config.envs;
   if (config.depends_on.length > 0) entry.depends_on = config.depends_on;

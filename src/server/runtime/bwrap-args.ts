@@ -1,5 +1,6 @@
 import { lstat, readdir, readlink } from "node:fs/promises";
 import * as path from "node:path";
+import { mountOrder } from "../../volumes/guest-paths.js";
 import type { RuntimeVolume } from "./types.js";
 
 /** What of the host's root layout exists, probed once per runtime. */
@@ -85,8 +86,8 @@ export interface BwrapPlan {
 /**
  * The bubblewrap command line for one sandbox: an empty tmpfs root, read-only system dirs, a
  * minimal /etc, private /proc /dev /tmp, every namespace unshared (no network, own PIDs), no
- * capabilities, and the sandbox's writable area plus its volumes bound read-write. Only /home,
- * /.sandbox, /tmp, /var/tmp and the volumes are writable.
+ * capabilities, and the sandbox's writable area plus its volumes (read-write unless readonly). Only
+ * /home, /.sandbox, /tmp, /var/tmp and the read-write volumes are writable.
  */
 export function buildBwrapArgs(plan: BwrapPlan): string[] {
   const args = [
@@ -111,9 +112,9 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--dir", "/root");
   for (const dir of plan.extraRoDirs) args.push("--ro-bind", dir, dir);
   args.push("--bind", plan.homeDir, "/home", "--bind", plan.dotSandboxDir, "/.sandbox");
-  // Parents before children, so a volume nested under another lands on top of it.
-  const volumes = [...plan.volumes].sort((a, b) => depth(a.guest) - depth(b.guest));
-  for (const volume of volumes) args.push("--bind", volume.host, volume.guest);
+  // Parents before children, so a volume nested under another lands on top of it. Read-only volumes
+  // use --ro-bind: the kernel refuses writes inside with EROFS, whatever the sandbox's uid.
+  for (const volume of mountOrder(plan.volumes)) args.push(volume.readonly ? "--ro-bind" : "--bind", volume.host, volume.guest);
   // The root tmpfs becomes read-only below, so a workdir that would live on it is created now.
   const writable = ["/home", "/tmp", "/var/tmp", "/.sandbox", ...plan.volumes.map((v) => v.guest)];
   if (!writable.some((dir) => plan.workdir === dir || plan.workdir.startsWith(`${dir}/`))) args.push("--dir", plan.workdir);
@@ -123,8 +124,4 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   for (const [key, value] of plan.env) args.push("--setenv", key, value);
   args.push("--chdir", "/", "--", ...plan.command);
   return args;
-}
-
-function depth(p: string): number {
-  return p.split("/").filter(Boolean).length;
 }

@@ -1,6 +1,8 @@
-import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
+import { writeFileAtomic } from "../../fs/atomic-write.js";
+import { isValidSandboxName, SANDBOX_NAME_RULE } from "../../names/sandbox-name.js";
 
 // Layout under stateDir (nothing here is reachable from a sandbox except <name>/rw/home and
 // <name>/rw/sandbox, which are bound at /home and /.sandbox):
@@ -8,13 +10,12 @@ import { DevServerError, InvalidOptionError } from "../../errors/index.js";
 //   <name>/rw/home/                     persistent writable area (default workdirs live here)
 //   <name>/rw/sandbox/scripts/<script>  rewritten at every start, like upstream's patch layer
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const SCRIPT_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 
-/** Names become directory names and hostnames, so only a conservative alphabet is accepted. */
+/** Names become directory names and hostnames; the runtime re-checks the one name rule as its own guard. */
 export function validateSandboxName(name: string): void {
-  if (!NAME_PATTERN.test(name)) {
-    throw new InvalidOptionError(`Invalid sandbox name "${name}": the dev server runtime accepts 1-63 characters from A-Z a-z 0-9 . _ - starting with a letter or digit.`, {
+  if (!isValidSandboxName(name)) {
+    throw new InvalidOptionError(`Invalid sandbox name "${name}": the dev server runtime accepts ${SANDBOX_NAME_RULE}.`, {
       hint: "rename the sandbox, e.g. \"my-sandbox\"",
       details: { name },
     });
@@ -55,10 +56,8 @@ export async function prepareStateDir(stateDir: string): Promise<string> {
   const etcDir = path.join(stateDir, ".runtime-etc");
   await ensureRealDir(etcDir);
   for (const [file, content] of Object.entries(ETC_FILES)) {
-    // Write-then-rename so concurrent runtimes on one state dir never see a half-written file.
-    const tmp = path.join(etcDir, `.${file}.${process.pid}.${Math.random().toString(36).slice(2)}`);
-    await writeFile(tmp, content, { mode: 0o644, flag: "wx" });
-    await rename(tmp, path.join(etcDir, file));
+    // Atomic so concurrent runtimes on one state dir never see a half-written file.
+    await writeFileAtomic(path.join(etcDir, file), content);
   }
   return etcDir;
 }

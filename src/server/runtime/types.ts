@@ -7,6 +7,8 @@ export interface RuntimeVolume {
   host: string;
   /** Absolute guest path. */
   guest: string;
+  /** Bound with `--ro-bind`: writes inside fail with EROFS. Default false. */
+  readonly?: boolean;
 }
 
 export interface RuntimeSandboxSpec {

@@ -3,14 +3,7 @@ import * as path from "node:path";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
 import { assertNoSymlinkBelow, type SandboxDirs } from "./state-dir.js";
 import type { RuntimeVolume } from "./types.js";
-
-// Guest paths the sandbox layout owns. /home and /tmp stay allowed: users mount work there.
-const RESERVED_GUESTS = ["/usr", "/etc", "/proc", "/dev", "/.sandbox", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"];
-
-function isWithin(inner: string, outer: string): boolean {
-  const rel = path.relative(outer, inner);
-  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
-}
+import { isSameOrInside as isWithin, normalizeGuestPath, reservedGuestReason } from "../../volumes/guest-paths.js";
 
 /**
  * Last line of defence before volumes become bind mounts (the HTTP layer applies the full host
@@ -29,8 +22,10 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
         details: { sandbox, index, host, guest },
       });
     if (!path.isAbsolute(host) || !path.isAbsolute(guest)) throw bad("both paths must be absolute");
-    if (path.posix.normalize(guest) !== guest || guest === "/" || guest.endsWith("/")) throw bad("the guest path must be normalised and not /");
-    if (RESERVED_GUESTS.some((reserved) => isWithin(guest, reserved))) throw bad(`${guest} is reserved by the sandbox layout`);
+    if (normalizeGuestPath(guest) !== guest) throw bad("the guest path must be normalised");
+    // The one reserved list (src/volumes/guest-paths.ts), the same the client and the HTTP layer apply.
+    const reserved = reservedGuestReason(guest);
+    if (reserved) throw bad(reserved);
     if (guests.has(guest)) throw bad("another volume already uses this guest path");
     guests.add(guest);
     let realHost: string;
@@ -41,6 +36,14 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
       throw new DevServerError(`Cannot mount "${host}" into sandbox "${sandbox}": the host directory does not exist or is not a directory (${(error as Error).message}).`, {
         hint: "create the folder on the host, or fix the volume's host path",
         details: { sandbox, host },
+      });
+    }
+    // Hosts arrive canonical (src/volumes checkHostPath refused every symlink below the allowed root):
+    // a different realpath now means a symlink appeared since, e.g. planted by a running sandbox.
+    if (realHost !== host) {
+      throw new DevServerError(`Refusing to mount "${host}" into sandbox "${sandbox}": it now resolves to "${realHost}" (a symlink appeared after the check).`, {
+        hint: "remove the symlink from the host path and start again",
+        details: { sandbox, host, realHost },
       });
     }
     if (isWithin(realHost, realState) || isWithin(realState, realHost)) {

@@ -1,8 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { isMap, parseDocument, type Document } from "yaml";
 import { DevServerError } from "../../errors/errors.js";
+import { writeFileAtomic } from "../../fs/atomic-write.js";
 import { AsyncMutex } from "./async-mutex.js";
 import type { WireStartConfig } from "../../backend/wire.js";
 
@@ -47,7 +47,7 @@ export class Sandboxfile {
       doc.setIn(["sandboxes", name], doc.createNode(entry));
       // Legacy start (re)creates a missing project dir instead of failing.
       await mkdir(dirname(this.path), { recursive: true });
-      await writeAtomically(this.path, doc.toString());
+      await writeFileAtomic(this.path, doc.toString());
     });
   }
 
@@ -81,28 +81,4 @@ function entriesOf(doc: Document): Map<string, unknown> {
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** temp file in the same folder + fsync + rename + fsync of the folder. */
-export async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.${process.pid}.${randomBytes(6).toString("hex")}.tmp`;
-  try {
-    const handle = await open(temp, "wx", 0o644);
-    try {
-      await handle.writeFile(text, "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-  const dir = await open(dirname(path), "r");
-  try {
-    await dir.sync();
-  } finally {
-    await dir.close();
-  }
 }

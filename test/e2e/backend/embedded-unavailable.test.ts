@@ -2,8 +2,7 @@
 // the REAL embedded runtime: the call rejects with MSBV_EMBEDDED_UNAVAILABLE naming KVM and the
 // dev server, and leaves no runtime process and no sandbox record, so it fails the same way again.
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmbeddedBackend } from "../../../src/backend/embedded/embedded-backend.js";
@@ -15,21 +14,24 @@ import { ErrorCodes } from "../../../src/errors/index.js";
 import { caught } from "../../helpers/caught.js";
 import { sdkOrSkip, tinyImageArchive } from "../../helpers/embedded-sdk.js";
 import { processesMentioning } from "../../helpers/processes.js";
+import { tempDir, type TempDir } from "../../helpers/temp-dir.js";
 
 const TINY = "msbv-test/tiny:1";
 let sdk: EmbeddedSdk | undefined;
 let verdict: KvmVerdict;
+let temp: TempDir | undefined;
 let work: string;
 
 beforeAll(async () => {
-  work = await mkdtemp(path.join(tmpdir(), "msbv-emb-fail-"));
+  temp = await tempDir("msbv-emb-fail-");
+  work = temp.path;
   // Isolated runtime state: database, image cache and sandbox logs live here.
   process.env.MSB_HOME = path.join(work, "msb-home");
   sdk = await sdkOrSkip();
   verdict = await probeKvm();
 });
 afterAll(async () => {
-  if (work) await rm(work, { recursive: true, force: true });
+  await temp?.remove();
 });
 
 function config(name: string, host: string): EmbeddedSandboxConfig {

@@ -5,7 +5,7 @@ import { mkdir, readFile, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { jwtVerify } from "jose";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { cliEnv, makeProject, requireBuiltCli, runCli } from "./cli-harness.js";
+import { cliEnv, makeProject, requireBuiltCli, runCli } from "../../helpers/cli-harness.js";
 
 beforeAll(requireBuiltCli);
 

@@ -1,5 +1,6 @@
 // `msbv dev-server` as a real child process, and the sandbox commands against it: up, run, exec,
 // status, stop, with real bubblewrap sandboxes and a real workspace folder on the host.
+import { existsSync } from "node:fs";
 import { readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +13,7 @@ import {
   runCli,
   startCliDevServer,
   type CliDevServer,
-} from "./cli-harness.js";
+} from "../../helpers/cli-harness.js";
 
 beforeAll(requireBuiltCli);
 
@@ -21,7 +22,7 @@ describe("msbv dev-server lifecycle", () => {
     const project = await makeProject();
     try {
       const env = cliEnv(project.home);
-      const server = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "srv")], { cwd: project.dir, env });
+      const server = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "srv"), "--allow-root", project.dir], { cwd: project.dir, env });
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const health = await fetch(`${server.url}/api/v1/health`);
       expect(health.status).toBe(200);
@@ -30,6 +31,33 @@ describe("msbv dev-server lifecycle", () => {
       expect(await server.stop()).toEqual({ code: 0, signal: null });
       expect(isAlive(pid)).toBe(false);
       expect(await processesMentioning(project.dir)).toEqual([]);
+    } finally {
+      await project.cleanup();
+    }
+  });
+});
+
+describe("msbv dev-server --allow-origin", () => {
+  it("echoes only the allowed origins (repeatable flag), never *, and refuses others", async () => {
+    const project = await makeProject();
+    try {
+      const env = cliEnv(project.home);
+      const args = ["--dev", "--project-dir", path.join(project.dir, "srv"), "--allow-origin", "http://localhost:3000", "--allow-origin", "https://app.test"];
+      const server = await startCliDevServer(args, { cwd: project.dir, env });
+      try {
+        const preflight = (origin: string) =>
+          fetch(`${server.url}/api/v1/rpc`, { method: "OPTIONS", headers: { origin, "access-control-request-method": "POST" } });
+        for (const origin of ["http://localhost:3000", "https://app.test"]) {
+          const ok = await preflight(origin);
+          expect(ok.status).toBe(200);
+          expect(ok.headers.get("access-control-allow-origin")).toBe(origin);
+        }
+        const other = await preflight("http://evil.example");
+        expect(other.status).toBe(403);
+        expect(other.headers.get("access-control-allow-origin")).toBeNull();
+      } finally {
+        expect(await server.stop()).toEqual({ code: 0, signal: null });
+      }
     } finally {
       await project.cleanup();
     }
@@ -45,7 +73,8 @@ describe("msbv sandbox commands against a dev server", () => {
   beforeAll(async () => {
     project = await makeProject();
     const base = cliEnv(project.home);
-    server = await startCliDevServer(["--dev", "--path", path.join(project.dir, "srv")], { cwd: project.dir, env: base });
+    // --project-dir, not its --path alias: it was once stored under another name and silently ignored.
+    server = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "srv"), "--allow-root", project.dir], { cwd: project.dir, env: base });
     env = { ...base, MSB_SERVER_URL: server.url };
     expect((await cli("init")).code).toBe(0);
   });
@@ -65,6 +94,11 @@ describe("msbv sandbox commands against a dev server", () => {
     const [name, mount] = res.stdout.trim().split("\n");
     expect(name).toBe("agent");
     expect(mount?.trim()).toBe(`${path.join(project.dir, "workspace")} -> /workspace`);
+  });
+
+  it("--project-dir is honoured: the Sandboxfile lands in it, not in the shared ~/.microsandbox/projects", async () => {
+    expect(await readFile(path.join(project.dir, "srv", "Sandboxfile"), "utf8")).toContain("agent");
+    expect(existsSync(path.join(project.home, "projects"))).toBe(false);
   });
 
   it("run sends stdout to stdout, and the sandbox's write appears in the host workspace", async () => {
@@ -140,7 +174,7 @@ describe("msbv dev-server failures", () => {
   it("exits 1 with MSBV_DEV_SERVER when the port is taken", async () => {
     const project = await makeProject();
     const env = cliEnv(project.home);
-    const first = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "a")], { cwd: project.dir, env });
+    const first = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "a"), "--allow-root", project.dir], { cwd: project.dir, env });
     try {
       const port = new URL(first.url).port;
       const second = await runCli(["dev-server", "--dev", "--port", port, "--project-dir", path.join(project.dir, "b")], {
@@ -161,7 +195,7 @@ describe("msbv against a dev server that requires API keys", () => {
   it("exits 3 without a key, works with a key from `msbv keygen`, and never prints the key in errors", async () => {
     const project = await makeProject();
     const env = cliEnv(project.home);
-    const server = await startCliDevServer(["--project-dir", path.join(project.dir, "srv")], { cwd: project.dir, env });
+    const server = await startCliDevServer(["--project-dir", path.join(project.dir, "srv"), "--allow-root", project.dir], { cwd: project.dir, env });
     try {
       const withUrl = { ...env, MSB_SERVER_URL: server.url };
       const denied = await runCli(["status"], { cwd: project.dir, env: withUrl });

@@ -5,7 +5,7 @@ import { writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeKvm } from "../../../src/backend/embedded/kvm.js";
-import { cliEnv, makeProject, processesMentioning, requireBuiltCli, runCli } from "./cli-harness.js";
+import { cliEnv, makeProject, processesMentioning, requireBuiltCli, runCli } from "../../helpers/cli-harness.js";
 
 let project: Awaited<ReturnType<typeof makeProject>>;
 let kvmUsable = true;

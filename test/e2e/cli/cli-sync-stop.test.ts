@@ -3,7 +3,7 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { cliEnv, makeProject, processesMentioning, requireBuiltCli, runCli, startCliDevServer, type CliDevServer } from "./cli-harness.js";
+import { cliEnv, makeProject, processesMentioning, requireBuiltCli, runCli, startCliDevServer, type CliDevServer } from "../../helpers/cli-harness.js";
 
 let project: Awaited<ReturnType<typeof makeProject>>;
 let server: CliDevServer;
@@ -14,7 +14,7 @@ beforeAll(async () => {
   requireBuiltCli();
   project = await makeProject("msbv-cli-sync-");
   const base = cliEnv(project.home);
-  server = await startCliDevServer(["--dev", "--path", path.join(project.dir, "srv")], { cwd: project.dir, env: base });
+  server = await startCliDevServer(["--dev", "--path", path.join(project.dir, "srv"), "--allow-root", project.dir], { cwd: project.dir, env: base });
   env = { ...base, MSB_SERVER_URL: server.url };
   // The dev sandbox's root is read-only, so the synced guest folder lives under /home.
   await writeFile(

@@ -1,25 +1,27 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ErrorCodes, PythonSandbox, ServerError } from "../../../src/index.js";
 import { mintApiKey, startDevServer } from "../../../src/server/index.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 // A dev server with authentication (not dev mode): a valid msb_ key works, a bad one fails with
 // AUTH_FAILED naming the fix, and the key never shows up in the error.
 
 const SECRET = "client-e2e-secret-0123456789abcdef";
 let dir: string;
+let temp: TempDir;
 let server: Awaited<ReturnType<typeof startDevServer>>;
 
 beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), "msbv-client-auth-"));
+  temp = await tempDir("msbv-client-auth-");
+  dir = temp.path;
   await writeFile(join(dir, "microsandbox.toml"), "");
-  server = await startDevServer({ port: 0, key: SECRET, projectDir: join(dir, "server"), home: join(dir, "home"), logger: () => {} });
+  server = await startDevServer({ port: 0, key: SECRET, projectDir: join(dir, "server"), home: join(dir, "home"), allowRoots: [dir], logger: () => {} });
 });
 afterAll(async () => {
   await server?.close();
-  await rm(dir, { recursive: true, force: true });
+  await temp.remove();
 });
 
 it("a valid key is sent as Bearer and accepted", async () => {

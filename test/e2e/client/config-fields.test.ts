@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { NodeSandbox, PythonSandbox, type SandboxOptions } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "./dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // One test per sandbox.start config field: the dev server's received log (and GET /_dev/received)
 // proves the field reached the server — the bug this package fixes is that upstream dropped them.

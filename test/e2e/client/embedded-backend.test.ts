@@ -4,8 +4,7 @@
 // MSBV_EMBEDDED_UNAVAILABLE with nothing left behind.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, writeFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeKvm } from "../../../src/backend/embedded/kvm.js";
@@ -13,13 +12,16 @@ import { ErrorCodes, PythonSandbox } from "../../../src/index.js";
 import { caught } from "../../helpers/caught.js";
 import { sdkOrSkip } from "../../helpers/embedded-sdk.js";
 import { processesMentioning } from "../../helpers/processes.js";
+import { tempDir, type TempDir } from "../../helpers/temp-dir.js";
 
+let temp: TempDir | undefined;
 let project: string;
 let msbHome: string;
 let kvmUsable = true;
 
 beforeAll(async () => {
-  project = await mkdtemp(path.join(tmpdir(), "msbv-emb-client-"));
+  temp = await tempDir("msbv-emb-client-");
+  project = temp.path;
   msbHome = path.join(project, "msb-home");
   process.env.MSB_HOME = msbHome;
   await mkdir(path.join(project, "workspace"));
@@ -29,7 +31,7 @@ beforeAll(async () => {
   kvmUsable = (await probeKvm()).usable;
 });
 afterAll(async () => {
-  if (project) await rm(project, { recursive: true, force: true });
+  await temp?.remove();
 });
 
 describe("PythonSandbox.create with backend embedded", () => {

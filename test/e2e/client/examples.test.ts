@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { startFixture, type DevServerFixture } from "./dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 // The upstream-style example programs in ./examples run unchanged (only the import differs) against
 // the real dev server. They read MSB_SERVER_URL like upstream code; MSB_CONFIG points the config

@@ -2,7 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { PythonSandbox, RpcBackend, Workspace } from "../../../src/index.js";
-import { startFixture, type DevServerFixture } from "./dev-server-fixture.js";
+import { startFixture, type DevServerFixture } from "../../helpers/dev-server-fixture.js";
 
 let fx: DevServerFixture;
 beforeAll(async () => {

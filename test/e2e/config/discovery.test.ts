@@ -2,7 +2,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { findConfigFile, loadConfigFile } from "../../../src/config/index.js";
 import { ConfigError } from "../../../src/errors/index.js";
-import { tempProject } from "./temp-project.js";
+import { tempProject } from "../../helpers/temp-project.js";
 
 const body = (image: string) => `[sandboxes.s]\nimage = "${image}"\n`;
 

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { initConfigFile, INIT_CONFIG_TEMPLATE, resolveSandbox } from "../../../src/config/index.js";
 import { ConfigWriteError, ErrorCodes } from "../../../src/errors/index.js";
-import { tempProject } from "./temp-project.js";
+import { tempProject } from "../../helpers/temp-project.js";
 
 describe("initConfigFile (msbv init)", () => {
   it("writes a commented config whose agent sandbox mounts ./workspace at /workspace", async () => {

@@ -2,8 +2,8 @@ import { stat } from "node:fs/promises";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { resolveSandbox, type SandboxCallOptions } from "../../../src/config/index.js";
-import { ConfigError, ErrorCodes, InvalidOptionError, MsbvError } from "../../../src/errors/index.js";
-import { tempProject } from "./temp-project.js";
+import { ConfigError, ErrorCodes, InvalidOptionError, type MsbvError } from "../../../src/errors/index.js";
+import { tempProject } from "../../helpers/temp-project.js";
 
 const FILE = `
 [server]

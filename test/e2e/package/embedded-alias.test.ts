@@ -2,26 +2,28 @@
 // the embedded backend loads it: it is reached under its own alias, never as "microsandbox".
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { tempDir, type TempDir } from "../../helpers/temp-dir.js";
 
 const run = promisify(execFile);
 const repo = path.resolve(import.meta.dirname, "../../..");
+let temp: TempDir | undefined;
 let consumer: string;
 
 beforeAll(async () => {
   if (!existsSync(path.join(repo, "dist/index.js"))) throw new Error("dist/ is missing: run `npm run build` first");
-  consumer = await mkdtemp(path.join(tmpdir(), "msbv-alias-"));
+  temp = await tempDir("msbv-alias-");
+  consumer = temp.path;
   await mkdir(path.join(consumer, "node_modules"), { recursive: true });
   // The drop-in set-up: "microsandbox" is this package.
   await symlink(repo, path.join(consumer, "node_modules", "microsandbox"), "dir");
   await writeFile(path.join(consumer, "package.json"), JSON.stringify({ type: "module", private: true }));
 });
 afterAll(async () => {
-  if (consumer) await rm(consumer, { recursive: true, force: true });
+  await temp?.remove();
 });
 
 it("package.json declares the real runtime as an optional dependency under an alias, in the supported range", () => {

@@ -1,10 +1,10 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdtemp, rm, symlink, writeFile, mkdir } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { symlink, writeFile, mkdir } from "node:fs/promises";
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 // Test what we publish: the built dist/, the exports map and the .d.ts files, imported by name from a
 // separate Node process the way a user's project would (`npm run build` runs before vitest in `npm test`).
@@ -19,6 +19,7 @@ const pkg = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as
 };
 
 let consumer: string;
+let consumerDir: TempDir | undefined;
 
 beforeAll(async () => {
   if (!existsSync(path.join(repo, "dist/index.js"))) {
@@ -26,7 +27,8 @@ beforeAll(async () => {
   }
   // A throwaway consumer project with the package linked into node_modules under both names a user
   // may use: its own, and "microsandbox" through an npm alias.
-  consumer = await mkdtemp(path.join(tmpdir(), "msbv-consumer-"));
+  consumerDir = await tempDir("msbv-consumer-");
+  consumer = consumerDir.path;
   await mkdir(path.join(consumer, "node_modules"), { recursive: true });
   await symlink(repo, path.join(consumer, "node_modules", "microsandbox-volumes"), "dir");
   await symlink(repo, path.join(consumer, "node_modules", "microsandbox"), "dir");
@@ -34,7 +36,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (consumer) await rm(consumer, { recursive: true, force: true });
+  await consumerDir?.remove();
 });
 
 async function node(script: string): Promise<string> {
@@ -84,7 +86,7 @@ describe("published package", () => {
     `);
     const parsed = JSON.parse(out) as Record<string, string>;
     expect(parsed).toMatchObject({ start: "function", mint: "function", internal: "ERR_PACKAGE_PATH_NOT_EXPORTED" });
-    expect(parsed["version"]).toMatch(/^\d+\.\d+\.\d+/);
+    expect(parsed.version).toMatch(/^\d+\.\d+\.\d+/);
   });
 
   it("type-checks upstream-style consumer code against the published .d.ts files", async () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DevServerError, SandboxStateError } from "../../../src/errors/index.js";
-import { createRuntimeFixture, stdout, type RuntimeFixture } from "./runtime-fixture.js";
+import { createRuntimeFixture, stdout, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
 
 describe("bwrap runtime commands, metrics and lifecycle", () => {
   let fx: RuntimeFixture;

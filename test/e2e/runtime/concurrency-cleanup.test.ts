@@ -1,13 +1,13 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { bootTicksNow } from "../../helpers/processes.js";
-import { createRuntimeFixture, pidNamespaces, processesInNamespaces, processesMentioning, type RuntimeFixture } from "./runtime-fixture.js";
+import { createRuntimeFixture, pidNamespaces, processesInNamespaces, processesMentioning, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 const SANDBOXES = 20;
 
@@ -23,9 +23,10 @@ async function waitUntilEmpty(probe: () => Promise<number[]>): Promise<number[]>
 describe("bwrap runtime concurrency and process cleanup", () => {
   let fx: RuntimeFixture | undefined;
   let scratch: string | undefined;
+  let scratchDir: TempDir | undefined;
   afterAll(async () => {
     await fx?.dispose();
-    if (scratch) await rm(scratch, { recursive: true, force: true });
+    await scratchDir?.remove();
   });
 
   it(`starts ${SANDBOXES} sandboxes at once, each with its own workspace, and leaves no process after shutdown`, async () => {
@@ -56,7 +57,8 @@ describe("bwrap runtime concurrency and process cleanup", () => {
   });
 
   it("kills every sandbox when the Node process that runs the runtime dies, and leaks no inherited fd into them", async () => {
-    scratch = await mkdtemp(path.join(tmpdir(), "msbv-orphan-"));
+    scratchDir = await tempDir("msbv-orphan-");
+    scratch = scratchDir.path;
     const runtimeIndex = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../src/server/runtime/index.ts")).href;
     // Node 22 strips types itself; this hook only maps the sources' `.js` specifiers to `.ts`.
     await writeFile(

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createRuntimeFixture, stderr, stdout, type RuntimeFixture } from "./runtime-fixture.js";
+import { createRuntimeFixture, stderr, stdout, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
 
 describe("bwrap runtime REPLs", () => {
   let fx: RuntimeFixture;

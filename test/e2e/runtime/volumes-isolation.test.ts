@@ -4,7 +4,7 @@ import { createServer, type Server } from "node:net";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DevServerError } from "../../../src/errors/index.js";
-import { createRuntimeFixture, stdout, type RuntimeFixture } from "./runtime-fixture.js";
+import { createRuntimeFixture, stdout, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
 
 describe("bwrap runtime volumes and isolation", () => {
   let fx: RuntimeFixture;

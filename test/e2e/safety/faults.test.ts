@@ -1,13 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server, type Socket } from "node:net";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { ErrorCodes, MsbvError, PythonSandbox, RpcBackend, ServerError, isMsbvError } from "../../../src/index.js";
+import { ErrorCodes, type MsbvError, PythonSandbox, RpcBackend, ServerError, isMsbvError } from "../../../src/index.js";
 import {
   distEntry,
   pidNamespaces,
@@ -15,10 +14,10 @@ import {
   processesMentioning,
   startSafetyServer,
   waitUntilEmpty,
-  type SafetyServer,
-} from "./safety-fixture.js";
+} from "../../helpers/safety-fixture.js";
 import { caught } from "../../helpers/caught.js";
 import { bootTicksNow } from "../../helpers/processes.js";
+import { tempDir } from "../../helpers/temp-dir.js";
 
 // Faults: each one ends in a typed error (no hang: every call carries a time limit whose expiry would
 // show up as TIMEOUT, so a different code proves the fault was noticed first), leaves no process
@@ -55,8 +54,9 @@ async function spawnFixture(script: string, args: string[]): Promise<{ child: Ch
 }
 
 async function tempProject(): Promise<{ root: string; project: string; configPath: string }> {
-  const root = await realpath(await mkdtemp(path.join(tmpdir(), "msbv-faults-")));
-  cleanups.push(() => rm(root, { recursive: true, force: true }));
+  const temp = await tempDir("msbv-faults-");
+  const root = temp.path;
+  cleanups.push(temp.remove);
   const project = path.join(root, "project");
   await mkdir(path.join(project, "ws"), { recursive: true });
   const configPath = path.join(project, "microsandbox.toml");

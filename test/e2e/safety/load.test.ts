@@ -2,7 +2,7 @@ import { mkdir, readFile, readdir } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { PythonSandbox } from "../../../src/index.js";
-import { startSafetyServer, waitUntilEmpty, type SafetyServer } from "./safety-fixture.js";
+import { startSafetyServer, waitUntilEmpty, type SafetyServer } from "../../helpers/safety-fixture.js";
 
 // Load: 50 sandboxes × 20 runs through the public client against the dev server. Every run writes a
 // file into its own sandbox's workspace; afterwards all 1000 files must be on the host with the right

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, PythonSandbox, Workspace, isMsbvError } from "../../../src/index.js";
-import { startSafetyServer, type SafetyServer } from "./safety-fixture.js";
+import { startSafetyServer, type SafetyServer } from "../../helpers/safety-fixture.js";
 
 // Escape attempt 3 (see escapes.test.ts for the others): symlink exchange during a host-side read, the
 // race behind CVE-2018-15664. The swapping process runs INSIDE a real sandbox; the host reads its

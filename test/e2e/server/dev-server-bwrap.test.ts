@@ -1,13 +1,14 @@
-import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevServer, type DevServerHandle } from "../../../src/server/index.js";
 import { processesMentioning } from "../../helpers/processes.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 // End to end: the dev server with its default (bubblewrap) runtime, real processes, real files.
 
 let root: string;
+let rootDir: TempDir;
 let server: DevServerHandle | undefined;
 let hostDir: string;
 const logs: string[] = [];
@@ -22,7 +23,8 @@ async function rpc(method: string, params: unknown): Promise<{ status: number; b
 }
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), "msbv-e2e-server-"));
+  rootDir = await tempDir("msbv-e2e-server-");
+  root = rootDir.path;
   hostDir = join(root, "host-data");
   await mkdir(hostDir);
   await writeFile(join(hostDir, "from-host.txt"), "hello from the host\n");
@@ -31,13 +33,14 @@ beforeAll(async () => {
     dev: true,
     home: join(root, "home"),
     projectDir: join(root, "home", "projects"),
+    allowRoots: [hostDir],
     logger: (line) => logs.push(line),
   });
 });
 
 afterAll(async () => {
   await server?.close();
-  await rm(root, { recursive: true, force: true });
+  await rootDir.remove();
 });
 
 describe("dev server + bubblewrap runtime", () => {

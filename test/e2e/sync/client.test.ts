@@ -2,8 +2,9 @@ import { lstat, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { PythonSandbox } from "../../../src/client/index.js";
-import { ErrorCodes, SyncConflictError, SyncError } from "../../../src/errors/index.js";
-import { startSyncFixture, type SyncFixture } from "./fixture.js";
+import { ErrorCodes, SyncError } from "../../../src/errors/index.js";
+import { SyncConflictError } from "../../../src/sync/index.js";
+import { startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 // Sync mode through the public client: no volumes on the wire, folders copied in at start and back
 // in stop(). The dev server is on loopback, so sync mode is requested explicitly.
@@ -32,7 +33,7 @@ it("sync: true sends no volumes, copies the folder in at start and the changes b
   try {
     expect(await running("opt")).toBe(true);
     const start = fx.received.find((r) => r.sandbox === "opt");
-    expect((start?.config as { volumes?: unknown }).volumes).toBeUndefined();
+    expect((start!.config as { volumes?: unknown }).volumes).toBeUndefined();
     const exec = await sb.run("print(open('/home/ws/input.txt').read().strip())\n_ = open('/home/ws/result.txt', 'w').write('made in sandbox')");
     expect(await exec.output()).toBe("from host");
     // Not mounted: the host sees nothing until stop() copies it back.

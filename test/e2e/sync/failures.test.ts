@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { ErrorCodes, SyncError } from "../../../src/errors/index.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
-import { observeCommands, startSyncFixture, type SyncFixture } from "./fixture.js";
+import { observeCommands, startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 // A sync-back that cannot complete is a SyncError (MSBV_SYNC_FAILED), never a silent partial result.
 

@@ -1,9 +1,10 @@
 import { lstat, mkdir, readFile, readdir, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ErrorCodes, SyncConflictError, SyncError } from "../../../src/errors/index.js";
+import { ErrorCodes, SyncError } from "../../../src/errors/index.js";
+import { SyncConflictError } from "../../../src/sync/index.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
-import { observeCommands, startSyncFixture, type SyncFixture } from "./fixture.js";
+import { observeCommands, startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 // Everything that comes out of the sandbox is untrusted. These tests make the sandbox (or code in it)
 // plant links and forged archives, and check that nothing outside the host folder is written and no

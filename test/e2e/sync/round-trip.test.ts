@@ -1,9 +1,10 @@
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { ErrorCodes, SyncConflictError } from "../../../src/errors/index.js";
+import { ErrorCodes } from "../../../src/errors/index.js";
+import { SyncConflictError } from "../../../src/sync/index.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
-import { startSyncFixture, type SyncFixture } from "./fixture.js";
+import { startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 let fx: SyncFixture;
 beforeAll(async () => {

@@ -1,9 +1,9 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { SyncConflictError } from "../../../src/errors/index.js";
+import { SyncConflictError } from "../../../src/sync/index.js";
 import { loadSyncSession, syncBack, syncIn, syncStatePath } from "../../../src/sync/index.js";
-import { startSyncFixture, type SyncFixture } from "./fixture.js";
+import { startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 // The last agreed state is recorded on the host, so work left in a sandbox by a session that is gone
 // (another process, `msbv up`, a crash) is neither destroyed by the next copy-in nor lost.

@@ -2,9 +2,9 @@ import { createHash, randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { SyncConflictError } from "../../../src/errors/index.js";
+import { SyncConflictError } from "../../../src/sync/index.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
-import { observeCommands, startSyncFixture, type SyncFixture } from "./fixture.js";
+import { observeCommands, startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 const BODY_LIMIT = 2 * 1024 * 1024;
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");

@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
-import { mkdir, mkdtemp, readFile, realpath, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ErrorCodes, isMsbvError } from "../../../src/errors/index.js";
 import { Workspace, type WalkStrategy } from "../../../src/workspace/index.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 // A separate process swaps a path between "safe" and "symlink pointing outside" as fast as it can,
 // while this process reads or writes through the Workspace. Real concurrency (another process), so the
@@ -33,12 +33,14 @@ const ENOUGH = 30;
 
 describe("Workspace under a concurrent symlink swap", () => {
   let tmp: string;
+  let tmpDir: TempDir;
   let root: string;
   let outside: string;
   let swapper: ChildProcess | undefined;
 
   beforeEach(async () => {
-    tmp = await realpath(await mkdtemp(path.join(tmpdir(), "msbv-race-")));
+    tmpDir = await tempDir("msbv-race-");
+    tmp = tmpDir.path;
     root = path.join(tmp, "root");
     outside = path.join(tmp, "outside");
     await mkdir(root);
@@ -54,7 +56,7 @@ describe("Workspace under a concurrent symlink swap", () => {
       await exited;
     }
     swapper = undefined;
-    await rm(tmp, { recursive: true, force: true });
+    await tmpDir.remove();
   });
 
   async function startSwapper(target: string, kind: "file" | "dir", outsideTarget: string): Promise<void> {

@@ -1,25 +1,27 @@
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { chmod, mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { chmod, mkdir, readFile, readdir, stat, symlink, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ErrorCodes } from "../../../src/errors/index.js";
 import { Workspace, type WalkStrategy } from "../../../src/workspace/index.js";
 import { caught } from "../../helpers/caught.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 
 describe.each<WalkStrategy>(["procfd", "path"])("Workspace (%s strategy)", (strategy) => {
   let tmp: string;
+  let tmpDir: TempDir;
   let root: string;
   let outside: string;
   let ws: Workspace;
   let server: Server | undefined;
 
   beforeEach(async () => {
-    tmp = await realpath(await mkdtemp(path.join(tmpdir(), "msbv-ws-")));
+    tmpDir = await tempDir("msbv-ws-");
+    tmp = tmpDir.path;
     root = path.join(tmp, "root");
     outside = path.join(tmp, "outside");
     await mkdir(path.join(root, "src", "deep"), { recursive: true });
@@ -33,7 +35,7 @@ describe.each<WalkStrategy>(["procfd", "path"])("Workspace (%s strategy)", (stra
   afterEach(async () => {
     await new Promise<void>((r) => (server ? server.close(() => r()) : r()));
     server = undefined;
-    await rm(tmp, { recursive: true, force: true });
+    await tmpDir.remove();
   });
 
   it("reads, writes and lists real files", async () => {

@@ -7,6 +7,13 @@ import { ServerError } from "../../../src/errors/errors.js";
 import { MsbvError } from "../../../src/errors/msbv-error.js";
 import { fakeFetch, legacyResponder, rpcResult } from "../client/fake-fetch.js";
 
+import type { SandboxSpec } from "../../../src/backend/sandbox-spec.js";
+
+/** A resolved sandbox as the seam carries it. */
+function spec(name: string, extra: Partial<SandboxSpec> = {}): SandboxSpec {
+  return { name, image: "microsandbox/python", memory: 512, cpus: 1, volumes: [], ports: [], envs: [], dependsOn: [], ...extra };
+}
+
 const KEY = "msb_eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2lnbmF0dXJl";
 
 function backendWith(responder: Parameters<typeof fakeFetch>[0], apiKey?: string) {
@@ -27,7 +34,7 @@ async function failure(p: Promise<unknown>): Promise<ServerError> {
 describe("RpcBackend requests", () => {
   it("posts JSON-RPC 2.0 to /api/v1/rpc with namespace, a fresh id and the bearer key", async () => {
     const { backend, requests } = backendWith(legacyResponder(), KEY);
-    await backend.start("sb1", { image: "microsandbox/python", memory: 512, cpus: 1 });
+    await backend.start(spec("sb1"));
     await backend.runCode("sb1", "python", "print(1)", 5);
     await backend.runCommand("sb1", "ls", ["-la"], undefined);
     await backend.metrics("sb1");
@@ -67,7 +74,7 @@ describe("RpcBackend requests", () => {
     const warn = vi.spyOn(process, "emitWarning").mockImplementation(() => {});
     const text = "Sandbox sb1 was started, but timed out waiting for it to be fully running. It may still be initializing.";
     const { backend } = backendWith(() => rpcResult(text));
-    await expect(backend.start("sb1", { image: "x", memory: 1, cpus: 1 })).resolves.toBe(text);
+    await expect(backend.start(spec("sb1", { image: "x", memory: 1 }))).resolves.toBe(text);
     expect(warn).toHaveBeenCalledWith(text, expect.objectContaining({ code: "MSBV_START_UNVERIFIED" }));
     warn.mockRestore();
   });
@@ -175,7 +182,7 @@ describe("RpcBackend error table", () => {
 
     it("start timeout → TIMEOUT naming the start timeout", async () => {
       const backend = new RpcBackend({ url: await hangingUrl() });
-      const err = await failure(backend.start("sb", { image: "x", memory: 1, cpus: 1 }, { timeoutMs: 50 }));
+      const err = await failure(backend.start(spec("sb", { image: "x", memory: 1 }), { timeoutMs: 50 }));
       expect(err.code).toBe(ErrorCodes.TIMEOUT);
       expect(err.message).toContain("Failed to start sandbox");
       expect(err.hint).toContain("timeout");
@@ -184,14 +191,44 @@ describe("RpcBackend error table", () => {
 });
 
 describe("RpcBackend capabilities", () => {
-  it("never claims read-only support; local only for this machine", () => {
-    expect(new RpcBackend({ url: "http://127.0.0.1:5555" }).capabilities).toEqual({
-      readonlyVolumes: false,
-      localHostPaths: true,
-    });
-    expect(new RpcBackend({ url: "http://localhost:1" }).capabilities.localHostPaths).toBe(true);
-    expect(new RpcBackend({ url: "http://[::1]:1" }).capabilities.localHostPaths).toBe(true);
-    expect(new RpcBackend({ url: "https://sandbox.example.com" }).capabilities.localHostPaths).toBe(false);
-    expect(new RpcBackend({ url: "http://10.255.255.1:5555" }).capabilities.localHostPaths).toBe(false);
+  const ro = { host: "/p/ro", guest: "/ro", readonly: true };
+
+  it("a legacy server (method not found) has no read-only mounts; local only for this machine", async () => {
+    const { backend, requests } = backendWith(legacyResponder());
+    expect(await backend.capabilities()).toEqual({ readonlyVolumes: false, localHostPaths: true });
+    expect(requests.map((r) => r.body.method)).toEqual(["msbv.capabilities"]);
+    const local = async (url: string) => (await new RpcBackend({ url, fetch: fakeFetch(legacyResponder()).fetch }).capabilities()).localHostPaths;
+    expect(await local("http://localhost:1")).toBe(true);
+    expect(await local("http://[::1]:1")).toBe(true);
+    expect(await local("https://sandbox.example.com")).toBe(false);
+    expect(await local("http://10.255.255.1:5555")).toBe(false);
+  });
+
+  it("asks once and caches the answer; a server that advertises read-only gets readonly_volumes, never ':ro'", async () => {
+    const { backend, requests } = backendWith(legacyResponder({ "msbv.capabilities": () => rpcResult({ readonlyVolumes: true }) }));
+    await backend.start(spec("sb", { volumes: [{ host: "/p/ws", guest: "/w", readonly: false }, ro] }));
+    await backend.start(spec("sb", { volumes: [ro] }));
+    expect(requests.map((r) => r.body.method)).toEqual(["msbv.capabilities", "sandbox.start", "sandbox.start"]);
+    expect(requests[1]?.body.params.config).toMatchObject({ volumes: ["/p/ws:/w", "/p/ro:/ro"], readonly_volumes: ["/ro"] });
+  });
+
+  it("refuses readonly against a legacy server before sandbox.start is sent", async () => {
+    const { backend, requests } = backendWith(legacyResponder());
+    const err = await backend.start(spec("sb", { volumes: [ro] })).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.READONLY_UNSUPPORTED });
+    expect((err as MsbvError).hint).toContain("msbv dev-server");
+    expect(requests.map((r) => r.body.method)).toEqual(["msbv.capabilities"]);
+  });
+
+  it("a plain start (no readonly volume) sends exactly one request, as upstream", async () => {
+    const { backend, requests } = backendWith(legacyResponder());
+    await backend.start(spec("sb", { volumes: [{ host: "/p/ws", guest: "/w", readonly: false }] }));
+    expect(requests.map((r) => r.body.method)).toEqual(["sandbox.start"]);
+  });
+
+  it("transport failures are thrown, not read as 'legacy'", async () => {
+    const backend = new RpcBackend({ url: "http://127.0.0.1:1" });
+    const err = await backend.capabilities().catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.CONNECTION_FAILED });
   });
 });

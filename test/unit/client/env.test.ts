@@ -1,13 +1,15 @@
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, expect, it, vi } from "vitest";
 import { loadDotEnvIfNeeded } from "../../../src/client/env.js";
 import { PythonSandbox } from "../../../src/client/index.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 let dir: string;
+let temp: TempDir;
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "msbv-client-env-"));
+  temp = await tempDir("msbv-client-env-");
+  dir = temp.path;
   await writeFile(join(dir, ".env"), "MSB_API_KEY=msb_from_file\nMSB_SERVER_URL=http://127.0.0.1:7777\n");
   // Stubbed so unstubAllEnvs restores (deletes) whatever the .env load sets.
   vi.stubEnv("MSB_API_KEY", undefined);
@@ -15,7 +17,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   vi.unstubAllEnvs();
-  await rm(dir, { recursive: true, force: true });
+  await temp.remove();
 });
 
 it("loads ./.env when MSB_API_KEY is unset (it can also supply MSB_SERVER_URL)", () => {

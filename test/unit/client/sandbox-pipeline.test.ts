@@ -1,33 +1,35 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { RpcBackend } from "../../../src/backend/rpc-backend.js";
+import { RpcBackend, type RpcBackendOptions } from "../../../src/backend/rpc-backend.js";
 import { generatedConfigPath, readGeneratedFile } from "../../../src/config/index.js";
 import { BaseSandbox, Execution, NodeSandbox, PythonSandbox, SandboxOptions } from "../../../src/client/index.js";
 import { ErrorCodes } from "../../../src/errors/codes.js";
 import { MsbvError } from "../../../src/errors/msbv-error.js";
 import { fakeFetch, legacyResponder, type RecordedRequest } from "./fake-fetch.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 // The whole client start path against a recording fetch: what reaches the wire, and that invalid
 // input reaches neither the wire nor the generated-config folder.
 
 let dir: string;
+let temp: TempDir;
 let configPath: string;
 
 beforeEach(async () => {
-  dir = await mkdtemp(join(tmpdir(), "msbv-client-unit-"));
+  temp = await tempDir("msbv-client-unit-");
+  dir = temp.path;
   configPath = join(dir, "microsandbox.toml");
   await writeFile(configPath, "# empty project config for the test\n");
   await mkdir(join(dir, "ws"));
 });
 afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
+  await temp.remove();
 });
 
-function withFake(url = "http://127.0.0.1:5555") {
+function withFake(url = "http://127.0.0.1:5555", extra: Partial<RpcBackendOptions> = {}) {
   const fake = fakeFetch(legacyResponder());
-  const backend = new RpcBackend({ url, fetch: fake.fetch });
+  const backend = new RpcBackend({ url, fetch: fake.fetch, ...extra });
   return { backend, requests: fake.requests };
 }
 
@@ -169,7 +171,7 @@ describe("lifecycle", () => {
     const { backend, requests } = withFake();
     const sb = new EchoSandbox({ name: "echo", configPath, backend });
     await sb.start();
-    expect((startParams(requests)?.config as { image: string }).image).toBe("microsandbox/python");
+    expect((startParams(requests)!.config as { image: string }).image).toBe("microsandbox/python");
     expect(await (await sb.run("hi")).output()).toBe("hi");
     await sb.stop();
   });
@@ -183,7 +185,7 @@ describe("lifecycle", () => {
     const { backend, requests } = withFake();
     const sb = new PinnedSandbox({ name: "pinned", configPath, backend });
     await sb.start();
-    expect((startParams(requests)?.config as { image: string }).image).toBe("microsandbox/python:3.12");
+    expect((startParams(requests)!.config as { image: string }).image).toBe("microsandbox/python:3.12");
     await sb.stop();
   });
 
@@ -203,11 +205,9 @@ describe("validation happens before anything is sent or written", () => {
     ["empty guest side", ["./ws:"], ErrorCodes.INVALID_VOLUME],
     ["relative guest", ["./ws:workspace"], ErrorCodes.INVALID_VOLUME],
     ["duplicate guests", ["./ws:/workspace", "./ws:/workspace"], ErrorCodes.INVALID_VOLUME],
-    ["nested guests", ["./ws:/workspace", "./ws:/workspace/sub"], ErrorCodes.INVALID_VOLUME],
     ["':' in a path", ["./ws:/work:space"], ErrorCodes.INVALID_VOLUME],
     [":ro suffix", ["./ws:/workspace:ro"], ErrorCodes.INVALID_VOLUME],
     ["missing host dir", ["./nope:/workspace"], ErrorCodes.HOST_PATH_INVALID],
-    ["readonly on the legacy server", [{ host: "./ws", guest: "/workspace", readonly: true }], ErrorCodes.READONLY_UNSUPPORTED],
   ];
   for (const [label, volumes, code] of bad) {
     it(`${label} → ${code}, nothing sent, nothing written`, async () => {
@@ -223,6 +223,32 @@ describe("validation happens before anything is sent or written", () => {
       expect(await generatedFiles()).toEqual([]);
     });
   }
+
+  it("readonly on a legacy server → READONLY_UNSUPPORTED with a true hint; only the capability question is sent", async () => {
+    const { backend, requests } = withFake();
+    const err = await PythonSandbox.create({ name: "bad", configPath, backend, volumes: [{ host: "./ws", guest: "/workspace", readonly: true }] })
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.READONLY_UNSUPPORTED });
+    expect((err as MsbvError).hint).toBe("use the msbv dev server (msbv dev-server), which enforces it, or drop readonly");
+    // The legacy server answered "method not found" to msbv.capabilities; sandbox.start was never sent.
+    expect(requests.map((r) => r.body.method)).toEqual(["msbv.capabilities"]);
+    expect(await generatedFiles()).toEqual([]);
+  });
+
+  it("nested guests are accepted and sent as two volumes (the runtime mounts the parent first)", async () => {
+    await mkdir(join(dir, "skills"), { recursive: true });
+    const { backend, requests } = withFake();
+    const sb = await PythonSandbox.create({ name: "nested", configPath, backend, volumes: ["./skills:/w/skills", "./ws:/w"] });
+    expect((startParams(requests)?.config as { volumes: string[] }).volumes).toEqual([`${join(dir, "skills")}:/w/skills`, `${join(dir, "ws")}:/w`]);
+    await sb.stop();
+  });
+
+  it("sharedFilesystem next to a backend of one's own → INVALID_OPTION (the backend carries the mapping)", async () => {
+    const { backend, requests } = withFake();
+    const err = await PythonSandbox.create({ name: "x", configPath, backend, sharedFilesystem: [{ hostPrefix: dir, serverPrefix: "/m" }] }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: ErrorCodes.INVALID_OPTION });
+    expect(requests).toHaveLength(0);
+  });
 
   it("a file instead of a directory → HOST_PATH_INVALID, nothing sent", async () => {
     await writeFile(join(dir, "file.txt"), "x");
@@ -244,15 +270,15 @@ describe("validation happens before anything is sent or written", () => {
   });
 
   it("remote server + sharedFilesystem → host prefix mapped on the wire", async () => {
-    const { backend, requests } = withFake("https://sandbox.example.com");
+    // A backend passed in carries its own mapping (the RpcBackend owns the wire conversion).
+    const { backend, requests } = withFake("https://sandbox.example.com", { sharedFilesystem: [{ hostPrefix: dir, serverPrefix: "/mnt/shared" }] });
     const sb = await PythonSandbox.create({
       name: "nfs",
       configPath,
       backend,
       volumes: ["./ws:/workspace"],
-      sharedFilesystem: [{ hostPrefix: dir, serverPrefix: "/mnt/shared" }],
     });
-    expect((startParams(requests)?.config as { volumes: string[] }).volumes).toEqual(["/mnt/shared/ws:/workspace"]);
+    expect((startParams(requests)!.config as { volumes: string[] }).volumes).toEqual(["/mnt/shared/ws:/workspace"]);
     // The generated file's [wire] table is the body that was sent (mapped paths), not the unmapped one.
     const generated = await readGeneratedFile(generatedConfigPath(dir, "nfs"));
     expect(generated?.wire).toEqual(startParams(requests)?.config);
@@ -266,7 +292,7 @@ describe("validation happens before anything is sent or written", () => {
     await expect(PythonSandbox.create({ name: "sync", configPath, backend, volumes: ["./ws:/workspace"] })).rejects.toMatchObject({
       code: ErrorCodes.SYNC_FAILED,
     });
-    expect((startParams(requests)?.config as { volumes?: string[] }).volumes).toBeUndefined();
+    expect((startParams(requests)!.config as { volumes?: string[] }).volumes).toBeUndefined();
     expect(requests.map((r) => r.body.method)).toContain("sandbox.stop");
   });
 
@@ -294,7 +320,7 @@ describe("validation happens before anything is sent or written", () => {
     expect(requests.filter((r) => r.body.method === "sandbox.start")).toHaveLength(1);
     await first.stop();
     const second = await PythonSandbox.create({ name: "vc", configPath, backend, volumes: ["./other:/workspace"] });
-    expect((startParams(requests.slice(-1))?.config as { volumes: string[] }).volumes).toEqual([`${dir}/other:/workspace`]);
+    expect((startParams(requests.slice(-1))!.config as { volumes: string[] }).volumes).toEqual([`${dir}/other:/workspace`]);
     await second.stop();
   });
 });

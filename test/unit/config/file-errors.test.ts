@@ -54,7 +54,7 @@ const cases: Case[] = [
   { what: "second colon (:ro) in a volume string", toml: `[sandboxes.a]\nvolumes = ["./w:/w:ro"]\n`, at: "2:12 sandboxes.a.volumes[0]", says: "readonly: true" },
   { what: "volume table without host", toml: `[[sandboxes.a.volumes]]\nguest = "/w"\n`, at: "1:1 sandboxes.a.volumes[0].host", says: "host is required" },
   { what: "volume table with a typo", toml: `[[sandboxes.a.volumes]]\nhost = "./w"\nguest = "/w"\nreaonly = true\n`, at: "4:1 sandboxes.a.volumes[0].reaonly", says: 'did you mean "readonly"?' },
-  { what: "volume of the wrong type", toml: `[sandboxes.a]\nvolumes = [42]\n`, at: "2:12 sandboxes.a.volumes[0]", says: 'a volume is a "host:guest" string or a table' },
+  { what: "volume of the wrong type", toml: `[sandboxes.a]\nvolumes = [42]\n`, at: "2:12 sandboxes.a.volumes[0]", says: 'a volume is "host:guest", { host, guest, readonly?, create? }, { host, mount, readonly?, create? } or [host, guest]' },
   { what: "script named start (default image)", toml: `[sandboxes.a.scripts]\nstart = "python app.py"\n`, at: "2:1 sandboxes.a.scripts.start", says: 'script named "start" would replace the portal' },
   { what: "script named start (image from [defaults])", toml: `[defaults]\nimage = "microsandbox/node"\n[sandboxes.a]\nscripts = { start = "x" }\n`, at: "4:13 sandboxes.a.scripts.start", says: "microsandbox/node" },
   { what: "script start inherited from [defaults] with a microsandbox image", toml: `[defaults]\nimage = "me/custom"\nscripts = { start = "x" }\n[sandboxes.a]\nimage = "microsandbox/python"\n`, at: "5:9 sandboxes.a.image", says: "scripts.start comes from [defaults]" },

@@ -1,17 +1,19 @@
-import { mkdtemp, readFile, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DevServerError } from "../../../src/errors/index.js";
 import { mintApiKey, startDevServer } from "../../../src/server/index.js";
-import { FakeRuntime } from "./fake-runtime.js";
-import { call, send } from "./harness.js";
+import { FakeRuntime } from "../../helpers/fake-runtime.js";
+import { call, send } from "../../helpers/server-harness.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 let root: string;
+let rootDir: TempDir;
 beforeEach(async () => {
-  root = await mkdtemp(join(tmpdir(), "msbv-life-"));
+  rootDir = await tempDir("msbv-life-");
+  root = rootDir.path;
 });
-afterEach(async () => rm(root, { recursive: true, force: true }));
+afterEach(async () => rootDir.remove());
 
 const base = () => ({ port: 0, home: join(root, "home"), runtime: new FakeRuntime(), logger: () => {} });
 

@@ -1,9 +1,9 @@
 import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mintApiKey } from "../../../src/server/index.js";
-import { call, send, startHarness, TEST_SECRET, type Harness } from "./harness.js";
+import { call, send, startHarness, TEST_SECRET, type Harness } from "../../helpers/server-harness.js";
 
-// Wire conformance, part 1: routes, framework rejections and authentication (spec §1.2, §1.3, §2)
+// Wire conformance, part 1: routes, framework rejections and authentication (docs/protocol.md#routes, #auth, #errors)
 // against a real server on a real socket with auth on.
 
 const INVALID_CREDENTIALS = { error: "Invalid credentials", code: 1001 };
@@ -169,14 +169,14 @@ describe("wire conformance: routes, framework, auth", () => {
     expect(ok.json).toStrictEqual(NOT_FOUND_RPC);
   });
 
-  it("answers CORS preflight for any origin", async () => {
+  it("refuses CORS preflight from a foreign origin, without any allow-origin header (not legacy: it allowed *)", async () => {
     const reply = await send(`${h.server.url}/api/v1/rpc`, {
       method: "OPTIONS",
       headers: { origin: "http://example.test", "access-control-request-method": "POST" },
     });
-    expect(reply.status).toBe(200);
-    expect(reply.headers.get("access-control-allow-origin")).toBe("*");
-    expect(reply.headers.get("access-control-allow-headers")).toBe("authorization,accept,content-type");
+    expect(reply.status).toBe(403);
+    expect(reply.headers.get("access-control-allow-origin")).toBeNull();
+    expect(reply.text).toContain("--allow-origin");
   });
 
   it("never logs the key", async () => {

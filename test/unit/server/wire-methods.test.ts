@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, startHarness, type Harness } from "./harness.js";
+import { call, startHarness, type Harness } from "../../helpers/server-harness.js";
 
-// Wire conformance, part 2: the five methods (spec §3) in dev mode with a fake runtime. Steps run
+// Wire conformance, part 2: the five methods (docs/protocol.md#sandbox-names to #command-run) in dev mode with a fake runtime. Steps run
 // in order and share one server, because the legacy semantics depend on earlier calls
 // (Sandboxfile exists or not, sandbox started or not).
 
@@ -25,7 +25,7 @@ interface Step {
 }
 
 const steps: Step[] = [
-  // Name validation order (§3.1)
+  // Name validation order (docs/protocol.md#sandbox-names)
   { name: "empty name", method: "sandbox.start", params: { sandbox: "", ...ns }, status: 400, json: v400("Sandbox name cannot be empty") },
   { name: "64 chars", method: "sandbox.start", params: { sandbox: "a".repeat(64) }, status: 400, json: v400("Sandbox name cannot exceed 63 characters") },
   { name: "64 bytes (32 × é) beats the charset rule", method: "sandbox.stop", params: { sandbox: "é".repeat(32) }, status: 400, json: v400("Sandbox name cannot exceed 63 characters") },

@@ -1,12 +1,14 @@
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, writeFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, expect, it } from "vitest";
+import { Header } from "tar";
+import { afterAll, describe, expect, it } from "vitest";
 import { packArchive, readArchive } from "../../../src/sync/archive.js";
+import { tempDir } from "../../helpers/temp-dir.js";
 
-const dir = mkdtempSync(join(tmpdir(), "msbv-sync-archive-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const temp = await tempDir("msbv-sync-archive-");
+const dir = temp.path;
+afterAll(() => temp.remove());
 
 const long = `${"deep/".repeat(40)}file.txt`;
 const mtime = new Date("2026-01-02T03:04:05Z");
@@ -49,4 +51,15 @@ it("rejects a damaged archive instead of returning part of it", async () => {
   const bad = Buffer.from(buf);
   bad[10] = 0x41; // corrupt the header: checksum no longer matches
   await expect(readArchive(bad)).rejects.toThrow();
+});
+
+describe("readArchive against a lying header", () => {
+  it("a member claiming 1 TB in a 5 KiB archive is rejected as truncated, holding nothing of the claim", async () => {
+    const header = new Header({ path: "big", type: "File", size: 1024 ** 4, mode: 0o644, mtime: new Date(0) });
+    const block = Buffer.alloc(512);
+    header.encode(block, 0);
+    const before = process.memoryUsage().rss;
+    await expect(readArchive(Buffer.concat([block, Buffer.alloc(4096, 0x41), Buffer.alloc(1024)]))).rejects.toThrow(/Truncated/);
+    expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
+  });
 });

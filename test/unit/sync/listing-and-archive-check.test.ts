@@ -83,3 +83,12 @@ it("relPathProblem accepts plain relative paths only", () => {
   expect(relPathProblem("..hidden")).toBeUndefined();
   for (const bad of ["", "/a", "a/", "./a", "a/./b", "a/..", "a\0b"]) expect(relPathProblem(bad)).toBeDefined();
 });
+
+describe("parseListing entry limit", () => {
+  it("a listing with more entries than maxEntries fails with the caller's error; exactly maxEntries is fine", () => {
+    const raw = Buffer.concat(Array.from({ length: 11 }, (_, i) => rec(`D ./d${i}`)));
+    const tooMany = new Error("too many");
+    expect(() => parseListing(raw, fail, 10, () => tooMany)).toThrow(tooMany);
+    expect(parseListing(raw, fail, 11).dirs.size).toBe(11);
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCodes, VolumeSpecError } from "../../../src/errors/index.js";
-import { isSameOrInside, validateGuestPaths } from "../../../src/volumes/index.js";
+import { isSameOrInside, mountOrder, validateGuestPaths, workdirIssue } from "../../../src/volumes/index.js";
 
 function problemsOf(guests: string[]): { message: string; code: string }[] | undefined {
   try {
@@ -21,6 +21,9 @@ describe("validateGuestPaths", () => {
     [["/tmp/scratch"]],
     [["/home/user/work", "/data"]],
     [["/var/data"]],
+    // Nesting is allowed (Docker does; parents are mounted first): issue 10 item 4.
+    [["/app", "/app/data"]],
+    [["/app/data", "/app"]],
     [[]],
   ])("accepts %j", (guests) => {
     expect(problemsOf(guests)).toBeUndefined();
@@ -29,8 +32,6 @@ describe("validateGuestPaths", () => {
   it.each([
     [["/app", "/app"], "duplicate guest path /app"],
     [["/app", "/app/"], "duplicate guest path /app"],
-    [["/app", "/app/data"], "Conflicting guest paths: '/app' (volumes[0]) and '/app/data' overlap"],
-    [["/app/data", "/app"], "overlap"],
     [["/"], "guest root /"],
     [["/tmp"], "/tmp is the sandbox's private tmpfs"],
     [["/proc"], "reserved system folder /proc"],
@@ -72,5 +73,29 @@ describe("validateGuestPaths", () => {
     expect(isSameOrInside("/app/x", "/app")).toBe(true);
     expect(isSameOrInside("/app", "/app")).toBe(true);
     expect(isSameOrInside("/x", "/")).toBe(true);
+  });
+});
+
+describe("mountOrder", () => {
+  it("puts parents before children, whatever the given order", () => {
+    const order = mountOrder([{ guest: "/w/skills/x" }, { guest: "/w" }, { guest: "/data" }, { guest: "/w/skills" }]);
+    expect(order.map((v) => v.guest)).toEqual(["/w", "/data", "/w/skills", "/w/skills/x"]);
+  });
+});
+
+describe("workdirIssue (the same guest rules for the working directory)", () => {
+  it.each(["/workspace", "/home/user/work", "/tmp/x", "/"])("accepts %s", (w) => {
+    expect(workdirIssue(w)).toBeUndefined();
+  });
+  it.each([
+    ["workspace", "absolute"],
+    ["/../oldroot/x", ".."],
+    ["/w/../../x", ".."],
+    ["/etc/x", "reserved system folder /etc"],
+    ["/proc", "reserved system folder /proc"],
+    ["/.sandbox/s", "reserved system folder /.sandbox"],
+    ["/w\0x", "control characters"],
+  ])("refuses %j", (w, text) => {
+    expect(workdirIssue(w)).toContain(text);
   });
 });

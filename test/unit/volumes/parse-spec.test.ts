@@ -11,6 +11,10 @@ const ok: [string, unknown, { host: string; guest: string; readonly?: boolean; c
   ["tilde host kept as written", "~/proj:/p", { host: "~/proj", guest: "/p" }],
   ["object form", { host: "./ws", guest: "/workspace" }, { host: "./ws", guest: "/workspace", readonly: false, create: false }],
   ["object readonly+create", { host: "d", guest: "/d", readonly: true, create: true }, { host: "d", guest: "/d", readonly: true, create: true }],
+  // The shape a widely used fork of the Python SDK sends, and tuples: the same parsed model.
+  ["{ host, mount }", { host: "./ws", mount: "/workspace" }, { host: "./ws", guest: "/workspace", readonly: false, create: false }],
+  ["{ host, mount, readonly, create }", { host: "d", mount: "/d/", readonly: true, create: true }, { host: "d", guest: "/d", readonly: true, create: true }],
+  ["[host, guest] tuple", ["./ws", "/workspace"], { host: "./ws", guest: "/workspace", readonly: false, create: false }],
 ];
 
 describe("parseVolumeSpec accepts", () => {
@@ -53,9 +57,13 @@ const bad: [string, unknown, string, string][] = [
   ["unknown key hots", { hots: "a", guest: "/a" }, 'unknown key "hots"', 'did you mean "host"'],
   ["unknown key target", { host: "a", target: "/a" }, 'unknown key "target"', 'did you mean "guest"'],
   ["unknown key unrelated", { host: "a", guest: "/a", zzzzzz: 1 }, 'unknown key "zzzzzz"', "allowed keys: host, guest, readonly, create"],
-  ["number", 42, "got number", "host:guest"],
+  ["number", 42, "got number", "{ host, mount"],
   ["null", null, "got null", "host:guest"],
-  ["array", ["./a", "/a"], "got an array", "host:guest"],
+  ["tuple of three", ["./a", "/a", "ro"], "must be [host, guest]", "readonly: true"],
+  ["tuple with a number", ["./a", 1], "must be [host, guest]", "[\"./workspace\""],
+  ["both guest and mount", { host: "a", guest: "/a", mount: "/b" }, 'both "guest" and "mount"', "keep one"],
+  ["mount object with a relative mount", { host: "a", mount: "b" }, "must be absolute", "start the guest path"],
+  ["':' in a tuple host", ["./a:b", "/a"], "must not contain ':'", "rename"],
   ["undefined", undefined, "got undefined", "host:guest"],
 ];
 

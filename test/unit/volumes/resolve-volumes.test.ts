@@ -1,5 +1,4 @@
-import { mkdir, mkdtemp, realpath, rm, stat, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, stat, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, HostPathError } from "../../../src/errors/index.js";
@@ -8,15 +7,18 @@ import {
   type VolumeSpec,
 } from "../../../src/volumes/index.js";
 import { caught } from "../../helpers/caught.js";
+import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 let tmp: string; // canonical temp root
+let tmpDir: TempDir;
 let home: string; // fake home folder (HOME is pointed here for this file)
 let project: string; // project folder inside the fake home
 let outside: string; // a folder outside the project
 const savedHome = process.env.HOME;
 
 beforeAll(async () => {
-  tmp = await realpath(await mkdtemp(path.join(tmpdir(), "msbv-vol-")));
+  tmpDir = await tempDir("msbv-vol-");
+  tmp = tmpDir.path;
   home = path.join(tmp, "home");
   project = path.join(home, "proj");
   outside = path.join(tmp, "outside");
@@ -35,7 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (savedHome === undefined) delete process.env.HOME;
   else process.env.HOME = savedHome;
-  await rm(tmp, { recursive: true, force: true });
+  await tmpDir.remove();
 });
 
 const policy = (allow: string[] = [], extraDenied: string[] = []): Promise<HostPathPolicy> =>
@@ -104,9 +106,10 @@ describe("resolveVolumes", () => {
     ["a missing folder", "./missing:/m", ErrorCodes.HOST_PATH_INVALID, "does not exist", "create: true"],
     ["a file", "./file.txt:/f", ErrorCodes.HOST_PATH_INVALID, "is a file, not a folder", "mount the folder that contains it"],
     ["a final symlink inside the project", "./ws-link:/w", ErrorCodes.HOST_PATH_DENIED, "is a symlink", "real path"],
-    ["a folder reached through a symlink inside the project (sandbox-plantable)", "./ws-link/deep:/w", ErrorCodes.HOST_PATH_DENIED, "goes through the symlink", "real path"],
+    ["a folder reached through a symlink inside the project (sandbox-plantable)", "./ws-link/deep:/w", ErrorCodes.HOST_PATH_DENIED, "goes through the symlink", "real folder's path"],
     ["a symlink to /etc", "./etc-link:/w", ErrorCodes.HOST_PATH_DENIED, "is a symlink", "/etc"],
-    ["a folder reached through a symlink leading outside", "./out-link/sub:/w", ErrorCodes.HOST_PATH_DENIED, "outside the allowed roots", "allowHostPaths"],
+    // Never canonicalised through: a link below the root is refused wherever it points.
+    ["a folder reached through a symlink leading outside", "./out-link/sub:/w", ErrorCodes.HOST_PATH_DENIED, "goes through the symlink", "real folder's path"],
     ["a folder outside the project", "../../outside:/w", ErrorCodes.HOST_PATH_DENIED, "outside the allowed roots", "[policy]"],
     ["the filesystem root", "/:/host", ErrorCodes.HOST_PATH_DENIED, "the filesystem root", "allow"],
     ["/etc", "/etc:/hostetc", ErrorCodes.HOST_PATH_DENIED, "a system folder", "allow"],
@@ -148,7 +151,7 @@ describe("resolveVolumes", () => {
     const e = await caught(resolveVolumes([{ host: "./new-a/x", guest: "/a", create: true }, "./file.txt:/f"], p, rw));
     expect(e.code).toBe(ErrorCodes.HOST_PATH_INVALID);
     await expect(stat(path.join(project, "new-a"))).rejects.toThrow(/ENOENT/);
-    const e2 = await caught(resolveVolumes([{ host: "./new-a/x", guest: "/a", create: true }, "./ws:/a/b"], p, rw));
+    const e2 = await caught(resolveVolumes([{ host: "./new-a/x", guest: "/a", create: true }, "./ws:/a"], p, rw));
     expect(e2.code).toBe(ErrorCodes.INVALID_VOLUME);
     await expect(stat(path.join(project, "new-a"))).rejects.toThrow(/ENOENT/);
 
@@ -163,8 +166,8 @@ describe("resolveVolumes", () => {
     const spec = { host: "./ws", guest: "/w", readonly: true };
     const e = await caught(resolveVolumes([spec], await policy(), { readonlySupported: false }));
     expect(e.code).toBe(ErrorCodes.READONLY_UNSUPPORTED);
-    expect(e.message).toContain("legacy microsandbox server cannot enforce read-only");
-    expect(e.hint).toContain("drop readonly");
+    expect(e.message).toContain("does not advertise read-only mounts");
+    expect(e.hint).toBe("use the msbv dev server (msbv dev-server), which enforces it, or drop readonly");
     const [v] = await resolveVolumes([spec], await policy(), rw);
     expect(v?.readonly).toBe(true);
   });

@@ -1,27 +1,25 @@
 // Contract tests against the REAL installed addon: the SDK's no-boot `build()` shows what the
 // runtime would be asked to do for each mapped option and volume form.
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyConfig, MOUNT_POLICY } from "../../../../src/backend/embedded/build-config.js";
 import type { EmbeddedSdk } from "../../../../src/backend/embedded/sdk.js";
 import type { EmbeddedSandboxConfig } from "../../../../src/backend/embedded/types.js";
 import { sdkOrSkip } from "../../../helpers/embedded-sdk.js";
+import { tempDir, type TempDir } from "../../../helpers/temp-dir.js";
 
 let sdk: EmbeddedSdk | undefined;
-let home: string;
+let home: TempDir | undefined;
 
 beforeAll(async () => {
-  home = await mkdtemp(path.join(tmpdir(), "msbv-emb-build-"));
-  process.env.MSB_HOME = home;
+  home = await tempDir("msbv-emb-build-");
+  process.env.MSB_HOME = home.path;
   // The SDK would switch to its hosted cloud backend on these two (MSB_API_KEY is also the legacy key).
   process.env.MSB_BACKEND = "cloud";
   process.env.MSB_API_KEY = "legacy-server-key";
   sdk = await sdkOrSkip();
 });
 afterAll(async () => {
-  if (home) await rm(home, { recursive: true, force: true });
+  await home?.remove();
 });
 
 const base: EmbeddedSandboxConfig = { name: "contract", image: "microsandbox/python", memory: 1024, cpus: 2, volumes: [], ports: [], envs: [], dependsOn: [] };

@@ -4,9 +4,6 @@
 // command output/timeout and run() state through the in-VM driver protocol.
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { EmbeddedBackend } from "../../../../src/backend/embedded/embedded-backend.js";
 import type { StreamEvent } from "../../../../src/backend/embedded/exec-stream.js";
@@ -15,16 +12,17 @@ import type { EmbeddedSandboxConfig } from "../../../../src/backend/embedded/typ
 import { ErrorCodes } from "../../../../src/errors/index.js";
 import { caught } from "../../../helpers/caught.js";
 import { sdkOrSkip } from "../../../helpers/embedded-sdk.js";
+import { tempDir, type TempDir } from "../../../helpers/temp-dir.js";
 
 let real: EmbeddedSdk | undefined;
-let home: string | undefined;
+let home: TempDir | undefined;
 beforeAll(async () => {
-  home = await mkdtemp(path.join(tmpdir(), "msbv-emb-fake-"));
-  process.env.MSB_HOME = home;
+  home = await tempDir("msbv-emb-fake-");
+  process.env.MSB_HOME = home.path;
   real = await sdkOrSkip();
 });
 afterAll(async () => {
-  if (home) await rm(home, { recursive: true, force: true });
+  await home?.remove();
 });
 
 const children: Array<ReturnType<typeof spawn>> = [];

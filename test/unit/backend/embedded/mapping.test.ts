@@ -1,6 +1,5 @@
 // Option mapping of the embedded backend, without the runtime.
-import { mkdtemp, mkdir, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { mountKeysOf, parseEnv, parsePort, sameMounts, volumeKeys } from "../../../../src/backend/embedded/build-config.js";
@@ -8,6 +7,7 @@ import { embeddedImage } from "../../../../src/backend/embedded/images.js";
 import { probeKvm } from "../../../../src/backend/embedded/kvm.js";
 import { isBootFailure, mapCreateError } from "../../../../src/backend/embedded/map-error.js";
 import { ErrorCodes, InvalidOptionError } from "../../../../src/errors/index.js";
+import { tempDir } from "../../../helpers/temp-dir.js";
 
 describe("images", () => {
   it.each([
@@ -88,13 +88,15 @@ describe("create errors", () => {
 
 describe("KVM probe", () => {
   it("names a missing device", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "msbv-kvm-"));
+    await using temp = await tempDir("msbv-kvm-");
+    const dir = temp.path;
     const verdict = await probeKvm({ platform: "linux", devicePath: path.join(dir, "kvm"), modulesDir: dir });
     expect(verdict).toMatchObject({ usable: false, reason: "kvm-missing" });
     expect(verdict.detail).toMatch(/KVM device/);
   });
   it("a host whose only KVM is kvm_pvm is unusable; with kvm_intel loaded it is usable", async () => {
-    const dir = await mkdtemp(path.join(tmpdir(), "msbv-kvm-"));
+    await using temp = await tempDir("msbv-kvm-");
+    const dir = temp.path;
     const device = path.join(dir, "kvm");
     await writeFile(device, "");
     await mkdir(path.join(dir, "modules", "kvm"), { recursive: true });

@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { readFile, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { decodeJwt, decodeProtectedHeader } from "jose";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidOptionError } from "../../../../src/errors/index.js";
 import { mintApiKey, parseKeygenDuration, readOrCreateServerKey } from "../../../../src/server/index.js";
+import { type TempDir, tempDir } from "../../../helpers/temp-dir.js";
 
 describe("parseKeygenDuration", () => {
   const table: [string, number][] = [
@@ -40,10 +40,12 @@ describe("mintApiKey", () => {
 
 describe("readOrCreateServerKey", () => {
   let home: string;
+  let temp: TempDir;
   beforeEach(async () => {
-    home = join(await mkdtemp(join(tmpdir(), "msbv-key-")), "home");
+    temp = await tempDir("msbv-key-");
+    home = join(temp.path, "home");
   });
-  afterEach(async () => rm(join(home, ".."), { recursive: true, force: true }));
+  afterEach(async () => temp.remove());
 
   it("creates a 32-char [A-Za-z0-9] key with mode 0600 and returns the same one afterwards", async () => {
     const first = await readOrCreateServerKey(home);

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { call, send, startHarness, type Harness } from "../harness.js";
+import { call, send, startHarness, type Harness } from "../../../helpers/server-harness.js";
 
-// Minimal MCP endpoint (spec §3.7): always HTTP 200, tools map onto the JSON-RPC methods.
+// Minimal MCP endpoint (docs/protocol.md#mcp): always HTTP 200, tools map onto the JSON-RPC methods.
 
 let h: Harness;
 beforeAll(async () => {

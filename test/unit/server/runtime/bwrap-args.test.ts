@@ -56,6 +56,14 @@ describe("buildBwrapArgs", () => {
     expect(has(args, "--dir", "/home/python-user/work")).toBe(false);
   });
 
+  it("binds a readonly volume with --ro-bind (and only that one), still parents first", () => {
+    const ro = buildBwrapArgs({ ...plan, volumes: [{ host: "/proj/tools", guest: "/w/tools", readonly: true }, { host: "/proj/ws", guest: "/w", readonly: false }] });
+    expect(has(ro, "--ro-bind", "/proj/tools", "/w/tools")).toBe(true);
+    expect(has(ro, "--bind", "/proj/tools", "/w/tools")).toBe(false);
+    expect(has(ro, "--bind", "/proj/ws", "/w")).toBe(true);
+    expect(ro.indexOf("/proj/ws")).toBeLessThan(ro.indexOf("/proj/tools"));
+  });
+
   it("creates a workdir that would sit on the read-only root before remounting it", () => {
     const other = buildBwrapArgs({ ...plan, workdir: "/app/src" });
     expect(other.indexOf("--dir", other.indexOf("/workspace/sub"))).toBeLessThan(other.indexOf("--remount-ro"));

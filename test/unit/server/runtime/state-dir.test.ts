@@ -1,17 +1,19 @@
-import { lstat, mkdir, mkdtemp, readFile, readlink, rm, symlink, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { lstat, mkdir, readFile, readlink, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DevServerError, InvalidOptionError } from "../../../../src/errors/index.js";
 import { assertNoSymlinkBelow, diskUsage, prepareSandboxDirs, prepareStateDir } from "../../../../src/server/runtime/state-dir.js";
+import { type TempDir, tempDir } from "../../../helpers/temp-dir.js";
 
 describe("state dir preparation", () => {
   let root: string;
+  let rootDir: TempDir;
   beforeEach(async () => {
-    root = await mkdtemp(path.join(tmpdir(), "msbv-state-unit-"));
+    rootDir = await tempDir("msbv-state-unit-");
+    root = rootDir.path;
   });
   afterEach(async () => {
-    await rm(root, { recursive: true, force: true });
+    await rootDir.remove();
   });
 
   it("writes the minimal /etc files", async () => {

@@ -1,12 +1,11 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startDevServer, type DevServerHandle, type DevServerOptions } from "../../../src/server/index.js";
+import { startDevServer, type DevServerHandle, type DevServerOptions } from "../../src/server/index.js";
 import { FakeRuntime } from "./fake-runtime.js";
+import { tempDir } from "./temp-dir.js";
 
 export const TEST_SECRET = "test-secret-0123456789abcdefABCD";
 
-export interface Harness {
+export interface Harness extends AsyncDisposable {
   server: DevServerHandle;
   runtime: FakeRuntime;
   root: string;
@@ -25,27 +24,39 @@ export interface Reply {
 
 /** A dev server on port 0 with a fake runtime, its home and project dir in a fresh temp dir. */
 export async function startHarness(options: Partial<DevServerOptions> = {}): Promise<Harness> {
-  const root = await mkdtemp(join(tmpdir(), "msbv-server-"));
+  const temp = await tempDir("msbv-server-");
+  const root = temp.path;
   const runtime = new FakeRuntime();
   const logs: string[] = [];
-  const server = await startDevServer({
-    port: 0,
-    home: join(root, "home"),
-    projectDir: join(root, "home", "projects"),
-    runtime,
-    logger: (line) => logs.push(line),
-    ...options,
-  });
+  let server: DevServerHandle;
+  try {
+    server = await startDevServer({
+      port: 0,
+      home: join(root, "home"),
+      projectDir: join(root, "home", "projects"),
+      runtime,
+      logger: (line) => logs.push(line),
+      ...options,
+    });
+  } catch (err) {
+    await temp.remove();
+    throw err;
+  }
+  const close = async () => {
+    try {
+      await server.close();
+    } finally {
+      await temp.remove();
+    }
+  };
   return {
     server,
     runtime,
     root,
     logs,
     rpc: (body, headers) => send(`${server.url}/api/v1/rpc`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", ...headers } }),
-    close: async () => {
-      await server.close();
-      await rm(root, { recursive: true, force: true });
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 

@@ -2,14 +2,13 @@
 // environment that cannot leak the developer's own MSB_* settings or ~/.microsandbox into a test.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdtemp, realpath, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-export { processesMentioning } from "../../helpers/processes.js";
+import { tempDir } from "./temp-dir.js";
+export { processesMentioning } from "./processes.js";
 
-export const CLI = fileURLToPath(new URL("../../../dist/cli/main.js", import.meta.url));
+export const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 
 /** Fails with a clear message when the package was not built (`npm test` builds first). */
 export function requireBuiltCli(): void {
@@ -23,10 +22,16 @@ export interface CliResult {
   stderr: string;
 }
 
-/** A temp dir (canonical path) holding a project and the microsandbox home; `cleanup()` removes it. */
-export async function makeProject(prefix = "msbv-cli-"): Promise<{ dir: string; home: string; cleanup(): Promise<void> }> {
-  const dir = await realpath(await mkdtemp(path.join(tmpdir(), prefix)));
-  return { dir, home: path.join(dir, ".home"), cleanup: () => rm(dir, { recursive: true, force: true }) };
+/** A temp dir (canonical path) holding a project and the microsandbox home; disposing (or `cleanup()`) removes it. */
+export interface CliProject extends AsyncDisposable {
+  dir: string;
+  home: string;
+  cleanup(): Promise<void>;
+}
+
+export async function makeProject(prefix = "msbv-cli-"): Promise<CliProject> {
+  const temp = await tempDir(prefix);
+  return { dir: temp.path, home: path.join(temp.path, ".home"), cleanup: temp.remove, [Symbol.asyncDispose]: temp.remove };
 }
 
 /** The env every spawned CLI gets: no inherited MSB_*, a private MICROSANDBOX_HOME, no colours. */
@@ -53,8 +58,8 @@ export function runCli(
   });
 }
 
-/** A `msbv dev-server` child process; `stop()` sends SIGTERM and resolves with how it exited. */
-export interface CliDevServer {
+/** A `msbv dev-server` child process; `stop()` (or disposing) sends SIGTERM and resolves with how it exited. */
+export interface CliDevServer extends AsyncDisposable {
   url: string;
   child: ChildProcess;
   stderr(): string;
@@ -78,13 +83,17 @@ export async function startCliDevServer(args: readonly string[], opts: { cwd: st
     lines.once("line", (line) => resolve(line));
     void exited.then(({ code }) => reject(new Error(`dev-server exited (${code}) before printing its URL:\n${stderr}`)));
   });
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+    return exited;
+  };
   return {
     url: firstLine,
     child,
     stderr: () => stderr,
-    stop: async () => {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
-      return exited;
+    stop,
+    [Symbol.asyncDispose]: async () => {
+      await stop();
     },
   };
 }

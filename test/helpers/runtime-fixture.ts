@@ -1,12 +1,12 @@
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import * as path from "node:path";
-import { createBwrapRuntime } from "../../../src/server/runtime/index.js";
-import type { RuntimeSandboxSpec, SandboxRuntime } from "../../../src/server/runtime/types.js";
-export { processesMentioning, pidNamespaces, processesInNamespaces } from "../../helpers/processes.js";
+import { createBwrapRuntime } from "../../src/server/runtime/index.js";
+import type { RuntimeSandboxSpec, SandboxRuntime } from "../../src/server/runtime/types.js";
+import { tempDir } from "./temp-dir.js";
+export { processesMentioning, pidNamespaces, processesInNamespaces } from "./processes.js";
 
 /** A runtime over a fresh temp state dir plus a workspace dir; `dispose` stops and deletes all. */
-export interface RuntimeFixture {
+export interface RuntimeFixture extends AsyncDisposable {
   root: string;
   stateDir: string;
   runtime: SandboxRuntime;
@@ -17,25 +17,30 @@ export interface RuntimeFixture {
 }
 
 export async function createRuntimeFixture(): Promise<RuntimeFixture> {
-  const root = await mkdtemp(path.join(tmpdir(), "msbv-runtime-"));
+  const temp = await tempDir("msbv-runtime-");
+  const root = temp.path;
   const stateDir = path.join(root, "state");
   const runtime = createBwrapRuntime({ stateDir });
   let counter = 0;
+  const dispose = async () => {
+    try {
+      await runtime.shutdown();
+    } finally {
+      await temp.remove();
+    }
+  };
   return {
     root,
     stateDir,
     runtime,
     async newDir(label) {
       const dir = path.join(root, `${label}-${counter++}`);
-      const { mkdir } = await import("node:fs/promises");
       await mkdir(dir, { recursive: true });
       return dir;
     },
     spec: (name, overrides = {}) => ({ name, image: "microsandbox/python", volumes: [], envs: [], ...overrides }),
-    async dispose() {
-      await runtime.shutdown();
-      await rm(root, { recursive: true, force: true });
-    },
+    dispose,
+    [Symbol.asyncDispose]: dispose,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { RuntimeMetrics, RuntimeOutputLine, RuntimeSandboxSpec, SandboxRuntime } from "../../../src/server/runtime/types.js";
+import type { RuntimeMetrics, RuntimeOutputLine, RuntimeSandboxSpec, SandboxRuntime } from "../../src/server/runtime/types.js";
 
 /**
  * In-memory SandboxRuntime for wire tests. REPL: `print(x)`-free — it echoes the code as one stdout

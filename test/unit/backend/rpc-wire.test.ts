@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { toWireStartConfig, type ResolvedSandboxConfig } from "../../../src/config/index.js";
-import { suggestKey } from "../../../src/config/suggest.js";
+import { toWireStartConfig } from "../../../src/backend/rpc-wire.js";
+import type { ResolvedSandboxConfig } from "../../../src/config/index.js";
 
 const minimal: ResolvedSandboxConfig = {
   name: "a", image: "microsandbox/python", memory: 512, cpus: 1, volumes: [], ports: [], envs: [], dependsOn: [],
@@ -28,16 +28,17 @@ describe("toWireStartConfig", () => {
     expect(wire).not.toHaveProperty("dependsOn");
   });
 
+  it("readonly volumes: refused unless advertised; then guest paths in readonly_volumes, the strings unchanged", () => {
+    const volumes = [{ host: "/p/ws", guest: "/w", readonly: false }, { host: "/p/tools", guest: "/w/tools", readonly: true }];
+    expect(() => toWireStartConfig({ ...minimal, volumes })).toThrow(expect.objectContaining({ code: "MSBV_READONLY_UNSUPPORTED" }));
+    const wire = toWireStartConfig({ ...minimal, volumes }, { readonlyVolumes: true });
+    expect(wire.volumes).toEqual(["/p/ws:/w", "/p/tools:/w/tools"]);
+    expect(wire.readonly_volumes).toEqual(["/w/tools"]);
+    expect(JSON.stringify(wire)).not.toContain(":ro");
+  });
+
   it("omits an empty scripts table", () => {
     expect(toWireStartConfig({ ...minimal, scripts: {} })).not.toHaveProperty("scripts");
   });
 });
 
-describe("suggestKey", () => {
-  it("suggests the closest key within distance 2, ignoring case and -/_", () => {
-    expect(suggestKey("memroy", ["image", "memory"])).toBe("memory");
-    expect(suggestKey("depends-on", ["depends_on", "ports"])).toBe("depends_on");
-    expect(suggestKey("VOLUME", ["volumes"])).toBe("volumes");
-    expect(suggestKey("flavour", ["image", "memory"])).toBeUndefined();
-  });
-});

@@ -1,13 +1,13 @@
-import { mkdir, mkdtemp, realpath, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach } from "vitest";
+import { type TempDir, tempDir } from "./temp-dir.js";
 
-const created: string[] = [];
+const created: TempDir[] = [];
 
 // Every temp project of a test file is removed after each test, pass or fail.
 afterEach(async () => {
-  await Promise.all(created.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+  await Promise.all(created.splice(0).map((dir) => dir.remove()));
 });
 
 /** A temp folder (canonical path) that removes itself; files are written relative to it. */
@@ -18,8 +18,9 @@ export interface TempProject extends AsyncDisposable {
 }
 
 export async function tempProject(prefix = "msbv-config-"): Promise<TempProject> {
-  const dir = await realpath(await mkdtemp(path.join(tmpdir(), prefix)));
-  created.push(dir);
+  const temp = await tempDir(prefix);
+  created.push(temp);
+  const dir = temp.path;
   return {
     dir,
     async write(rel, content) {
@@ -33,8 +34,6 @@ export async function tempProject(prefix = "msbv-config-"): Promise<TempProject>
       await mkdir(p, { recursive: true });
       return p;
     },
-    async [Symbol.asyncDispose]() {
-      await rm(dir, { recursive: true, force: true });
-    },
+    [Symbol.asyncDispose]: temp.remove,
   };
 }

@@ -1,12 +1,12 @@
-import { mkdir, mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { SandboxBackend } from "../../../src/backend/backend.js";
-import { RpcBackend } from "../../../src/backend/rpc-backend.js";
-import { startDevServer } from "../../../src/server/index.js";
+import type { SandboxBackend } from "../../src/backend/backend.js";
+import { RpcBackend } from "../../src/backend/rpc-backend.js";
+import { startDevServer } from "../../src/server/index.js";
+import { tempDir } from "./temp-dir.js";
 
 /** A real dev server (bubblewrap) and a temp host folder per test file. */
-export interface SyncFixture {
+export interface SyncFixture extends AsyncDisposable {
   dir: string;
   url: string;
   backend: RpcBackend;
@@ -22,20 +22,29 @@ export interface SyncFixture {
 }
 
 export async function startSyncFixture(): Promise<SyncFixture> {
-  const dir = await mkdtemp(join(tmpdir(), "msbv-sync-e2e-"));
-  const server = await startDevServer({ port: 0, dev: true, projectDir: join(dir, "server"), logger: () => {} }).catch(async (err: unknown) => {
-    await rm(dir, { recursive: true, force: true });
+  const temp = await tempDir("msbv-sync-e2e-");
+  const dir = temp.path;
+  const server = await startDevServer({ port: 0, dev: true, projectDir: join(dir, "server"), allowRoots: [dir], logger: () => {} }).catch(async (err: unknown) => {
+    await temp.remove();
     throw err;
   });
   const backend = new RpcBackend({ url: server.url });
   const started = new Set<string>();
+  const close = async () => {
+    try {
+      for (const name of started) await backend.stop(name).catch(() => undefined);
+      await server.close();
+    } finally {
+      await temp.remove();
+    }
+  };
   return {
     dir,
     url: server.url,
     backend,
     received: server.received,
     async start(name) {
-      await backend.start(name, { image: "microsandbox/python", memory: 512, cpus: 1 });
+      await backend.start({ name, image: "microsandbox/python", memory: 512, cpus: 1, volumes: [], ports: [], envs: [], dependsOn: [] });
       started.add(name);
     },
     async sh(name, script) {
@@ -49,14 +58,8 @@ export async function startSyncFixture(): Promise<SyncFixture> {
       await mkdir(d, { recursive: true });
       return d;
     },
-    async close() {
-      try {
-        for (const name of started) await backend.stop(name).catch(() => undefined);
-        await server.close();
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-      }
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 

@@ -1,19 +1,19 @@
 import { createHash } from "node:crypto";
-import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, realpath, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { lstat, mkdir, readFile, readdir, readlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { RpcBackend } from "../../../src/index.js";
-import { startDevServer, type DevServerHandle } from "../../../src/server/index.js";
-export { processesMentioning, pidNamespaces, processesInNamespaces } from "../../helpers/processes.js";
-import { processesMentioning } from "../../helpers/processes.js";
+import { RpcBackend } from "../../src/index.js";
+import { startDevServer, type DevServerHandle } from "../../src/server/index.js";
+export { processesMentioning, pidNamespaces, processesInNamespaces } from "./processes.js";
+import { processesMentioning } from "./processes.js";
+import { tempDir } from "./temp-dir.js";
 
 /**
  * A real dev server (bubblewrap, dev mode, free port) plus a temp client project:
  * `<root>/project` (microsandbox.toml, `ws/`), `<root>/server` (the server's Sandboxfile and state),
  * `<root>/home` (the server's home: server.key would live there). Nothing outside `<root>` is touched.
  */
-export interface SafetyServer {
+export interface SafetyServer extends AsyncDisposable {
   root: string;
   project: string;
   configPath: string;
@@ -32,7 +32,8 @@ export interface SafetyServer {
 }
 
 export async function startSafetyServer(configToml = "# safety tests\n"): Promise<SafetyServer> {
-  const root = await realpath(await mkdtemp(path.join(tmpdir(), "msbv-safety-")));
+  const temp = await tempDir("msbv-safety-");
+  const root = temp.path;
   const project = path.join(root, "project");
   const serverDir = path.join(root, "server");
   const home = path.join(root, "home");
@@ -43,12 +44,20 @@ export async function startSafetyServer(configToml = "# safety tests\n"): Promis
   const logs: string[] = [];
   let server: DevServerHandle;
   try {
-    server = await startDevServer({ port: 0, dev: true, projectDir: serverDir, home, logger: (line) => logs.push(line) });
+    // Volumes may come from the client project only (the server refuses host paths anywhere else).
+    server = await startDevServer({ port: 0, dev: true, projectDir: serverDir, home, allowRoots: [project], logger: (line) => logs.push(line) });
   } catch (err) {
-    await rm(root, { recursive: true, force: true });
+    await temp.remove();
     throw err;
   }
   const backend = new RpcBackend({ url: server.url });
+  const close = async () => {
+    try {
+      await server.close();
+    } finally {
+      await temp.remove();
+    }
+  };
   return {
     root,
     project,
@@ -64,13 +73,8 @@ export async function startSafetyServer(configToml = "# safety tests\n"): Promis
       return rows.filter((r) => r.running).map((r) => r.name);
     },
     sandboxProcesses: () => processesMentioning(serverDir),
-    async close() {
-      try {
-        await server.close();
-      } finally {
-        await rm(root, { recursive: true, force: true });
-      }
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }
 
@@ -108,7 +112,7 @@ export async function snapshotTree(dir: string): Promise<Map<string, string>> {
 
 /** The built JS of this package (child processes cannot import the TypeScript sources directly). */
 export async function distEntry(relative: "index.js" | "server/index.js"): Promise<string> {
-  const file = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../../dist", relative);
+  const file = path.resolve(path.dirname(new URL(import.meta.url).pathname), "../../dist", relative);
   try {
     await lstat(file);
   } catch {

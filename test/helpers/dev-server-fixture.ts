@@ -1,10 +1,10 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { startDevServer } from "../../../src/server/index.js";
+import { startDevServer } from "../../src/server/index.js";
+import { tempDir } from "./temp-dir.js";
 
 /** A real dev server (bubblewrap) on a free loopback port, plus a temp project with its own config. */
-export interface DevServerFixture {
+export interface DevServerFixture extends AsyncDisposable {
   /** Temp project dir (holds microsandbox.toml, `ws/`, `.microsandbox/generated`). */
   dir: string;
   configPath: string;
@@ -18,7 +18,8 @@ export interface DevServerFixture {
 }
 
 export async function startFixture(configToml = "# test project\n"): Promise<DevServerFixture> {
-  const dir = await mkdtemp(join(tmpdir(), "msbv-client-e2e-"));
+  const temp = await tempDir("msbv-client-e2e-");
+  const dir = temp.path;
   const configPath = join(dir, "microsandbox.toml");
   await writeFile(configPath, configToml);
   await mkdir(join(dir, "ws"));
@@ -30,12 +31,22 @@ export async function startFixture(configToml = "# test project\n"): Promise<Dev
       dev: true,
       // Outside the project so the server's state never sits inside a mounted folder.
       projectDir: join(dir, "..", `${dir.split("/").pop()}-server`),
+      // The client project is where volumes come from; the server refuses host paths anywhere else.
+      allowRoots: [dir],
       logger: (line) => logs.push(line),
     });
   } catch (err) {
-    await rm(dir, { recursive: true, force: true });
+    await temp.remove();
     throw err;
   }
+  const close = async () => {
+    try {
+      await server.close();
+    } finally {
+      await temp.remove();
+      await rm(server.projectDir, { recursive: true, force: true });
+    }
+  };
   return {
     dir,
     configPath,
@@ -43,13 +54,7 @@ export async function startFixture(configToml = "# test project\n"): Promise<Dev
     received: server.received,
     logs,
     generatedFiles: () => readdir(join(dir, ".microsandbox", "generated")).catch(() => []),
-    async close() {
-      try {
-        await server.close();
-      } finally {
-        await rm(dir, { recursive: true, force: true });
-        await rm(server.projectDir, { recursive: true, force: true });
-      }
-    },
+    close,
+    [Symbol.asyncDispose]: close,
   };
 }

@@ -1,0 +1,67 @@
+import { mkdir, mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { call, startHarness, type Harness } from "../../../helpers/server-harness.js";
+
+// The server side of the one volume model: msbv.capabilities, readonly_volumes reaching the runtime
+// (and the Sandboxfile), nested guests, and the allowed roots.
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+const start = (hh: Harness, sandbox: string, config: Record<string, unknown>) =>
+  hh.rpc(call("sandbox.start", { sandbox, namespace: "default", config: { image: "microsandbox/python", ...config } }));
+
+describe("msbv.capabilities", () => {
+  it("advertises read-only and nested volumes (a legacy server answers method-not-found)", async () => {
+    h = await startHarness({ dev: true });
+    const reply = await h.rpc(call("msbv.capabilities", {}));
+    expect(reply.status).toBe(200);
+    expect((reply.json as { result: unknown }).result).toEqual({ readonlyVolumes: true, nestedVolumes: true });
+  });
+});
+
+describe("volumes reach the runtime as judged", () => {
+  it("readonly_volumes marks exactly those guests read-only, and is kept in the Sandboxfile for restarts", async () => {
+    h = await startHarness({ dev: true });
+    for (const d of ["ws", "tools"]) await mkdir(join(h.server.projectDir, d));
+    const reply = await start(h, "ro", { volumes: ["tools:/w/tools/", "ws:/w"], readonly_volumes: ["/w/tools/"] });
+    expect(reply.status, reply.text).toBe(200);
+    expect(h.runtime.started.at(-1)?.volumes).toStrictEqual([
+      { host: join(h.server.projectDir, "tools"), guest: "/w/tools", readonly: true },
+      { host: join(h.server.projectDir, "ws"), guest: "/w", readonly: false },
+    ]);
+    expect(await readFile(join(h.server.projectDir, "Sandboxfile"), "utf8")).toContain("readonly_volumes");
+    await h.rpc(call("sandbox.stop", { sandbox: "ro", namespace: "default" }));
+    // A start without config uses the stored entry: still read-only.
+    expect((await h.rpc(call("sandbox.start", { sandbox: "ro", namespace: "default" }))).status).toBe(200);
+    expect(h.runtime.started.at(-1)?.volumes[0]?.readonly).toBe(true);
+  });
+
+  it("the default root is the project dir; allowRoots replaces it", async () => {
+    h = await startHarness({ dev: true });
+    const other = join(h.root, "elsewhere");
+    await mkdir(join(other, "sub"), { recursive: true });
+    await mkdir(join(h.server.projectDir, "in-project"));
+    const refused = await start(h, "a", { volumes: [`${other}/sub:/e`] });
+    expect(refused.status).toBe(400);
+    expect((refused.json as { error: string }).error).toContain("outside the allowed roots");
+    expect((await start(h, "b", { volumes: ["in-project:/p"] })).status).toBe(200);
+    await h.close();
+
+    const dir = await mkdtemp(join(tmpdir(), "msbv-allow-root-"));
+    await mkdir(join(dir, "sub"));
+    try {
+      h = await startHarness({ dev: true, allowRoots: [dir] });
+      expect((await start(h, "c", { volumes: [`${dir}/sub:/e`] })).status).toBe(200);
+      await mkdir(join(h.server.projectDir, "in-project"));
+      expect((await start(h, "d", { volumes: ["in-project:/p"] })).status).toBe(400);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
