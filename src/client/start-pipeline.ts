@@ -46,11 +46,12 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
     });
   }
   let backend = injected;
-  // The embedded backend is imported only when chosen, so RPC users never load its native addon.
+  // The backend the resolved `backend` kind names, built once. The embedded one is imported only
+  // when chosen, so RPC users never load its native addon.
   const backendFor = async (server: ResolvedServerConfig, kind: BackendKind): Promise<SandboxBackend> =>
     (backend ??=
       kind === "embedded"
-        ? (await import("../backend/embedded/legacy-seam.js")).embeddedSeamBackend()
+        ? await embeddedBackend(options)
         : new RpcBackend({
             url: server.url,
             ...(server.apiKey ? { apiKey: server.apiKey } : {}),
@@ -104,6 +105,17 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
     }
   }
   return { backend: used, sandbox, serverUrl: server.url, apiKey: server.apiKey, generatedConfigPath, message, ...(sync ? { sync } : {}) };
+}
+
+/** The embedded backend, loaded lazily; it mounts this machine's folders, so a server mapping means a mistake. */
+async function embeddedBackend(options: SandboxOptions): Promise<SandboxBackend> {
+  if (options.sharedFilesystem) {
+    throw new InvalidOptionError('sharedFilesystem is for a server on another machine; backend "embedded" mounts this machine\'s folders directly', {
+      hint: 'drop sharedFilesystem, or use backend "rpc" for a remote server',
+    });
+  }
+  const { EmbeddedBackend } = await import("../backend/embedded/index.js");
+  return new EmbeddedBackend();
 }
 
 /** Drops the client-only fields before handing the options to the config layer. */

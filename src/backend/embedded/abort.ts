@@ -16,8 +16,14 @@ export function raceAbort<T>(work: Promise<T>, call: CallSignal, name: string, o
     };
     signal.addEventListener("abort", onAbort, { once: true });
     work.then(
-      (value) => (signal.removeEventListener("abort", onAbort), resolve(value)),
-      (err: unknown) => (signal.removeEventListener("abort", onAbort), reject(err)),
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(err);
+      },
     );
   });
 }

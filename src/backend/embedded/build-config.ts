@@ -1,8 +1,10 @@
 import { InvalidOptionError } from "../../errors/index.js";
 import { checkEnvEntry, checkPort } from "../../config/option-rules.js";
+import { mountOrder } from "../../volumes/index.js";
+import type { ResolvedVolume } from "../../volumes/types.js";
+import type { SandboxSpec } from "../sandbox-spec.js";
 import { embeddedImage } from "./images.js";
 import type { EmbeddedSdk } from "./sdk.js";
-import type { EmbeddedSandboxConfig, EmbeddedVolume } from "./types.js";
 
 export type EmbeddedBuilder = ReturnType<EmbeddedSdk["Sandbox"]["builder"]>;
 type MountBuilder = InstanceType<EmbeddedSdk["MountBuilder"]>;
@@ -23,7 +25,7 @@ export const MOUNT_POLICY = { hostPermissions: "mirror", statVirtualization: "st
 /** Label that marks sandboxes this package created. */
 export const MANAGED_LABEL = { key: "managed-by", value: "microsandbox-volumes" } as const;
 
-export function configureMount(mount: MountBuilder, volume: EmbeddedVolume): MountBuilder {
+export function configureMount(mount: MountBuilder, volume: ResolvedVolume): MountBuilder {
   let m = mount.bind(volume.host).hostPermissions(MOUNT_POLICY.hostPermissions).statVirtualization(MOUNT_POLICY.statVirtualization);
   if (volume.readonly) m = m.readonly();
   return m;
@@ -46,11 +48,11 @@ export function parseEnv(entry: string): [name: string, value: string] {
 }
 
 /**
- * Applies one resolved sandbox config to a fresh SDK builder. `exec` (the legacy Sandboxfile's
+ * Applies one SandboxSpec to a fresh SDK builder: the embedded backend's only conversion of the spec. `exec` (the legacy Sandboxfile's
  * default process) has no counterpart: commands run through `command.run`, the VM's PID 1 is the
  * runtime's agent. Nothing here touches the runtime: `build()` on the result is a dry run.
  */
-export function applyConfig(builder: EmbeddedBuilder, config: EmbeddedSandboxConfig): EmbeddedBuilder {
+export function applyConfig(builder: EmbeddedBuilder, config: SandboxSpec): EmbeddedBuilder {
   let b = builder
     .image(embeddedImage(config.image))
     .memory(config.memory)
@@ -64,7 +66,8 @@ export function applyConfig(builder: EmbeddedBuilder, config: EmbeddedSandboxCon
   if (config.shell !== undefined) b = b.shell(config.shell);
   if (config.scripts && Object.keys(config.scripts).length > 0) b = b.scripts(config.scripts);
   for (const port of config.ports) b = b.port(...parsePort(port));
-  for (const volume of config.volumes) b = b.volume(volume.guest, (m: MountBuilder) => configureMount(m, volume));
+  // Parents before nested guest paths (the seam's contract: volumes arrive in any order).
+  for (const volume of mountOrder(config.volumes)) b = b.volume(volume.guest, (m: MountBuilder) => configureMount(m, volume));
   return b;
 }
 
@@ -75,7 +78,7 @@ export interface MountKey {
   readonly: boolean;
 }
 
-export function volumeKeys(volumes: readonly EmbeddedVolume[]): MountKey[] {
+export function volumeKeys(volumes: readonly ResolvedVolume[]): MountKey[] {
   return volumes.map((v) => ({ host: v.host, guest: v.guest, readonly: v.readonly })).sort(compareKeys);
 }
 

@@ -3,19 +3,20 @@ import { ErrorCodes, InvalidOptionError, MsbvError, SandboxStateError, ServerErr
 import { driverArgv, LANGUAGES } from "../../server/runtime/driver-argv.js";
 import { ReplSession } from "../../server/runtime/repl-session.js";
 import { SerialQueue } from "../../server/runtime/serial-queue.js";
-import type { BackendCapabilities, CallOptions } from "../backend.js";
+import type { BackendCapabilities, CallOptions, SandboxBackend, StartCallOptions } from "../backend.js";
 import { composeCallSignal, type CallSignal } from "../call-signal.js";
-import { checkAborted, raceAbort } from "./abort.js";
-import { findHandle, metricsRow, removeRecord } from "./records.js";
+import { DEFAULT_START_TIMEOUT_S } from "../rpc-backend.js";
+import type { SandboxSpec } from "../sandbox-spec.js";
 import type { WireCommandResult, WireMetricsRow, WireReplResult } from "../wire.js";
+import { checkAborted, raceAbort } from "./abort.js";
 import { applyConfig, MANAGED_LABEL, mountKeysOf, sameMounts, volumeKeys } from "./build-config.js";
 import { collectCommand, type ExecStream } from "./exec-stream.js";
 import { probeKvm } from "./kvm.js";
 import { isBootFailure, mapCreateError, messageOf } from "./map-error.js";
 import { ExecReplHost } from "./repl-host.js";
+import { findHandle, metricsRow, removeRecord } from "./records.js";
 import { msbHome, runtimeLogTail } from "./runtime-log.js";
 import { loadEmbeddedSdk, type EmbeddedSdk } from "./sdk.js";
-import type { EmbeddedSandboxConfig } from "./types.js";
 import { unavailableFromVerdict, type KvmVerdict } from "./unavailable.js";
 
 export interface EmbeddedBackendOptions {
@@ -23,7 +24,7 @@ export interface EmbeddedBackendOptions {
    * Config of a `depends_on` sandbox (from microsandbox.toml), started first. Without it a
    * dependency must already be running.
    */
-  resolveDependency?: (name: string) => Promise<EmbeddedSandboxConfig>;
+  resolveDependency?: (name: string) => Promise<SandboxSpec>;
   /** Test seams: the KVM probe and the SDK loader. */
   probeKvm?: () => Promise<KvmVerdict>;
   loadSdk?: () => Promise<EmbeddedSdk>;
@@ -31,6 +32,9 @@ export interface EmbeddedBackendOptions {
 
 /** Record states whose VM is gone: the record may be replaced by a fresh create. */
 const ENDED = new Set(["stopped", "crashed", "created"]);
+
+/** Bind mounts: the runtime enforces read-only ones; host paths are this machine's (no server in between). */
+const CAPABILITIES: BackendCapabilities = Object.freeze({ readonlyVolumes: true, localHostPaths: true });
 
 /** How long a graceful VM stop may take before the VM is killed. */
 const STOP_TIMEOUT_MS = 10_000;
@@ -77,8 +81,7 @@ async function streamOf(handle: ExecHandle, stdin: boolean): Promise<ExecStream>
  * state lives in the dev server's REPL drivers running inside the VM. Input validation and the
  * host-path policy happen before this class is reached (src/config, src/volumes).
  */
-export class EmbeddedBackend {
-  readonly capabilities: BackendCapabilities = { readonlyVolumes: true, localHostPaths: true };
+export class EmbeddedBackend implements SandboxBackend {
   readonly #options: EmbeddedBackendOptions;
   readonly #attached = new Map<string, Attached>();
   readonly #locks = new Map<string, SerialQueue>();
@@ -87,26 +90,49 @@ export class EmbeddedBackend {
     this.#options = options;
   }
 
-  async start(name: string, config: EmbeddedSandboxConfig, options?: CallOptions): Promise<string> {
-    // The caller's signal and the start time limit (image pull + boot) in one signal.
-    const call = composeCallSignal(options);
+  /** Asks nothing: what the runtime enforces does not depend on the machine (whether a VM boots here does, at start). */
+  capabilities(_options?: CallOptions): Promise<BackendCapabilities> {
+    return Promise.resolve(CAPABILITIES);
+  }
+
+  /**
+   * Starts `spec` (its `depends_on` first), or attaches to it when it already runs with the same
+   * mounts. `options.onRequest` gets the runtime's SandboxConfig for `spec` (the builder's dry-run
+   * `build()`), after the KVM check and before anything is created.
+   */
+  async start(spec: SandboxSpec, options?: StartCallOptions): Promise<string> {
+    const { name } = spec;
+    // The caller's signal and the start time limit (image pull + boot) in one signal. No grace on
+    // top: unlike an HTTP request, nothing else waits on the runtime.
+    const call = composeCallSignal(options, (options?.startTimeoutSeconds ?? DEFAULT_START_TIMEOUT_S) * 1000);
     checkAborted(call, name);
     // Before anything touches the runtime or pulls an image: can a VM boot here at all?
     const verdict = await (this.#options.probeKvm ?? probeKvm)();
     if (!verdict.usable) throw unavailableFromVerdict(name, verdict);
     const sdk = await (this.#options.loadSdk ?? loadEmbeddedSdk)();
-    await this.#startTree(sdk, name, config, [name], call);
+    if (options?.onRequest) {
+      // build() consumes its builder, so the one mapping (applyConfig) runs again for create().
+      let request: Record<string, unknown>;
+      try {
+        request = (await applyConfig(sdk.Sandbox.builder(name), spec).build()) as unknown as Record<string, unknown>;
+      } catch (err) {
+        throw mapCreateError(name, spec.image, err, undefined);
+      }
+      await options.onRequest(request);
+    }
+    await this.#startTree(sdk, spec, [name], call);
     return `Sandbox ${name} started successfully`;
   }
 
-  async #startTree(sdk: EmbeddedSdk, name: string, config: EmbeddedSandboxConfig, chain: string[], call: CallSignal): Promise<void> {
+  async #startTree(sdk: EmbeddedSdk, config: SandboxSpec, chain: string[], call: CallSignal): Promise<void> {
+    const { name } = config;
     for (const dependency of config.dependsOn) {
       if (chain.includes(dependency)) {
         throw new InvalidOptionError(`depends_on forms a cycle: ${[...chain, dependency].join(" -> ")}`, { details: { sandbox: name, dependsOn: config.dependsOn } });
       }
       const resolve = this.#options.resolveDependency;
       if (resolve) {
-        await this.#startTree(sdk, dependency, await resolve(dependency), [...chain, dependency], call);
+        await this.#startTree(sdk, { ...(await resolve(dependency)), name: dependency }, [...chain, dependency], call);
       } else if ((await findHandle(sdk, dependency))?.status !== "running") {
         throw new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${name}" depends on "${dependency}", which is not running.`, {
           hint: `start "${dependency}" first, or declare it in microsandbox.toml so it is started automatically`,
@@ -117,7 +143,7 @@ export class EmbeddedBackend {
     await this.#lock(name).run(() => this.#startOne(sdk, name, config, call));
   }
 
-  async #startOne(sdk: EmbeddedSdk, name: string, config: EmbeddedSandboxConfig, call: CallSignal): Promise<void> {
+  async #startOne(sdk: EmbeddedSdk, name: string, config: SandboxSpec, call: CallSignal): Promise<void> {
     checkAborted(call, name);
     const wanted = volumeKeys(config.volumes);
     const handle = await findHandle(sdk, name);

@@ -1,5 +1,4 @@
 export { EmbeddedBackend, type EmbeddedBackendOptions } from "./embedded-backend.js";
-export type { EmbeddedSandboxConfig, EmbeddedVolume } from "./types.js";
 export { embeddedImage, LEGACY_IMAGE_MAP } from "./images.js";
 export { probeKvm } from "./kvm.js";
 export { loadEmbeddedSdk, SDK_PACKAGE } from "./sdk.js";

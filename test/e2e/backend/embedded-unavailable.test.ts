@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmbeddedBackend } from "../../../src/backend/embedded/embedded-backend.js";
 import { probeKvm } from "../../../src/backend/embedded/kvm.js";
 import type { EmbeddedSdk } from "../../../src/backend/embedded/sdk.js";
-import type { EmbeddedSandboxConfig } from "../../../src/backend/embedded/types.js";
+import type { SandboxSpec } from "../../../src/backend/sandbox-spec.js";
 import type { KvmVerdict } from "../../../src/backend/embedded/unavailable.js";
 import { ErrorCodes } from "../../../src/errors/index.js";
 import { caught } from "../../helpers/caught.js";
@@ -34,7 +34,7 @@ afterAll(async () => {
   await temp?.remove();
 });
 
-function config(name: string, host: string): EmbeddedSandboxConfig {
+function config(name: string, host: string): SandboxSpec {
   return { name, image: TINY, memory: 256, cpus: 1, volumes: [{ host, guest: "/workspace", readonly: true }], ports: [], envs: [], dependsOn: [] };
 }
 
@@ -53,7 +53,7 @@ describe("embedded backend where no microVM can boot", () => {
     await mkdir(host, { recursive: true });
     const backend = new EmbeddedBackend();
     for (let attempt = 0; attempt < 2; attempt++) {
-      const err = await caught(backend.start(name, { ...config(name, host), image: "microsandbox/python" }));
+      const err = await caught(backend.start({ ...config(name, host), image: "microsandbox/python" }));
       expect(err.code).toBe(ErrorCodes.EMBEDDED_UNAVAILABLE);
       expect(err.details).toMatchObject({ sandbox: name, reason: verdict.reason });
       expect(err.message).toMatch(/KVM/);
@@ -73,7 +73,7 @@ describe("embedded backend where no microVM can boot", () => {
     // Pretend KVM is fine so the real runtime really tries to boot and fails.
     const backend = new EmbeddedBackend({ probeKvm: async () => ({ usable: true, reason: "ok", detail: "forced by test" }) });
     for (let attempt = 0; attempt < 2; attempt++) {
-      const err = await caught(backend.start(name, config(name, host)));
+      const err = await caught(backend.start(config(name, host)));
       expect(err.code).toBe(ErrorCodes.EMBEDDED_UNAVAILABLE);
       expect(err.details).toMatchObject({ sandbox: name, reason: "boot-failed" });
       expect(err.message).toMatch(/failed to boot/);

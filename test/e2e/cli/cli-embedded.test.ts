@@ -1,7 +1,7 @@
 // The CLI on the embedded backend where no microVM can boot (CI), plus the promise that RPC users
 // never load the embedded runtime's native addon. Needs dist/ (npm run build).
 import { spawn } from "node:child_process";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { probeKvm } from "../../../src/backend/embedded/kvm.js";
@@ -13,7 +13,9 @@ let kvmUsable = true;
 beforeAll(async () => {
   requireBuiltCli();
   project = await makeProject("msbv-cli-emb-");
-  await writeFile(`${project.dir}/microsandbox.toml`, '[sandboxes.box]\nimage = "microsandbox/python"\nvolumes = [{ host = ".", guest = "/workspace", readonly = true }]\n');
+  // A sub-folder: a volume exposing microsandbox.toml itself is refused (MSBV_VOLUME_EXPOSES_CONFIG).
+  await mkdir(`${project.dir}/ws`);
+  await writeFile(`${project.dir}/microsandbox.toml`, '[sandboxes.box]\nimage = "microsandbox/python"\nvolumes = [{ host = "./ws", guest = "/workspace", readonly = true }]\n');
   kvmUsable = (await probeKvm()).usable;
 });
 afterAll(async () => {
@@ -88,7 +90,7 @@ describe("lazy loading", () => {
   });
 
   it("control: loading the embedded backend does map it (so the check above can see it)", async () => {
-    const out = await nodeEval(`const m = await import(${JSON.stringify(`${DIST}backend/embedded/sdk.js`)}); await m.loadEmbeddedSdk();` + ADDON_MAPPED);
+    const out = await nodeEval(`const m = await import(${JSON.stringify(`${DIST}backend/embedded/sdk.js`)}); await m.loadEmbeddedSdk();${ADDON_MAPPED}`);
     expect(out).toBe("true");
   });
 });

@@ -4,6 +4,8 @@
 // MSBV_EMBEDDED_UNAVAILABLE with nothing left behind.
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { mkdir, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -72,6 +74,55 @@ describe("PythonSandbox.create with backend embedded", () => {
     expect(await processesMentioning(name)).toEqual([]);
     // No runtime state was created at all: the KVM probe ran before the SDK was asked anything.
     expect(existsSync(path.join(msbHome, "sandboxes", name))).toBe(false);
+    // The refusal came before the backend's onRequest: no generated file records a start that never happened.
+    expect(existsSync(path.join(project, ".microsandbox", "generated", `${name}.toml`))).toBe(false);
+  });
+
+  it("control: the same read-only volume on the RPC backend is asked about and refused by a legacy server", async () => {
+    // A legacy server: every method, msbv.capabilities included, is "method not found".
+    const methods: string[] = [];
+    const server = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        const { id, method } = JSON.parse(body) as { id: string; method: string };
+        methods.push(method);
+        res.setHeader("Content-Type", "application/json");
+        res.end(JSON.stringify({ jsonrpc: "2.0", id, error: { code: -32601, message: "Method not found" } }));
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const err = await caught(
+        PythonSandbox.create({
+          name: "ro-rpc",
+          backend: "rpc",
+          serverUrl: `http://127.0.0.1:${port}`,
+          configPath: path.join(project, "microsandbox.toml"),
+          volumes: [{ host: "./data", guest: "/data", readonly: true }],
+        }),
+      );
+      expect(err.code).toBe(ErrorCodes.READONLY_UNSUPPORTED);
+      expect(methods).toEqual(["msbv.capabilities"]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it("sharedFilesystem (a mapping for a remote server) is refused with the embedded backend", async () => {
+    const err = await caught(
+      PythonSandbox.create({
+        name: "shared",
+        backend: "embedded",
+        configPath: path.join(project, "microsandbox.toml"),
+        sharedFilesystem: [{ hostPrefix: project, serverPrefix: "/mnt/p" }],
+        volumes: [{ host: "./data", guest: "/data", readonly: true }],
+      }),
+    );
+    expect(err.code).toBe(ErrorCodes.INVALID_OPTION);
+    expect(err.message).toMatch(/sharedFilesystem/);
+    expect(existsSync(msbHome)).toBe(false);
   });
 
   it('[server] backend = "embedded" in microsandbox.toml selects the embedded backend', async (ctx) => {

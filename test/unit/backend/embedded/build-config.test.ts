@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { applyConfig, MOUNT_POLICY } from "../../../../src/backend/embedded/build-config.js";
 import type { EmbeddedSdk } from "../../../../src/backend/embedded/sdk.js";
-import type { EmbeddedSandboxConfig } from "../../../../src/backend/embedded/types.js";
+import type { SandboxSpec } from "../../../../src/backend/sandbox-spec.js";
 import { sdkOrSkip } from "../../../helpers/embedded-sdk.js";
 import { tempDir, type TempDir } from "../../../helpers/temp-dir.js";
 
@@ -22,9 +22,9 @@ afterAll(async () => {
   await home?.remove();
 });
 
-const base: EmbeddedSandboxConfig = { name: "contract", image: "microsandbox/python", memory: 1024, cpus: 2, volumes: [], ports: [], envs: [], dependsOn: [] };
+const base: SandboxSpec = { name: "contract", image: "microsandbox/python", memory: 1024, cpus: 2, volumes: [], ports: [], envs: [], dependsOn: [] };
 
-async function built(config: EmbeddedSandboxConfig): Promise<Record<string, unknown>> {
+async function built(config: SandboxSpec): Promise<Record<string, unknown>> {
   if (!sdk) throw new Error("no sdk");
   return (await applyConfig(sdk.Sandbox.builder(config.name), config).build()) as Record<string, unknown>;
 }
@@ -96,6 +96,22 @@ describe("embedded builder mapping (real addon, no boot)", () => {
         followRootSymlinks: false,
         quotaMib: null,
       },
+    ]);
+  });
+
+  it("nested volumes (the code-execution-with-MCP layout) reach the runtime parent first, the nested one read-only", async (ctx) => {
+    if (!sdk) return ctx.skip();
+    const cfg = await built({
+      ...base,
+      volumes: [
+        { host: "/srv/project/servers", guest: "/w/servers", readonly: true },
+        { host: "/srv/project/ws", guest: "/w", readonly: false },
+      ],
+    });
+    const mounts = cfg.mounts as Array<{ host: string; guest: string; options: { readonly: boolean } }>;
+    expect(mounts.map((m) => [m.host, m.guest, m.options.readonly])).toEqual([
+      ["/srv/project/ws", "/w", false],
+      ["/srv/project/servers", "/w/servers", true],
     ]);
   });
 

@@ -8,8 +8,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest
 import { EmbeddedBackend } from "../../../../src/backend/embedded/embedded-backend.js";
 import type { StreamEvent } from "../../../../src/backend/embedded/exec-stream.js";
 import type { EmbeddedSdk } from "../../../../src/backend/embedded/sdk.js";
-import type { EmbeddedSandboxConfig } from "../../../../src/backend/embedded/types.js";
-import { ErrorCodes } from "../../../../src/errors/index.js";
+import type { SandboxSpec } from "../../../../src/backend/sandbox-spec.js";
+import { ErrorCodes, SandboxStateError } from "../../../../src/errors/index.js";
 import { caught } from "../../../helpers/caught.js";
 import { sdkOrSkip } from "../../../helpers/embedded-sdk.js";
 import { tempDir, type TempDir } from "../../../helpers/temp-dir.js";
@@ -43,7 +43,12 @@ function localHandle(command: string, args: string[], stdin: boolean) {
   };
   let open = 2;
   const closed = () => {
-    if (--open === 0) child.once("exit", (code) => (push({ kind: "exited", code: code ?? 137 }), push(null)));
+    if (--open === 0) {
+      child.once("exit", (code) => {
+        push({ kind: "exited", code: code ?? 137 });
+        push(null);
+      });
+    }
   };
   const { stdout, stderr } = child;
   if (!stdout || !stderr) throw new Error("stdout/stderr must be pipes");
@@ -73,7 +78,17 @@ function fakeSdk(sdk: EmbeddedSdk, gate: Promise<void> = Promise.resolve()) {
     execStreamWith: async (cmd: string, configure: (b: { args(a: string[]): unknown; stdinPipe(): unknown; stdinNull(): unknown }) => unknown) => {
       let args: string[] = [];
       let pipe = false;
-      const b = { args: (a: string[]) => ((args = a), b), stdinPipe: () => ((pipe = true), b), stdinNull: () => b };
+      const b = {
+        args: (a: string[]) => {
+          args = a;
+          return b;
+        },
+        stdinPipe: () => {
+          pipe = true;
+          return b;
+        },
+        stdinNull: () => b,
+      };
       configure(b);
       return localHandle(cmd === "python3" || cmd === "node" ? cmd : cmd, args, pipe);
     },
@@ -88,8 +103,14 @@ function fakeSdk(sdk: EmbeddedSdk, gate: Promise<void> = Promise.resolve()) {
       name,
       status: r.status,
       config: () => r.config,
-      connect: async () => (events.push(`connect:${name}`), sandboxOf(name)),
-      destroy: async () => (events.push(`destroy:${name}`), records.delete(name)),
+      connect: async () => {
+        events.push(`connect:${name}`);
+        return sandboxOf(name);
+      },
+      destroy: async () => {
+        events.push(`destroy:${name}`);
+        records.delete(name);
+      },
       kill: async () => void events.push(`kill:${name}`),
       metrics: async () => ({ cpuPercent: 12.5, memoryBytes: 300 * 1024 * 1024 + 1, upperUsedBytes: 4096 }),
     };
@@ -101,7 +122,10 @@ function fakeSdk(sdk: EmbeddedSdk, gate: Promise<void> = Promise.resolve()) {
         if (!records.has(name)) throw Object.assign(new Error(`sandbox not found: ${name}`), { code: "sandboxNotFound" });
         return handleOf(name);
       },
-      remove: async (name: string) => void (events.push(`remove:${name}`), records.delete(name)),
+      remove: async (name: string) => {
+        events.push(`remove:${name}`);
+        records.delete(name);
+      },
       listWith: async () => ({ sandboxes: [...records.keys()].map(handleOf) }),
       builder: (name: string) => {
         const builder = sdk.Sandbox.builder(name);
@@ -117,8 +141,15 @@ function fakeSdk(sdk: EmbeddedSdk, gate: Promise<void> = Promise.resolve()) {
                 return sandboxOf(name);
               };
             }
+            // build() is the dry run whose result start() hands to onRequest.
+            if (prop === "build") return () => target.build();
             const value = Reflect.get(target, prop, target) as unknown;
-            return typeof value === "function" ? (...a: unknown[]) => (value.apply(target, a), proxy) : value;
+            if (typeof value !== "function") return value;
+            // Setters return the proxy, so create() and build() stay intercepted down the chain.
+            return (...a: unknown[]) => {
+              value.apply(target, a);
+              return proxy;
+            };
           },
         });
         return proxy;
@@ -129,7 +160,7 @@ function fakeSdk(sdk: EmbeddedSdk, gate: Promise<void> = Promise.resolve()) {
 }
 
 const usable = async () => ({ usable: true, reason: "ok" as const, detail: "test" });
-const cfg = (name: string, volumes: EmbeddedSandboxConfig["volumes"] = [], dependsOn: string[] = []): EmbeddedSandboxConfig => ({
+const cfg = (name: string, volumes: SandboxSpec["volumes"] = [], dependsOn: string[] = []): SandboxSpec => ({
   name,
   image: "microsandbox/python",
   memory: 512,
@@ -145,12 +176,12 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
   it("start of a running name reconnects; a changed volume set is refused", async (ctx) => {
     if (!real) return ctx.skip();
     const fake = fakeSdk(real);
-    await new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk }).start("a", cfg("a", [ws]));
+    await new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk }).start(cfg("a", [ws]));
     // A second process (new backend instance) starting the same name attaches to it.
     const other = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk });
-    await other.start("a", cfg("a", [ws]));
+    await other.start(cfg("a", [ws]));
     expect(fake.events.filter((e) => !e.startsWith("creating:"))).toEqual(["create:a", "connect:a"]);
-    const err = await caught(other.start("a", cfg("a", [{ ...ws, readonly: true }])));
+    const err = await caught(other.start(cfg("a", [{ ...ws, readonly: true }])));
     expect(err.code).toBe(ErrorCodes.VOLUME_CONFLICT);
   });
 
@@ -159,10 +190,10 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
     const fake = fakeSdk(real);
     fake.records.set("b", { status: "stopped", config: {} });
     const backend = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk });
-    await backend.start("b", cfg("b"));
+    await backend.start(cfg("b"));
     await backend.stop("b");
     expect(fake.records.has("b")).toBe(false);
-    await backend.start("b", cfg("b"));
+    await backend.start(cfg("b"));
     expect(fake.events.filter((e) => e.startsWith("create:"))).toEqual(["create:b", "create:b"]);
     expect(fake.events[0]).toBe("remove:b");
   });
@@ -171,7 +202,7 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
     if (!real) return ctx.skip();
     const fake = fakeSdk(real);
     fake.records.set("busy", { status: "starting", config: {} });
-    const err = await caught(new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk }).start("busy", cfg("busy")));
+    const err = await caught(new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk }).start(cfg("busy")));
     expect(err.code).toBe(ErrorCodes.NOT_STARTED);
     expect(err.message).toMatch(/starting/);
     expect(fake.events).toEqual([]);
@@ -181,36 +212,85 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
   it("depends_on sandboxes start first, in order; a cycle is refused", async (ctx) => {
     if (!real) return ctx.skip();
     const fake = fakeSdk(real);
-    const configs: Record<string, EmbeddedSandboxConfig> = { db: cfg("db"), cache: cfg("cache", [], ["db"]), loop1: cfg("loop1", [], ["loop2"]), loop2: cfg("loop2", [], ["loop1"]) };
+    const configs: Record<string, SandboxSpec> = { db: cfg("db"), cache: cfg("cache", [], ["db"]), loop1: cfg("loop1", [], ["loop2"]), loop2: cfg("loop2", [], ["loop1"]) };
     const backend = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk, resolveDependency: async (n) => configs[n]! });
-    await backend.start("app", cfg("app", [], ["db", "cache"]));
+    await backend.start(cfg("app", [], ["db", "cache"]));
     expect(fake.events.filter((e) => e.startsWith("create:"))).toEqual(["create:db", "create:cache", "create:app"]);
-    expect((await caught(backend.start("loop1", configs.loop1!))).code).toBe(ErrorCodes.INVALID_OPTION);
+    expect((await caught(backend.start(configs.loop1!))).code).toBe(ErrorCodes.INVALID_OPTION);
   });
 
   it("without a resolver, a dependency that is not running is NOT_STARTED before anything is created", async (ctx) => {
     if (!real) return ctx.skip();
     const fake = fakeSdk(real);
-    const err = await caught(new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk }).start("app", cfg("app", [], ["db"])));
+    const err = await caught(new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk }).start(cfg("app", [], ["db"])));
     expect(err.code).toBe(ErrorCodes.NOT_STARTED);
     expect(fake.events).toEqual([]); // nothing created, not even begun
   });
 
-  it("an unusable KVM verdict stops before the SDK is even loaded", async () => {
+  it("capabilities: read-only mounts enforced, host paths local (asked without touching the runtime)", async () => {
+    let loaded = false;
+    const loadSdk = async () => {
+      loaded = true;
+      return {} as EmbeddedSdk;
+    };
+    const backend = new EmbeddedBackend({ probeKvm: usable, loadSdk });
+    expect(await backend.capabilities()).toEqual({ readonlyVolumes: true, localHostPaths: true });
+    expect(loaded).toBe(false);
+  });
+
+  it("onRequest gets the runtime's SandboxConfig once, before anything is created; a rejection creates nothing", async (ctx) => {
+    if (!real) return ctx.skip();
+    const fake = fakeSdk(real);
+    const backend = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk });
+    const requests: Array<Readonly<Record<string, unknown>>> = [];
+    const ro = { host: "/srv/p/servers", guest: "/workspace/servers", readonly: true };
+    await backend.start(cfg("r", [ro, ws]), {
+      onRequest: async (request) => {
+        requests.push(request);
+        fake.events.push("request");
+      },
+    });
+    expect(fake.events.filter((e) => !e.startsWith("creating:"))).toEqual(["request", "create:r"]);
+    expect(requests).toHaveLength(1);
+    // Exactly what create() received (the fake records the config create() was built from).
+    expect(requests[0]).toEqual(fake.records.get("r")?.config);
+    const mounts = (requests[0]?.mounts ?? []) as Array<{ guest: string; options: { readonly: boolean } }>;
+    expect(mounts.map((m) => [m.guest, m.options.readonly])).toEqual([
+      ["/workspace", false],
+      ["/workspace/servers", true],
+    ]);
+
+    const refused = new SandboxStateError(ErrorCodes.VOLUME_CONFLICT, "volume set changed");
+    const err = await caught(backend.start(cfg("r2"), { onRequest: () => Promise.reject(refused) }));
+    expect(err).toBe(refused);
+    expect(fake.records.has("r2")).toBe(false);
+    expect(fake.events.some((e) => e.endsWith(":r2"))).toBe(false);
+  });
+
+  it("an unusable KVM verdict stops before the SDK is even loaded (and before onRequest)", async () => {
+    let requested = false;
     let loaded = false;
     const backend = new EmbeddedBackend({
       probeKvm: async () => ({ usable: false, reason: "kvm-missing", detail: "KVM device /dev/kvm is missing" }),
-      loadSdk: async () => ((loaded = true), ({} as EmbeddedSdk)),
+      loadSdk: async () => {
+        loaded = true;
+        return {} as EmbeddedSdk;
+      },
     });
-    expect((await caught(backend.start("x", cfg("x")))).code).toBe(ErrorCodes.EMBEDDED_UNAVAILABLE);
+    expect((await caught(backend.start(cfg("x"), {
+          onRequest: async () => {
+            requested = true;
+          },
+        }))).code).toBe(ErrorCodes.EMBEDDED_UNAVAILABLE);
     expect(loaded).toBe(false);
+    expect(requested).toBe(false);
   });
 
   it("command.run keeps ordered stdout/stderr lines; a timeout keeps partial output with exit code -1", async (ctx) => {
     if (!real) return ctx.skip();
     const fake = fakeSdk(real);
     const backend = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk });
-    await backend.start("c", cfg("c"));
+    await backend.start(cfg("c"));
     const ok = await backend.runCommand("c", "sh", ["-c", "echo one; sleep 0.2; echo two >&2; sleep 0.2; echo three; exit 3"], undefined);
     expect(ok).toEqual({
       command: "sh",
@@ -233,7 +313,7 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
     if (!real) return ctx.skip();
     const fake = fakeSdk(real);
     const backend = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk });
-    await backend.start("d", cfg("d"));
+    await backend.start(cfg("d"));
     await backend.runCode("d", "python", "x = 6 * 7", undefined);
     expect(await backend.runCode("d", "Python", "x", undefined)).toEqual({ language: "Python", status: "success", output: [{ stream: "stdout", text: "42" }] });
     expect(await backend.metrics("d")).toEqual([{ name: "d", running: true, cpu_usage: 12.5, memory_usage: 300, disk_usage: 4096 }]);
@@ -246,7 +326,7 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
     const fake = fakeSdk(real, new Promise<void>((r) => (release = r)));
     const backend = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk });
     const controller = new AbortController();
-    const starting = backend.start("e", cfg("e"), { signal: controller.signal });
+    const starting = backend.start(cfg("e"), { signal: controller.signal });
     // Abort while the runtime is inside create() (which takes no signal).
     await vi.waitFor(() => expect(fake.events).toContain("creating:e"));
     controller.abort();

@@ -16,7 +16,7 @@ describe("images", () => {
     ["microsandbox/node", "node:22-slim"],
     ["MICROSANDBOX/NODE:0.1", "node:22-slim"],
     ["python:3.13", "python:3.13"],
-    ["ghcr.io/acme/tool@sha256:" + "a".repeat(64), "ghcr.io/acme/tool@sha256:" + "a".repeat(64)],
+    [`ghcr.io/acme/tool@sha256:${"a".repeat(64)}`, `ghcr.io/acme/tool@sha256:${"a".repeat(64)}`],
     // A look-alike is not a legacy name: passed through as the OCI reference it is.
     ["evil/python", "evil/python"],
   ])("%s → %s", (legacy, oci) => expect(embeddedImage(legacy)).toBe(oci));

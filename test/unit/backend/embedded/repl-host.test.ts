@@ -25,7 +25,12 @@ function openLocal(command: string, args: string[]): Promise<ExecStream> {
   };
   let open = 2;
   const closed = (): void => {
-    if (--open === 0) child.once("exit", (code, signal) => (push({ kind: "exited", code: code ?? (signal ? 128 + 9 : 1) }), push(null)));
+    if (--open === 0) {
+      child.once("exit", (code, signal) => {
+        push({ kind: "exited", code: code ?? (signal ? 128 + 9 : 1) });
+        push(null);
+      });
+    }
   };
   if (child.exitCode !== null) closed();
   child.stdout.on("data", (data: Buffer) => push({ kind: "stdout", data }));
