@@ -4,7 +4,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { createSandbox, newProject, runChecked, stopAll } from "./lib/sandbox.mjs";
 import { startServerProcess } from "./lib/server.mjs";
-import { spawnNode, spawnPython } from "./lib/spawn-floor.mjs";
+import { spawnNode, spawnPython, spawnPythonContained } from "./lib/spawn-floor.mjs";
 import { summarize, timeRepeated } from "./lib/stats.mjs";
 
 /**
@@ -18,6 +18,10 @@ export async function benchDevServer(ctx) {
 
   log(`dev server: spawn floor (bwrap + python3 -c pass), ${reps.spawn.reps} reps`);
   const out = { spawnFloor: summarize(await timeRepeated({ ...reps.spawn, fn: () => spawnPython(ws, "pass") })), notes: [] };
+  // The same start through the containment the runtime adds (fd binds, uid switch, idmap as root,
+  // seccomp, limits): its cost next to the floor above.
+  log(`dev server: contained spawn (fd binds, uid switch, idmap, seccomp, limits + python3 -c pass), ${reps.spawn.reps} reps`);
+  out.spawnContained = summarize(await timeRepeated({ ...reps.spawn, fn: () => spawnPythonContained(ws, "pass") }));
   // Informational: the runtime starts a Node supervisor inside each sandbox before the REPL.
   log(`dev server: bwrap + node -e 0 (supervisor start cost), ${reps.spawn.reps} reps`);
   out.spawnNode = summarize(await timeRepeated({ ...reps.spawn, fn: () => spawnNode(ws) }));

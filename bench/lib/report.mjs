@@ -45,6 +45,7 @@ export function measurementsTable(sections) {
   add('Client: sandbox.run("pass")', sections.clientOverhead?.client);
   add("Client: bare JSON-RPC fetch", sections.clientOverhead?.bareFetch);
   add("Dev server: spawn floor (bwrap + python3 -c pass)", sections.devServer?.spawnFloor);
+  add("Dev server: contained spawn (fd binds, uid switch, idmap, seccomp, limits)", sections.devServer?.spawnContained);
   add("Dev server: bwrap + node -e 0 (supervisor start, info)", sections.devServer?.spawnNode);
   add("Dev server: create + first run", sections.devServer?.createFirstRun);
   add('Dev server: warm run("pass")', sections.devServer?.warmRun);

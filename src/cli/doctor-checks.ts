@@ -5,6 +5,8 @@ import { isLocalServerUrl } from "../backend/local-url.js";
 import { resolveSandbox } from "../config/index.js";
 import type { LoadedConfig } from "../config/types.js";
 import { ErrorCodes, MsbvError, ServerError } from "../errors/index.js";
+import { detectLimitMechanism } from "../server/runtime/containment/limits.js";
+import { serverIsRoot } from "../server/runtime/containment/sandbox-identity.js";
 import { findBwrap } from "../server/runtime/find-bwrap.js";
 import { withoutHint } from "./format-error.js";
 import { backendFor, type ServerTarget } from "./server-target.js";
@@ -114,6 +116,17 @@ export async function checkKvm(): Promise<DoctorCheck> {
       detail: "/dev/kvm is not available: real microVMs (msb) need hardware virtualisation; the dev server does not",
     };
   }
+}
+
+/**
+ * How a dev server started by this user now would contain sandboxes: which host uid and which
+ * per-sandbox limits (src/server/runtime/containment/). Informational: it depends on who runs the server.
+ */
+export async function checkContainment(): Promise<DoctorCheck> {
+  const root = serverIsRoot();
+  const limits = await detectLimitMechanism(root);
+  const uid = root ? "a dedicated unprivileged uid per sandbox (idmapped volumes)" : "this user's uid (uid 0 inside)";
+  return { id: "containment", status: "info", required: false, detail: `sandboxes run as ${uid}; limits: ${limits.detail}; cpus is not enforced` };
 }
 
 /**

@@ -40,8 +40,10 @@ export interface DevServerOptions {
   allowOrigins?: readonly string[];
   /**
    * Host folders sandboxes may mount (volumes anywhere else are refused with 400). Default: the
-   * project dir only. System folders, the home folder itself, credential folders and the server's
-   * own state stay refused inside these roots too (src/volumes/host-policy.ts).
+   * project dir and the folder the server was started from (`process.cwd()`), unless that folder is
+   * `/` or the home folder itself, which would open everything below. System folders, the home folder
+   * itself, credential folders and the server's own state stay refused inside these roots too
+   * (src/volumes/host-policy.ts). Explicit roots replace the default.
    */
   allowRoots?: string[];
   /** Receives one line per request and the real cause of every failure. Default: stderr. */
@@ -108,7 +110,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     state: {
       projectDir,
       protectedPaths: [stateDir, sandboxfile.path, await realpathLongestPrefix(serverKeyPath(home))],
-      allowedRoots: await canonicalRoots(options.allowRoots ?? [projectDir]),
+      allowedRoots: await canonicalRoots(options.allowRoots ?? defaultRoots(projectDir, log)),
     },
   };
 
@@ -146,6 +148,20 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
 }
 
 export { isLoopback };
+
+/**
+ * Users start `msbv dev-server` in their project and mount its folders, as they did with the legacy
+ * server (which had no roots at all); a start folder of `/` or the home folder is too wide to be a
+ * default, so there only the project dir is allowed and the log says how to widen it.
+ */
+function defaultRoots(projectDir: string, log: (line: string) => void): string[] {
+  const cwd = resolve(process.cwd());
+  if (cwd === "/" || cwd === resolve(homedir())) {
+    log(`volumes are allowed under ${projectDir} only (started from ${cwd}, too wide a default); pass --allow-root DIR to allow more`);
+    return [projectDir];
+  }
+  return [projectDir, cwd];
+}
 
 async function canonicalRoots(roots: readonly string[]): Promise<string[]> {
   const out: string[] = [];

@@ -36,7 +36,7 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
     .option("--key <secret>", "JWT signing secret (default: $MICROSANDBOX_HOME/server.key, created if missing)")
     .option(
       "--allow-root <dir>",
-      "a host folder sandboxes may mount from (repeatable; default: the project dir only)",
+      "a host folder sandboxes may mount from (repeatable; default: the project dir and the current folder unless it is / or your home)",
       (dir: string, previous: string[]) => [...previous, dir],
       [] as string[],
     )

@@ -5,6 +5,7 @@ import type { CliContext } from "../context.js";
 import {
   checkAuth,
   checkBwrap,
+  checkContainment,
   checkDeclared,
   checkEmbedded,
   checkKvm,
@@ -57,7 +58,9 @@ async function runChecks(): Promise<DoctorCheck[]> {
   checks.push(reachable);
   if (reachable.status === "ok") checks.push(await checkAuth(server));
   // bubblewrap matters only when the server runs here (the dev server); remote servers bring their own.
-  checks.push(...(await checkBwrap(serverIsLocal(server))), await checkKvm(), await checkEmbedded(config));
+  checks.push(...(await checkBwrap(serverIsLocal(server))), await checkKvm());
+  if (serverIsLocal(server)) checks.push(await checkContainment());
+  checks.push(await checkEmbedded(config));
   if (config) checks.push(...(await checkDeclared(config)));
   return checks;
 }

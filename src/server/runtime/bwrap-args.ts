@@ -1,7 +1,5 @@
 import { lstat, readdir, readlink } from "node:fs/promises";
-import * as path from "node:path";
 import { mountOrder } from "../../volumes/guest-paths.js";
-import type { RuntimeVolume } from "./types.js";
 
 /** What of the host's root layout exists, probed once per runtime. */
 export interface HostLayout {
@@ -64,18 +62,27 @@ export async function probeHostLayout(): Promise<HostLayout> {
   return { rootSymlinks, rootDirs, etcEntries };
 }
 
+/** A host folder already open in bubblewrap's descriptor table, mounted by that descriptor. */
+export interface FdBind {
+  fd: number;
+  guest: string;
+  readonly: boolean;
+}
+
 export interface BwrapPlan {
   name: string;
   layout: HostLayout;
-  /** Host dir holding passwd, group and hosts. */
-  etcDir: string;
-  /** Host dir bound read-write at /home. */
-  homeDir: string;
-  /** Host dir bound read-write at /.sandbox. */
-  dotSandboxDir: string;
+  /** Descriptors holding the minimal /etc files (passwd, group, hosts), copied in by bubblewrap. */
+  etcFiles: Array<{ fd: number; guest: string }>;
+  /** Descriptor of the seccomp program (see containment/seccomp-filter.ts). */
+  seccompFd: number;
+  /** Bound at /home (the sandbox's persistent area). */
+  home: FdBind;
+  /** Bound at /.sandbox. */
+  dotSandbox: FdBind;
   /** Interpreter prefixes outside /usr, bound read-only at the same path. */
   extraRoDirs: string[];
-  volumes: RuntimeVolume[];
+  volumes: FdBind[];
   env: Array<[string, string]>;
   /** Absolute guest working directory (the supervisor creates it when it lies in a writable area). */
   workdir: string;
@@ -86,12 +93,20 @@ export interface BwrapPlan {
 /**
  * The bubblewrap command line for one sandbox: an empty tmpfs root, read-only system dirs, a
  * minimal /etc, private /proc /dev /tmp, every namespace unshared (no network, own PIDs), no
- * capabilities, and the sandbox's writable area plus its volumes (read-write unless readonly). Only
- * /home, /.sandbox, /tmp, /var/tmp and the read-write volumes are writable.
+ * capabilities, and the sandbox's writable area plus its volumes bound by descriptor. Only /home,
+ * /.sandbox, /tmp, /var/tmp and the read-write volumes are writable. Uid 0 inside is an
+ * unprivileged host uid (its own user namespace, no nested ones), and the seccomp filter keeps
+ * set-id bits off every file (see docs/security.md).
  */
 export function buildBwrapArgs(plan: BwrapPlan): string[] {
   const args = [
     "--unshare-all",
+    "--unshare-user",
+    "--disable-userns",
+    "--uid",
+    "0",
+    "--gid",
+    "0",
     "--die-with-parent",
     "--new-session",
     "--cap-drop",
@@ -108,18 +123,19 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   for (const dir of plan.layout.rootDirs) args.push("--ro-bind", dir, dir);
   args.push("--dir", "/etc");
   for (const entry of plan.layout.etcEntries) args.push("--ro-bind", entry, entry);
-  for (const file of ["passwd", "group", "hosts"]) args.push("--ro-bind", path.join(plan.etcDir, file), `/etc/${file}`);
+  for (const file of plan.etcFiles) args.push("--ro-bind-data", String(file.fd), file.guest);
   args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--dir", "/root");
   for (const dir of plan.extraRoDirs) args.push("--ro-bind", dir, dir);
-  args.push("--bind", plan.homeDir, "/home", "--bind", plan.dotSandboxDir, "/.sandbox");
-  // Parents before children, so a volume nested under another lands on top of it. Read-only volumes
-  // use --ro-bind: the kernel refuses writes inside with EROFS, whatever the sandbox's uid.
-  for (const volume of mountOrder(plan.volumes)) args.push(volume.readonly ? "--ro-bind" : "--bind", volume.host, volume.guest);
+  // Parents before children, so a volume nested under another lands on top of it (one ordering rule:
+  // src/volumes mountOrder). Read-only volumes use --ro-bind-fd: the kernel refuses writes with EROFS.
+  const binds = [plan.home, plan.dotSandbox, ...mountOrder(plan.volumes)];
+  for (const bind of binds) args.push(bind.readonly ? "--ro-bind-fd" : "--bind-fd", String(bind.fd), bind.guest);
   // The root tmpfs becomes read-only below, so a workdir that would live on it is created now.
   const writable = ["/home", "/tmp", "/var/tmp", "/.sandbox", ...plan.volumes.map((v) => v.guest)];
   if (!writable.some((dir) => plan.workdir === dir || plan.workdir.startsWith(`${dir}/`))) args.push("--dir", plan.workdir);
   // Read-only root: /etc, /root and everything else not mounted writable cannot be changed.
   args.push("--remount-ro", "/");
+  args.push("--seccomp", String(plan.seccompFd));
   args.push("--clearenv");
   for (const [key, value] of plan.env) args.push("--setenv", key, value);
   args.push("--chdir", "/", "--", ...plan.command);

@@ -1,10 +1,12 @@
 import * as path from "node:path";
 import { DevServerError, ErrorCodes, SandboxStateError } from "../../errors/index.js";
 import { probeHostLayout } from "./bwrap-args.js";
+import { detectLimitMechanism, sweepStaleCgroups } from "./containment/limits.js";
+import { serverIsRoot } from "./containment/sandbox-identity.js";
 import { findBwrap } from "./find-bwrap.js";
 import { resolveInterpreters } from "./interpreters.js";
 import { SandboxInstance, type RuntimeContext } from "./sandbox-instance.js";
-import { prepareStateDir } from "./state-dir.js";
+import { prepareStateDir, writeSeccompProgram } from "./state-dir.js";
 import type { RuntimeMetrics, RuntimeOutputLine, RuntimeSandboxSpec, SandboxRuntime } from "./types.js";
 
 /** Options of {@link createBwrapRuntime}. */
@@ -132,7 +134,9 @@ class BwrapRuntime implements SandboxRuntime {
         hint: "install Node.js system-wide; the sandbox supervisor needs it",
       });
     }
-    const [etcDir, layout] = await Promise.all([prepareStateDir(this.#options.stateDir), probeHostLayout()]);
-    return { stateDir: this.#options.stateDir, bwrapPath, etcDir, layout, interpreters };
+    const [etcDir, layout, limits] = await Promise.all([prepareStateDir(this.#options.stateDir), probeHostLayout(), detectLimitMechanism(serverIsRoot())]);
+    const seccompFile = await writeSeccompProgram(etcDir);
+    if (limits.mechanism === "cgroup-v1") await sweepStaleCgroups();
+    return { stateDir: this.#options.stateDir, bwrapPath, etcDir, layout, interpreters, seccompFile, limitMechanism: limits.mechanism };
   }
 }

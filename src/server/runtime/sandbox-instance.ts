@@ -1,6 +1,10 @@
+import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DevServerError } from "../../errors/index.js";
-import { buildBwrapArgs, type HostLayout } from "./bwrap-args.js";
+import { DevServerError, InvalidOptionError } from "../../errors/index.js";
+import type { HostLayout } from "./bwrap-args.js";
+import { prepareLaunch } from "./containment/launch.js";
+import { prepareLimits, type LimitMechanism } from "./containment/limits.js";
+import { allocateIdentity } from "./containment/sandbox-identity.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
 import { driverArgv } from "./driver-argv.js";
@@ -22,6 +26,9 @@ export interface RuntimeContext {
   etcDir: string;
   layout: HostLayout;
   interpreters: Interpreters;
+  /** The compiled seccomp program (containment/seccomp-filter.ts), written once per runtime. */
+  seccompFile: string;
+  limitMechanism: LimitMechanism;
 }
 
 const CPU_SAMPLE_MS = 100;
@@ -37,12 +44,15 @@ export class SandboxInstance {
   readonly #replQueue = new SerialQueue();
   #cpuSample: { at: number; ticks: number } | undefined;
   #disk: { at: number; bytes: number } | undefined;
+  readonly #release: () => Promise<void>;
 
-  private constructor(name: string, context: RuntimeContext, connection: SupervisorConnection, dirs: SandboxDirs) {
+  private constructor(name: string, context: RuntimeContext, connection: SupervisorConnection, dirs: SandboxDirs, release: () => Promise<void>) {
     this.name = name;
     this.#context = context;
     this.#connection = connection;
     this.#dirs = dirs;
+    this.#release = release;
+    connection.onClose(() => void release());
   }
 
   /** Prepares the state dirs and launches bubblewrap; resolves once the supervisor is ready. */
@@ -59,21 +69,60 @@ export class SandboxInstance {
     const dirs = await prepareSandboxDirs(context.stateDir, spec.name, spec.scripts, spec.shell);
     await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
     const workdir = spec.workdir && spec.workdir.trim() ? spec.workdir.trim() : DEFAULT_WORKDIR[language];
-    const args = buildBwrapArgs({
-      name: spec.name,
-      layout: context.layout,
-      etcDir: context.etcDir,
-      homeDir: dirs.home,
-      dotSandboxDir: dirs.dotSandbox,
-      extraRoDirs: context.interpreters.roDirs,
-      volumes: spec.volumes,
-      env,
-      workdir,
-      // The label only makes `ps` output readable on the host; the supervisor ignores it.
-      command: [context.interpreters.node, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${spec.name}`, workdir],
-    });
-    const connection = await SupervisorConnection.launch({ bwrapPath: context.bwrapPath, args, name: spec.name });
-    return new SandboxInstance(spec.name, context, connection, dirs);
+    // bubblewrap creates the workdir (--dir) while the host root is still reachable as /oldroot, so a
+    // path such as "/../oldroot/tmp/x" would create a host folder: only normalised absolute paths.
+    if (!path.posix.isAbsolute(workdir) || path.posix.normalize(workdir) !== workdir || workdir.split("/").includes("..")) {
+      throw new InvalidOptionError(`Invalid workdir "${workdir}" for sandbox "${spec.name}": it must be a normalised absolute path inside the sandbox (no "..").`, {
+        hint: 'use a path such as "/workspace" or "/home/python-user/work"',
+        details: { sandbox: spec.name, workdir },
+      });
+    }
+    const identity = allocateIdentity();
+    let limits;
+    try {
+      limits = await prepareLimits(spec.name, identity, spec.memory, context.limitMechanism);
+    } catch (error) {
+      identity.release();
+      throw error;
+    }
+    let released: Promise<void> | undefined;
+    // Once per sandbox, after its last process is gone: cgroups removed, uid back to the pool.
+    const release = (): Promise<void> => (released ??= limits.cleanup().finally(() => identity.release()));
+    let connection: SupervisorConnection;
+    try {
+      const launch = await prepareLaunch({
+        name: spec.name,
+        bwrapPath: context.bwrapPath,
+        identity,
+        limits,
+        seccompFile: context.seccompFile,
+        etcFiles: ["passwd", "group", "hosts"].map((file) => ({ host: path.join(context.etcDir, file), guest: `/etc/${file}` })),
+        home: dirs.home,
+        dotSandbox: dirs.dotSandbox,
+        volumes: spec.volumes.map((volume) => ({ host: volume.host, guest: volume.guest, readonly: volume.readonly === true })),
+        plan: {
+          name: spec.name,
+          layout: context.layout,
+          extraRoDirs: context.interpreters.roDirs,
+          env,
+          workdir,
+          // The label only makes `ps` output on the host say which sandbox and which state dir a
+          // process belongs to (binds are by descriptor, so no host path is in bwrap's argv
+          // otherwise); the supervisor ignores it. Sandboxed code can read it in /proc/1/cmdline,
+          // like the mount roots in /proc/self/mountinfo (docs/security.md, out of scope).
+          command: [context.interpreters.node, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${spec.name}:${dirs.root}`, workdir],
+        },
+      });
+      try {
+        connection = await SupervisorConnection.launch({ bwrapPath: context.bwrapPath, launch, name: spec.name });
+      } finally {
+        await launch.close();
+      }
+    } catch (error) {
+      await release();
+      throw error;
+    }
+    return new SandboxInstance(spec.name, context, connection, dirs, release);
   }
 
   get running(): boolean {
@@ -123,6 +172,7 @@ export class SandboxInstance {
   /** Kills the whole process tree and waits until nothing of it is left. */
   async stop(): Promise<void> {
     await this.#connection.terminate();
+    await this.#release();
   }
 
   async #treeSample(root: number): Promise<{ at: number; ticks: number; pids: number[] }> {

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
 import { writeFileAtomic } from "../../fs/atomic-write.js";
 import { isValidSandboxName, SANDBOX_NAME_RULE } from "../../names/sandbox-name.js";
+import { seccompProgram } from "./containment/seccomp-filter.js";
 
 // Layout under stateDir (nothing here is reachable from a sandbox except <name>/rw/home and
 // <name>/rw/sandbox, which are bound at /home and /.sandbox):
@@ -60,6 +61,13 @@ export async function prepareStateDir(stateDir: string): Promise<string> {
     await writeFileAtomic(path.join(etcDir, file), content);
   }
   return etcDir;
+}
+
+/** Writes the seccomp program next to the /etc files (atomically); returns its path. */
+export async function writeSeccompProgram(etcDir: string): Promise<string> {
+  const file = path.join(etcDir, `seccomp-${process.arch}.bpf`);
+  await writeFileAtomic(file, seccompProgram(), { mode: 0o644 });
+  return file;
 }
 
 export interface SandboxDirs {

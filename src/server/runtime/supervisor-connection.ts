@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError } from "../../errors/index.js";
-import { cleanFdCommand } from "./fd-hygiene.js";
 import { descendants, orphansWithArgv, readProcTable, stillAlive, type ProcStat } from "./proc-tree.js";
 
 /** Callbacks for one process run by the in-sandbox supervisor. */
@@ -59,12 +58,15 @@ export class SupervisorConnection {
     });
   }
 
-  /** Starts `bwrap args...` and waits until the supervisor inside reports ready. */
-  static async launch(options: { bwrapPath: string; args: string[]; name: string }): Promise<SupervisorConnection> {
-    const clean = await cleanFdCommand(options.bwrapPath, options.args);
-    // The wrapper execs bwrap in place, so this child's pid is bwrap's pid.
-    const proc = spawn(clean.command, clean.args, { stdio: ["pipe", "pipe", "pipe"] });
-    const connection = new SupervisorConnection(proc, options.name, [options.bwrapPath, ...options.args]);
+  /**
+   * Starts bubblewrap through `launch` (containment/launch.ts: a launcher or wrapper that execs
+   * bwrap in place, so this child's pid is bwrap's pid) with `fds` in stdio slots 3..n and an empty
+   * environment, and waits until the supervisor inside reports ready.
+   */
+  static async launch(options: { bwrapPath: string; launch: { command: string; args: string[]; fds: number[]; bwrapArgv: string[] }; name: string }): Promise<SupervisorConnection> {
+    const { launch } = options;
+    const proc = spawn(launch.command, launch.args, { stdio: ["pipe", "pipe", "pipe", ...launch.fds], env: {} });
+    const connection = new SupervisorConnection(proc, options.name, launch.bwrapArgv);
     const spawnError = new Promise<Error>((resolve) => proc.once("error", resolve));
     const ready = new Promise<Error | undefined>((resolve) => {
       connection.#onReady = resolve;
@@ -80,10 +82,14 @@ export class SupervisorConnection {
     await Promise.race([new Promise((resolve) => proc.once("close", resolve)), sleep(500)]);
     const reason = typeof outcome === "string" ? `no ready signal within ${READY_TIMEOUT_MS / 1000} s` : outcome.message;
     const stderr = connection.#stderrTail.trim();
+    // The root launcher (containment/launcher-script.ts) reports its own failures with this prefix.
+    const launcher = stderr.includes("msbv-launcher:");
     throw new DevServerError(
-      `Cannot start sandbox "${options.name}" with bubblewrap (${options.bwrapPath}): ${reason}${stderr ? `; bwrap said: ${stderr}` : ""}`,
+      `Cannot start sandbox "${options.name}" with bubblewrap (${options.bwrapPath}): ${reason}${stderr ? `; ${launcher ? "the containment launcher" : "bwrap"} said: ${stderr}` : ""}`,
       {
-        hint: "check that bubblewrap works on this host (e.g. `bwrap --ro-bind / / true`) and that every volume's host directory exists",
+        hint: launcher
+          ? "the sandbox could not be contained (idmapped mount, cgroups or uid switch refused); mount a folder on a local filesystem such as ext4, xfs, btrfs or tmpfs, or run the dev server as an ordinary user"
+          : "check that bubblewrap works on this host (e.g. `bwrap --ro-bind / / true`) and that every volume's host directory exists",
         details: { sandbox: options.name },
         cause: typeof outcome === "string" ? undefined : outcome,
       },

@@ -7,7 +7,7 @@ export interface RuntimeVolume {
   host: string;
   /** Absolute guest path. */
   guest: string;
-  /** Bound with `--ro-bind`: writes inside fail with EROFS. Default false. */
+  /** Mounted read-only (read-only bind by descriptor, and read-only idmapped mount as root). */
   readonly?: boolean;
 }
 

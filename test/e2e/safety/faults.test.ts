@@ -69,7 +69,7 @@ describe("faults", () => {
     const entry = await distEntry("server/index.js");
     const { root, project, configPath } = await tempProject();
     const serverDir = path.join(root, "server");
-    const { child, line } = await spawnFixture("dev-server-child.mjs", [entry, serverDir, path.join(root, "home")]);
+    const { child, line } = await spawnFixture("dev-server-child.mjs", [entry, serverDir, path.join(root, "home"), project]);
     const { url } = JSON.parse(line) as { url: string };
     await writeFile(path.join(project, "ws", "user.txt"), "the user's own file\n");
 

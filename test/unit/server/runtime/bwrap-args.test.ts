@@ -4,13 +4,15 @@ import { buildBwrapArgs, type BwrapPlan } from "../../../../src/server/runtime/b
 const plan: BwrapPlan = {
   name: "sb1",
   layout: { rootSymlinks: { "/bin": "usr/bin", "/lib": "usr/lib" }, rootDirs: ["/lib64"], etcEntries: ["/etc/ld.so.cache", "/etc/ssl/certs"] },
-  etcDir: "/state/.runtime-etc",
-  homeDir: "/state/sb1/rw/home",
-  dotSandboxDir: "/state/sb1/rw/sandbox",
+  etcFiles: [{ fd: 4, guest: "/etc/passwd" }],
+  seccompFd: 3,
+  home: { fd: 5, guest: "/home", readonly: false },
+  dotSandbox: { fd: 6, guest: "/.sandbox", readonly: false },
   extraRoDirs: ["/opt/node-v22"],
   volumes: [
-    { host: "/proj/data/sub", guest: "/workspace/sub" },
-    { host: "/proj/data", guest: "/workspace" },
+    { fd: 7, guest: "/workspace/sub", readonly: false },
+    { fd: 8, guest: "/workspace", readonly: false },
+    { fd: 9, guest: "/ref", readonly: true },
   ],
   env: [["PATH", "/usr/bin"], ["A", "b c"]],
   workdir: "/home/python-user/work",
@@ -26,7 +28,10 @@ describe("buildBwrapArgs", () => {
   const args = buildBwrapArgs(plan);
 
   it("unshares everything, drops capabilities and dies with its parent", () => {
-    for (const flag of ["--unshare-all", "--die-with-parent", "--new-session"]) expect(args).toContain(flag);
+    for (const flag of ["--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session"]) expect(args).toContain(flag);
+    expect(has(args, "--uid", "0")).toBe(true);
+    expect(has(args, "--gid", "0")).toBe(true);
+    expect(has(args, "--seccomp", "3")).toBe(true);
     expect(has(args, "--cap-drop", "ALL")).toBe(true);
     expect(args).not.toContain("--share-net");
     expect(has(args, "--hostname", "sb1")).toBe(true);
@@ -38,30 +43,32 @@ describe("buildBwrapArgs", () => {
     expect(has(args, "--symlink", "usr/bin", "/bin")).toBe(true);
     expect(has(args, "--ro-bind", "/lib64", "/lib64")).toBe(true);
     expect(has(args, "--ro-bind", "/etc/ssl/certs", "/etc/ssl/certs")).toBe(true);
-    expect(has(args, "--ro-bind", "/state/.runtime-etc/passwd", "/etc/passwd")).toBe(true);
+    expect(has(args, "--ro-bind-data", "4", "/etc/passwd")).toBe(true);
     expect(has(args, "--ro-bind", "/opt/node-v22", "/opt/node-v22")).toBe(true);
     expect(has(args, "--ro-bind", "/etc", "/etc")).toBe(false);
     expect(args.some((a) => a === "/root" && args[args.indexOf(a) - 1] !== "--dir")).toBe(false);
     expect(args.join(" ")).not.toMatch(/--(ro-)?bind \/home /);
   });
 
-  it("binds the writable area and volumes read-write, parents first, then makes / read-only", () => {
-    expect(has(args, "--bind", "/state/sb1/rw/home", "/home")).toBe(true);
-    expect(has(args, "--bind", "/state/sb1/rw/sandbox", "/.sandbox")).toBe(true);
+  it("binds the writable area and volumes by descriptor, parents first, then makes / read-only", () => {
+    expect(has(args, "--bind-fd", "5", "/home")).toBe(true);
+    expect(has(args, "--bind-fd", "6", "/.sandbox")).toBe(true);
+    expect(has(args, "--ro-bind-fd", "9", "/ref")).toBe(true);
+    expect(args.join(" ")).not.toMatch(/--bind \//);
     const parent = args.indexOf("/workspace");
     const child = args.indexOf("/workspace/sub");
-    expect(args[parent - 2]).toBe("--bind");
+    expect(args[parent - 2]).toBe("--bind-fd");
     expect(parent).toBeLessThan(child);
     expect(args.indexOf("--remount-ro")).toBeGreaterThan(child);
     expect(has(args, "--dir", "/home/python-user/work")).toBe(false);
   });
 
-  it("binds a readonly volume with --ro-bind (and only that one), still parents first", () => {
-    const ro = buildBwrapArgs({ ...plan, volumes: [{ host: "/proj/tools", guest: "/w/tools", readonly: true }, { host: "/proj/ws", guest: "/w", readonly: false }] });
-    expect(has(ro, "--ro-bind", "/proj/tools", "/w/tools")).toBe(true);
-    expect(has(ro, "--bind", "/proj/tools", "/w/tools")).toBe(false);
-    expect(has(ro, "--bind", "/proj/ws", "/w")).toBe(true);
-    expect(ro.indexOf("/proj/ws")).toBeLessThan(ro.indexOf("/proj/tools"));
+  it("binds a readonly volume with --ro-bind-fd (and only that one), still parents first", () => {
+    const ro = buildBwrapArgs({ ...plan, volumes: [{ fd: 11, guest: "/w/tools", readonly: true }, { fd: 10, guest: "/w", readonly: false }] });
+    expect(has(ro, "--ro-bind-fd", "11", "/w/tools")).toBe(true);
+    expect(has(ro, "--bind-fd", "11", "/w/tools")).toBe(false);
+    expect(has(ro, "--bind-fd", "10", "/w")).toBe(true);
+    expect(ro.indexOf("/w")).toBeLessThan(ro.indexOf("/w/tools"));
   });
 
   it("creates a workdir that would sit on the read-only root before remounting it", () => {
