@@ -7,9 +7,8 @@ import { prepareLimits, type LimitMechanism } from "./containment/limits.js";
 import { allocateIdentity } from "./containment/sandbox-identity.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
-import { NODE_DRIVER } from "./node-driver.js";
+import { driverArgv } from "./driver-argv.js";
 import { CLOCK_TICKS_PER_SECOND, descendants, readProcTable, rssKiB } from "./proc-tree.js";
-import { PYTHON_DRIVER } from "./python-driver.js";
 import { ReplSession } from "./repl-session.js";
 import { runCommand } from "./run-command.js";
 import { DEFAULT_WORKDIR, parseEnvs, sandboxEnv } from "./sandbox-env.js";
@@ -186,7 +185,7 @@ export class SandboxInstance {
     if (!session) {
       // Availability of python was checked at start for python images; for a node image a python
       // run on a host without python reports "Engine unavailable" like upstream.
-      const argv = language === "python" ? [this.#context.interpreters.python ?? "python3", "-u", "-c", PYTHON_DRIVER] : [this.#context.interpreters.node, "-e", NODE_DRIVER];
+      const argv = driverArgv(language, language === "python" ? (this.#context.interpreters.python ?? "python3") : this.#context.interpreters.node);
       session = new ReplSession(this.#connection, language, argv);
       this.#repls.set(language, session);
     }
