@@ -4,6 +4,7 @@ import type {
   WireReplResult,
   WireStartConfig,
 } from "./wire.js";
+import type { FileChannel } from "./file-channel.js";
 
 /** Per-call controls every backend method honours. */
 export interface CallOptions {
@@ -43,4 +44,9 @@ export interface SandboxBackend {
     options?: CallOptions,
   ): Promise<WireCommandResult>;
   metrics(name: string | undefined, options?: CallOptions): Promise<WireMetricsRow[]>;
+  /**
+   * Optional: a raw file channel for sync mode when the server offers one (our dev server's extra,
+   * docs/protocol.md#dev-sync-channel); `undefined` when it does not. Without it sync uses `runCommand`.
+   */
+  fileChannel?(options?: CallOptions): Promise<FileChannel | undefined>;
 }

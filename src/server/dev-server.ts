@@ -13,6 +13,7 @@ import { dispatchMcp } from "./protocol/mcp.js";
 import type { MethodContext } from "./methods/index.js";
 import type { ReceivedLog, ReceivedRequest } from "./state/received-log.js";
 import { dispatchRpc } from "./protocol/rpc-dispatch.js";
+import { handleSyncFile } from "./protocol/sync-file-route.js";
 import type { SandboxRuntime } from "./runtime/types.js";
 import { Sandboxfile } from "./state/sandboxfile.js";
 import { readOrCreateServerKey, serverKeyPath } from "./auth/server-key.js";
@@ -112,6 +113,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       rpc: (body) => dispatchRpc(body, ctx),
       mcp: (body) => dispatchMcp(body, ctx),
       received: () => ({ status: 200, body: { received } }),
+      syncFile: (req, res) => handleSyncFile(req, res, runtime),
       log,
       originPolicy: { port: () => actualPort, loopbackHostOnly: isLoopback(host), allowedOrigins },
     }),

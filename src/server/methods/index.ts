@@ -4,6 +4,7 @@ import { sandboxMetrics } from "./metrics.js";
 import { sandboxReplRun } from "./repl-run.js";
 import { sandboxStart } from "./start.js";
 import { sandboxStop } from "./stop.js";
+import { syncChannel } from "./sync-channel.js";
 
 export type { MethodContext, MethodHandler } from "./context.js";
 
@@ -14,4 +15,6 @@ export const METHODS: ReadonlyMap<string, MethodHandler> = new Map<string, Metho
   ["sandbox.metrics.get", sandboxMetrics],
   ["sandbox.repl.run", sandboxReplRun],
   ["sandbox.command.run", sandboxCommandRun],
+  // Ours, not legacy (docs/protocol.md#dev-sync-channel); a legacy server answers "method not found".
+  ["msbv.sync_channel", syncChannel],
 ]);
