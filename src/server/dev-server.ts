@@ -39,6 +39,11 @@ export interface DevServerOptions {
    * with an `Origin` header is refused, so a web page cannot drive the server.
    */
   allowOrigins?: readonly string[];
+  /**
+   * Offer sync mode's raw file channel (`msbv.sync_channel`, docs/protocol.md#dev-sync-channel). Default
+   * true; false makes sync clients use `sandbox.command.run`, as against a legacy server.
+   */
+  syncFileChannel?: boolean;
   /** Receives one line per request and the real cause of every failure. Default: stderr. */
   logger?: (line: string) => void;
 }
@@ -100,6 +105,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     sandboxfile,
     received,
     log,
+    syncFileChannel: options.syncFileChannel ?? true,
     state: {
       projectDir,
       protectedPaths: [stateDir, sandboxfile.path, await canonicalizeLongestPrefix(serverKeyPath(home))],
@@ -113,7 +119,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       rpc: (body) => dispatchRpc(body, ctx),
       mcp: (body) => dispatchMcp(body, ctx),
       received: () => ({ status: 200, body: { received } }),
-      syncFile: (req, res) => handleSyncFile(req, res, runtime),
+      syncFile: (req, res) => handleSyncFile(req, res, ctx.syncFileChannel === false ? {} : runtime),
       log,
       originPolicy: { port: () => actualPort, loopbackHostOnly: isLoopback(host), allowedOrigins },
     }),

@@ -4,7 +4,6 @@ import { SyncError } from "../errors/errors.js";
 import { MsbvError } from "../errors/msbv-error.js";
 import { GUNZIP_SCRIPT, gzipIfWorth } from "./compression.js";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
-import { tooLarge } from "./transfer-errors.js";
 
 // The dev server's raw file channel (docs/protocol.md#dev-sync-channel): one HTTP request per file
 // each way, bytes as they are. Used only when the backend offers it and `options.channel` is "auto".
@@ -43,7 +42,11 @@ export async function channelDownload(target: SandboxTarget, channel: FileChanne
     return await channel.get(target.name, remote, size, callOptions(target));
   } catch (err) {
     if (err instanceof MsbvError && err.code === ErrorCodes.RESPONSE_TOO_LARGE) {
-      throw tooLarge(target, step, `sent more than the ${size} bytes it reported`, undefined, size);
+      throw new SyncError(ErrorCodes.SYNC_TOO_LARGE, `Sync ${step} refused: the file channel sent more than the ${size} bytes the sandbox "${target.name}" reported; it was not read further`, {
+        cause: err,
+        hint: "nothing on the host was changed by this step; the server or the sandbox misbehaves, `channel: \"command\"` avoids the file channel",
+        details: { step, sandbox: target.name, limit: size },
+      });
     }
     throw failed(target, `${step} (download of ${size} bytes)`, err);
   }

@@ -6,6 +6,6 @@ import type { MethodContext } from "./context.js";
  * bytes instead of base64 through `sandbox.command.run`. `available: false` when the runtime cannot.
  */
 export async function syncChannel(_params: unknown, ctx: MethodContext): Promise<unknown> {
-  if (!ctx.runtime.spawnRaw) return { available: false };
+  if (!ctx.runtime.spawnRaw || ctx.syncFileChannel === false) return { available: false };
   return { available: true, version: 1, route: SYNC_FILE_ROUTE, maxBytes: SYNC_FILE_MAX_BYTES };
 }

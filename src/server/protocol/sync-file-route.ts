@@ -33,7 +33,7 @@ async function turn<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /** Handles `PUT` (write a sandbox file from the body) and `GET` (read one) of {@link SYNC_FILE_ROUTE}. Auth is the router's job. */
-export async function handleSyncFile(req: IncomingMessage, res: ServerResponse, runtime: SandboxRuntime): Promise<void> {
+export async function handleSyncFile(req: IncomingMessage, res: ServerResponse, runtime: Pick<SandboxRuntime, "spawnRaw">): Promise<void> {
   const spawn = runtime.spawnRaw?.bind(runtime);
   if (!spawn) return refuse(res, 404, "This server's runtime has no sync file channel; use sandbox.command.run.");
   const query = new URL(req.url ?? "/", "http://x").searchParams;
