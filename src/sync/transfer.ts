@@ -28,11 +28,11 @@ export async function upload(target: SandboxTarget, step: string, data: Buffer, 
   return { sha256: sha256(data), requests };
 }
 
-// Size and SHA-256 of the file; with `probe` (file channel) also a gzip copy when a 1 MiB sample
-// compresses well, and its size (the channel then moves the copy, src/sync/compression.ts).
-const HEAD_SCRIPT = `${PRELUDE}wc -c < "$1"
-sha256sum < "$1"
-if [ "$2" = probe ] && [ "$(wc -c < "$1")" -gt ${SAMPLE_BYTES} ] && [ "$(head -c ${SAMPLE_BYTES} "$1" | gzip -1 | wc -c)" -le ${Math.floor(SAMPLE_BYTES * COMPRESS_RATIO)} ]; then
+// Size and SHA-256 of the file.
+const HEAD_SCRIPT = `${PRELUDE}wc -c < "$1"\nsha256sum < "$1"\n`;
+// The same, and for the file channel a gzip copy when a 1 MiB sample compresses well, with its size
+// (the channel then moves the copy, src/sync/compression.ts).
+const PROBE_SCRIPT = `${HEAD_SCRIPT}if [ "$(wc -c < "$1")" -gt ${SAMPLE_BYTES} ] && [ "$(head -c ${SAMPLE_BYTES} "$1" | gzip -1 | wc -c)" -le ${Math.floor(SAMPLE_BYTES * COMPRESS_RATIO)} ]; then
   gzip -1 -c < "$1" > "$1.gz"; wc -c < "$1.gz"
 fi
 `;
@@ -40,7 +40,7 @@ fi
 /** Reads a sandbox file: its size and SHA-256 first (size checked against `maxTransferBytes`), then the bytes, verified. */
 export async function download(target: SandboxTarget, step: string, remote: string): Promise<Buffer> {
   const channel = await fileChannelOf(target);
-  const head = await runScript(target, `${step} (size)`, HEAD_SCRIPT, [remote, channel ? "probe" : "-"]);
+  const head = await runScript(target, `${step} (size)`, channel ? PROBE_SCRIPT : HEAD_SCRIPT, [remote]);
   const size = Number(head[0]?.trim());
   const expected = /^[0-9a-f]{64}/.exec(head[1] ?? "")?.[0];
   if (!Number.isSafeInteger(size) || size < 0 || !expected) {
