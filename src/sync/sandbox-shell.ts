@@ -1,4 +1,5 @@
 import type { SandboxBackend } from "../backend/backend.js";
+import type { WireCommandResult } from "../backend/wire.js";
 import { ErrorCodes } from "../errors/codes.js";
 import { MsbvError } from "../errors/msbv-error.js";
 import { SyncError } from "../errors/errors.js";
@@ -33,7 +34,7 @@ export async function runScript(target: SandboxTarget, step: string, script: str
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   };
-  let result;
+  let result: WireCommandResult;
   try {
     result = await backend.runCommand(name, "sh", ["-c", script, "sh", ...args], options.commandTimeoutSeconds ?? DEFAULT_COMMAND_TIMEOUT_S, call);
   } catch (err) {

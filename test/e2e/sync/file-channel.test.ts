@@ -48,8 +48,14 @@ function instrumented(inner: RpcBackend, channel?: (real: FileChannel) => FileCh
       const used = channel ? channel(real) : real;
       return {
         maxBytes: used.maxBytes,
-        put: (s, p, d, o) => (channelCalls.push(`PUT ${p} ${d.length}`), used.put(s, p, d, o)),
-        get: (s, p, l, o) => (channelCalls.push(`GET ${p} ${l}`), used.get(s, p, l, o)),
+        put: (s, p, d, o) => {
+          channelCalls.push(`PUT ${p} ${d.length}`);
+          return used.put(s, p, d, o);
+        },
+        get: (s, p, l, o) => {
+          channelCalls.push(`GET ${p} ${l}`);
+          return used.get(s, p, l, o);
+        },
       };
     },
   };
@@ -134,7 +140,7 @@ it("a hostile channel that streams more than the file's size is cut off with MSB
   await fx.sh("flood", "echo hi > /home/flood/x.txt");
   // Answers every GET with an endless stream.
   let sent = 0;
-  const flood = createServer((req, res) => {
+  const flood = createServer((_req, res) => {
     res.writeHead(200, { "content-type": "application/octet-stream" });
     const chunk = Buffer.alloc(64 * 1024, 0x41);
     const pump = () => {
