@@ -92,6 +92,8 @@ async function get(res: ServerResponse, spawn: NonNullable<SandboxRuntime["spawn
 /** Resolves when the response can take more, rejects when the client went away (the read then stops). */
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve, reject) => {
+    // Already gone: neither event would come, and the transfer would hold its turn for ever.
+    if (res.destroyed) return reject(new Error("the client went away"));
     const onDrain = () => {
       res.off("close", onClose);
       resolve();
