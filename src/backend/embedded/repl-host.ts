@@ -54,7 +54,8 @@ export class ExecReplHost implements ReplProcessHost {
     );
     return {
       id,
-      write: (text) => then((stream) => stream.write(text)),
+      // The REPL protocol is text (JSON lines); bytes only come from sync's raw channel, not used here.
+      write: (data) => then((stream) => stream.write(typeof data === "string" ? data : Buffer.from(data).toString("utf8"))),
       kill: (signal) => then((stream) => (signal === "SIGINT" ? stream.signal(2) : stream.kill())),
     };
   }

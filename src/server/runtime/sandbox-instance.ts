@@ -15,7 +15,7 @@ import { DEFAULT_WORKDIR, parseEnvs, sandboxEnv } from "./sandbox-env.js";
 import { SerialQueue } from "./serial-queue.js";
 import { diskUsage, prepareSandboxDirs, validateSandboxName, type SandboxDirs } from "./state-dir.js";
 import { SUPERVISOR_SCRIPT } from "./supervisor-script.js";
-import { SupervisorConnection } from "./supervisor-connection.js";
+import { SupervisorConnection, type ChildHandlers, type ChildRef } from "./supervisor-connection.js";
 import type { RuntimeMetrics, RuntimeOutputLine, RuntimeSandboxSpec } from "./types.js";
 import { checkVolumes } from "./volume-checks.js";
 
@@ -140,6 +140,11 @@ export class SandboxInstance {
 
   runCommand(command: string, args: readonly string[], timeoutSeconds?: number): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
     return runCommand(this.#connection, this.name, command, args, timeoutSeconds);
+  }
+
+  /** Sync file channel hook (src/server/runtime/sandbox-file-stream.ts): a child with raw output and a private input fd 3. */
+  spawnRaw(argv: string[], handlers: ChildHandlers): ChildRef {
+    return this.#connection.spawn(argv, true, handlers);
   }
 
   async metrics(): Promise<RuntimeMetrics> {
