@@ -2,7 +2,7 @@
 // `npm run bench`: runs every benchmark against the built package, prints the table to stdout
 // (progress to stderr), and writes docs/bench/results.json, docs/bench/*.svg and docs/benchmarks.md
 // from the same results. Options: --quick (few repetitions, output to a temp dir unless --out),
-// --out DIR (default: docs/), --only roundtrip,overhead,devserver,scale,sync.
+// --out DIR (default: docs/), --only roundtrip,overhead,devserver,scale,memory,sync.
 import { mkdir, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -11,7 +11,7 @@ import { argv } from "zx";
 import { benchClientOverhead } from "./client-overhead.mjs";
 import { benchDevServer } from "./dev-server.mjs";
 import { benchRoundTrip } from "./roundtrip.mjs";
-import { benchScale } from "./scale.mjs";
+import { benchMemory, benchScale } from "./scale.mjs";
 import { benchSync } from "./sync.mjs";
 import { renderSvg, roundTripSpec, scaleSpec } from "./lib/chart.mjs";
 import { computeFigures } from "./lib/figures.mjs";
@@ -63,6 +63,7 @@ try {
   await section("clientOverhead", "overhead", () => benchClientOverhead({ log, lib, reps: R.overhead }));
   await section("devServer", "devserver", () => benchDevServer({ log, lib, reps: { spawn: R.spawn, create: R.create, warm: R.warm } }));
   await section("scale", "scale", () => benchScale({ log, lib, levels: R.scale }));
+  await section("memory", "memory", () => benchMemory({ log, lib, counts: [1, 50] }));
   await section("sync", "sync", () => benchSync({ log, lib, reps: R.sync }));
 } finally {
   await cleanupTmp();

@@ -3,8 +3,8 @@
 // latency, failures, and the dev server's peak memory.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { sampleTreeRss } from "./lib/proc.mjs";
-import { createSandbox, newProject, runChecked } from "./lib/sandbox.mjs";
+import { procPssKiB, procStatusKiB, sampleTreeRss, treeMemory } from "./lib/proc.mjs";
+import { createSandbox, newProject, runChecked, stopAll } from "./lib/sandbox.mjs";
 import { startServerProcess } from "./lib/server.mjs";
 import { summarize } from "./lib/stats.mjs";
 
@@ -74,3 +74,57 @@ export async function benchScale(ctx) {
   }
   return out;
 }
+
+/**
+ * Memory per running sandbox: the dev server alone, then with `n` idle sandboxes (each has run Python
+ * once, so its supervisor and REPL exist), for each n. Per sandbox = (tree − server alone) / n, as RSS and
+ * as PSS (shared pages split, the fair figure when many sandboxes map the same binaries).
+ * @param {{ log: (m: string) => void, lib: any, counts: number[] }} ctx
+ */
+export async function benchMemory(ctx) {
+  const { log, lib, counts } = ctx;
+  if (!lib.ok) return { levels: [], notes: [`not measured: ${lib.reason}`] };
+  const project = await newProject("memory");
+  const server = await startServerProcess(project);
+  const out = { levels: [], notes: [] };
+  try {
+    await settle();
+    const base = treeMemory(server.pid);
+    out.serverAlone = { rssMiB: base.rssKiB / 1024, pssMiB: base.pssKiB / 1024 };
+    for (const n of counts) {
+      log(`memory: ${n} sandboxes running`);
+      const sandboxes = [];
+      try {
+        // In small groups: the point is memory while they run, not create latency.
+        for (let i = 0; i < n; i += 10) {
+          const group = await Promise.all(
+            Array.from({ length: Math.min(10, n - i) }, (_, k) => createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: `m${n}-${i + k}` })),
+          );
+          sandboxes.push(...group);
+          await Promise.all(group.map((sb) => runChecked(sb, "pass")));
+        }
+        await settle();
+        const m = treeMemory(server.pid);
+        const self = { rssKiB: procStatusKiB(server.pid, "VmRSS") ?? Number.NaN, pssKiB: procPssKiB(server.pid) ?? Number.NaN };
+        out.levels.push({
+          sandboxes: n,
+          processes: m.processes,
+          treeRssMiB: m.rssKiB / 1024,
+          treePssMiB: m.pssKiB / 1024,
+          serverRssMiB: self.rssKiB / 1024,
+          serverPssMiB: self.pssKiB / 1024,
+          perSandboxRssMiB: (m.rssKiB - base.rssKiB) / 1024 / n,
+          perSandboxPssMiB: (m.pssKiB - base.pssKiB) / 1024 / n,
+        });
+      } finally {
+        await stopAll(sandboxes);
+      }
+    }
+  } finally {
+    await server.close();
+  }
+  return out;
+}
+
+/** Lets the processes finish starting and the kernel settle page accounting before a reading. */
+const settle = () => new Promise((r) => setTimeout(r, 500));

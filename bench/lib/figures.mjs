@@ -22,15 +22,16 @@ export function ratioOf(a, b) {
  * @param {{ value: number, low?: number, high?: number } | undefined} r
  * @param {{ limit: number, direction: "max" | "min", unit: string } | undefined} target
  * @param {string} [note] shown instead of a value when r is undefined
+ * @param {string} [unit] unit when there is no target (default ×)
  */
-function fig(id, label, r, target, note) {
+function fig(id, label, r, target, note, unit) {
   return {
     id,
     label,
     value: r?.value ?? null,
     low: r?.low ?? null,
     high: r?.high ?? null,
-    unit: target?.unit ?? "×",
+    unit: target?.unit ?? unit ?? "×",
     target: target ?? null,
     verdict: r === undefined ? "n/a" : target ? verdict(r.value, target) : "info",
     note: r === undefined ? (note ?? "not measured") : (note ?? null),
@@ -41,7 +42,7 @@ const MAX = (limit, unit = "×") => ({ limit, direction: "max", unit });
 const MIN = (limit, unit = "×") => ({ limit, direction: "min", unit });
 
 /**
- * @param {{ roundTrip?: any, clientOverhead?: any, devServer?: any, scale?: any, sync?: any }} s section results
+ * @param {{ roundTrip?: any, clientOverhead?: any, devServer?: any, scale?: any, memory?: any, sync?: any }} s section results
  */
 export function computeFigures(s) {
   const rt = s.roundTrip ?? {};
@@ -71,5 +72,28 @@ export function computeFigures(s) {
   out.push(fig("sync.mb_per_s", "Sync mode back (syncBack): 64 MiB throughput", val(sync?.largeMBps), MIN(100, "MB/s"), syncNote));
   out.push(fig("sync.in_ms_per_file", "Sync mode in (syncIn): amortised ms per small file", val(sync?.inMsPerFile), MAX(10, "ms/file"), syncNote));
   out.push(fig("sync.in_mb_per_s", "Sync mode in (syncIn): 64 MiB throughput", val(sync?.inLargeMBps), MIN(100, "MB/s"), syncNote));
+  // Issue 14: the same figures for each route, side by side (bench/sync.mjs). Informational: the targets
+  // above apply to the default route; `before` is the command route as it was, `legacy` what a legacy
+  // server gets now, `random` the same 64 MiB without help from gzip.
+  const routes = [
+    ["before", "before: command route, serial"],
+    ["legacy", "legacy server: command route, pipelined + gzip"],
+    ["fast", "dev server: file channel"],
+  ];
+  for (const [key, label] of routes) {
+    const v = sync?.variants?.[key];
+    if (!v) continue;
+    out.push(fig(`sync.${key}.in_mb_per_s`, `Sync ${label}: syncIn 64 MiB`, val(v.inLargeMBps), { limit: 100, direction: "min", unit: "MB/s" }));
+    out.push(fig(`sync.${key}.mb_per_s`, `Sync ${label}: syncBack 64 MiB`, val(v.largeMBps), { limit: 100, direction: "min", unit: "MB/s" }));
+    if (Number.isFinite(v.inRandomMBps)) out.push(fig(`sync.${key}.in_random_mb_per_s`, `Sync ${label}: syncIn 64 MiB random`, val(v.inRandomMBps), undefined, undefined, "MB/s"));
+    if (Number.isFinite(v.randomMBps)) out.push(fig(`sync.${key}.random_mb_per_s`, `Sync ${label}: syncBack 64 MiB random`, val(v.randomMBps), undefined, undefined, "MB/s"));
+    out.push(fig(`sync.${key}.in_ms_per_file`, `Sync ${label}: syncIn ms per small file`, val(v.inMsPerFile), { limit: 10, direction: "max", unit: "ms/file" }));
+    out.push(fig(`sync.${key}.ms_per_file`, `Sync ${label}: syncBack ms per small file`, val(v.msPerFile), { limit: 10, direction: "max", unit: "ms/file" }));
+  }
+  for (const l of s.memory?.levels ?? []) {
+    out.push(fig(`memory.per_sandbox_pss.${l.sandboxes}`, `Memory per sandbox at ${l.sandboxes} running (PSS)`, { value: l.perSandboxPssMiB }, undefined, undefined, "MiB"));
+    out.push(fig(`memory.per_sandbox_rss.${l.sandboxes}`, `Memory per sandbox at ${l.sandboxes} running (RSS)`, { value: l.perSandboxRssMiB }, undefined, undefined, "MiB"));
+    out.push(fig(`memory.server_rss.${l.sandboxes}`, `Dev server process RSS with ${l.sandboxes} running`, { value: l.serverRssMiB }, undefined, undefined, "MiB"));
+  }
   return out;
 }

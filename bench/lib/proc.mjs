@@ -80,3 +80,35 @@ export function sampleTreeRss(root, intervalMs = 100) {
     },
   };
 }
+
+/**
+ * Proportional set size of one process in KiB (/proc/<pid>/smaps_rollup): shared pages (the python and
+ * node binaries, libc) are split between the processes that map them, so a sum over processes is the
+ * memory they really cost together.
+ * @param {number} pid
+ * @returns {number | null}
+ */
+export function procPssKiB(pid) {
+  try {
+    const m = readFileSync(`/proc/${pid}/smaps_rollup`, "utf8").match(/^Pss:\s+(\d+) kB/m);
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * RSS and PSS summed over a process tree, now.
+ * @param {number} root
+ * @returns {{ rssKiB: number, pssKiB: number, processes: number }}
+ */
+export function treeMemory(root) {
+  const pids = processTree(root);
+  let rssKiB = 0;
+  let pssKiB = 0;
+  for (const p of pids) {
+    rssKiB += procStatusKiB(p, "VmRSS") ?? 0;
+    pssKiB += procPssKiB(p) ?? 0;
+  }
+  return { rssKiB, pssKiB, processes: pids.length };
+}

@@ -38,9 +38,12 @@ export function measurementsTable(sections) {
     add(`Round trip ${label}: mounted volume`, rt.mounted?.[sc]);
     add(`Round trip ${label}: copy-out (tar | base64)`, rt.copyOut?.[sc]);
   }
-  for (const [sc, label] of [["small", "1,000 × 1 KiB"], ["large", "64 MiB"]]) {
-    add(`Sync ${label}: syncIn (host → sandbox)`, sections.sync?.in?.[sc]);
-    add(`Sync ${label}: syncBack (sandbox → host)`, sections.sync?.back?.[sc]);
+  const syncRoutes = sections.sync?.variants ? Object.entries(sections.sync.variants) : [["", sections.sync]];
+  for (const [route, v] of syncRoutes) {
+    for (const [sc, label] of [["small", "1,000 × 1 KiB"], ["large", "64 MiB"], ["random", "64 MiB random"]]) {
+      add(`Sync${route ? ` (${route})` : ""} ${label}: syncIn (host → sandbox)`, v?.in?.[sc]);
+      add(`Sync${route ? ` (${route})` : ""} ${label}: syncBack (sandbox → host)`, v?.back?.[sc]);
+    }
   }
   add('Client: sandbox.run("pass")', sections.clientOverhead?.client);
   add("Client: bare JSON-RPC fetch", sections.clientOverhead?.bareFetch);
@@ -63,12 +66,26 @@ export function scaleTable(scale) {
   return t + mem;
 }
 
+/** Memory with n sandboxes running (bench/scale.mjs benchMemory). */
+export function memoryTable(memory) {
+  if (!memory?.levels?.length) return "";
+  const alone = memory.serverAlone ? `Dev server alone: RSS ${f2(memory.serverAlone.rssMiB)} MiB, PSS ${f2(memory.serverAlone.pssMiB)} MiB.\n\n` : "";
+  return (
+    alone +
+    table(
+      ["Sandboxes running", "Processes", "Server RSS", "Tree RSS", "Tree PSS", "Per sandbox RSS", "Per sandbox PSS"],
+      memory.levels.map((l) => [String(l.sandboxes), String(l.processes), `${f2(l.serverRssMiB)} MiB`, `${f2(l.treeRssMiB)} MiB`, `${f2(l.treePssMiB)} MiB`, `${f2(l.perSandboxRssMiB)} MiB`, `${f2(l.perSandboxPssMiB)} MiB`]),
+    )
+  );
+}
+
 /** Everything printed to stdout at the end of a run. */
 export function stdoutReport(results) {
   return [
     `## Targets\n\n${targetsTable(results.figures)}`,
     `## Measurements\n\n${measurementsTable(results.sections)}`,
     `## Scale\n\n${scaleTable(results.sections.scale)}`,
+    results.sections.memory ? `## Memory per sandbox\n\n${memoryTable(results.sections.memory)}` : "",
     notesList(results),
     `Total elapsed: ${results.elapsedSec.toFixed(1)} s`,
   ]
@@ -111,6 +128,7 @@ ${measurementsTable(results.sections)}
 
 ${scaleTable(results.sections.scale)}
 
+${results.sections.memory ? `## Memory per sandbox\n\n${memoryTable(results.sections.memory)}\n` : ""}
 ![Workspace round trip](bench/roundtrip.svg)
 
 ![Scale](bench/scale.svg)

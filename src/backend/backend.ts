@@ -1,5 +1,6 @@
 import type { SandboxSpec } from "./sandbox-spec.js";
 import type { WireCommandResult, WireMetricsRow, WireReplResult } from "./wire.js";
+import type { FileChannel } from "./file-channel.js";
 
 /** Per-call controls every backend method honours. */
 export interface CallOptions {
@@ -55,4 +56,9 @@ export interface SandboxBackend {
     options?: CallOptions,
   ): Promise<WireCommandResult>;
   metrics(name: string | undefined, options?: CallOptions): Promise<WireMetricsRow[]>;
+  /**
+   * Optional: a raw file channel for sync mode when the server offers one (our dev server's extra,
+   * docs/protocol.md#dev-sync-channel); `undefined` when it does not. Without it sync uses `runCommand`.
+   */
+  fileChannel?(options?: CallOptions): Promise<FileChannel | undefined>;
 }

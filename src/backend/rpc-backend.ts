@@ -7,6 +7,7 @@ import type { z } from "zod";
 import type { BackendCapabilities, CallOptions, SandboxBackend, StartCallOptions } from "./backend.js";
 import { DEFAULT_MAX_RESPONSE_BYTES, readBoundedText } from "./bounded-body.js";
 import { composeCallSignal } from "./call-signal.js";
+import { HttpFileChannel, type FileChannel } from "./file-channel.js";
 import { isLocalServerUrl } from "./local-url.js";
 import { toServerError, type RpcFailure } from "./rpc-errors.js";
 import { ErrorCodes } from "../errors/codes.js";
@@ -18,6 +19,7 @@ import {
   messageResultSchema,
   metricsResultSchema,
   replResultSchema,
+  syncChannelResultSchema,
 } from "./rpc-schemas.js";
 import { toWireStartConfig } from "./rpc-wire.js";
 import type { SandboxSpec } from "./sandbox-spec.js";
@@ -163,6 +165,31 @@ export class RpcBackend implements SandboxBackend {
     const result = await this.#call("sandbox.metrics.get", params, metricsResultSchema, "Failed to get sandbox metrics", options);
     return result.sandboxes;
   }
+
+  /**
+   * The dev server's sync file channel, when it advertises one (`msbv.sync_channel`); `undefined` for a
+   * legacy server (method not found) or any failure to ask, so sync falls back to `runCommand`. Asked once.
+   */
+  fileChannel(options?: CallOptions): Promise<FileChannel | undefined> {
+    this.#fileChannel ??= this.#call("msbv.sync_channel", {}, syncChannelResultSchema, "Failed to ask for the sync channel", options).then(
+      (r) => {
+        if (!r.available || r.version !== 1 || !r.route?.startsWith("/") || r.route.startsWith("//")) return undefined;
+        const headers: Record<string, string> = this.#apiKey ? { Authorization: `Bearer ${this.#apiKey}` } : {};
+        return new HttpFileChannel({ url: this.url, route: r.route, maxBytes: r.maxBytes ?? 0, headers, fetch: this.#fetch });
+      },
+      (err: unknown) => {
+        // Method not found (a legacy server) or any other failure: no channel. Only a caller's abort is not remembered.
+        if (options?.signal?.aborted) {
+          this.#fileChannel = undefined;
+          throw err;
+        }
+        return undefined;
+      },
+    );
+    return this.#fileChannel;
+  }
+
+  #fileChannel: Promise<FileChannel | undefined> | undefined;
 
   async #call<S extends z.ZodType>(
     method: string,

@@ -14,6 +14,14 @@ const outputLine = z.object({ stream: z.enum(["stdout", "stderr"]), text: z.stri
 
 export const messageResultSchema = z.string();
 
+/** `msbv.sync_channel` (dev-server extra, docs/protocol.md#dev-sync-channel). */
+export const syncChannelResultSchema = z.object({
+  available: z.boolean(),
+  version: z.number().optional(),
+  route: z.string().optional(),
+  maxBytes: z.number().int().nonnegative().optional(),
+});
+
 export const replResultSchema = z.object({
   language: z.string(),
   output: z.array(outputLine),

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { access, constants } from "node:fs/promises";
+import { embeddedReadiness } from "../backend/embedded/readiness.js";
 import { isLocalServerUrl } from "../backend/local-url.js";
 import { resolveSandbox } from "../config/index.js";
 import type { LoadedConfig } from "../config/types.js";
@@ -126,6 +127,29 @@ export async function checkContainment(): Promise<DoctorCheck> {
   const limits = await detectLimitMechanism(root);
   const uid = root ? "a dedicated unprivileged uid per sandbox (idmapped volumes)" : "this user's uid (uid 0 inside)";
   return { id: "containment", status: "info", required: false, detail: `sandboxes run as ${uid}; limits: ${limits.detail}; cpus is not enforced` };
+}
+
+/**
+ * The embedded backend (real microVMs through npm `microsandbox` 0.6): the addon loads and a VM can
+ * boot. Required only when microsandbox.toml selects it; otherwise a failure is a warning.
+ */
+export async function checkEmbedded(config: LoadedConfig | undefined): Promise<DoctorCheck> {
+  const required = config !== undefined && usesEmbedded(config);
+  const readiness = await embeddedReadiness();
+  const detail = `addon: ${readiness.addon.ok ? "loads" : readiness.addon.detail}; KVM: ${readiness.kvm.detail}`;
+  if (readiness.ok) return ok("embedded", detail, required);
+  return fail(
+    "embedded",
+    detail,
+    readiness.addon.ok
+      ? "real microVMs need usable KVM (Linux with /dev/kvm, or macOS arm64); without it use the dev server: `msbv dev-server`"
+      : "reinstall without --omit=optional on linux-x64/arm64 or macOS arm64, or use the dev server: `msbv dev-server`",
+    required,
+  );
+}
+
+function usesEmbedded(config: LoadedConfig): boolean {
+  return [config.server.backend, config.defaults.backend, ...Object.values(config.sandboxes).map((s) => s.backend)].includes("embedded");
 }
 
 /** Every declared sandbox resolves: volumes parse, host paths exist and pass the policy. */

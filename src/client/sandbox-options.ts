@@ -1,4 +1,5 @@
 import type { SandboxBackend } from "../backend/backend.js";
+import type { BackendKind } from "../config/option-rules.js";
 import type { SandboxCallOptions } from "../config/types.js";
 import type { VolumeSpec } from "../volumes/types.js";
 
@@ -10,7 +11,7 @@ export type { SharedFilesystemMapping } from "../backend/shared-filesystem.js";
  * `SandboxOptions` fields (all honoured, including `volumes`, which upstream silently dropped)
  * plus this package's additions. Call options beat `MSB_*` env vars, which beat `microsandbox.toml`.
  */
-export interface SandboxOptions extends SandboxCallOptions {
+export interface SandboxOptions extends Omit<SandboxCallOptions, "backend"> {
   /**
    * Declares that a remote server sees this machine's files (e.g. NFS), mapping host prefixes to
    * server prefixes. Overrides `[server] shared_filesystem`. Without it, host-path volumes against
@@ -27,8 +28,12 @@ export interface SandboxOptions extends SandboxCallOptions {
   signal?: AbortSignal;
   /** HTTP time limit of the start call in ms. Default: (`timeout` + 30 s). */
   timeoutMs?: number;
-  /** Runtime to use instead of the JSON-RPC server (tests, the planned embedded runtime). */
-  backend?: SandboxBackend;
+  /**
+   * `"embedded"`: real microVMs through npm `microsandbox` 0.6 in this process (needs KVM);
+   * `"rpc"`: the JSON-RPC server or `msbv dev-server`. Default: `backend` in microsandbox.toml,
+   * then "rpc". A SandboxBackend object replaces the runtime altogether (tests).
+   */
+  backend?: SandboxBackend | BackendKind;
 }
 
 /** Fluent builder for {@link SandboxOptions}; method names match the option names (upstream style). */
@@ -95,7 +100,7 @@ export class SandboxOptionsBuilder {
   timeoutMs(timeoutMs: number): this {
     return this.#set("timeoutMs", timeoutMs);
   }
-  backend(backend: SandboxBackend): this {
+  backend(backend: SandboxBackend | BackendKind): this {
     return this.#set("backend", backend);
   }
 

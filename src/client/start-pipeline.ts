@@ -2,6 +2,7 @@ import type { CallOptions, SandboxBackend, StartCallOptions } from "../backend/b
 import { RpcBackend } from "../backend/rpc-backend.js";
 import { InvalidOptionError } from "../errors/errors.js";
 import { readRecordedStart, recordStart, resolveSandbox } from "../config/index.js";
+import type { BackendKind } from "../config/option-rules.js";
 import type { ResolvedSandboxConfig, ResolvedServerConfig, SandboxCallOptions } from "../config/types.js";
 import { isSandboxRunning, syncInOrResume, type SyncSession } from "../sync/index.js";
 import { guardVolumeChange } from "./guards.js";
@@ -39,28 +40,35 @@ export interface StartedSandbox {
 export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   const { options } = input;
   const call: CallOptions = options.signal ? { signal: options.signal } : {};
-  if (options.backend && options.sharedFilesystem) {
+  const injected = typeof options.backend === "object" ? options.backend : undefined;
+  if (injected && options.sharedFilesystem) {
     throw new InvalidOptionError("sharedFilesystem is ignored when a backend is passed: the backend converts volumes for its server", {
       hint: "pass the mapping to the backend instead, e.g. new RpcBackend({ url, sharedFilesystem: [...] })",
     });
   }
-  let backend = options.backend;
-  const backendFor = (server: ResolvedServerConfig): SandboxBackend =>
-    (backend ??= new RpcBackend({
-      url: server.url,
-      ...(server.apiKey ? { apiKey: server.apiKey } : {}),
-      ...(options.sharedFilesystem ?? server.sharedFilesystem ? { sharedFilesystem: options.sharedFilesystem ?? server.sharedFilesystem } : {}),
-    }));
-  const { sandbox, server, projectDir } = await resolveSandbox({
+  let backend = injected;
+  // The backend the resolved `backend` kind names, built once. The embedded one is imported only
+  // when chosen, so RPC users never load its native addon.
+  const backendFor = async (server: ResolvedServerConfig, kind: BackendKind): Promise<SandboxBackend> =>
+    (backend ??=
+      kind === "embedded"
+        ? await embeddedBackend(options)
+        : new RpcBackend({
+            url: server.url,
+            ...(server.apiKey ? { apiKey: server.apiKey } : {}),
+            ...(options.sharedFilesystem ?? server.sharedFilesystem ? { sharedFilesystem: options.sharedFilesystem ?? server.sharedFilesystem } : {}),
+          }));
+  const resolved = await resolveSandbox({
     kind: input.kind,
     ...(input.defaultImage !== undefined ? { defaultImage: input.defaultImage } : {}),
     options: toCallOptions(options),
     ...(input.cwd !== undefined ? { cwd: input.cwd } : {}),
     ...(input.env !== undefined ? { env: input.env } : {}),
     // Asked only when a volume is readonly: a legacy server answers "method not found" → refused.
-    readonlySupported: async (srv) => (await backendFor(srv).capabilities(call)).readonlyVolumes,
+    readonlySupported: async (srv, kind) => (await (await backendFor(srv, kind)).capabilities(call)).readonlyVolumes,
   });
-  const used = backendFor(server);
+  const { sandbox, server, projectDir } = resolved;
+  const used = await backendFor(server, resolved.backend);
 
   // Sync mode copies the folders in after start and back in stop(), so host paths never reach the
   // server and the remote-host-paths refusal does not apply; the guest folders are made by sync-in.
@@ -103,8 +111,19 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   return { backend: used, sandbox, serverUrl: server.url, apiKey: server.apiKey, generatedConfigPath, message, ...(sync ? { sync } : {}) };
 }
 
+/** The embedded backend, loaded lazily; it mounts this machine's folders, so a server mapping means a mistake. */
+async function embeddedBackend(options: SandboxOptions): Promise<SandboxBackend> {
+  if (options.sharedFilesystem) {
+    throw new InvalidOptionError('sharedFilesystem is for a server on another machine; backend "embedded" mounts this machine\'s folders directly', {
+      hint: 'drop sharedFilesystem, or use backend "rpc" for a remote server',
+    });
+  }
+  const { EmbeddedBackend } = await import("../backend/embedded/index.js");
+  return new EmbeddedBackend();
+}
+
 /** Drops the client-only fields before handing the options to the config layer. */
 function toCallOptions(options: SandboxOptions): SandboxCallOptions {
-  const { signal: _s, timeoutMs: _t, backend: _b, sharedFilesystem: _f, sync: _y, ...rest } = options;
-  return rest;
+  const { signal: _s, timeoutMs: _t, backend, sharedFilesystem: _f, sync: _y, ...rest } = options;
+  return typeof backend === "string" ? { ...rest, backend } : rest;
 }

@@ -3,6 +3,7 @@ import { SANDBOX_NAME_RULE } from "../names/sandbox-name.js";
 import type { VolumeSpec } from "../volumes/index.js";
 import { checkServerUrl } from "./file-schema.js";
 import {
+  checkBackend,
   checkCpus,
   checkEnvEntry,
   checkImage,
@@ -75,6 +76,7 @@ export function checkCallOptions(input: SandboxCallOptions): CheckedCallOptions 
     "pass host folder paths");
   check("createVolumeDirs", options.createVolumeDirs, (v) => (typeof v === "boolean" ? undefined : `must be true or false, got ${describe(v)}`),
     "pass true or false");
+  check("backend", options.backend, checkBackend, 'pass "embedded" for real microVMs, or "rpc" (the default) for a server or `msbv dev-server`');
   if (options.volumes !== undefined && !Array.isArray(options.volumes)) {
     problems.push({ option: "volumes", message: `must be an array, got ${describe(options.volumes)}`, hint: 'pass ["./workspace:/workspace"]' });
   }

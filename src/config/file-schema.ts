@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { ACCEPTED_FORMS } from "../volumes/parse-spec.js";
 import {
+  checkBackend,
   checkCpus,
   checkEnvName,
   checkEnvValue,
@@ -12,6 +13,7 @@ import {
   checkShell,
   checkWorkdir,
   describe,
+  type BackendKind,
 } from "./option-rules.js";
 
 // The shape of microsandbox.toml. Every table is strict: an unknown key is an error (with a
@@ -105,7 +107,7 @@ const volumeEntry = z.union([z.string(), volumeTable, volumeMountTable, volumeTu
 });
 
 export const SANDBOX_KEYS = [
-  "image", "memory", "cpus", "workdir", "shell", "env", "ports", "depends_on", "scripts", "volumes",
+  "image", "memory", "cpus", "workdir", "shell", "env", "ports", "depends_on", "scripts", "volumes", "backend",
 ] as const;
 const sandboxTable = z
   .strictObject({
@@ -119,6 +121,7 @@ const sandboxTable = z
     depends_on: nameList.optional(),
     scripts: scriptTable.optional(),
     volumes: z.array(volumeEntry).optional(),
+    backend: ruled<BackendKind>(checkBackend),
   })
   .transform(({ depends_on, ports, env, scripts, ...rest }) => ({
     ...rest,
@@ -128,7 +131,7 @@ const sandboxTable = z
     ...(depends_on ? { dependsOn: depends_on } : {}),
   }));
 
-export const SERVER_KEYS = ["url", "api_key_env", "shared_filesystem", "mode"] as const;
+export const SERVER_KEYS = ["url", "api_key_env", "shared_filesystem", "mode", "backend"] as const;
 const serverTable = z
   .strictObject({
     url: ruled<string>(serverUrl),
@@ -149,14 +152,16 @@ const serverTable = z
       )
       .optional(),
     mode: z.enum(["mount", "sync"], { error: 'mode must be "mount" or "sync"' }).optional(),
+    backend: ruled<BackendKind>(checkBackend),
   })
-  .transform(({ url, api_key_env, shared_filesystem, mode }) => ({
+  .transform(({ url, api_key_env, shared_filesystem, mode, backend }) => ({
     ...(url !== undefined ? { url } : {}),
     ...(api_key_env !== undefined ? { apiKeyEnv: api_key_env } : {}),
     ...(shared_filesystem
       ? { sharedFilesystem: shared_filesystem.map((s) => ({ hostPrefix: s.host_prefix, serverPrefix: s.server_prefix })) }
       : {}),
     ...(mode ? { mode } : {}),
+    ...(backend ? { backend } : {}),
   }));
 
 export const POLICY_KEYS = ["allow"] as const;

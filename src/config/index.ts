@@ -19,6 +19,8 @@ export {
   type ResolveSandboxResult,
 } from "./resolve-sandbox.js";
 export { resolveServer, DEFAULT_SERVER_URL } from "./resolve-server.js";
+export { resolveBackend } from "./resolve-backend.js";
+export { BACKEND_KINDS, type BackendKind } from "./option-rules.js";
 export { checkCallOptions, type CheckedCallOptions } from "./call-options.js";
 export {
   writeGeneratedConfig,

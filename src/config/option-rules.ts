@@ -70,6 +70,16 @@ export function checkEnvEntry(entry: unknown): string | undefined {
   return checkEnvName(name) ?? checkEnvValue(name, entry.slice(eq + 1));
 }
 
+/** Where sandboxes run: the legacy JSON-RPC wire (a server or `msbv dev-server`), or real microVMs in-process. */
+export const BACKEND_KINDS = ["rpc", "embedded"] as const;
+export type BackendKind = (typeof BACKEND_KINDS)[number];
+
+export function checkBackend(backend: unknown): string | undefined {
+  return typeof backend === "string" && (BACKEND_KINDS as readonly string[]).includes(backend)
+    ? undefined
+    : `backend must be "rpc" or "embedded", got ${describe(backend)}`;
+}
+
 /** `host:guest` or one port (the same on both sides); every number 1–65535. */
 export function checkPort(port: unknown): string | undefined {
   const text = typeof port === "number" ? String(port) : port;

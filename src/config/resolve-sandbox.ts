@@ -6,7 +6,8 @@ import {
 } from "../volumes/index.js";
 import { checkCallOptions, type CheckedCallOptions } from "./call-options.js";
 import { loadConfigFile } from "./load-file.js";
-import { checkStartScript } from "./option-rules.js";
+import { checkStartScript, type BackendKind } from "./option-rules.js";
+import { resolveBackend } from "./resolve-backend.js";
 import { resolveServer } from "./resolve-server.js";
 import { refuseMissingFoldersInProjectState, refuseVolumesExposingConfig } from "./trusted-config.js";
 import { locateVolumeProblems } from "./volume-locations.js";
@@ -39,15 +40,18 @@ export interface ResolveSandboxInput {
   env?: NodeJS.ProcessEnv;
   /**
    * Whether the backend can enforce read-only mounts (the legacy server cannot). A function gets the
-   * resolved server and is asked only when a volume is readonly (it may query the server's capabilities).
+   * resolved server and backend kind and is asked only when a volume is readonly (it may query the
+   * chosen backend's capabilities).
    */
-  readonlySupported: boolean | ((server: ResolvedServerConfig) => Promise<boolean>);
+  readonlySupported: boolean | ((server: ResolvedServerConfig, backend: BackendKind) => Promise<boolean>);
   /** Validate only: create no missing `create = true` folder (read-only commands). */
   dryRun?: boolean;
 }
 
 export interface ResolveSandboxResult {
   sandbox: ResolvedSandboxConfig;
+  /** Which backend runs it (call > file sandbox > [defaults] > [server] > "rpc"). */
+  backend: BackendKind;
   server: ResolvedServerConfig;
   /** Folder of the config file if one was found, else cwd. */
   projectDir: string;
@@ -81,6 +85,7 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
     });
   }
 
+  const backend = resolveBackend(call, file, name);
   const policy = await defaultHostPathPolicy(projectDir, {
     allow: [...(file?.policy.allow ?? []), ...(call.allowHostPaths ?? [])],
     baseDir: projectDir,
@@ -88,10 +93,9 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
   const merged = mergeVolumes(layers, call);
   const trust = { projectDir, ...(file ? { configFile: file.path } : {}) };
   await refuseMissingFoldersInProjectState(merged.parsed.map(({ v }) => v), trust, projectDir);
+  const { readonlySupported } = input;
   const volumes = await resolveParsedVolumes(merged.parsed, merged.problems, policy, {
-    readonlySupported: typeof input.readonlySupported === "function"
-      ? () => (input.readonlySupported as (s: ResolvedServerConfig) => Promise<boolean>)(server)
-      : input.readonlySupported,
+    readonlySupported: typeof readonlySupported === "function" ? () => readonlySupported(server, backend) : readonlySupported,
     ...(call.createVolumeDirs !== undefined ? { createMissing: call.createVolumeDirs } : {}),
     ...(input.dryRun ? { dryRun: true } : {}),
   }).catch(async (err: unknown) => {
@@ -117,6 +121,7 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
   };
   return {
     sandbox,
+    backend,
     server,
     projectDir,
     ...(file ? { configFile: file.path } : {}),

@@ -1,5 +1,6 @@
 import type { SandboxSpec } from "../backend/sandbox-spec.js";
 import type { VolumeSpec } from "../volumes/types.js";
+import type { BackendKind } from "./option-rules.js";
 
 /**
  * The fully resolved configuration of one sandbox: file + env + call options merged, validated,
@@ -56,6 +57,8 @@ export interface SandboxCallOptions {
   allowHostPaths?: string[];
   /** Create missing host folders of every volume. Default false (per volume: `create = true`). */
   createVolumeDirs?: boolean;
+  /** `"embedded"`: real microVMs through npm `microsandbox` 0.6 in this process. Default: the file, then `"rpc"`. */
+  backend?: BackendKind;
 }
 
 /** A `[defaults]` or `[sandboxes.<name>]` table after validation (keys camelCased). */
@@ -72,6 +75,8 @@ export interface FileSandboxConfig {
   scripts?: Record<string, string>;
   /** Host paths as written (relative ones resolve against the file's folder). */
   volumes?: VolumeSpec[];
+  /** This sandbox's backend; beats `[server] backend`. */
+  backend?: BackendKind;
 }
 
 /** The `[server]` table. The key itself is never in the file, only the env var that holds it. */
@@ -80,6 +85,8 @@ export interface FileServerConfig {
   apiKeyEnv?: string;
   sharedFilesystem?: { hostPrefix: string; serverPrefix: string }[];
   mode?: "mount" | "sync";
+  /** `[server] backend`: the default backend of every sandbox in the file. */
+  backend?: BackendKind;
 }
 
 /** A parsed and validated `microsandbox.toml`. */

@@ -51,6 +51,8 @@ export const ErrorCodes = {
   CONFIG_WRITE_FAILED: "MSBV_CONFIG_WRITE_FAILED",
   /** `msbv init` found an existing microsandbox.toml and was not told to overwrite it. */
   CONFIG_EXISTS: "MSBV_CONFIG_EXISTS",
+  /** The embedded microVM backend cannot run here: addon missing, no usable KVM, or the VM failed to boot. */
+  EMBEDDED_UNAVAILABLE: "MSBV_EMBEDDED_UNAVAILABLE",
   /** A server answer exceeded the client's size limit (`maxResponseBytes`); it was not read further. */
   RESPONSE_TOO_LARGE: "MSBV_RESPONSE_TOO_LARGE",
   /** Sync mode refused data from the sandbox over its limits (size of one transfer, number of entries). */

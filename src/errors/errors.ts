@@ -62,6 +62,13 @@ export class DevServerError extends MsbvError {
   }
 }
 
+/** The embedded microVM backend cannot run on this machine (EMBEDDED_UNAVAILABLE). */
+export class EmbeddedUnavailableError extends MsbvError {
+  constructor(message: string, options?: MsbvErrorOptions) {
+    super(ErrorCodes.EMBEDDED_UNAVAILABLE, message, options);
+  }
+}
+
 /** A sandbox name was asked for that the config file does not declare (CONFIG_UNKNOWN_SANDBOX). */
 export class UnknownSandboxError extends ValidationError {
   constructor(message: string, options?: MsbvErrorOptions) {

@@ -14,5 +14,6 @@ export {
   DevServerError,
   UnknownSandboxError,
   ConfigWriteError,
+  EmbeddedUnavailableError,
 } from "./errors.js";
 export { redactSecrets } from "./redact.js";

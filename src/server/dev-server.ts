@@ -13,6 +13,7 @@ import { dispatchMcp } from "./protocol/mcp.js";
 import type { MethodContext } from "./methods/index.js";
 import type { ReceivedLog, ReceivedRequest } from "./state/received-log.js";
 import { dispatchRpc } from "./protocol/rpc-dispatch.js";
+import { handleSyncFile } from "./protocol/sync-file-route.js";
 import type { SandboxRuntime } from "./runtime/types.js";
 import { Sandboxfile } from "./state/sandboxfile.js";
 import { readOrCreateServerKey, serverKeyPath } from "./auth/server-key.js";
@@ -52,6 +53,11 @@ export interface DevServerOptions {
    * (src/volumes/host-policy.ts). Explicit roots replace the default.
    */
   allowRoots?: string[];
+  /**
+   * Offer sync mode's raw file channel (`msbv.sync_channel`, docs/protocol.md#dev-sync-channel). Default
+   * true; false makes sync clients use `sandbox.command.run`, as against a legacy server.
+   */
+  syncFileChannel?: boolean;
   /** Receives one line per request and the real cause of every failure. Default: stderr. */
   logger?: (line: string) => void;
 }
@@ -118,6 +124,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     sandboxfile,
     received,
     log,
+    syncFileChannel: options.syncFileChannel ?? true,
     state: {
       projectDir,
       protectedPaths: [stateDir, sandboxfile.path, await realpathLongestPrefix(serverKeyPath(home))],
@@ -133,6 +140,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ...(options.allowNetwork ? { network: "host" as const } : {}),
       mcp: (body) => dispatchMcp(body, ctx),
       received: () => ({ status: 200, body: { received } }),
+      syncFile: (req, res) => handleSyncFile(req, res, ctx.syncFileChannel === false ? {} : runtime),
       log,
       originPolicy: { port: () => actualPort, loopbackHostOnly: isLoopback(host), allowedOrigins },
     }),

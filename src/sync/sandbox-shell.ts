@@ -1,8 +1,16 @@
 import type { SandboxBackend } from "../backend/backend.js";
+import type { WireCommandResult } from "../backend/wire.js";
 import { ErrorCodes } from "../errors/codes.js";
 import { MsbvError } from "../errors/msbv-error.js";
 import { SyncError } from "../errors/errors.js";
 import type { SyncOptions } from "./types.js";
+
+/** Shell prelude: strict mode and `check FILE SHA256`, which fails the script when the file's hash differs. */
+export const PRELUDE = [
+  "set -eu",
+  `check() { printf '%s  %s\\n' "$2" "$1" | sha256sum -c --status || { echo "msbv: $1: checksum mismatch after transfer" >&2; exit 3; }; }`,
+  "",
+].join("\n");
 
 /** Default server-side limit of one sync command (seconds). */
 export const DEFAULT_COMMAND_TIMEOUT_S = 300;
@@ -26,7 +34,7 @@ export async function runScript(target: SandboxTarget, step: string, script: str
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),
   };
-  let result;
+  let result: WireCommandResult;
   try {
     result = await backend.runCommand(name, "sh", ["-c", script, "sh", ...args], options.commandTimeoutSeconds ?? DEFAULT_COMMAND_TIMEOUT_S, call);
   } catch (err) {

@@ -32,7 +32,7 @@ interface VolumePlan {
 /**
  * Copies host folders into a started sandbox through its command API: for each volume, the guest
  * folder is made to mirror the host folder (files the guest already holds with the same SHA-256 are not
- * sent; guest files the host lacks are removed), in one archive uploaded in ≤ 1 MiB chunks and checked
+ * sent; guest files the host lacks are removed), in one archive (through the file channel or in ≤ 1 MiB chunks, src/sync/README.md#channel) checked
  * before it is unpacked. Host files are read once through a symlink-safe {@link Workspace}; host
  * symlinks and special files are not synced (`inReport.skipped`). Every volume is planned before any
  * is changed: if the guest holds sandbox changes that were never synced back (compared with the state

@@ -47,6 +47,14 @@ export interface SyncOptions extends CallOptions {
   maxTransferBytes?: number;
   /** Most entries a guest listing may have. Default 1,000,000. */
   maxEntries?: number;
+  /**
+   * How bytes travel. `"auto"` (default): the server's raw file channel when it advertises one (our dev
+   * server, docs/protocol.md#dev-sync-channel), else `sandbox.command.run` with several requests in flight
+   * and gzip when the data compresses. `"command"`: always `sandbox.command.run`. `"command-serial"`:
+   * `sandbox.command.run` one request at a time without compression (the behaviour before issue 14, for
+   * a server that cannot take concurrent commands or lacks gzip). Checks and limits are the same for all.
+   */
+  channel?: "auto" | "command" | "command-serial";
 }
 
 /** Returned by {@link syncIn}; hand it to {@link syncBack}. */

@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { SandboxBackend } from "../../src/backend/backend.js";
 import { RpcBackend } from "../../src/backend/rpc-backend.js";
-import { startDevServer } from "../../src/server/index.js";
+import { startDevServer, type DevServerOptions } from "../../src/server/index.js";
 import { tempDir } from "./temp-dir.js";
 
 /** A real dev server (bubblewrap) and a temp host folder per test file. */
@@ -21,10 +21,10 @@ export interface SyncFixture extends AsyncDisposable {
   close(): Promise<void>;
 }
 
-export async function startSyncFixture(): Promise<SyncFixture> {
+export async function startSyncFixture(options: Pick<DevServerOptions, "syncFileChannel"> = {}): Promise<SyncFixture> {
   const temp = await tempDir("msbv-sync-e2e-");
   const dir = temp.path;
-  const server = await startDevServer({ port: 0, dev: true, projectDir: join(dir, "server"), allowRoots: [dir], logger: () => {} }).catch(async (err: unknown) => {
+  const server = await startDevServer({ port: 0, dev: true, projectDir: join(dir, "server"), allowRoots: [dir], logger: () => {}, ...options }).catch(async (err: unknown) => {
     await temp.remove();
     throw err;
   });

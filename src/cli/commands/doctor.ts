@@ -7,6 +7,7 @@ import {
   checkBwrap,
   checkContainment,
   checkDeclared,
+  checkEmbedded,
   checkKvm,
   checkNode,
   checkServer,
@@ -26,7 +27,7 @@ import { rejectTail } from "./tail.js";
 export function registerDoctor(program: Command, ctx: CliContext): void {
   program
     .command("doctor")
-    .description("check the server, auth, bubblewrap, KVM, Node and the declared host paths")
+    .description("check the server, auth, bubblewrap, KVM, the embedded backend, Node and the declared host paths")
     .option("--json", "print {ok, checks: [...]} as JSON")
     .action(async (opts: { json?: boolean }) => {
       rejectTail(ctx, "doctor");
@@ -59,6 +60,7 @@ async function runChecks(): Promise<DoctorCheck[]> {
   // bubblewrap matters only when the server runs here (the dev server); remote servers bring their own.
   checks.push(...(await checkBwrap(serverIsLocal(server))), await checkKvm());
   if (serverIsLocal(server)) checks.push(await checkContainment());
+  checks.push(await checkEmbedded(config));
   if (config) checks.push(...(await checkDeclared(config)));
   return checks;
 }

@@ -3,7 +3,8 @@ import { InvalidOptionError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 import { ExitCodes } from "../format-error.js";
 import { printJson } from "../output.js";
-import { ensureDeclaredRunning } from "../sandbox-session.js";
+import type { BackendKind } from "../../config/index.js";
+import { backendOption, ensureDeclaredRunning } from "../sandbox-session.js";
 import { parseSeconds } from "./seconds.js";
 import { sandboxOutputFor } from "../terminal-text.js";
 
@@ -19,15 +20,16 @@ export function registerExec(program: Command, ctx: CliContext): void {
     .option("-t, --timeout <seconds>", "command time limit enforced by the server", parseSeconds)
     .option("--json", "print {exitCode, success, stdout, stderr} as JSON")
     .option("--raw", "write the sandbox's output as is, even to a terminal (default: control sequences shown as ^[ …)")
+    .addOption(backendOption())
     .usage("[options] [name] -- <command> [args…]")
-    .action(async (name: string | undefined, opts: { json?: boolean; timeout?: number; raw?: boolean }) => {
+    .action(async (name: string | undefined, opts: { json?: boolean; timeout?: number; raw?: boolean; backend?: BackendKind }) => {
       const [command, ...args] = ctx.tail ?? [];
       if (command === undefined || command === "") {
         throw new InvalidOptionError("`msbv exec` needs a command after `--`: `msbv exec [name] -- ls -la /workspace`", {
           hint: "put the executable and its arguments after `--`",
         });
       }
-      const sandbox = await ensureDeclaredRunning(name);
+      const sandbox = await ensureDeclaredRunning(name, opts.backend);
       const result = await sandbox.command.run(command, args, opts.timeout);
       const [stdout, stderr] = [await result.output(), await result.error()];
       if (opts.json) {

@@ -5,11 +5,13 @@ import { InvalidOptionError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 import { ExitCodes } from "../format-error.js";
 import { printJson } from "../output.js";
-import { ensureDeclaredRunning } from "../sandbox-session.js";
+import type { BackendKind } from "../../config/index.js";
+import { backendOption, ensureDeclaredRunning } from "../sandbox-session.js";
 import { parseSeconds } from "./seconds.js";
 import { sandboxOutputFor } from "../terminal-text.js";
 
 interface RunOptions {
+  backend?: BackendKind;
   file?: string;
   json?: boolean;
   timeout?: number;
@@ -30,10 +32,11 @@ export function registerRun(program: Command, ctx: CliContext): void {
     .option("-t, --timeout <seconds>", "execution time limit enforced by the server", parseSeconds)
     .option("--json", "print {stdout, stderr, status, hasError} as JSON")
     .option("--raw", "write the sandbox's output as is, even to a terminal (default: control sequences shown as ^[ …)")
+    .addOption(backendOption())
     .usage("[options] [name] -- <code…>")
     .action(async (name: string | undefined, opts: RunOptions) => {
       const code = await codeFrom(ctx, opts);
-      const sandbox = await ensureDeclaredRunning(name);
+      const sandbox = await ensureDeclaredRunning(name, opts.backend);
       const execution = await sandbox.run(code, opts.timeout !== undefined ? { timeout: opts.timeout } : undefined);
       const [stdout, stderr] = [await execution.output(), await execution.error()];
       if (opts.json) {

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
 import type { RpcBackend } from "../../backend/rpc-backend.js";
+import { resolveBackend, type BackendKind } from "../../config/index.js";
 import { InvalidOptionError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 import { ExitCodes, formatError } from "../format-error.js";
 import { note, printJson, printLine } from "../output.js";
+import { backendOption } from "../sandbox-session.js";
 import { neutraliseControls } from "../terminal-text.js";
 import { backendFor, serverTarget } from "../server-target.js";
 import { declaredSandbox, findConfig } from "../target.js";
@@ -18,17 +20,34 @@ export function registerStop(program: Command, ctx: CliContext): void {
     .argument("[name]", "sandbox name (any sandbox the server knows, declared or not)")
     .option("-a, --all", "stop every running sandbox on the server")
     .option("--json", "print {stopped: [...], failed: [...]} as JSON")
-    .action(async (name: string | undefined, opts: { all?: boolean; json?: boolean }) => {
+    .addOption(backendOption())
+    .action(async (name: string | undefined, opts: { all?: boolean; json?: boolean; backend?: BackendKind }) => {
       rejectTail(ctx, "stop");
       if (opts.all && name !== undefined) {
         throw new InvalidOptionError("`msbv stop` got both a name and --all", { hint: "pass a name or --all, not both" });
       }
       const config = await findConfig();
+      if ((opts.backend ?? resolveBackend({}, config, name)) === "embedded") {
+        // Real microVMs: no server, no sync mode (host folders are mounted). Loaded only here.
+        const { EmbeddedBackend } = await import("../../backend/embedded/index.js");
+        const embedded = new EmbeddedBackend();
+        if (opts.all) {
+          const names = (await embedded.metrics(undefined)).filter((m) => m.running).map((m) => m.name);
+          await stopAll((n) => embedded.stop(n).then(() => undefined), names, opts.json ?? false);
+          return;
+        }
+        const target = name ?? (await declaredSandbox(undefined)).name;
+        await embedded.stop(target);
+        if (opts.json) printJson({ stopped: [target], failed: [] });
+        else printLine(target);
+        return;
+      }
       const backend = backendFor(serverTarget(config));
       const projectDir = config?.dir ?? process.cwd();
       const stop = (n: string): Promise<void> => stopWithSyncBack(backend, projectDir, n);
       if (opts.all) {
-        await stopAll(stop, backend, opts.json ?? false);
+        const names = (await backend.metrics(undefined)).filter((m) => m.running).map((m) => m.name);
+        await stopAll(stop, names, opts.json ?? false);
         return;
       }
       // One sandbox: its error goes through the funnel like any other.
@@ -52,8 +71,7 @@ async function stopWithSyncBack(backend: RpcBackend, projectDir: string, name: s
 }
 
 /** Stops every running sandbox; one failure does not keep the others running. */
-async function stopAll(stop: (name: string) => Promise<void>, backend: RpcBackend, json: boolean): Promise<void> {
-  const names = (await backend.metrics(undefined)).filter((m) => m.running).map((m) => m.name);
+async function stopAll(stop: (name: string) => Promise<void>, names: readonly string[], json: boolean): Promise<void> {
   const results = await Promise.allSettled(names.map((n) => stop(n)));
   const stopped: string[] = [];
   const failed: { name: string; error: string }[] = [];

@@ -2,7 +2,8 @@ import type { Command } from "commander";
 import { readGeneratedConfig } from "../../config/index.js";
 import type { CliContext } from "../context.js";
 import { printJson, printLine, withProgress } from "../output.js";
-import { startDeclared } from "../sandbox-session.js";
+import type { BackendKind } from "../../config/index.js";
+import { backendOption, startDeclared } from "../sandbox-session.js";
 import { declaredSandbox } from "../target.js";
 import { rejectTail } from "./tail.js";
 
@@ -13,12 +14,13 @@ export function registerUp(program: Command, ctx: CliContext): void {
     .description("start a sandbox declared in microsandbox.toml (it keeps running; `msbv stop` ends it)")
     .argument("[name]", "sandbox name (default: the only declared sandbox)")
     .option("--json", "print the result as JSON")
-    .action(async (name: string | undefined, opts: { json?: boolean }) => {
+    .addOption(backendOption())
+    .action(async (name: string | undefined, opts: { json?: boolean; backend?: BackendKind }) => {
       rejectTail(ctx, "up");
       const target = await declaredSandbox(name);
       const sandbox = await withProgress(
         `starting sandbox ${target.name}`,
-        () => startDeclared(target),
+        () => startDeclared(target, opts.backend),
         (sb) => `sandbox ${sb.name} is running at ${sb.serverUrl}`,
       );
       const resolved = await readGeneratedConfig(target.config.dir, target.name);

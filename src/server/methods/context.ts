@@ -12,6 +12,8 @@ export interface MethodContext {
   state: ServerStatePaths;
   received: ReceivedLog;
   log: (line: string) => void;
+  /** The sync file channel is offered (docs/protocol.md#dev-sync-channel); off makes the server look legacy to sync. */
+  syncFileChannel?: boolean;
 }
 
 /** A JSON-RPC method: returns the `result` or throws an RpcRestError (anything else → generic 500). */

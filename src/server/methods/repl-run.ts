@@ -1,13 +1,7 @@
 import { internalError } from "../protocol/json-rpc.js";
 import { errorText, type MethodContext } from "./context.js";
 import { forwardTarget, optionalTimeout, requiredString, wireLines } from "./forwarded.js";
-
-const LANGUAGES: Record<string, "python" | "node"> = {
-  python: "python",
-  node: "node",
-  nodejs: "node",
-  javascript: "node",
-};
+import { LANGUAGES } from "../runtime/driver-argv.js";
 
 /**
  * `sandbox.repl.run` (docs/protocol.md#repl-run). Evaluation problems are stderr lines with status "success";

@@ -1,6 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
 import type { JsonReply, TextReply } from "./json-rpc.js";
 import { refuseForeignRequest, type OriginPolicy } from "./request-origin.js";
+import { SYNC_FILE_ROUTE } from "./sync-file-route.js";
 
 // Routing and the framework-level behaviour of the legacy server (axum): exact paths, 404 with an
 // empty body, 405 after auth, plain-text 415/413/400/422 Json-extractor rejections, 2 MB limit.
@@ -19,6 +20,8 @@ export interface HttpHandlers {
   received(): JsonReply;
   /** Set when sandboxes share the host network; the health body then says so (doctor/status show it). */
   network?: "host";
+  /** `GET`/`PUT` of the sync file channel (src/server/protocol/sync-file-route.ts). */
+  syncFile(req: IncomingMessage, res: ServerResponse): Promise<void>;
   log(line: string): void;
   /** Which Host headers and browser origins are served at all (checked before anything else). */
   originPolicy: OriginPolicy;
@@ -37,6 +40,8 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ["/mcp", { methods: ["POST"], auth: true, handle: (req, res, h) => withJsonBody(req, res, h.mcp) }],
   // Ours, not legacy: what `sandbox.start` received, for tests and debugging. Same auth as the rpc route.
   ["/_dev/received", { methods: ["GET", "HEAD"], auth: true, handle: async (_q, res, h) => sendJson(res, h.received()) }],
+  // Ours, not legacy: sync mode's raw file channel (docs/protocol.md#dev-sync-channel). Same auth as the rpc route.
+  [SYNC_FILE_ROUTE, { methods: ["GET", "PUT"], auth: true, handle: (req, res, h) => h.syncFile(req, res) }],
 ]);
 
 /** The Node request listener for the dev server. Never throws; unexpected failures are 500s. */

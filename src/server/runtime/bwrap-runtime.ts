@@ -7,6 +7,7 @@ import { findBwrap } from "./find-bwrap.js";
 import { resolveInterpreters } from "./interpreters.js";
 import { SandboxInstance, type RuntimeContext } from "./sandbox-instance.js";
 import { prepareStateDir, writeSeccompProgram } from "./state-dir.js";
+import type { ChildHandlers, ChildRef } from "./supervisor-connection.js";
 import type { RuntimeMetrics, RuntimeOutputLine, RuntimeSandboxSpec, SandboxRuntime } from "./types.js";
 
 /** Options of {@link createBwrapRuntime}. */
@@ -94,6 +95,10 @@ class BwrapRuntime implements SandboxRuntime {
 
   runCommand(name: string, command: string, args: string[], timeoutSeconds?: number, hungUp?: AbortSignal): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
     return this.#running(name).then((instance) => instance.runCommand(command, args, timeoutSeconds, hungUp));
+  }
+
+  spawnRaw(name: string, argv: string[], handlers: ChildHandlers): Promise<ChildRef> {
+    return this.#running(name).then((instance) => instance.spawnRaw(argv, handlers));
   }
 
   async metrics(name: string): Promise<RuntimeMetrics> {

@@ -5,7 +5,7 @@ import { abortedPromise, hungUpError } from "./hang-up.js";
 import type { RuntimeLanguage } from "./images.js";
 import { LineSplitter } from "./line-splitter.js";
 import { OutputLimit } from "./output-limit.js";
-import type { ChildRef, SupervisorConnection } from "./supervisor-connection.js";
+import type { ChildHandlers, ChildRef } from "./supervisor-connection.js";
 import type { RuntimeOutputLine } from "./types.js";
 
 /** How long an interrupted run may take to reach its end markers before the REPL is restarted. */
@@ -53,12 +53,22 @@ class RunState {
 }
 
 /**
+ * Where a session runs its driver: the dev server's SupervisorConnection, or the embedded
+ * backend's exec stream into a microVM (src/backend/embedded/repl-host.ts).
+ */
+export interface ReplProcessHost {
+  /** False once the sandbox is gone: a dead driver then means "stopped", not "crashed". */
+  readonly alive: boolean;
+  spawn(argv: string[], ctl: boolean, handlers: ChildHandlers): ChildRef;
+}
+
+/**
  * A persistent interpreter (Python or Node driver) inside one sandbox. State survives between
  * runs; the caller serialises runs. A run that times out is interrupted with SIGINT and, if it
  * does not reach its end markers soon after, the interpreter is killed and restarted lazily.
  */
 export class ReplSession {
-  readonly #connection: SupervisorConnection;
+  readonly #connection: ReplProcessHost;
   readonly #language: RuntimeLanguage;
   readonly #argv: string[];
   readonly #splitters: Record<1 | 2, LineSplitter> = { 1: new LineSplitter(), 2: new LineSplitter() };
@@ -66,7 +76,7 @@ export class ReplSession {
   #run: RunState | undefined;
   #exited: Promise<void> = Promise.resolve();
 
-  constructor(connection: SupervisorConnection, language: RuntimeLanguage, argv: string[]) {
+  constructor(connection: ReplProcessHost, language: RuntimeLanguage, argv: string[]) {
     this.#connection = connection;
     this.#language = language;
     this.#argv = argv;

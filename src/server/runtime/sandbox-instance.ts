@@ -9,16 +9,15 @@ import { prepareLimits, type LimitMechanism } from "./containment/limits.js";
 import { allocateIdentity } from "./containment/sandbox-identity.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
-import { NODE_DRIVER } from "./node-driver.js";
+import { driverArgv } from "./driver-argv.js";
 import { CLOCK_TICKS_PER_SECOND, descendants, readProcTable, rssKiB } from "./proc-tree.js";
-import { PYTHON_DRIVER } from "./python-driver.js";
 import { ReplSession } from "./repl-session.js";
 import { runCommand } from "./run-command.js";
 import { DEFAULT_WORKDIR, parseEnvs, sandboxEnv } from "./sandbox-env.js";
 import { SerialQueue } from "./serial-queue.js";
 import { diskUsage, prepareSandboxDirs, validateSandboxName, type SandboxDirs } from "./state-dir.js";
 import { SUPERVISOR_SCRIPT } from "./supervisor-script.js";
-import { SupervisorConnection } from "./supervisor-connection.js";
+import { SupervisorConnection, type ChildHandlers, type ChildRef } from "./supervisor-connection.js";
 import type { RuntimeMetrics, RuntimeOutputLine, RuntimeSandboxSpec } from "./types.js";
 import { checkVolumes } from "./volume-checks.js";
 
@@ -179,6 +178,11 @@ export class SandboxInstance {
     return runCommand(this.#connection, this.name, command, args, timeoutSeconds, hungUp);
   }
 
+  /** Sync file channel hook (src/server/runtime/sandbox-file-stream.ts): a child with raw output and a private input fd 3. */
+  spawnRaw(argv: string[], handlers: ChildHandlers): ChildRef {
+    return this.#connection.spawn(argv, true, handlers);
+  }
+
   async metrics(): Promise<RuntimeMetrics> {
     const root = this.#connection.bwrapPid;
     if (!this.running || root === undefined) return { running: false, cpuPercent: null, memoryMiB: null, diskBytes: null };
@@ -222,7 +226,7 @@ export class SandboxInstance {
     if (!session) {
       // Availability of python was checked at start for python images; for a node image a python
       // run on a host without python reports "Engine unavailable" like upstream.
-      const argv = language === "python" ? [this.#context.interpreters.python ?? "python3", "-u", "-c", PYTHON_DRIVER] : [this.#context.interpreters.node, "-e", NODE_DRIVER];
+      const argv = driverArgv(language, language === "python" ? (this.#context.interpreters.python ?? "python3") : this.#context.interpreters.node);
       session = new ReplSession(this.#connection, language, argv);
       this.#repls.set(language, session);
     }

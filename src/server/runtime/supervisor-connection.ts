@@ -15,8 +15,8 @@ export interface ChildHandlers {
 /** A process inside the sandbox. */
 export interface ChildRef {
   readonly id: number;
-  /** Writes to the process's private control fd (REPL drivers only). */
-  write(text: string): void;
+  /** Writes to the process's private control fd (REPL drivers; raw bytes for the sync file channel). */
+  write(data: string | Uint8Array): void;
   /** Signals the process's whole process group. */
   kill(signal: "SIGINT" | "SIGKILL"): void;
 }
@@ -122,7 +122,7 @@ export class SupervisorConnection {
     }
     return {
       id,
-      write: (text) => this.#send({ t: "write", id, b64: Buffer.from(text, "utf8").toString("base64") }),
+      write: (data) => this.#send({ t: "write", id, b64: (typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString("base64") }),
       kill: (signal) => this.#send({ t: "kill", id, signal }),
     };
   }

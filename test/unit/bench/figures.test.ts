@@ -58,4 +58,20 @@ describe("bench figures", () => {
   it("reports unmeasured figures as n/a, never as met", () => {
     for (const f of computeFigures({})) expect(["n/a"]).toContain(f.verdict);
   });
+
+  it("publishes each sync route side by side and memory per sandbox", () => {
+    const route = (mbps: number) => ({ inLargeMBps: mbps, largeMBps: mbps * 2, inMsPerFile: 1, msPerFile: 20, inRandomMBps: mbps / 2, randomMBps: mbps / 4 });
+    const figures = computeFigures({
+      sync: { available: true, ...route(150), variants: { before: { ...route(9), inRandomMBps: undefined, randomMBps: undefined }, legacy: route(40), fast: route(150) } },
+      memory: { levels: [{ sandboxes: 1, perSandboxPssMiB: 30, perSandboxRssMiB: 60, serverRssMiB: 80 }, { sandboxes: 50, perSandboxPssMiB: 20, perSandboxRssMiB: 55, serverRssMiB: 120 }] },
+    });
+    const by = Object.fromEntries(figures.map((f) => [f.id, f]));
+    expect(by["sync.before.in_mb_per_s"]).toMatchObject({ value: 9, verdict: "missed", unit: "MB/s" });
+    expect(by["sync.fast.mb_per_s"]).toMatchObject({ value: 300, verdict: "met" });
+    expect(by["sync.legacy.ms_per_file"]).toMatchObject({ value: 20, verdict: "missed" });
+    expect(by["sync.fast.random_mb_per_s"]).toMatchObject({ value: 37.5, verdict: "info", unit: "MB/s" });
+    expect(by["sync.before.random_mb_per_s"]).toBeUndefined();
+    expect(by["memory.per_sandbox_pss.50"]).toMatchObject({ value: 20, verdict: "info", unit: "MiB" });
+    expect(by["memory.server_rss.1"]).toMatchObject({ value: 80 });
+  });
 });

@@ -1,0 +1,67 @@
+import type { FileChannel } from "../backend/file-channel.js";
+import { ErrorCodes } from "../errors/codes.js";
+import { SyncError } from "../errors/errors.js";
+import { MsbvError } from "../errors/msbv-error.js";
+import { GUNZIP_SCRIPT, gzipIfWorth } from "./compression.js";
+import { runScript, type SandboxTarget } from "./sandbox-shell.js";
+
+// The dev server's raw file channel (docs/protocol.md#dev-sync-channel): one HTTP request per file
+// each way, bytes as they are. Used only when the backend offers it and `options.channel` is "auto".
+// What crosses is checked exactly as on the command route (src/sync/transfer.ts): the sandbox verifies an
+// upload's SHA-256 before using it; a download must match the size and SHA-256 the sandbox reported.
+
+const asked = new WeakMap<SandboxTarget, Promise<FileChannel | undefined>>();
+
+/** The file channel to use for this target, asked of the backend once per target; undefined = command route. */
+export function fileChannelOf(target: SandboxTarget): Promise<FileChannel | undefined> {
+  const choice = target.options.channel ?? "auto";
+  if (choice !== "auto" || !target.backend.fileChannel) return Promise.resolve(undefined);
+  let channel = asked.get(target);
+  if (!channel) {
+    channel = target.backend.fileChannel(callOptions(target));
+    asked.set(target, channel);
+  }
+  return channel;
+}
+
+/** Puts `data` at `remote` (gzipped when that pays, then unpacked in the sandbox); returns the request count. */
+export async function channelUpload(target: SandboxTarget, channel: FileChannel, step: string, data: Buffer, remote: string): Promise<number> {
+  const packed = gzipIfWorth(data);
+  try {
+    await channel.put(target.name, packed ? `${remote}.gz` : remote, packed ?? data, callOptions(target));
+  } catch (err) {
+    throw failed(target, `${step} (upload of ${(packed ?? data).length} bytes${packed ? ", gzip" : ""})`, err);
+  }
+  if (!packed) return 1;
+  await runScript(target, `${step} (gunzip)`, GUNZIP_SCRIPT, [`${remote}.gz`, remote]);
+  return 2;
+}
+
+export async function channelDownload(target: SandboxTarget, channel: FileChannel, step: string, remote: string, size: number): Promise<Buffer> {
+  try {
+    return await channel.get(target.name, remote, size, callOptions(target));
+  } catch (err) {
+    if (err instanceof MsbvError && err.code === ErrorCodes.RESPONSE_TOO_LARGE) {
+      throw new SyncError(ErrorCodes.SYNC_TOO_LARGE, `Sync ${step} refused: the file channel sent more than the ${size} bytes the sandbox "${target.name}" reported; it was not read further`, {
+        cause: err,
+        hint: "nothing on the host was changed by this step; the server or the sandbox misbehaves, `channel: \"command\"` avoids the file channel",
+        details: { step, sandbox: target.name, limit: size },
+      });
+    }
+    throw failed(target, `${step} (download of ${size} bytes)`, err);
+  }
+}
+
+function callOptions(target: SandboxTarget) {
+  const { signal, timeoutMs } = target.options;
+  return { ...(signal ? { signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
+}
+
+function failed(target: SandboxTarget, step: string, err: unknown): SyncError {
+  const code = err instanceof MsbvError ? ` (${err.code})` : "";
+  return new SyncError(ErrorCodes.SYNC_FAILED, `Sync ${step} failed through the file channel of sandbox "${target.name}"${code}: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`, {
+    cause: err,
+    hint: "check that the sandbox is still running and the server reachable; `channel: \"command\"` uses sandbox.command.run instead (the host folder was not changed by this step)",
+    details: { step, sandbox: target.name },
+  });
+}
