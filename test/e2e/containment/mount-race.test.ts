@@ -11,7 +11,8 @@ import { ensureTestUser, MODES, type ServerMode } from "./containment-fixture.js
 // <shared>/target, another process of the same user (what a sandbox sharing <shared> can do) swaps
 // `target` with a symlink to a secret folder (renameat2 RENAME_EXCHANGE) in a tight loop. Every
 // start must mount the real folder or be refused; the secret must never be mounted.
-// The same race end to end (dev server, raw JSON-RPC and the client) is redteam-mount-race.test.ts.
+// This test pins the runtime's guarantee (it never resolves a name again); the same race end to end
+// (dev server, raw JSON-RPC and the client) is redteam-mount-race.test.ts.
 
 const SWAPPER = String.raw`
 import ctypes, sys
