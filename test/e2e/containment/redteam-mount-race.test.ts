@@ -15,7 +15,7 @@ import { MODES, py, startContainmentServer, type ContainmentServer } from "./con
 // never get the folder A chose. Two shapes: a middle component swapped (`ws/sub` <-> `ws/evil`, B
 // mounts `ws/sub/data`) and the last one (`ws/leaf` <-> `ws/leaflink`, B mounts `ws/leaf`).
 
-const SWAPPER = String.raw`
+const SWAPPER = `
 import ctypes, os
 libc = ctypes.CDLL(None, use_errno=True)
 pairs = [(b'/workspace/sub', b'/workspace/evil'), (b'/workspace/leaf', b'/workspace/leaflink')]

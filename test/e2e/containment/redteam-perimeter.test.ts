@@ -1,5 +1,5 @@
 import { request } from "node:http";
-import { lstat, mkdir, readdir, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { errorText, rawRpc, rawStart } from "../../helpers/raw-rpc.js";
@@ -52,7 +52,6 @@ async function healthy(): Promise<boolean> {
 }
 
 async function sandboxPids(name: string): Promise<number[]> {
-  const { readFile } = await import("node:fs/promises");
   const out: number[] = [];
   for (const pid of await descendantsOf(s.pid)) {
     const cmd = await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "");
@@ -114,7 +113,7 @@ describe("redteam: the dev server's perimeter (server as root)", () => {
     }
     const stateEntries = await readdir(path.join(s.serverDir, ".menv")).catch(() => [] as string[]);
     for (const entry of stateEntries) expect(names).not.toContain(entry);
-    const sandboxfile = await import("node:fs/promises").then((fs) => fs.readFile(path.join(s.serverDir, "Sandboxfile"), "utf8").catch(() => ""));
+    const sandboxfile = await readFile(path.join(s.serverDir, "Sandboxfile"), "utf8").catch(() => "");
     for (const name of names.filter((n) => n.length > 2)) expect(sandboxfile).not.toContain(name);
   });
 
@@ -213,7 +212,6 @@ describe("redteam: the dev server's perimeter (server as root)", () => {
     expect((await rawStart(s.url, name, { volumes: [`${ws}:/data`] })).status).toBe(200);
     const bwraps = [];
     for (const pid of await sandboxPids(name)) {
-      const { readFile } = await import("node:fs/promises");
       const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
       if (stat.includes("(bwrap)")) bwraps.push(pid);
     }

@@ -50,8 +50,8 @@ describe("redteam: what a sandbox leaves in a volume for the host's Workspace (s
     const ws = await Workspace.open(dir);
     const entries = await ws.list(".");
     const kinds = Object.fromEntries(entries.map((e) => [e.name, e.type]));
-    expect(kinds["sock"]).not.toBe("file");
-    expect(kinds["fifo"]).not.toBe("file");
+    expect(kinds.sock).not.toBe("file");
+    expect(kinds.fifo).not.toBe("file");
     const snap = await ws.snapshot().catch((e: unknown) => e);
     expect(snap instanceof Map, String(snap)).toBe(true);
     const keys = [...(snap as Map<string, unknown>).keys()];
