@@ -84,6 +84,8 @@ export interface BwrapPlan {
   extraRoDirs: string[];
   volumes: FdBind[];
   env: Array<[string, string]>;
+  /** Size in bytes of each private tmpfs (/tmp, /var/tmp, /dev/shm); see containment/limits.ts. */
+  tmpfsBytes: number;
   /** Absolute guest working directory (the supervisor creates it when it lies in a writable area). */
   workdir: string;
   /** The sandbox's main process (the supervisor), run with `--` after the options. */
@@ -124,7 +126,11 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   args.push("--dir", "/etc");
   for (const entry of plan.layout.etcEntries) args.push("--ro-bind", entry, entry);
   for (const file of plan.etcFiles) args.push("--ro-bind-data", String(file.fd), file.guest);
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--dir", "/root");
+  // Sized: tmpfs is RAM (unsized, half the host's per mount). /dev/shm gets its own sized tmpfs, and
+  // /dev itself (a tmpfs holding the device binds) is made read-only below.
+  const size = String(plan.tmpfsBytes);
+  args.push("--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/dev/shm");
+  args.push("--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/var/tmp", "--dir", "/root");
   for (const dir of plan.extraRoDirs) args.push("--ro-bind", dir, dir);
   // Parents before children, so a volume nested under another lands on top of it (one ordering rule:
   // src/volumes mountOrder). Read-only volumes use --ro-bind-fd: the kernel refuses writes with EROFS.
@@ -134,7 +140,7 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   const writable = ["/home", "/tmp", "/var/tmp", "/.sandbox", ...plan.volumes.map((v) => v.guest)];
   if (!writable.some((dir) => plan.workdir === dir || plan.workdir.startsWith(`${dir}/`))) args.push("--dir", plan.workdir);
   // Read-only root: /etc, /root and everything else not mounted writable cannot be changed.
-  args.push("--remount-ro", "/");
+  args.push("--remount-ro", "/", "--remount-ro", "/dev");
   args.push("--seccomp", String(plan.seccompFd));
   args.push("--clearenv");
   for (const [key, value] of plan.env) args.push("--setenv", key, value);

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
 import type { HostLayout } from "./bwrap-args.js";
 import { prepareLaunch } from "./containment/launch.js";
-import { prepareLimits, type LimitMechanism } from "./containment/limits.js";
+import { prepareLimits, tmpfsBytes, type LimitMechanism } from "./containment/limits.js";
 import { allocateIdentity } from "./containment/sandbox-identity.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
@@ -106,6 +106,7 @@ export class SandboxInstance {
           extraRoDirs: context.interpreters.roDirs,
           env,
           workdir,
+          tmpfsBytes: tmpfsBytes(spec.memory),
           // The label only makes `ps` output on the host say which sandbox and which state dir a
           // process belongs to (binds are by descriptor, so no host path is in bwrap's argv
           // otherwise); the supervisor ignores it. Sandboxed code can read it in /proc/1/cmdline,
