@@ -84,8 +84,6 @@ export async function startContainmentServer(mode: ServerMode): Promise<Containm
     cwd: project,
     uid: ids.uid,
     gid: ids.gid,
-    // Started in the project, as users do: its folders are then the server's default allowed root.
-    cwd: project,
     stdio: ["ignore", "pipe", "pipe"],
     env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: home, [SERVER_MARKER]: SERVER_MARKER_VALUE },
   });
