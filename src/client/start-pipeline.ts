@@ -52,7 +52,7 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   const backendFor = async (server: ResolvedServerConfig, kind: BackendKind): Promise<SandboxBackend> =>
     (backend ??=
       kind === "embedded"
-        ? await embeddedBackend(options)
+        ? await embeddedBackend(options, (name) => dependencySpec(input, name))
         : new RpcBackend({
             url: server.url,
             ...(server.apiKey ? { apiKey: server.apiKey } : {}),
@@ -111,15 +111,35 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   return { backend: used, sandbox, serverUrl: server.url, apiKey: server.apiKey, generatedConfigPath, message, ...(sync ? { sync } : {}) };
 }
 
+/**
+ * A `depends_on` sandbox for the embedded backend (which has no server to remember it): resolved from
+ * the same microsandbox.toml, env and working folder as the sandbox that names it, through the same
+ * checks (volumes included), so a dependency is started exactly as `create({ name })` would start it.
+ */
+export async function dependencySpec(input: StartInput, name: string): Promise<ResolvedSandboxConfig> {
+  const { configPath } = input.options;
+  const resolved = await resolveSandbox({
+    kind: input.kind,
+    options: { name, ...(configPath !== undefined ? { configPath } : {}) },
+    ...(input.cwd !== undefined ? { cwd: input.cwd } : {}),
+    ...(input.env !== undefined ? { env: input.env } : {}),
+    readonlySupported: true,
+  });
+  return resolved.sandbox;
+}
+
 /** The embedded backend, loaded lazily; it mounts this machine's folders, so a server mapping means a mistake. */
-async function embeddedBackend(options: SandboxOptions): Promise<SandboxBackend> {
+async function embeddedBackend(
+  options: SandboxOptions,
+  resolveDependency: (name: string) => Promise<ResolvedSandboxConfig>,
+): Promise<SandboxBackend> {
   if (options.sharedFilesystem) {
     throw new InvalidOptionError('sharedFilesystem is for a server on another machine; backend "embedded" mounts this machine\'s folders directly', {
       hint: 'drop sharedFilesystem, or use backend "rpc" for a remote server',
     });
   }
   const { EmbeddedBackend } = await import("../backend/embedded/index.js");
-  return new EmbeddedBackend();
+  return new EmbeddedBackend({ resolveDependency });
 }
 
 /** Drops the client-only fields before handing the options to the config layer. */

@@ -41,6 +41,8 @@ export const ErrorCodes = {
   WORKSPACE_NOT_FOUND: "MSBV_WORKSPACE_NOT_FOUND",
   /** A host-side workspace operation failed for an operating-system reason (permissions, disk full…). */
   WORKSPACE_IO: "MSBV_WORKSPACE_IO",
+  /** A host-side workspace read met a file over its size limit (`maxReadBytes`); nothing was read into memory. */
+  WORKSPACE_TOO_LARGE: "MSBV_WORKSPACE_TOO_LARGE",
   /** Sync mode found host files changed since copy-in; they were not overwritten. */
   SYNC_CONFLICT: "MSBV_SYNC_CONFLICT",
   /** Sync mode failed to copy the workspace in or back. */

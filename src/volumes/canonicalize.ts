@@ -56,6 +56,12 @@ export async function realpathLongestPrefix(p: string): Promise<string> {
  */
 export async function canonicalizePath(p: string): Promise<string> {
   const abs = path.resolve(p);
+  await refuseSymlinkLeaf(abs);
+  return realpathLongestPrefix(abs);
+}
+
+/** Refuses (HOST_PATH_DENIED, naming the target) an absolute path whose final component is a symlink. */
+export async function refuseSymlinkLeaf(abs: string): Promise<void> {
   const st = await lstat(abs).catch((e: unknown) => {
     if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") return undefined;
     throw e;
@@ -67,5 +73,4 @@ export async function canonicalizePath(p: string): Promise<string> {
       details: { path: abs, target },
     });
   }
-  return realpathLongestPrefix(abs);
 }

@@ -2,7 +2,7 @@ import { lstat, realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { ErrorCodes, type ErrorCode } from "../errors/codes.js";
 import { isMsbvError } from "../errors/msbv-error.js";
-import { canonicalizePath, expandHome, realpathLongestPrefix } from "./canonicalize.js";
+import { canonicalizePath, expandHome, realpathLongestPrefix, refuseSymlinkLeaf } from "./canonicalize.js";
 import { isSameOrInside } from "./guest-paths.js";
 import { hostPolicyViolation, type DeniedEntry } from "./host-policy.js";
 import type { HostPathPolicy } from "./types.js";
@@ -110,9 +110,20 @@ export async function checkHostPath(
       `host path "${written}" goes through the symlink "${planted}" inside an allowed root; a sandbox may have planted it`,
       "use the real folder's path (mount sources never follow links inside a mountable folder)");
   }
+  // Below a root nothing is resolved by name: the walk above found no symlink, so `written` (roots are
+  // canonical) already is the real path. Resolving it again (realpath) would follow a symlink that a
+  // sandbox sharing the tree swapped in after the walk (RENAME_EXCHANGE in a loop), and the checked
+  // answer would be the folder the sandbox chose. The runtime opens `written` without following any
+  // link, so a swap after this point is refused there.
+  const belowRoot = !policy.explicitlyAllowed.includes(written) && policy.allowedRoots.some((r) => isSameOrInside(written, r));
   let canonical: string;
   try {
-    canonical = await canonicalizePath(written);
+    if (belowRoot) {
+      await refuseSymlinkLeaf(written);
+      canonical = written;
+    } else {
+      canonical = await canonicalizePath(written);
+    }
   } catch (e) {
     if (isMsbvError(e)) return issue(e.code, e.message.split("\n")[0] ?? e.message, e.hint ?? "use the folder's real path");
     throw e;

@@ -11,3 +11,4 @@ export { defaultHostPathPolicy, hostPolicyViolation, builtinDenied, canonicalDen
 export { resolveVolumes, resolveParsedVolumes, toVolumeString, parseWireVolume, parseVolumeList } from "./resolve.js";
 export { checkHostPath, symlinkBelowRoot, type HostIssue, type CheckedHost } from "./host-check.js";
 export { problemsToError, describeSpec, type VolumeProblem } from "./problems.js";
+export { readonlyOverlapProblems, type HostEntry } from "./readonly-overlap.js";

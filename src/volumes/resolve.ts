@@ -2,6 +2,7 @@ import { mkdir, realpath } from "node:fs/promises";
 import { ErrorCodes } from "../errors/codes.js";
 import { guestPathProblems } from "./guest-paths.js";
 import { checkHostPath } from "./host-check.js";
+import { readonlyOverlapProblems } from "./readonly-overlap.js";
 import { canonicalDenied, type DeniedEntry } from "./host-policy.js";
 import { tryParseVolumeSpec } from "./parse-spec.js";
 import { problemsToError, type VolumeProblem } from "./problems.js";
@@ -104,6 +105,8 @@ export async function resolveParsedVolumes(
     else planned.push(r);
   }
   if (problems.length > 0) throw problemsToError(sortProblems(problems));
+  const overlap = readonlyOverlapProblems(planned.map((p) => ({ index: p.index, source: p.parsed.source, host: p.host, readonly: p.parsed.readonly })));
+  if (overlap.length > 0) throw problemsToError(overlap);
 
   for (const p of planned.filter((x) => x.create && !opts.dryRun)) {
     await mkdir(p.host, { recursive: true });

@@ -53,4 +53,9 @@ export type WalkStrategy = "procfd" | "path";
 export interface WorkspaceOptions {
   /** Default: `procfd` when `/proc/self/fd` exists, else `path`. */
   strategy?: WalkStrategy;
+  /**
+   * Largest file `read`/`readText` return (default 256 MiB): a sandbox can write a sparse file of any
+   * size in no disk space, and reading it whole would hold it all in memory.
+   */
+  maxReadBytes?: number;
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { constants, type Stats } from "node:fs";
-import { open, readdir, readlink, realpath, rename, rmdir, stat, unlink } from "node:fs/promises";
+import { open, readdir, readlink, realpath, rename, rmdir, stat, unlink, type FileHandle } from "node:fs/promises";
 import * as path from "node:path";
 import { ErrorCodes } from "../errors/codes.js";
 import { WorkspaceError } from "../errors/errors.js";
@@ -39,11 +39,13 @@ export class Workspace {
   /** The root as given (made absolute). Operations use its canonical form. */
   readonly root: string;
   private readonly strategy: WalkStrategy;
+  private readonly maxReadBytes: number;
   private canonical: Promise<string> | undefined;
 
   constructor(root: string, options: WorkspaceOptions = {}) {
     this.root = path.resolve(root);
     this.strategy = options.strategy ?? defaultStrategy();
+    this.maxReadBytes = options.maxReadBytes ?? DEFAULT_MAX_READ_BYTES;
   }
 
   /** Opens a workspace, checking that the root exists and is a folder (symlinks in the root path are resolved once). */
@@ -151,7 +153,7 @@ export class Workspace {
     return this.withParent(rel, "read", async (dir, name) => {
       const fh = await dir.openFile(name);
       try {
-        return await fh.readFile();
+        return await readBounded(fh, dir.childRel(name), this.maxReadBytes);
       } finally {
         await fh.close();
       }
@@ -265,5 +267,28 @@ export class Workspace {
     }
     found.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     return new Map(found);
+  }
+}
+
+const DEFAULT_MAX_READ_BYTES = 256 * 1024 * 1024;
+
+/** The whole file, refused before reading when it claims more than `max`, or once it grows past it. */
+async function readBounded(fh: FileHandle, rel: string, max: number): Promise<Buffer> {
+  const tooLarge = (size: string) =>
+    new WorkspaceError(ErrorCodes.WORKSPACE_TOO_LARGE, `"${rel}" is ${size}, over the read limit of ${max} bytes`, {
+      hint: "stream the file yourself, or raise maxReadBytes in Workspace.open(root, { maxReadBytes })",
+      details: { path: rel, maxReadBytes: max },
+    });
+  const { size } = await fh.stat();
+  if (size > max) throw tooLarge(`${size} bytes`);
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const buf = Buffer.allocUnsafe(Math.min(Math.max(size - total, 0) + 1, 1024 * 1024, max - total + 1));
+    const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+    if (bytesRead === 0) return Buffer.concat(chunks, total);
+    total += bytesRead;
+    if (total > max) throw tooLarge("growing");
+    chunks.push(buf.subarray(0, bytesRead));
   }
 }

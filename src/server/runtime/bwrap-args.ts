@@ -96,6 +96,8 @@ export interface BwrapPlan {
   /** Command aliases (`python` -> python3) made as symlinks in `binLinkDir` on the root at each start. */
   binLinks?: ReadonlyArray<{ name: string; target: string }>;
   binLinkDir?: string;
+  /** Size in bytes of each private tmpfs (/tmp, /var/tmp, /dev/shm); see containment/limits.ts. */
+  tmpfsBytes: number;
   /** Absolute guest working directory (the supervisor creates it when it lies in a writable area). */
   workdir: string;
   /** The sandbox's main process (the supervisor), run with `--` after the options. */
@@ -138,7 +140,11 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   for (const file of plan.etcFiles) args.push("--ro-bind-data", String(file.fd), file.guest);
   // With the host network, name lookups need the host's resolver settings (nothing else of /etc).
   if (plan.network) args.push("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf");
-  args.push("--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp", "--dir", "/root");
+  // Sized: tmpfs is RAM (unsized, half the host's per mount). /dev/shm gets its own sized tmpfs, and
+  // /dev itself (a tmpfs holding the device binds) is made read-only below.
+  const size = String(plan.tmpfsBytes);
+  args.push("--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/dev/shm");
+  args.push("--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/var/tmp", "--dir", "/root");
   for (const dir of plan.extraRoDirs) args.push("--ro-bind", dir, dir);
   if (plan.binLinks?.length && plan.binLinkDir) {
     // 0755 so a sandbox running as a non-root uid can still traverse the folders bwrap creates.
@@ -152,8 +158,10 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   // The root tmpfs becomes read-only below, so a workdir that would live on it is created now.
   const writable = ["/home", "/tmp", "/var/tmp", "/.sandbox", ...plan.volumes.map((v) => v.guest)];
   if (!writable.some((dir) => plan.workdir === dir || plan.workdir.startsWith(`${dir}/`))) args.push("--dir", plan.workdir);
-  // Without a persistent root: read-only, so /etc, /root and everything not mounted writable stay as set up.
+  // Without a persistent root: read-only, so /etc, /root and everything not mounted writable stay as
+  // set up. /dev is read-only either way.
   if (!plan.root) args.push("--remount-ro", "/");
+  args.push("--remount-ro", "/dev");
   args.push("--seccomp", String(plan.seccompFd));
   args.push("--clearenv");
   for (const [key, value] of plan.env) args.push("--setenv", key, value);

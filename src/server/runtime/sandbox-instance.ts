@@ -5,7 +5,7 @@ import { DevServerError, InvalidOptionError } from "../../errors/index.js";
 import { BIN_LINK_DIR, binLinks } from "./bin-links.js";
 import type { HostLayout } from "./bwrap-args.js";
 import { prepareLaunch } from "./containment/launch.js";
-import { prepareLimits, type LimitMechanism } from "./containment/limits.js";
+import { prepareLimits, tmpfsBytes, type LimitMechanism } from "./containment/limits.js";
 import { allocateIdentity } from "./containment/sandbox-identity.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
@@ -125,6 +125,7 @@ export class SandboxInstance {
           binLinkDir: BIN_LINK_DIR,
           env,
           workdir,
+          tmpfsBytes: tmpfsBytes(spec.memory),
           // The label only makes `ps` output on the host say which sandbox and which state dir a
           // process belongs to (binds are by descriptor, so no host path is in bwrap's argv
           // otherwise); the supervisor ignores it. Sandboxed code can read it in /proc/1/cmdline,

@@ -79,11 +79,11 @@ export async function startContainmentServer(mode: ServerMode): Promise<Containm
   await writeFile(configPath, "# containment tests\n");
   await chownTree(root, ids.uid, ids.gid);
   const entry = await distEntry("server/index.js");
+  // Started from the project folder, as `msbv dev-server` is: that folder is a default allowed root.
   const child: ChildProcess = spawn(process.execPath, [path.join(import.meta.dirname, "fixtures", "server-child.mjs"), entry, serverDir, home], {
+    cwd: project,
     uid: ids.uid,
     gid: ids.gid,
-    // Started in the project, as users do: its folders are then the server's default allowed root.
-    cwd: project,
     stdio: ["ignore", "pipe", "pipe"],
     env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: home, [SERVER_MARKER]: SERVER_MARKER_VALUE },
   });

@@ -11,9 +11,8 @@ import { ensureTestUser, MODES, type ServerMode } from "./containment-fixture.js
 // <shared>/target, another process of the same user (what a sandbox sharing <shared> can do) swaps
 // `target` with a symlink to a secret folder (renameat2 RENAME_EXCHANGE) in a tight loop. Every
 // start must mount the real folder or be refused; the secret must never be mounted.
-// (The dev server in front of the runtime currently canonicalises volume paths with realpath, which
-// resolves the symlink before the runtime sees the path; refusing symlinks there is the volume
-// validation's job. This test pins the runtime's guarantee: it never resolves a name again.)
+// This test pins the runtime's guarantee (it never resolves a name again); the same race end to end
+// (dev server, raw JSON-RPC and the client) is redteam-mount-race.test.ts.
 
 const SWAPPER = String.raw`
 import ctypes, sys

@@ -69,6 +69,19 @@ async function countUserProcesses(uid: number): Promise<number> {
   return count;
 }
 
+/** Size of each private tmpfs (/tmp, /var/tmp, /dev/shm) when the sandbox sets no `memory`. */
+export const DEFAULT_TMPFS_MIB = 1024;
+
+/**
+ * Bytes each of the sandbox's private tmpfs mounts may hold: half its `memory`. tmpfs is RAM; unsized,
+ * it would hold half the host's RAM per mount, and as an ordinary user no cgroup charges it. Half,
+ * so that as root (where the memory cgroup charges tmpfs pages) a full /tmp leaves the sandbox's
+ * processes room and the writer gets ENOSPC instead of the interpreter being OOM-killed.
+ */
+export function tmpfsBytes(memoryMiB: number | undefined): number {
+  return Math.floor(((memoryMiB ?? DEFAULT_TMPFS_MIB) * 1024 * 1024) / 2);
+}
+
 export async function prepareLimits(name: string, identity: SandboxIdentity, memoryMiB: number | undefined, mechanism: LimitMechanism): Promise<LimitPlan> {
   const rlimits: Record<string, number> = { RLIMIT_CORE: 0 };
   if (mechanism === "rlimit") {

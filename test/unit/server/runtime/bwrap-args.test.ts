@@ -16,6 +16,7 @@ const plan: BwrapPlan = {
   ],
   env: [["PATH", "/usr/bin"], ["A", "b c"]],
   workdir: "/home/python-user/work",
+  tmpfsBytes: 256 * 1024 * 1024,
   command: ["/usr/bin/node", "-e", "script", "label", "/home/python-user/work"],
 };
 
@@ -35,6 +36,12 @@ describe("buildBwrapArgs", () => {
     expect(has(args, "--cap-drop", "ALL")).toBe(true);
     expect(args).not.toContain("--share-net");
     expect(has(args, "--hostname", "sb1")).toBe(true);
+  });
+
+  it("sizes every private tmpfs (RAM) and makes /dev read-only, with /dev/shm a sized tmpfs of its own", () => {
+    for (const dir of ["/tmp", "/var/tmp", "/dev/shm"]) expect(has(args, "--size", String(256 * 1024 * 1024), "--tmpfs", dir), dir).toBe(true);
+    expect(args.indexOf("/dev/shm")).toBeGreaterThan(args.indexOf("/dev"));
+    expect(has(args, "--remount-ro", "/dev")).toBe(true);
   });
 
   it("builds a tmpfs root with read-only system dirs and a minimal /etc", () => {
