@@ -1,5 +1,6 @@
 import { ErrorCodes, type ErrorCode } from "../errors/codes.js";
-import { ServerError } from "../errors/errors.js";
+import { SandboxStateError, ServerError } from "../errors/errors.js";
+import type { MsbvError } from "../errors/msbv-error.js";
 import { redactSecrets } from "../errors/redact.js";
 
 /** Everything that can go wrong on one JSON-RPC round trip, before it becomes an error. */
@@ -28,7 +29,7 @@ const MAX_BODY = 2_000;
  * THE one mapping from transport/server failures to ServerError codes and hints. Every text that
  * may contain server output goes through redactSecrets (a server can echo the Authorization header).
  */
-export function toServerError(failure: RpcFailure, ctx: RpcFailureContext): ServerError {
+export function toServerError(failure: RpcFailure, ctx: RpcFailureContext): MsbvError {
   const scrub = (text: string): string => redactSecrets(text, ctx.apiKey ? [ctx.apiKey] : []);
   const where = `${ctx.method} at ${ctx.url}`;
   const make = (code: ErrorCode, what: string, status: number | undefined, cause: unknown, hint?: string) =>
@@ -67,6 +68,26 @@ export function toServerError(failure: RpcFailure, ctx: RpcFailureContext): Serv
           "set MSB_API_KEY (or the apiKey option) to a valid key; create one with `msbv keygen`",
         );
       }
+      const reason = failure.status >= 500 ? serverReason(failure.body) : undefined;
+      if (reason) {
+        const what = `${where} failed: ${scrub(reason.cause)} (HTTP ${failure.status}, ${reason.kind})`;
+        if (reason.kind === "not_started") {
+          return new SandboxStateError(ErrorCodes.NOT_STARTED, scrub(`${ctx.action}: ${what}`), {
+            hint: "the sandbox was stopped (perhaps by another client or `msbv stop`); call start() again",
+            details: { method: ctx.method, url: ctx.url, status: failure.status, kind: reason.kind },
+          });
+        }
+        if (reason.kind === "volume_replaced") {
+          return new SandboxStateError(ErrorCodes.VOLUME_CONFLICT, scrub(`${ctx.action}: ${what}`), {
+            ...(reason.hint ? { hint: scrub(reason.hint) } : {}),
+            details: { method: ctx.method, url: ctx.url, status: failure.status, kind: reason.kind },
+          });
+        }
+        const code = reason.kind === "timeout" ? ErrorCodes.TIMEOUT : ErrorCodes.SERVER_ERROR;
+        const err = make(code, what, failure.status, undefined, reason.hint ? scrub(reason.hint) : undefined);
+        err.details.kind = reason.kind;
+        return err;
+      }
       return make(
         ErrorCodes.SERVER_ERROR,
         `${where} returned HTTP ${failure.status}: ${clip(failure.body) || "(empty body)"}`,
@@ -92,6 +113,25 @@ export function toServerError(failure: RpcFailure, ctx: RpcFailureContext): Serv
         "check that MSB_SERVER_URL points at a microsandbox server (or `msbv dev-server`), not another service",
       );
   }
+}
+
+/**
+ * The cause our dev server adds to the legacy 500 body as `data` (docs/dev-server.md, "Error
+ * causes"); a legacy server sends none, and then the generic message stays.
+ */
+function serverReason(body: string): { kind: string; cause: string; hint?: string } | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch {
+    return undefined;
+  }
+  if (typeof json !== "object" || json === null) return undefined;
+  const data = (json as { data?: unknown }).data;
+  if (typeof data !== "object" || data === null) return undefined;
+  const { kind, cause, hint } = data as Record<string, unknown>;
+  if (typeof kind !== "string" || typeof cause !== "string" || kind === "internal") return undefined;
+  return { kind, cause: clip(cause), ...(typeof hint === "string" ? { hint: clip(hint) } : {}) };
 }
 
 function clip(text: string): string {

@@ -46,8 +46,8 @@ export async function checkServer(server: ServerTarget): Promise<DoctorCheck> {
   const url = `${server.url.replace(/\/+$/, "")}/api/v1/health`;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(HEALTH_TIMEOUT_MS) });
-    await res.body?.cancel();
-    if (res.ok) return ok("server", `${url} answered ${res.status}`);
+    const body = await res.text().catch(() => "");
+    if (res.ok) return ok("server", `${url} answered ${res.status}; sandbox network: ${sandboxNetwork(body)}`);
     return fail("server", `${url} answered HTTP ${res.status}`, "check that the URL points at a microsandbox server");
   } catch (err) {
     const cause = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
@@ -162,6 +162,8 @@ export async function checkDeclared(config: LoadedConfig): Promise<DoctorCheck[]
         options: { name, configPath: config.path },
         // Read-only support is the server's to say, at start (msbv.capabilities); not judged offline.
         readonlySupported: true,
+        // doctor only looks: a `create = true` folder is reported as "will be created", never made.
+        dryRun: true,
       });
       const mounts = sandbox.volumes.map((v) => `${v.host} -> ${v.guest}`).join(", ") || "no volumes";
       checks.push(ok(`sandbox:${name}`, mounts));
@@ -186,4 +188,15 @@ function runQuiet(cmd: string, args: string[]): Promise<{ code: number | null; s
     child.on("error", (err) => resolve({ code: null, stderr: err.message }));
     child.on("close", (code) => resolve({ code, stderr }));
   });
+}
+
+/** What the health body says about the sandboxes' network: the dev server adds `network: "host"` with --allow-network. */
+export function sandboxNetwork(healthBody: string): string {
+  try {
+    const json = JSON.parse(healthBody) as { network?: unknown };
+    if (json.network === "host") return "host (--allow-network: sandboxes reach the host's network and loopback services)";
+  } catch {
+    // not JSON: a legacy or foreign server
+  }
+  return "none announced (the dev server's default: no network)";
 }

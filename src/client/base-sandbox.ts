@@ -10,7 +10,7 @@ import { retryFirstCall } from "./first-call-retry.js";
 import { registerInternals, type SandboxInternals } from "./internals.js";
 import { Metrics } from "./metrics.js";
 import type { SandboxOptions } from "./sandbox-options.js";
-import { wireSeconds } from "./seconds.js";
+import { serverSeconds } from "./seconds.js";
 import { startSandbox } from "./start-pipeline.js";
 import { syncBack, type SyncSession } from "../sync/index.js";
 
@@ -54,10 +54,17 @@ export abstract class BaseSandbox implements AsyncDisposable {
         }
         return { backend: this.#backend, name: this.#name };
       },
-      firstCall: (fn, callOptions) => {
-        if (!this.#firstCallPending) return fn();
+      firstCall: async (fn, callOptions) => {
+        const first = this.#firstCallPending;
         this.#firstCallPending = false;
-        return retryFirstCall(fn, callOptions?.signal ? { signal: callOptions.signal } : {});
+        try {
+          return await (first ? retryFirstCall(fn, callOptions?.signal ? { signal: callOptions.signal } : {}) : fn());
+        } catch (err) {
+          // The server says the sandbox is gone (another client or `msbv stop` stopped it): this
+          // object is no longer started, so `isStarted` is false and start() starts it again.
+          if (err instanceof MsbvError && err.code === ErrorCodes.NOT_STARTED) this.#isStarted = false;
+          throw err;
+        }
       },
     };
     registerInternals(this, this.#internals);
@@ -161,7 +168,7 @@ export abstract class BaseSandbox implements AsyncDisposable {
   protected async runInLanguage(language: string, code: string, options: RunOptions = {}): Promise<Execution> {
     const internals = this.#internals;
     const { backend, name } = internals.requireStarted();
-    const seconds = wireSeconds(options.timeout, "timeout");
+    const seconds = serverSeconds(options.timeout, "timeout", options.timeoutMs);
     const call: CallOptions = {
       ...(options.signal ? { signal: options.signal } : {}),
       ...(options.timeoutMs !== undefined ? { timeoutMs: options.timeoutMs } : {}),

@@ -1,7 +1,7 @@
 import type { CallOptions } from "../backend/backend.js";
 import { CommandExecution } from "./command-execution.js";
 import { internalsOf } from "./internals.js";
-import { wireSeconds } from "./seconds.js";
+import { serverSeconds } from "./seconds.js";
 
 /** `sandbox.command`: runs an executable in the sandbox (no shell; use `sh -c` for pipes). */
 export class Command {
@@ -19,7 +19,7 @@ export class Command {
   async run(command: string, args: string[] = [], timeout?: number, options?: CallOptions): Promise<CommandExecution> {
     const internals = internalsOf(this.#sandbox);
     const { backend, name } = internals.requireStarted();
-    const seconds = wireSeconds(timeout, "timeout");
+    const seconds = serverSeconds(timeout, "timeout", options?.timeoutMs);
     const result = await internals.firstCall(
       () => backend.runCommand(name, command, [...args], seconds, options),
       options,

@@ -11,10 +11,23 @@ export interface FirstCallRetryOptions {
 }
 
 /**
- * Runs `fn`, retrying while it fails with HTTP 500. Why: the legacy server reports a sandbox as
- * started before its in-VM portal answers, so the first repl/command call can hit a generic 500
- * (docs/protocol.md#limit-first-call). Only the first call after start goes through here; later 500s are real.
- * The last error is rethrown unchanged once the budget is spent or the signal fires.
+ * True only when the request provably never reached the server: the TCP connection was refused,
+ * so no byte of the call was sent. Anything else (HTTP 500, a reset, a timeout) may mean the code
+ * already ran in the sandbox, and running it twice is worse than failing once (issue: a timed-out
+ * first `command.run` ran again).
+ */
+export function provablyNotSent(err: unknown): boolean {
+  if (!(err instanceof ServerError) || err.code !== ErrorCodes.CONNECTION_FAILED) return false;
+  return errnoCodes(err.cause).includes("ECONNREFUSED");
+}
+
+/**
+ * Runs `fn`, retrying only while it fails before anything was sent ({@link provablyNotSent}). Why
+ * retry at all: a server that has just reported a sandbox as started may briefly refuse
+ * connections (a restarting proxy). The legacy server's "portal not ready yet" HTTP 500 is NOT
+ * retried (docs/protocol.md#limit-first-call): it cannot be told apart from a 500 of a call that
+ * ran. The last error is rethrown
+ * unchanged once the budget is spent or the signal fires.
  */
 export async function retryFirstCall<T>(fn: () => Promise<T>, options: FirstCallRetryOptions = {}): Promise<T> {
   const budgetMs = options.budgetMs ?? 5_000;
@@ -24,13 +37,29 @@ export async function retryFirstCall<T>(fn: () => Promise<T>, options: FirstCall
     try {
       return await fn();
     } catch (err) {
-      const retriable = err instanceof ServerError && err.code === ErrorCodes.SERVER_ERROR && err.status === 500;
       const remaining = deadline - Date.now();
-      if (!retriable || remaining <= 0 || options.signal?.aborted) throw err;
+      if (!provablyNotSent(err) || remaining <= 0 || options.signal?.aborted) throw err;
       await sleep(Math.min(delay, remaining), options.signal);
       delay *= 2;
     }
   }
+}
+
+/** errno codes along an error's cause chain (undici nests the socket error one or two levels down). */
+function errnoCodes(err: unknown): string[] {
+  const codes: string[] = [];
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    // AggregateError (happy-eyeballs tried several addresses): refused only if every attempt was.
+    if (e instanceof AggregateError) {
+      if (e.errors.length > 0 && e.errors.every((inner) => errnoCodes(inner).includes("ECONNREFUSED"))) {
+        codes.push("ECONNREFUSED");
+      }
+      continue;
+    }
+    const code = (e as NodeJS.ErrnoException).code;
+    if (typeof code === "string") codes.push(code);
+  }
+  return codes;
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -8,7 +8,10 @@ import { InvalidOptionError } from "../errors/errors.js";
 export interface SandboxInternals {
   /** Throws NOT_STARTED ("Sandbox is not started. Call start() first.") when not started. */
   requireStarted(): { backend: SandboxBackend; name: string };
-  /** Runs a repl/command call, retrying on HTTP 500 if it is the first one after start. */
+  /**
+   * Runs a repl/command call: the first after start is retried only if the connection was refused;
+   * a NOT_STARTED answer marks the sandbox as not started.
+   */
   firstCall<T>(fn: () => Promise<T>, options?: CallOptions): Promise<T>;
 }
 

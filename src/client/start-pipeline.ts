@@ -1,7 +1,7 @@
 import type { CallOptions, SandboxBackend, StartCallOptions } from "../backend/backend.js";
 import { RpcBackend } from "../backend/rpc-backend.js";
 import { InvalidOptionError } from "../errors/errors.js";
-import { readGeneratedConfig, resolveSandbox, writeGeneratedConfig } from "../config/index.js";
+import { readRecordedStart, recordStart, resolveSandbox } from "../config/index.js";
 import type { BackendKind } from "../config/option-rules.js";
 import type { ResolvedSandboxConfig, ResolvedServerConfig, SandboxCallOptions } from "../config/types.js";
 import { isSandboxRunning, syncInOrResume, type SyncSession } from "../sync/index.js";
@@ -23,7 +23,8 @@ export interface StartedSandbox {
   sandbox: ResolvedSandboxConfig;
   serverUrl: string;
   apiKey: string | undefined;
-  generatedConfigPath: string;
+  /** Where the record went; undefined when neither the project nor the user cache was writable. */
+  generatedConfigPath: string | undefined;
   /** The server's start message. */
   message: string;
   /** Sync mode: what copy-in sent, for the copy-back in stop(). */
@@ -72,14 +73,17 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   // Sync mode copies the folders in after start and back in stop(), so host paths never reach the
   // server and the remote-host-paths refusal does not apply; the guest folders are made by sync-in.
   const syncMode = (options.sync ?? server.mode === "sync") && sandbox.volumes.length > 0;
-  let generatedConfigPath = "";
+  let generatedConfigPath: string | undefined;
+  let recorded = false;
   // Called by the backend once its request is built (so its own refusals, e.g. host paths for a
   // remote server, come before any request) and before it is sent: the volume-change guard asks the
-  // server, then the generated [wire] table records exactly the request the backend sends.
+  // server, then the generated [wire] table records exactly the request the backend sends. The
+  // record never fails the start: it falls back to the user cache, then to no record, with a warning.
   const record = async (request: Readonly<Record<string, unknown>>) => {
-    const previous = await readGeneratedConfig(projectDir, sandbox.name);
+    const previous = await readRecordedStart(projectDir, sandbox.name);
     await guardVolumeChange(used, previous, sandbox, call);
-    generatedConfigPath = (await writeGeneratedConfig(projectDir, sandbox, server.url, request)).path;
+    generatedConfigPath = await recordStart(projectDir, sandbox, server.url, request);
+    recorded = true;
   };
 
   const wasRunning = syncMode && (await isSandboxRunning(used, sandbox.name, call));
@@ -92,7 +96,7 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
   const message = await used.start(syncMode ? { ...sandbox, volumes: [] } : sandbox, startOptions);
   // The seam's contract is that start() calls onRequest first; a backend that did not still leaves
   // the resolved sandbox on record.
-  if (generatedConfigPath === "") generatedConfigPath = (await writeGeneratedConfig(projectDir, sandbox, server.url, {})).path;
+  if (!recorded) generatedConfigPath = await recordStart(projectDir, sandbox, server.url, {});
   let sync: SyncSession | undefined;
   if (syncMode) {
     try {

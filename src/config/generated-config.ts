@@ -89,7 +89,16 @@ export async function writeGeneratedConfig(
   serverUrl: string,
   wire: Readonly<Record<string, unknown>> = {},
 ): Promise<{ path: string; previous?: ResolvedSandboxConfig }> {
-  const target = generatedConfigPath(projectDir, sandbox.name);
+  return writeGeneratedFile(generatedConfigPath(projectDir, sandbox.name), sandbox, serverUrl, wire);
+}
+
+/** {@link writeGeneratedConfig} at an explicit `<dir>/<name>.toml` (the user-cache fallback uses it). */
+export async function writeGeneratedFile(
+  target: string,
+  sandbox: ResolvedSandboxConfig,
+  serverUrl: string,
+  wire: Readonly<Record<string, unknown>> = {},
+): Promise<{ path: string; previous?: ResolvedSandboxConfig }> {
   const dir = path.dirname(target);
   let previous: ResolvedSandboxConfig | undefined;
   try {
@@ -109,7 +118,8 @@ export async function writeGeneratedConfig(
     }
     await rename(tmp, target);
   } catch (e) {
-    await rm(tmp, { force: true });
+    // The folder may be unusable altogether (a file in its place: ENOTDIR); the write error is what matters.
+    await rm(tmp, { force: true }).catch(() => undefined);
     throw new ConfigWriteError(ErrorCodes.CONFIG_WRITE_FAILED, `cannot write the generated config ${target}: ${(e as Error).message}`, {
       hint: `make ${dir} writable, or remove it so it can be recreated`,
       cause: e,

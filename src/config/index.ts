@@ -30,5 +30,6 @@ export {
   generatedConfigPath,
   type GeneratedConfig,
 } from "./generated-config.js";
+export { fallbackGeneratedDir, readRecordedStart, recordStart } from "./generated-record.js";
 export { initConfigFile, INIT_CONFIG_TEMPLATE, type InitConfigResult } from "./init-config.js";
 export { formatIssue } from "./config-issues.js";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { InvalidOptionError } from "../errors/index.js";
 import {
-  defaultHostPathPolicy, resolveParsedVolumes, tryParseVolumeSpec, type ParsedVolume, type VolumeProblem,
+  defaultHostPathPolicy, resolveParsedVolumes, tryParseVolumeSpec, type ParsedVolume, type VolumeProblem, type VolumeSpec,
 } from "../volumes/index.js";
 import { checkCallOptions, type CheckedCallOptions } from "./call-options.js";
 import { loadConfigFile } from "./load-file.js";
@@ -10,6 +10,7 @@ import { checkStartScript, type BackendKind } from "./option-rules.js";
 import { resolveBackend } from "./resolve-backend.js";
 import { resolveServer } from "./resolve-server.js";
 import { refuseMissingFoldersInProjectState, refuseVolumesExposingConfig } from "./trusted-config.js";
+import { locateVolumeProblems } from "./volume-locations.js";
 import type {
   FileSandboxConfig,
   ResolvedSandboxConfig,
@@ -43,6 +44,8 @@ export interface ResolveSandboxInput {
    * chosen backend's capabilities).
    */
   readonlySupported: boolean | ((server: ResolvedServerConfig, backend: BackendKind) => Promise<boolean>);
+  /** Validate only: create no missing `create = true` folder (read-only commands). */
+  dryRun?: boolean;
 }
 
 export interface ResolveSandboxResult {
@@ -94,6 +97,9 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
   const volumes = await resolveParsedVolumes(merged.parsed, merged.problems, policy, {
     readonlySupported: typeof readonlySupported === "function" ? () => readonlySupported(server, backend) : readonlySupported,
     ...(call.createVolumeDirs !== undefined ? { createMissing: call.createVolumeDirs } : {}),
+    ...(input.dryRun ? { dryRun: true } : {}),
+  }).catch(async (err: unknown) => {
+    throw file ? await locateVolumeProblems(err, merged.specs, file, name) : err;
   });
   await refuseVolumesExposingConfig(volumes, trust);
 
@@ -128,25 +134,28 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
  */
 function mergeVolumes(
   layers: readonly FileSandboxConfig[], call: CheckedCallOptions,
-): { parsed: { v: ParsedVolume; index: number }[]; problems: VolumeProblem[] } {
-  type Parsed = ParsedVolume | VolumeProblem;
+): { parsed: { v: ParsedVolume; index: number }[]; problems: VolumeProblem[]; specs: VolumeSpec[] } {
+  // Each parse result keeps the spec it came from, so a problem can be traced to its file line.
+  type Parsed = { p: ParsedVolume | VolumeProblem; spec: VolumeSpec };
   const fromFile = new Map<string, Parsed>();
   for (const layer of layers) {
     (layer.volumes ?? []).forEach((spec, i) => {
       const p = tryParseVolumeSpec(spec, i);
-      fromFile.set("code" in p ? `\0invalid${fromFile.size}` : p.guest, p);
+      fromFile.set("code" in p ? `\0invalid${fromFile.size}` : p.guest, { p, spec });
     });
   }
   // Call volumes are kept as a list so that duplicates among them are still reported by src/volumes.
-  const fromCall = (call.volumes ?? []).map((spec, i) => tryParseVolumeSpec(spec, i));
-  for (const p of fromCall) if (!("code" in p)) fromFile.delete(p.guest);
+  const fromCall = (call.volumes ?? []).map((spec, i) => ({ p: tryParseVolumeSpec(spec, i), spec }));
+  for (const { p } of fromCall) if (!("code" in p)) fromFile.delete(p.guest);
   const parsed: { v: ParsedVolume; index: number }[] = [];
   const problems: VolumeProblem[] = [];
-  [...fromFile.values(), ...fromCall].forEach((p, index) => {
+  const specs: VolumeSpec[] = [];
+  [...fromFile.values(), ...fromCall].forEach(({ p, spec }, index) => {
+    specs.push(spec);
     if ("code" in p) problems.push({ ...p, index });
     else parsed.push({ v: p, index });
   });
-  return { parsed, problems };
+  return { parsed, problems, specs };
 }
 
 /** `NAME=value` list: [defaults] env, then [sandboxes.x] env, then call envs; the later wins per name. */

@@ -28,6 +28,12 @@ export interface DevServerOptions {
   projectDir?: string;
   /** No authentication at all (legacy `--dev`). Default false. */
   dev?: boolean;
+  /**
+   * Sandboxes share the host's network (interfaces, DNS, the host's loopback services). Default
+   * false: no network. Refused together with `dev`: sandboxed code could then call this server
+   * without a key and start sandboxes that mount any host folder. See docs/dev-server.md.
+   */
+  allowNetwork?: boolean;
   /** JWT signing secret. Without it (and without dev) `<home>/server.key` is read or created. */
   key?: string;
   /** Microsandbox home. Default `$MICROSANDBOX_HOME`, else `~/.microsandbox`. */
@@ -84,6 +90,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       hint: "Listen on 127.0.0.1, or turn dev mode off so API keys are required.",
     });
   }
+  if (dev && options.allowNetwork) {
+    throw new DevServerError("Refusing --allow-network together with --dev: a sandbox on the host network could call this unauthenticated server and start sandboxes that mount any host folder.", {
+      hint: "drop --dev (clients then need an API key: `msbv keygen`), or drop --allow-network",
+    });
+  }
   if (!dev && options.key === "") {
     throw new DevServerError("The server key is empty", { hint: "Pass a non-empty key, or omit it to use server.key." });
   }
@@ -105,7 +116,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const log = (line: string) => rawLog(redactSecrets(line, secretText === undefined ? [] : [secretText]));
 
   const stateDir = join(projectDir, ".menv");
-  const runtime = options.runtime ?? createDefaultRuntime(stateDir);
+  const runtime = options.runtime ?? createDefaultRuntime(stateDir, options.allowNetwork === true);
   const sandboxfile = new Sandboxfile(projectDir);
   const received: ReceivedLog = [];
   const ctx: MethodContext = {
@@ -125,7 +136,8 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     { keepAlive: true },
     createRequestListener({
       authenticate: async (req) => (secret === undefined ? undefined : authenticate(req.headers, secret)),
-      rpc: (body) => dispatchRpc(body, ctx),
+      rpc: (body, hungUp) => dispatchRpc(body, ctx, hungUp),
+      ...(options.allowNetwork ? { network: "host" as const } : {}),
       mcp: (body) => dispatchMcp(body, ctx),
       received: () => ({ status: 200, body: { received } }),
       syncFile: (req, res) => handleSyncFile(req, res, ctx.syncFileChannel === false ? {} : runtime),
@@ -142,7 +154,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     if (options.runtime === undefined) await runtime.shutdown().catch(() => undefined);
     throw err;
   }
-  log(`dev server listening on ${host}:${actualPort} (${dev ? "dev mode, no auth" : "API key required"}), project ${projectDir}`);
+  log(`dev server listening on ${host}:${actualPort} (${dev ? "dev mode, no auth" : "API key required"}, sandbox network: ${options.allowNetwork ? "host (--allow-network)" : "none"}), project ${projectDir}`);
 
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= shutdown(server, runtime, log));

@@ -14,7 +14,11 @@
  *   server) names them; they are bound with `--ro-bind`;
  * - the Sandboxfile is written atomically (temp + fsync + rename) under an in-process mutex;
  * - no portal-port bookkeeping (`ports` is stored as sent, nothing injected);
- * - `GET /_dev/received` (ours, same auth as the RPC route) lists every `sandbox.start` as received.
+ * - `GET /_dev/received` (ours, same auth as the RPC route) lists every `sandbox.start` as received;
+ * - 500 bodies keep the legacy `{error, code}` and add `data: {kind, cause?, hint?}` for failures the
+ *   request caused (timeout, missing executable, not running, replaced volume folder);
+ * - a client that hangs up interrupts its run; a re-attaching start is refused when a volume's host
+ *   folder was replaced; the health body says `network: "host"` under `--allow-network`.
  */
 export { startDevServer, isLoopback, type DevServerOptions, type DevServerHandle } from "./dev-server.js";
 export type { ReceivedRequest, ReceivedLog } from "./state/received-log.js";

@@ -108,7 +108,7 @@ export async function resolveParsedVolumes(
   const overlap = readonlyOverlapProblems(planned.map((p) => ({ index: p.index, source: p.parsed.source, host: p.host, readonly: p.parsed.readonly })));
   if (overlap.length > 0) throw problemsToError(overlap);
 
-  for (const p of planned.filter((x) => x.create)) {
+  for (const p of planned.filter((x) => x.create && !opts.dryRun)) {
     await mkdir(p.host, { recursive: true });
     // A symlink planted between the check and the mkdir would make the folder land elsewhere.
     const real = await realpath(p.host);

@@ -75,4 +75,6 @@ export interface ResolveVolumesOptions {
   readonlySupported: boolean | (() => Promise<boolean>);
   /** Create every missing host folder, as if each volume had `create: true`. */
   createMissing?: boolean;
+  /** Check everything but create nothing (read-only commands: `msbv doctor`, `msbv config`). */
+  dryRun?: boolean;
 }

@@ -25,6 +25,8 @@ export function registerConfig(program: Command, ctx: CliContext): void {
         // Offline: whether the server enforces read-only mounts is asked at start (msbv.capabilities),
         // where a legacy server's answer refuses them (MSBV_READONLY_UNSUPPORTED).
         readonlySupported: true,
+        // A read-only command: `create = true` folders are not made here (`msbv up` makes them).
+        dryRun: true,
       });
       const source = { configFile: configFile ?? target.config.path, projectDir };
       if (opts.json) {

@@ -12,6 +12,7 @@ interface DevServerFlags {
   path?: string;
   dev?: boolean;
   key?: string;
+  allowNetwork?: boolean;
   allowOrigin?: string[];
   allowRoot: string[];
 }
@@ -40,6 +41,7 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
       (dir: string, previous: string[]) => [...previous, dir],
       [] as string[],
     )
+    .option("--allow-network", "sandboxes share the host network (default: none); not with --dev, see docs/dev-server.md")
     .action(async (flags: DevServerFlags) => {
       rejectTail(ctx, "dev-server");
       const projectDir = flags.projectDir ?? flags.path;
@@ -51,6 +53,7 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
         ...(flags.key !== undefined ? { key: flags.key } : {}),
         ...(flags.allowOrigin !== undefined && flags.allowOrigin.length > 0 ? { allowOrigins: flags.allowOrigin } : {}),
         ...(flags.allowRoot.length > 0 ? { allowRoots: flags.allowRoot } : {}),
+        ...(flags.allowNetwork ? { allowNetwork: true } : {}),
       });
       printLine(server.url);
       const signal = await untilSignal();

@@ -4,6 +4,7 @@ import { ErrorCodes, ServerError } from "../../errors/index.js";
 import type { CliContext } from "../context.js";
 import { withoutHint } from "../format-error.js";
 import { printJson, printLine } from "../output.js";
+import { sandboxNetwork } from "../doctor-checks.js";
 import { neutraliseControls } from "../terminal-text.js";
 import { backendFor, serverTarget } from "../server-target.js";
 import { findConfig } from "../target.js";
@@ -39,11 +40,15 @@ export function registerStatus(program: Command, ctx: CliContext): void {
         throw explainFreshServer(err);
       });
       const rows = statusRows(metrics, Object.keys(config?.sandboxes ?? {}));
+      const network = await fetch(`${server.url.replace(/\/+$/, "")}/api/v1/health`, { signal: AbortSignal.timeout(5_000) })
+        .then((res) => res.text())
+        .then(sandboxNetwork, () => sandboxNetwork(""));
       if (opts.json) {
-        printJson({ server: server.url, configFile: config?.path ?? null, sandboxes: rows });
+        printJson({ server: server.url, configFile: config?.path ?? null, network, sandboxes: rows });
         return;
       }
       printTable(rows);
+      printLine(`sandbox network: ${network}`);
     });
 }
 

@@ -6,7 +6,7 @@ import { forwardTarget, optionalTimeout, requiredString, wireLines } from "./for
  * `sandbox.command.run` (docs/protocol.md#command-run): no shell; spawn failure and timeout are generic 500s, a
  * non-zero exit is a success with `success: false`.
  */
-export async function sandboxCommandRun(params: unknown, ctx: MethodContext): Promise<unknown> {
+export async function sandboxCommandRun(params: unknown, ctx: MethodContext, hungUp?: AbortSignal): Promise<unknown> {
   const target = forwardTarget(params, ctx);
   const command = requiredString(target.params, "command", "sandbox.command.run");
   const args = target.params.args ?? [];
@@ -16,7 +16,7 @@ export async function sandboxCommandRun(params: unknown, ctx: MethodContext): Pr
   const timeout = optionalTimeout(target.params, "sandbox.command.run");
   let result;
   try {
-    result = await ctx.runtime.runCommand(target.name, command, args, timeout);
+    result = await ctx.runtime.runCommand(target.name, command, args, timeout, hungUp);
   } catch (err) {
     throw internalError(`command '${command}' in sandbox ${target.name} failed: ${errorText(err)}`, err);
   }

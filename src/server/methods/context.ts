@@ -17,7 +17,7 @@ export interface MethodContext {
 }
 
 /** A JSON-RPC method: returns the `result` or throws an RpcRestError (anything else → generic 500). */
-export type MethodHandler = (params: unknown, ctx: MethodContext) => Promise<unknown>;
+export type MethodHandler = (params: unknown, ctx: MethodContext, hungUp?: AbortSignal) => Promise<unknown>;
 
 /** Sandboxfile entries; unreadable/unparsable file → generic 500 (legacy). */
 export async function readEntries(ctx: MethodContext): Promise<Map<string, unknown> | undefined> {

@@ -1,3 +1,4 @@
+import { ErrorCodes, SandboxStateError } from "../../errors/index.js";
 import type { RuntimeOutputLine } from "../runtime/types.js";
 import { internalError, validationError } from "../protocol/json-rpc.js";
 import { isObject, type MethodContext } from "./context.js";
@@ -11,7 +12,8 @@ export function forwardTarget(params: unknown, ctx: MethodContext): { params: Re
   const name = params.sandbox;
   if (typeof name !== "string") throw validationError("Missing required 'sandbox' parameter for portal request");
   if (!ctx.runtime.isRunning(name)) {
-    throw internalError(`sandbox ${name} is not running (never started through this server, stopped, or exited)`);
+    const message = `Sandbox "${name}" is not running on this server (never started through it, stopped, or exited).`;
+    throw internalError(message, new SandboxStateError(ErrorCodes.NOT_STARTED, message, { hint: "start the sandbox again" }));
   }
   return { params, name };
 }

@@ -1,3 +1,4 @@
+import { ErrorCodes, SandboxStateError } from "../../errors/index.js";
 import { validateConfigStrings } from "../protocol/config-strings.js";
 import { internalError, validationError } from "../protocol/json-rpc.js";
 import { recordStart } from "../state/received-log.js";
@@ -25,6 +26,7 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
 
   // Legacy: a running sandbox is left alone; new settings apply after stop + start.
   if (ctx.runtime.isRunning(name)) {
+    await refuseReplacedVolumes(name, ctx);
     ctx.log(`sandbox ${name} is already running; configuration changes apply after a restart`);
     return `Sandbox ${name} started successfully`;
   }
@@ -74,4 +76,18 @@ async function storedEntry(name: string, ctx: MethodContext): Promise<CheckedEnt
   } catch (err) {
     throw internalError(`Sandboxfile entry '${name}' is invalid: ${errorText(err)}`, err);
   }
+}
+
+/**
+ * Re-attaching to a running sandbox whose volume host folder was replaced on the host would send
+ * every write to the deleted folder (the mount keeps it). Refused with the cause in `data`.
+ */
+async function refuseReplacedVolumes(name: string, ctx: MethodContext): Promise<void> {
+  const replaced = (await ctx.runtime.replacedVolumes?.(name)) ?? [];
+  if (replaced.length === 0) return;
+  const message = `Sandbox "${name}" is running with volume host folder(s) ${replaced.map((h) => JSON.stringify(h)).join(", ")} that were deleted or replaced since it started; its mounts still point at the old folder(s).`;
+  throw internalError(message, new SandboxStateError(ErrorCodes.VOLUME_CONFLICT, message, {
+    hint: "stop the sandbox and start it again to mount the current folder(s)",
+    details: { sandbox: name, replaced, reason: "volume-replaced" },
+  }));
 }

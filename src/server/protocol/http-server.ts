@@ -13,10 +13,13 @@ export const BODY_LIMIT_BYTES = 2 * 1024 * 1024;
 export interface HttpHandlers {
   /** `undefined` = accepted; otherwise the 401 reply. Called for every protected route. */
   authenticate(req: IncomingMessage): Promise<JsonReply | undefined>;
-  rpc(body: unknown): Promise<JsonReply | TextReply>;
+  /** `hungUp` fires when the client closes the connection before the answer (it no longer waits for it). */
+  rpc(body: unknown, hungUp: AbortSignal): Promise<JsonReply | TextReply>;
   /** `undefined` = HTTP 200 with an empty body (MCP notifications). */
   mcp(body: unknown): Promise<JsonReply | TextReply | undefined>;
   received(): JsonReply;
+  /** Set when sandboxes share the host network; the health body then says so (doctor/status show it). */
+  network?: "host";
   /** `GET`/`PUT` of the sync file channel (src/server/protocol/sync-file-route.ts). */
   syncFile(req: IncomingMessage, res: ServerResponse): Promise<void>;
   log(line: string): void;
@@ -31,7 +34,8 @@ interface Route {
 }
 
 const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
-  ["/api/v1/health", { methods: ["GET", "HEAD"], auth: false, handle: async (_q, res) => sendJson(res, { status: 200, body: { message: "Service is healthy" } }) }],
+  // The legacy body, plus `network` only when sandboxes have one (a fact clients may check before running untrusted code).
+  ["/api/v1/health", { methods: ["GET", "HEAD"], auth: false, handle: async (_q, res, h) => sendJson(res, { status: 200, body: { message: "Service is healthy", ...(h.network ? { network: h.network } : {}) } }) }],
   ["/api/v1/rpc", { methods: ["POST"], auth: true, handle: (req, res, h) => withJsonBody(req, res, h.rpc) }],
   ["/mcp", { methods: ["POST"], auth: true, handle: (req, res, h) => withJsonBody(req, res, h.mcp) }],
   // Ours, not legacy: what `sandbox.start` received, for tests and debugging. Same auth as the rpc route.
@@ -83,7 +87,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, h: HttpHandlers
 async function withJsonBody(
   req: IncomingMessage,
   res: ServerResponse,
-  handler: (body: unknown) => Promise<JsonReply | TextReply | undefined>,
+  handler: (body: unknown, hungUp: AbortSignal) => Promise<JsonReply | TextReply | undefined>,
 ): Promise<void> {
   if (!isJsonContentType(req.headers["content-type"])) {
     return sendText(res, 415, "Expected request with `Content-Type: application/json`");
@@ -100,7 +104,13 @@ async function withJsonBody(
   } catch (err) {
     return sendText(res, 400, `Failed to parse the request body as JSON: ${(err as Error).message}`);
   }
-  const reply = await handler(value);
+  // A client that gave up (its own timeout or AbortSignal) closes the connection; the run it asked
+  // for is then interrupted instead of holding the sandbox's REPL queue (docs/dev-server.md).
+  const hangUp = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) hangUp.abort();
+  });
+  const reply = await handler(value, hangUp.signal);
   if (reply === undefined) return sendEmpty(res, 200);
   if ("text" in reply) return sendText(res, reply.status, reply.text);
   sendJson(res, reply);

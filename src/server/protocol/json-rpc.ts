@@ -70,8 +70,9 @@ export function internalError(logMessage: string, cause?: unknown): RpcRestError
   return new RpcRestError(500, RestCodes.INTERNAL, INTERNAL_MESSAGE, { logMessage, cause });
 }
 
-export function restErrorReply(status: number, message: string, code: number): JsonReply {
-  return { status, body: { error: message, code } };
+/** `data` is our addition (see error-data.ts); legacy clients read only `error` and `code`. */
+export function restErrorReply(status: number, message: string, code: number, data?: unknown): JsonReply {
+  return { status, body: data === undefined ? { error: message, code } : { error: message, code, data } };
 }
 
 export function rpcSuccess(req: RpcRequest, result: unknown): JsonReply {

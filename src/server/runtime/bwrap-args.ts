@@ -1,4 +1,5 @@
 import { lstat, readdir, readlink } from "node:fs/promises";
+import * as path from "node:path";
 import { mountOrder } from "../../volumes/guest-paths.js";
 
 /** What of the host's root layout exists, probed once per runtime. */
@@ -76,6 +77,14 @@ export interface BwrapPlan {
   etcFiles: Array<{ fd: number; guest: string }>;
   /** Descriptor of the seccomp program (see containment/seccomp-filter.ts). */
   seccompFd: number;
+  /** Keep the host's network namespace (`--share-net`); default: none (no interfaces at all). */
+  network?: boolean;
+  /**
+   * The persistent writable root (a microVM's rw layer, `<state>/<name>/rw/root`) bound at `/`;
+   * without it the root is an empty tmpfs made read-only after setup. Repaired by root-layer.ts
+   * before every start (containment/launch.ts does it on the opened descriptor).
+   */
+  root?: FdBind;
   /** Bound at /home (the sandbox's persistent area). */
   home: FdBind;
   /** Bound at /.sandbox. */
@@ -84,6 +93,9 @@ export interface BwrapPlan {
   extraRoDirs: string[];
   volumes: FdBind[];
   env: Array<[string, string]>;
+  /** Command aliases (`python` -> python3) made as symlinks in `binLinkDir` on the root at each start. */
+  binLinks?: ReadonlyArray<{ name: string; target: string }>;
+  binLinkDir?: string;
   /** Size in bytes of each private tmpfs (/tmp, /var/tmp, /dev/shm); see containment/limits.ts. */
   tmpfsBytes: number;
   /** Absolute guest working directory (the supervisor creates it when it lies in a writable area). */
@@ -93,16 +105,17 @@ export interface BwrapPlan {
 }
 
 /**
- * The bubblewrap command line for one sandbox: an empty tmpfs root, read-only system dirs, a
- * minimal /etc, private /proc /dev /tmp, every namespace unshared (no network, own PIDs), no
- * capabilities, and the sandbox's writable area plus its volumes bound by descriptor. Only /home,
- * /.sandbox, /tmp, /var/tmp and the read-write volumes are writable. Uid 0 inside is an
- * unprivileged host uid (its own user namespace, no nested ones), and the seccomp filter keeps
- * set-id bits off every file (see docs/security.md).
+ * The bubblewrap command line for one sandbox: the persistent writable root (`root`, else an
+ * empty tmpfs made read-only), read-only system dirs, a minimal /etc, private /proc /dev /tmp,
+ * every namespace unshared (no network unless `network`, own PIDs), no capabilities, and the
+ * sandbox's writable area plus its volumes bound by descriptor. Uid 0 inside is an unprivileged
+ * host uid (its own user namespace, no nested ones), and the seccomp filter keeps set-id bits off
+ * every file (see docs/security.md).
  */
 export function buildBwrapArgs(plan: BwrapPlan): string[] {
   const args = [
     "--unshare-all",
+    ...(plan.network ? ["--share-net"] : []),
     "--unshare-user",
     "--disable-userns",
     "--uid",
@@ -115,8 +128,7 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
     "ALL",
     "--hostname",
     plan.name,
-    "--tmpfs",
-    "/",
+    ...(plan.root ? ["--bind-fd", String(plan.root.fd), "/"] : ["--tmpfs", "/"]),
     "--ro-bind",
     "/usr",
     "/usr",
@@ -126,12 +138,19 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   args.push("--dir", "/etc");
   for (const entry of plan.layout.etcEntries) args.push("--ro-bind", entry, entry);
   for (const file of plan.etcFiles) args.push("--ro-bind-data", String(file.fd), file.guest);
+  // With the host network, name lookups need the host's resolver settings (nothing else of /etc).
+  if (plan.network) args.push("--ro-bind-try", "/etc/resolv.conf", "/etc/resolv.conf");
   // Sized: tmpfs is RAM (unsized, half the host's per mount). /dev/shm gets its own sized tmpfs, and
   // /dev itself (a tmpfs holding the device binds) is made read-only below.
   const size = String(plan.tmpfsBytes);
   args.push("--proc", "/proc", "--dev", "/dev", "--size", size, "--tmpfs", "/dev/shm");
   args.push("--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/var/tmp", "--dir", "/root");
   for (const dir of plan.extraRoDirs) args.push("--ro-bind", dir, dir);
+  if (plan.binLinks?.length && plan.binLinkDir) {
+    // 0755 so a sandbox running as a non-root uid can still traverse the folders bwrap creates.
+    for (const dir of ancestors(plan.binLinkDir)) args.push("--perms", "0755", "--dir", dir);
+    for (const link of plan.binLinks) args.push("--symlink", link.target, path.posix.join(plan.binLinkDir, link.name));
+  }
   // Parents before children, so a volume nested under another lands on top of it (one ordering rule:
   // src/volumes mountOrder). Read-only volumes use --ro-bind-fd: the kernel refuses writes with EROFS.
   const binds = [plan.home, plan.dotSandbox, ...mountOrder(plan.volumes)];
@@ -139,11 +158,19 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   // The root tmpfs becomes read-only below, so a workdir that would live on it is created now.
   const writable = ["/home", "/tmp", "/var/tmp", "/.sandbox", ...plan.volumes.map((v) => v.guest)];
   if (!writable.some((dir) => plan.workdir === dir || plan.workdir.startsWith(`${dir}/`))) args.push("--dir", plan.workdir);
-  // Read-only root: /etc, /root and everything else not mounted writable cannot be changed.
-  args.push("--remount-ro", "/", "--remount-ro", "/dev");
+  // Without a persistent root: read-only, so /etc, /root and everything not mounted writable stay as
+  // set up. /dev is read-only either way.
+  if (!plan.root) args.push("--remount-ro", "/");
+  args.push("--remount-ro", "/dev");
   args.push("--seccomp", String(plan.seccompFd));
   args.push("--clearenv");
   for (const [key, value] of plan.env) args.push("--setenv", key, value);
   args.push("--chdir", "/", "--", ...plan.command);
   return args;
+}
+
+/** "/a/b/c" -> ["/a", "/a/b", "/a/b/c"]. */
+function ancestors(dir: string): string[] {
+  const parts = dir.split("/").filter(Boolean);
+  return parts.map((_, i) => `/${parts.slice(0, i + 1).join("/")}`);
 }

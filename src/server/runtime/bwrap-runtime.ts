@@ -16,6 +16,8 @@ export interface BwrapRuntimeOptions {
   stateDir: string;
   /** bubblewrap binary. Default: found with {@link findBwrap}. */
   bwrapPath?: string;
+  /** Sandboxes share the host's network namespace (`--share-net`). Default false: no network at all. */
+  allowNetwork?: boolean;
 }
 
 /**
@@ -75,19 +77,24 @@ class BwrapRuntime implements SandboxRuntime {
     return stopping;
   }
 
+  async replacedVolumes(name: string): Promise<string[]> {
+    const instance = this.#instances.get(name);
+    return instance?.running ? instance.replacedVolumes() : [];
+  }
+
   isRunning(name: string): boolean {
     return this.#instances.get(name)?.running ?? false;
   }
 
-  runRepl(name: string, language: "python" | "node", code: string, timeoutSeconds?: number): Promise<RuntimeOutputLine[]> {
+  runRepl(name: string, language: "python" | "node", code: string, timeoutSeconds?: number, hungUp?: AbortSignal): Promise<RuntimeOutputLine[]> {
     if (language !== "python" && language !== "node") {
       return Promise.reject(new DevServerError(`Unsupported REPL language "${String(language)}" for sandbox "${name}".`, { hint: 'use "python" or "node"' }));
     }
-    return this.#running(name).then((instance) => instance.runRepl(language, code, timeoutSeconds));
+    return this.#running(name).then((instance) => instance.runRepl(language, code, timeoutSeconds, hungUp));
   }
 
-  runCommand(name: string, command: string, args: string[], timeoutSeconds?: number): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
-    return this.#running(name).then((instance) => instance.runCommand(command, args, timeoutSeconds));
+  runCommand(name: string, command: string, args: string[], timeoutSeconds?: number, hungUp?: AbortSignal): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
+    return this.#running(name).then((instance) => instance.runCommand(command, args, timeoutSeconds, hungUp));
   }
 
   spawnRaw(name: string, argv: string[], handlers: ChildHandlers): Promise<ChildRef> {
@@ -142,6 +149,15 @@ class BwrapRuntime implements SandboxRuntime {
     const [etcDir, layout, limits] = await Promise.all([prepareStateDir(this.#options.stateDir), probeHostLayout(), detectLimitMechanism(serverIsRoot())]);
     const seccompFile = await writeSeccompProgram(etcDir);
     if (limits.mechanism === "cgroup-v1") await sweepStaleCgroups();
-    return { stateDir: this.#options.stateDir, bwrapPath, etcDir, layout, interpreters, seccompFile, limitMechanism: limits.mechanism };
+    return {
+      stateDir: this.#options.stateDir,
+      bwrapPath,
+      etcDir,
+      layout,
+      interpreters,
+      network: this.#options.allowNetwork === true,
+      seccompFile,
+      limitMechanism: limits.mechanism,
+    };
   }
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { ErrorCodes, SandboxStateError } from "../../errors/index.js";
+import { abortedPromise, hungUpError } from "./hang-up.js";
 import type { RuntimeLanguage } from "./images.js";
 import { LineSplitter } from "./line-splitter.js";
 import { OutputLimit } from "./output-limit.js";
@@ -81,7 +82,9 @@ export class ReplSession {
     this.#argv = argv;
   }
 
-  async run(sandbox: string, code: string, timeoutSeconds?: number): Promise<RuntimeOutputLine[]> {
+  async run(sandbox: string, code: string, timeoutSeconds?: number, hungUp?: AbortSignal): Promise<RuntimeOutputLine[]> {
+    // Queued behind another run and the caller already left: nothing ran, nothing to answer.
+    if (hungUp?.aborted) throw hungUpError(sandbox, "before its run started; the code was not run");
     const child = this.#ensureChild();
     const run = new RunState(`eoe_${randomBytes(12).toString("hex")}`);
     this.#splitters[1].reset();
@@ -92,9 +95,13 @@ export class ReplSession {
       const timeoutMs = timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined;
       const abort = new AbortController();
       const timer = timeoutMs === undefined ? new Promise<never>(() => {}) : sleep(timeoutMs, "timeout" as const, { signal: abort.signal }).catch(() => "timeout" as const);
-      const outcome = await Promise.race([run.finished, timer]);
+      const outcome = await Promise.race([run.finished, timer, abortedPromise(hungUp, abort.signal)]);
       abort.abort();
-      if (outcome === "timeout") return await this.#interrupt(run, timeoutSeconds ?? 0);
+      if (outcome === "timeout") return await this.#interrupt(run, `Error: Execution timed out after ${timeoutSeconds ?? 0} seconds`);
+      if (outcome === "hung-up") {
+        await this.#interrupt(run, "");
+        throw hungUpError(sandbox, "while its run was in progress; the run was interrupted");
+      }
       return this.#complete(sandbox, run, outcome);
     } finally {
       this.#run = undefined;
@@ -122,10 +129,10 @@ export class ReplSession {
     ];
   }
 
-  async #interrupt(run: RunState, timeoutSeconds: number): Promise<RuntimeOutputLine[]> {
+  async #interrupt(run: RunState, notice: string): Promise<RuntimeOutputLine[]> {
     run.collecting = false;
     const lines = run.output();
-    lines.push({ stream: "stderr", text: `Error: Execution timed out after ${timeoutSeconds} seconds` });
+    if (notice) lines.push({ stream: "stderr", text: notice });
     const child = this.#child;
     child?.kill("SIGINT");
     const abort = new AbortController();

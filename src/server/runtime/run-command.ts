@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError, ErrorCodes, SandboxStateError } from "../../errors/index.js";
 import { LineSplitter } from "./line-splitter.js";
 import { OutputLimit } from "./output-limit.js";
+import { abortedPromise, hungUpError } from "./hang-up.js";
 import type { SupervisorConnection } from "./supervisor-connection.js";
 import type { RuntimeOutputLine } from "./types.js";
 
@@ -17,7 +18,9 @@ export async function runCommand(
   command: string,
   args: readonly string[],
   timeoutSeconds?: number,
+  hungUp?: AbortSignal,
 ): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
+  if (hungUp?.aborted) throw hungUpError(sandbox, "before its command started; it was not run");
   const output: RuntimeOutputLine[] = [];
   const limit = new OutputLimit();
   const splitters = { 1: new LineSplitter(), 2: new LineSplitter() } as const;
@@ -39,9 +42,14 @@ export async function runCommand(
     timeoutSeconds && timeoutSeconds > 0
       ? sleep(timeoutSeconds * 1000, "timeout" as const, { signal: abort.signal }).catch(() => "timeout" as const)
       : new Promise<never>(() => {});
-  const outcome = await Promise.race([finished, timer]);
+  const outcome = await Promise.race([finished, timer, abortedPromise(hungUp, abort.signal)]);
   abort.abort();
   const shown = [command, ...args].join(" ");
+  if (outcome === "hung-up") {
+    child.kill("SIGKILL");
+    await Promise.race([finished, sleep(2000)]);
+    throw hungUpError(sandbox, `while \`${shown}\` was running; its process group was killed`);
+  }
   if (outcome === "timeout") {
     child.kill("SIGKILL");
     await Promise.race([finished, sleep(2000)]);

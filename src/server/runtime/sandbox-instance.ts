@@ -1,6 +1,8 @@
+import { stat } from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
+import { BIN_LINK_DIR, binLinks } from "./bin-links.js";
 import type { HostLayout } from "./bwrap-args.js";
 import { prepareLaunch } from "./containment/launch.js";
 import { prepareLimits, tmpfsBytes, type LimitMechanism } from "./containment/limits.js";
@@ -26,9 +28,17 @@ export interface RuntimeContext {
   etcDir: string;
   layout: HostLayout;
   interpreters: Interpreters;
+  /** Share the host network (dev server `--allow-network`); otherwise the sandbox has none. */
+  network?: boolean;
   /** The compiled seccomp program (containment/seccomp-filter.ts), written once per runtime. */
   seccompFile: string;
   limitMechanism: LimitMechanism;
+}
+
+interface MountedFolder {
+  host: string;
+  dev: number;
+  ino: number;
 }
 
 const CPU_SAMPLE_MS = 100;
@@ -43,6 +53,8 @@ export class SandboxInstance {
   readonly #repls = new Map<RuntimeLanguage, ReplSession>();
   readonly #replQueue = new SerialQueue();
   #cpuSample: { at: number; ticks: number } | undefined;
+  /** Each volume's host folder identity when it was mounted (see replacedVolumes). */
+  #mounted: MountedFolder[] = [];
   #disk: { at: number; bytes: number } | undefined;
   readonly #release: () => Promise<void>;
 
@@ -65,7 +77,9 @@ export class SandboxInstance {
         details: { sandbox: spec.name },
       });
     }
-    const env = sandboxEnv(language, context.interpreters.pathDirs, parseEnvs(spec.envs, spec.name));
+    const links = await binLinks(language, context.interpreters);
+    const pathDirs = links.length > 0 ? [BIN_LINK_DIR, ...context.interpreters.pathDirs] : context.interpreters.pathDirs;
+    const env = sandboxEnv(language, pathDirs, parseEnvs(spec.envs, spec.name));
     const dirs = await prepareSandboxDirs(context.stateDir, spec.name, spec.scripts, spec.shell);
     await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
     const workdir = spec.workdir && spec.workdir.trim() ? spec.workdir.trim() : DEFAULT_WORKDIR[language];
@@ -89,6 +103,7 @@ export class SandboxInstance {
     // Once per sandbox, after its last process is gone: cgroups removed, uid back to the pool.
     const release = (): Promise<void> => (released ??= limits.cleanup().finally(() => identity.release()));
     let connection: SupervisorConnection;
+    let mounted: MountedFolder[] = [];
     try {
       const launch = await prepareLaunch({
         name: spec.name,
@@ -97,13 +112,17 @@ export class SandboxInstance {
         limits,
         seccompFile: context.seccompFile,
         etcFiles: ["passwd", "group", "hosts"].map((file) => ({ host: path.join(context.etcDir, file), guest: `/etc/${file}` })),
+        root: dirs.rootfs,
         home: dirs.home,
         dotSandbox: dirs.dotSandbox,
         volumes: spec.volumes.map((volume) => ({ host: volume.host, guest: volume.guest, readonly: volume.readonly === true })),
         plan: {
           name: spec.name,
           layout: context.layout,
+          ...(context.network ? { network: true } : {}),
           extraRoDirs: context.interpreters.roDirs,
+          binLinks: links,
+          binLinkDir: BIN_LINK_DIR,
           env,
           workdir,
           tmpfsBytes: tmpfsBytes(spec.memory),
@@ -114,6 +133,8 @@ export class SandboxInstance {
           command: [context.interpreters.node, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${spec.name}:${dirs.root}`, workdir],
         },
       });
+      // What is mounted is the descriptor opened here; replacedVolumes compares the paths against it.
+      mounted = launch.volumeIds;
       try {
         connection = await SupervisorConnection.launch({ bwrapPath: context.bwrapPath, launch, name: spec.name });
       } finally {
@@ -123,7 +144,22 @@ export class SandboxInstance {
       await release();
       throw error;
     }
-    return new SandboxInstance(spec.name, context, connection, dirs, release);
+    const instance = new SandboxInstance(spec.name, context, connection, dirs, release);
+    instance.#mounted = mounted;
+    return instance;
+  }
+
+  /**
+   * Host folders that are no longer the ones mounted: deleted, or replaced (`rm -rf ws && mkdir ws`).
+   * The mount keeps the old folder, so writes would vanish; a re-attaching start must not go ahead.
+   */
+  async replacedVolumes(): Promise<string[]> {
+    const replaced: string[] = [];
+    for (const m of this.#mounted) {
+      const now = await folderId(m.host).catch(() => undefined);
+      if (!now || now.dev !== m.dev || now.ino !== m.ino) replaced.push(m.host);
+    }
+    return replaced;
   }
 
   get running(): boolean {
@@ -135,12 +171,12 @@ export class SandboxInstance {
     this.#connection.onClose(listener);
   }
 
-  runRepl(language: RuntimeLanguage, code: string, timeoutSeconds?: number): Promise<RuntimeOutputLine[]> {
-    return this.#replQueue.run(() => this.#repl(language).run(this.name, code, timeoutSeconds));
+  runRepl(language: RuntimeLanguage, code: string, timeoutSeconds?: number, hungUp?: AbortSignal): Promise<RuntimeOutputLine[]> {
+    return this.#replQueue.run(() => this.#repl(language).run(this.name, code, timeoutSeconds, hungUp));
   }
 
-  runCommand(command: string, args: readonly string[], timeoutSeconds?: number): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
-    return runCommand(this.#connection, this.name, command, args, timeoutSeconds);
+  runCommand(command: string, args: readonly string[], timeoutSeconds?: number, hungUp?: AbortSignal): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
+    return runCommand(this.#connection, this.name, command, args, timeoutSeconds, hungUp);
   }
 
   /** Sync file channel hook (src/server/runtime/sandbox-file-stream.ts): a child with raw output and a private input fd 3. */
@@ -197,4 +233,9 @@ export class SandboxInstance {
     }
     return session;
   }
+}
+
+async function folderId(host: string): Promise<{ dev: number; ino: number }> {
+  const info = await stat(host);
+  return { dev: info.dev, ino: info.ino };
 }

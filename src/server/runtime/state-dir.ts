@@ -5,9 +5,10 @@ import { writeFileAtomic } from "../../fs/atomic-write.js";
 import { isValidSandboxName, SANDBOX_NAME_RULE } from "../../names/sandbox-name.js";
 import { seccompProgram } from "./containment/seccomp-filter.js";
 
-// Layout under stateDir (nothing here is reachable from a sandbox except <name>/rw/home and
-// <name>/rw/sandbox, which are bound at /home and /.sandbox):
+// Layout under stateDir (nothing here is reachable from a sandbox except <name>/rw/root,
+// <name>/rw/home and <name>/rw/sandbox, which are bound at /, /home and /.sandbox):
 //   .runtime-etc/{passwd,group,hosts}   minimal /etc files shared read-only by every sandbox
+//   <name>/rw/root/                     the sandbox's writable root (bound at /), kept across stop/start
 //   <name>/rw/home/                     persistent writable area (default workdirs live here)
 //   <name>/rw/sandbox/scripts/<script>  rewritten at every start, like upstream's patch layer
 
@@ -75,6 +76,8 @@ export interface SandboxDirs {
   root: string;
   /** stateDir/<name>/rw: the writable area whose size is reported as disk usage. */
   rw: string;
+  /** Bound read-write at / (repaired by root-layer.ts before each start). */
+  rootfs: string;
   /** Bound read-write at /home. */
   home: string;
   /** Bound read-write at /.sandbox; recreated at each start. */
@@ -95,7 +98,8 @@ export async function prepareSandboxDirs(
   const rw = path.join(root, "rw");
   const home = path.join(rw, "home");
   const dotSandbox = path.join(rw, "sandbox");
-  for (const dir of [root, rw, home]) await ensureRealDir(dir, 0o755);
+  const rootfs = path.join(rw, "root");
+  for (const dir of [root, rw, home, rootfs]) await ensureRealDir(dir, 0o755);
   // fs.rm removes a planted symlink itself, never its target.
   await rm(dotSandbox, { recursive: true, force: true });
   await ensureRealDir(dotSandbox, 0o755);
@@ -111,7 +115,7 @@ export async function prepareSandboxDirs(
     }
     await writeFile(path.join(scriptsDir, scriptName), `#!${interpreter}\n${body}`, { mode: 0o750, flag: "wx" });
   }
-  return { root, rw, home, dotSandbox };
+  return { root, rw, home, dotSandbox, rootfs };
 }
 
 /**

@@ -30,6 +30,9 @@ function shutdown() {
   for (const child of children.values()) killGroup(child.proc.pid, "SIGKILL");
   process.exit(0);
 }
+// $HOME exists as in the upstream images even when the workdir lies elsewhere (Python's
+// expanduser("~"), Node's os.homedir()); where it cannot be made (read-only), runs still go on.
+try { if (process.env.HOME) fs.mkdirSync(process.env.HOME, { recursive: true }); } catch {}
 try {
   fs.mkdirSync(workdir, { recursive: true });
   process.chdir(workdir);

@@ -43,14 +43,20 @@ export interface SandboxRuntime {
   /** Kills the sandbox's whole process tree. No-op when not running. */
   stop(name: string): Promise<void>;
   isRunning(name: string): boolean;
-  /** Serialised per sandbox. Timeout in seconds; on expiry the run is interrupted and an Error line appended. */
-  runRepl(name: string, language: "python" | "node", code: string, timeoutSeconds?: number): Promise<RuntimeOutputLine[]>;
-  /** No shell. Rejects when the executable cannot be spawned or the timeout expires. */
+  /** Volume host folders of a running sandbox that were deleted or replaced since it mounted them. */
+  replacedVolumes?(name: string): Promise<string[]>;
+  /**
+   * Serialised per sandbox. Timeout in seconds; on expiry the run is interrupted and an Error line
+   * appended. `hungUp` (the caller stopped waiting) interrupts it the same way, or skips it if queued.
+   */
+  runRepl(name: string, language: "python" | "node", code: string, timeoutSeconds?: number, hungUp?: AbortSignal): Promise<RuntimeOutputLine[]>;
+  /** No shell. Rejects when the executable cannot be spawned, the timeout expires or `hungUp` fires (then it is killed). */
   runCommand(
     name: string,
     command: string,
     args: string[],
     timeoutSeconds?: number,
+    hungUp?: AbortSignal,
   ): Promise<{ exitCode: number; output: RuntimeOutputLine[] }>;
   metrics(name: string): Promise<RuntimeMetrics>;
   /**

@@ -41,14 +41,27 @@ async function runExample(file: keyof typeof examples): Promise<string> {
 describe("upstream-style examples against the dev server", () => {
   it("python REPL keeps state: Hello Python!", async () => {
     const out = await runExample("repl-python");
-    expect(out).toBe("Hello Python!");
+    expect(out.split("\n")).toEqual([
+      "Hello Python!",
+      "x = 42",
+      "y = [0, 1, 4, 9, 16]",
+      "Error has ZeroDivisionError: true true",
+      "Version chained: true",
+    ]);
     expect(fx.received.map((r) => r.sandbox)).toContain("example-python");
+    const explicit = fx.received.find((r) => r.sandbox === "example-python-explicit");
+    expect(explicit?.config).toMatchObject({ memory: 1024, cpus: 2 });
   });
 
   it("node REPL keeps state: Hello JavaScript!", async () => {
     const out = await runExample("repl-node");
     expect(out).toContain("Hello JavaScript!");
     expect(out).toContain("Node version check: true");
+    expect(out).toContain("Stdout empty: true");
+    expect(out).toContain("Stderr: Caught error: undefinedVariable is not defined");
+    expect(out).toContain("Has error: true");
+    expect(out).toContain("Modules: Hello file linux");
+    expect(out).toContain("Sum: 15");
   });
 
   it("command: ls -la /, a failing exit code, a shell pipe", async () => {
@@ -61,6 +74,18 @@ describe("upstream-style examples against the dev server", () => {
     expect(out).toContain("Failing success: false");
     expect(out).toContain("Failing stderr: to-stderr");
     expect(out).toContain("Piped: HELLO");
+    expect(out).toContain("Echo: Hello from a command!");
+    expect(out).toMatch(/Uname: Linux example-command /);
+    expect(out).toContain("ls exit code: 2 success: false");
+    expect(out).toContain("ls stderr: ls: cannot access '/nonexistent': No such file or directory");
+    expect(out).toMatch(/Missing command: .*nonexistentcommand.*executable not found/);
+    expect(out).toMatch(/Timed out: .*timed out after 2 seconds/);
+    expect(out).toContain("After timeout: Still working!");
+    expect(out).toContain("File: file content");
+    expect(out).toContain("Pipeline: 2");
+    expect(out).toContain("Script: args: ['arg1', 'arg2']");
+    expect(out).toContain("Hostname: example-command-explicit");
+    expect(out).toContain("Date ok: true");
   });
 
   it("metrics: cpu/memory/disk/isRunning and the not-started error", async () => {

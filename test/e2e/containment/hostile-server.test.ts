@@ -78,7 +78,12 @@ async function lyingSyncServer(claimed: number, onPart: () => void): Promise<str
     let body = "";
     req.on("data", (c: Buffer) => (body += c.toString()));
     req.on("end", () => {
-      const call = JSON.parse(body) as { id: string; params: { args: string[] } };
+      const call = JSON.parse(body) as { id: string; method: string; params: { args: string[] } };
+      // A legacy server knows no dev-server extras (the sync channel probe): method not found.
+      if (call.method !== "sandbox.command.run") {
+        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: call.id, error: { code: -32601, message: "Method not found" } }));
+        return;
+      }
       const [, script = "", , ...args] = call.params.args;
       let lines: string[] = [];
       if (script.includes("wc -c")) lines = [String(claimed), `${"a".repeat(64)}  -`];

@@ -118,6 +118,11 @@ describe("a hostile server's sandbox names", () => {
       let body = "";
       req.on("data", (c: Buffer) => (body += c.toString()));
       req.on("end", () => {
+        // `msbv status` also asks GET /api/v1/health (the sandbox network line); this server has none.
+        if (req.method !== "POST") {
+          res.writeHead(404).end();
+          return;
+        }
         const call = JSON.parse(body) as { id: string; method: string };
         const result =
           call.method === "sandbox.metrics.get"

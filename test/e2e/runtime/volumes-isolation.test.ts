@@ -45,8 +45,8 @@ describe("bwrap runtime volumes and isolation", () => {
     await fx.runtime.stop("later");
   });
 
-  it("cannot write to /etc, /usr, the host home, the state dir or another sandbox's workspace", async () => {
-    const targets = [`/etc/${probe}`, `/root/${probe}`, `/${probe}`, `/usr/${probe}`, `/usr/local/${probe}`, path.join(wsB, probe), path.join(fx.stateDir, probe), path.join(fx.stateDir, "b", "rw", "home", probe)];
+  it("cannot write to /usr, the host home, the state dir or another sandbox's workspace", async () => {
+    const targets = [`/usr/${probe}`, `/usr/local/${probe}`, path.join(wsB, probe), path.join(fx.stateDir, probe), path.join(fx.stateDir, "b", "rw", "home", probe)];
     const code = [
       "import os",
       `for target in ${JSON.stringify(targets)}:`,
@@ -61,6 +61,20 @@ describe("bwrap runtime volumes and isolation", () => {
     expect(stdout(out)).not.toContain("WROTE");
     expect(out.filter((l) => l.text.startsWith("denied"))).toHaveLength(targets.length);
     for (const target of targets) expect(existsSync(target)).toBe(false);
+  });
+
+  it("writes to /, /etc and /root land in the sandbox's own root layer, not on the host nor in another sandbox", async () => {
+    // A microVM has a writable root; ours is <state>/<name>/rw/root bound at /.
+    const targets = [`/etc/${probe}`, `/root/${probe}`, `/${probe}`];
+    const write = await fx.runtime.runRepl("a", "python", `for t in ${JSON.stringify(targets)}:\n    _ = open(t, 'w').write('mine')\nprint('ok')`);
+    expect(stdout(write)).toBe("ok");
+    for (const target of targets) {
+      expect(existsSync(target)).toBe(false);
+      expect(existsSync(path.join(fx.stateDir, "a", "rw", "root", target))).toBe(true);
+    }
+    const other = await fx.runtime.runRepl("b", "python", `import os\nprint([os.path.exists(t) for t in ${JSON.stringify(targets)}])`);
+    expect(stdout(other)).toBe("[False, False, False]");
+    await fx.runtime.runRepl("a", "python", `import os\nfor t in ${JSON.stringify(targets)}:\n    os.remove(t)`);
   });
 
   it("sees a minimal /etc, no host home and no other sandbox's processes", async () => {

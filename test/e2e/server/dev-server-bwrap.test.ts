@@ -89,7 +89,7 @@ describe("dev server + bubblewrap runtime", () => {
     });
 
     const missing = await rpc("sandbox.command.run", { sandbox: "e2e-py", command: "no-such-binary-xyz" });
-    expect(missing).toStrictEqual({ status: 500, body: { error: "Internal server error", code: 5002 } });
+    expect(missing).toMatchObject({ status: 500, body: { error: "Internal server error", code: 5002, data: { kind: "executable_not_found" } } });
   });
 
   it("reports metrics while running and nulls after stop", async () => {

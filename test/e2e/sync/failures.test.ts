@@ -65,7 +65,8 @@ it("sync-in to a guest path on the sandbox's read-only root → SyncError naming
   const host = await fx.hostDir("ro");
   await writeFile(join(host, "a.txt"), "a\n");
   await fx.start("ro");
-  const err = await syncIn(fx.backend, "ro", [{ host, guest: "/workspace" }]).catch((e: unknown) => e);
+  // The root is writable (as a microVM's); /usr is the host's, read-only.
+  const err = await syncIn(fx.backend, "ro", [{ host, guest: "/usr/local/ws" }]).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SyncError);
   expect((err as SyncError).code).toBe(ErrorCodes.SYNC_FAILED);
   expect((err as SyncError).hint).toContain("read-only");

@@ -89,7 +89,7 @@ describe("startDevServer lifecycle", () => {
       send(`${server.url}/api/v1/rpc`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(call(method, params)) });
     expect((await post("sandbox.stop", { sandbox: "a" })).json).toStrictEqual({ error: "Project directory does not exist", code: 2001 });
     const metrics = await post("sandbox.metrics.get", {});
-    expect({ status: metrics.status, body: metrics.json }).toStrictEqual({ status: 500, body: { error: "Internal server error", code: 5002 } });
+    expect({ status: metrics.status, body: metrics.json }).toStrictEqual({ status: 500, body: { error: "Internal server error", code: 5002, data: { kind: "internal" } } });
     const start = await post("sandbox.start", { sandbox: "a", config: { image: "microsandbox/python" } });
     expect(start.json).toMatchObject({ result: "Sandbox a started successfully" });
   });

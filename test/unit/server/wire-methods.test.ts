@@ -5,7 +5,9 @@ import { call, startHarness, type Harness } from "../../helpers/server-harness.j
 // in order and share one server, because the legacy semantics depend on earlier calls
 // (Sandboxfile exists or not, sandbox started or not).
 
-const GENERIC_500 = { error: "Internal server error", code: 5002 };
+// The legacy body plus our `data` (legacy clients ignore it): `internal` keeps the cause in the log.
+const GENERIC_500 = { error: "Internal server error", code: 5002, data: { kind: "internal" } };
+const NOT_STARTED_500 = { error: "Internal server error", code: 5002, data: { kind: "not_started", cause: expect.stringMatching(/is not running/), hint: expect.any(String) } };
 const v400 = (error: string) => ({ error, code: 2001 });
 const ok = (result: unknown, id: unknown = "1") => ({ jsonrpc: "2.0", result, id });
 const ns = { namespace: "default" };
@@ -60,7 +62,7 @@ const steps: Step[] = [
   // REPL
   { name: "repl params not an object", method: "sandbox.repl.run", params: [1], status: 400, json: v400("Request parameters must be an object containing 'sandbox'") },
   { name: "repl without sandbox", method: "sandbox.repl.run", params: { code: "1", language: "python" }, status: 400, json: v400("Missing required 'sandbox' parameter for portal request") },
-  { name: "repl never started", method: "sandbox.repl.run", params: { sandbox: "never", code: "1", language: "python" }, status: 500, json: GENERIC_500, logged: "never is not running" },
+  { name: "repl never started", method: "sandbox.repl.run", params: { sandbox: "never", code: "1", language: "python" }, status: 500, json: NOT_STARTED_500, logged: "\"never\" is not running" },
   { name: "repl language echoed as sent", method: "sandbox.repl.run", params: { sandbox: "sb1", ...ns, code: "x", language: "Python" }, status: 200, json: ok({ language: "Python", output: [{ stream: "stdout", text: "python:x" }], status: "success" }) },
   { name: "repl javascript → node", method: "sandbox.repl.run", params: { sandbox: "sb1", code: "y", language: "JavaScript", timeout: 5 }, status: 200, json: ok({ language: "JavaScript", output: [{ stream: "stdout", text: "node:y" }], status: "success" }) },
   { name: "repl nodejs → node", method: "sandbox.repl.run", params: { sandbox: "sb1", code: "z", language: "nodejs" }, status: 200, json: ok({ language: "nodejs", output: [{ stream: "stdout", text: "node:z" }], status: "success" }) },
@@ -72,14 +74,14 @@ const steps: Step[] = [
   { name: "command exit 3", method: "sandbox.command.run", params: { sandbox: "sb1", ...ns, command: "exit", args: ["3"] }, status: 200, json: ok({ args: ["3"], command: "exit", exit_code: 3, output: [{ stream: "stderr", text: "bye" }], success: false }) },
   { name: "command default args", method: "sandbox.command.run", params: { sandbox: "sb1", command: "ls" }, status: 200, json: ok({ args: [], command: "ls", exit_code: 0, output: [{ stream: "stdout", text: "" }], success: true }) },
   { name: "command spawn failure", method: "sandbox.command.run", params: { sandbox: "sb1", command: "missing" }, status: 500, json: GENERIC_500, logged: "spawn missing ENOENT" },
-  { name: "command never started", method: "sandbox.command.run", params: { sandbox: "never-started", command: "ls" }, status: 500, json: GENERIC_500 },
+  { name: "command never started", method: "sandbox.command.run", params: { sandbox: "never-started", command: "ls" }, status: 500, json: NOT_STARTED_500 },
   { name: "command without sandbox", method: "sandbox.command.run", params: { command: "ls" }, status: 400, json: v400("Missing required 'sandbox' parameter for portal request") },
   // Stop
   { name: "stop unknown name", method: "sandbox.stop", params: { sandbox: "ghost" }, status: 500, json: GENERIC_500, logged: "ghost is not in" },
   { name: "stop sb1", method: "sandbox.stop", params: { sandbox: "sb1", ...ns }, status: 200, json: ok("Sandbox sb1 stopped successfully") },
   { name: "stop sb1 again (known, not running)", method: "sandbox.stop", params: { sandbox: "sb1" }, status: 200, json: ok("Sandbox sb1 stopped successfully") },
   { name: "metrics of a stopped sandbox", method: "sandbox.metrics.get", params: {}, status: 200, json: ok({ sandboxes: [{ name: "sb1", running: false, cpu_usage: null, memory_usage: null, disk_usage: null }] }) },
-  { name: "repl after stop", method: "sandbox.repl.run", params: { sandbox: "sb1", code: "1", language: "python" }, status: 500, json: GENERIC_500 },
+  { name: "repl after stop", method: "sandbox.repl.run", params: { sandbox: "sb1", code: "1", language: "python" }, status: 500, json: NOT_STARTED_500 },
   // Reuse of the stored entry
   { name: "start sb1 again without config reuses the entry", method: "sandbox.start", params: { sandbox: "sb1" }, status: 200, json: ok("Sandbox sb1 started successfully") },
 ];

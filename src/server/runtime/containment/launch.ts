@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { DevServerError } from "../../../errors/index.js";
 import { buildBwrapArgs, type BwrapPlan, type FdBind } from "../bwrap-args.js";
 import { cleanFdCommand } from "../fd-hygiene.js";
+import { repairRootLayer } from "../root-layer.js";
 import { LAUNCHER_SCRIPT } from "./launcher-script.js";
 import type { LimitPlan } from "./limits.js";
 import { openHostDirNoFollow, type OpenedHostDir } from "./open-host-dir.js";
@@ -35,10 +36,12 @@ export interface ContainmentInput {
   seccompFile: string;
   /** Host files copied to these guest paths (minimal /etc). */
   etcFiles: Array<{ host: string; guest: string }>;
+  /** The sandbox's persistent writable root (bound at `/`, repaired before bubblewrap sees it). */
+  root?: string;
   home: string;
   dotSandbox: string;
   volumes: Array<{ host: string; guest: string; readonly: boolean }>;
-  plan: Omit<BwrapPlan, "etcFiles" | "seccompFd" | "home" | "dotSandbox" | "volumes">;
+  plan: Omit<BwrapPlan, "etcFiles" | "seccompFd" | "root" | "home" | "dotSandbox" | "volumes">;
 }
 
 export interface PreparedLaunch {
@@ -48,6 +51,8 @@ export interface PreparedLaunch {
   fds: number[];
   /** bwrap's argv as it will appear in /proc/<pid>/cmdline. */
   bwrapArgv: string[];
+  /** Identity of each volume's host folder as opened (what the sandbox really mounts). */
+  volumeIds: Array<{ host: string; dev: number; ino: number }>;
   /** Closes the server's copies of the descriptors. */
   close(): Promise<void>;
 }
@@ -81,17 +86,29 @@ export async function prepareLaunch(input: ContainmentInput): Promise<PreparedLa
     const etcFiles = [];
     for (const file of input.etcFiles) etcFiles.push({ fd: slot(await openFile(file.host)), guest: file.guest });
     const mounts: Array<{ fd: number; ownerUid: number; ownerGid: number; readonly: boolean }> = [];
-    const bindOf = async (host: string, guest: string, readonly: boolean, what: string): Promise<FdBind> => {
+    const bindOf = async (host: string, guest: string, readonly: boolean, what: string): Promise<FdBind & { opened: OpenedHostDir }> => {
       const opened: OpenedHostDir = await openHostDirNoFollow(host, what);
       const fd = slot(opened.handle);
       mounts.push({ fd, ownerUid: opened.uid, ownerGid: opened.gid, readonly });
-      return { fd, guest, readonly };
+      return { fd, guest, readonly, opened };
     };
+    // The writable root gets what /home gets: opened without following symlinks, and (server as
+    // root) idmapped so the sandbox's uid 0 owns it and can `mkdir /data`.
+    const root = input.root === undefined ? undefined : await bindOf(input.root, "/", false, `sandbox "${input.name}" root`);
     const home = await bindOf(input.home, "/home", false, `sandbox "${input.name}" home`);
     const dotSandbox = await bindOf(input.dotSandbox, "/.sandbox", false, `sandbox "${input.name}" /.sandbox`);
     const volumes: FdBind[] = [];
-    for (const volume of input.volumes) volumes.push(await bindOf(volume.host, volume.guest, volume.readonly, `volume at ${volume.guest} of sandbox "${input.name}"`));
-    const bwrapArgs = buildBwrapArgs({ ...input.plan, etcFiles, seccompFd, home, dotSandbox, volumes });
+    const volumeIds: PreparedLaunch["volumeIds"] = [];
+    for (const volume of input.volumes) {
+      const bind = await bindOf(volume.host, volume.guest, volume.readonly, `volume at ${volume.guest} of sandbox "${input.name}"`);
+      volumes.push({ fd: bind.fd, guest: bind.guest, readonly: bind.readonly });
+      volumeIds.push({ host: volume.host, dev: bind.opened.dev, ino: bind.opened.ino });
+    }
+    const plain = (bind: FdBind): FdBind => ({ fd: bind.fd, guest: bind.guest, readonly: bind.readonly });
+    const bwrapArgs = buildBwrapArgs({ ...input.plan, etcFiles, seccompFd, ...(root ? { root: plain(root) } : {}), home: plain(home), dotSandbox: plain(dotSandbox), volumes });
+    // The sandbox wrote that root last time and bubblewrap creates its mount points in it by path:
+    // repair it through the descriptor just opened (the very folder bwrap will get), while stopped.
+    if (root) await repairRootLayer(`/proc/self/fd/${root.opened.handle.fd}`, bwrapArgs);
     const fds = handles.map((handle) => handle.fd);
     const bwrapArgv = [input.bwrapPath, ...bwrapArgs];
     if (input.identity.kind === "dedicated") {
@@ -114,7 +131,7 @@ export async function prepareLaunch(input: ContainmentInput): Promise<PreparedLa
         args: bwrapArgs,
       };
       // -I: ignore PYTHON* variables and the user site (the environment is empty anyway); -S: no site.
-      return { command: PYTHON, args: ["-I", "-S", "-c", LAUNCHER_SCRIPT, JSON.stringify(spec)], fds, bwrapArgv, close };
+      return { command: PYTHON, args: ["-I", "-S", "-c", LAUNCHER_SCRIPT, JSON.stringify(spec)], fds, bwrapArgv, volumeIds, close };
     }
     const prlimit = await firstExecutable(PRLIMIT_CANDIDATES);
     if (!prlimit) {
@@ -125,7 +142,7 @@ export async function prepareLaunch(input: ContainmentInput): Promise<PreparedLa
     }
     const limitArgs = Object.entries(input.limits.rlimits).map(([name, value]) => `${PRLIMIT_FLAGS[name] ?? "--unknown"}=${value}:${value}`);
     const clean = await cleanFdCommand(prlimit, [...limitArgs, "--", input.bwrapPath, ...bwrapArgs], fds.map((_, index) => 3 + index));
-    return { command: clean.command, args: clean.args, fds, bwrapArgv, close };
+    return { command: clean.command, args: clean.args, fds, bwrapArgv, volumeIds, close };
   } catch (error) {
     await close();
     throw error;

@@ -9,6 +9,7 @@ async function main() {
 
   try {
     await sandbox.command.run("ls", ["-la", "/"]);
+    await sandbox.command.run("dd", ["if=/dev/zero", "of=/tmp/testfile", "bs=1M", "count=10"]);
 
     const cpu = await sandbox.metrics.cpu();
     console.log(`CPU Usage: ${cpu === undefined ? "Not available" : `${cpu}%`}`);

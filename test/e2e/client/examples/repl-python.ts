@@ -16,6 +16,21 @@ async function main() {
   } finally {
     await sb.stop();
   }
+
+  // Explicit lifecycle with memory and cpus; an error is output, not an exception
+  const explicit = new PythonSandbox({ name: "example-python-explicit" });
+  try {
+    await explicit.start(undefined, 1024, 2.0);
+    await explicit.run("x = 42");
+    await explicit.run("y = [i**2 for i in range(5)]");
+    console.log(await (await explicit.run("print(f'x = {x}')\nprint(f'y = {y}')")).output());
+    const failed = await explicit.run("1/0");
+    console.log("Error has ZeroDivisionError:", (await failed.error()).includes("ZeroDivisionError"), failed.hasError());
+    await explicit.run("import sys");
+    console.log("Version chained:", (await (await explicit.run("print(sys.version.split()[0])")).output()).startsWith("3."));
+  } finally {
+    await explicit.stop();
+  }
 }
 
 await main();

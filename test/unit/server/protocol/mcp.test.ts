@@ -45,7 +45,7 @@ describe("POST /mcp", () => {
     expect(reply.status).toBe(200);
     const result = (reply.json as { result: { content: { text: string }[]; isError: boolean } }).result;
     expect(result.isError).toBe(true);
-    expect(result.content[0]!.text).toMatch(/^Error: sandbox\.command\.run failed: .*never is not running/);
+    expect(result.content[0]!.text).toMatch(/^Error: sandbox\.command\.run failed: .*"never" is not running/);
   });
 
   it("unknown methods and wrong jsonrpc are HTTP 200 JSON-RPC errors", async () => {

@@ -99,11 +99,30 @@ describe("OutputLimit", () => {
 });
 
 describe("LineSplitter limits", () => {
-  it("cuts an endless unterminated line into bounded pieces", async () => {
-    const { MAX_LINE_CHARS } = await import("../../../../src/server/runtime/line-splitter.js");
+  it("never splits a long line; one over the cap is dropped whole and reported", async () => {
+    const { OVERLONG_LINE, OutputLimit } = await import("../../../../src/server/runtime/output-limit.js");
+    const splitter = new LineSplitter(10);
+    expect(splitter.push(Buffer.from("0123"))).toEqual([]);
+    expect(splitter.push(Buffer.from("456789\nab"))).toEqual(["0123456789"]);
+    expect(splitter.push(Buffer.from("cdefghijkl"))).toEqual([]);
+    expect(splitter.push(Buffer.from("mn\nok\n"))).toEqual([OVERLONG_LINE, "ok"]);
+    expect(splitter.push(Buffer.from("x".repeat(11)))).toEqual([]);
+    expect(splitter.flush()).toEqual([OVERLONG_LINE]);
+    const limit = new OutputLimit();
+    const lines: Array<{ stream: "stdout" | "stderr"; text: string } | null> = [];
+    expect(limit.admit(lines, "fits")).toBe(true);
+    expect(limit.admit(lines, OVERLONG_LINE)).toBe(false);
+    expect(limit.admit(lines, "after")).toBe(false);
+    expect(lines).toEqual([{ stream: "stderr", text: "Error: output truncated after 16 MiB; later lines were dropped" }]);
+  });
+
+  it("returns a 3 MiB line unsplit with the default cap", () => {
     const splitter = new LineSplitter();
-    const lines = splitter.push(Buffer.from("a".repeat(MAX_LINE_CHARS * 2 + 5)));
-    expect(lines.map((l) => l.length)).toEqual([MAX_LINE_CHARS, MAX_LINE_CHARS]);
-    expect(splitter.flush()).toEqual(["aaaaa"]);
+    const big = "y".repeat(3 * 1024 * 1024);
+    const out: string[] = [];
+    for (let i = 0; i < big.length; i += 65536) out.push(...splitter.push(Buffer.from(big.slice(i, i + 65536))));
+    out.push(...splitter.push(Buffer.from("\n")));
+    expect(out).toHaveLength(1);
+    expect(out[0] === big).toBe(true);
   });
 });

@@ -118,7 +118,7 @@ describe("no poisoning: bad strings are refused before the file is written", () 
     );
     const reply = await start("bad");
     expect(reply.status).toBe(500);
-    expect(reply.json).toStrictEqual({ error: "Internal server error", code: 5002 });
+    expect(reply.json).toStrictEqual({ error: "Internal server error", code: 5002, data: { kind: "internal" } });
     expect(h.logs.join("\n")).toContain("Sandboxfile entry 'bad' is invalid");
     expect((await start("good")).status).toBe(200);
   });
@@ -167,7 +167,7 @@ describe("volume host paths", () => {
     await rm(join(h.server.projectDir, "gone"), { recursive: true });
     const again = await start("sb3");
     expect(again.status).toBe(500);
-    expect(again.json).toStrictEqual({ error: "Internal server error", code: 5002 });
+    expect(again.json).toStrictEqual({ error: "Internal server error", code: 5002, data: { kind: "internal" } });
     expect(h.logs.join("\n")).toMatch(/gone.*does not exist/);
   });
 
