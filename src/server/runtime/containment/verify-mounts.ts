@@ -38,8 +38,8 @@ export function parseMountinfo(text: string): MountEntry[] {
  * filesystem and folder) sits at any other mount point, e.g. /etc after a symlink was followed.
  */
 export function checkVolumeMounts(sandbox: string, volumes: ReadonlyArray<{ host: string; guest: string }>, entries: readonly MountEntry[]): void {
-  const fail = (volume: { host: string; guest: string }, where: string): DevServerError =>
-    new DevServerError(`Refusing to start sandbox "${sandbox}": its volume "${volume.host}" is not mounted at ${volume.guest} (${where}); a symlink was swapped in at the mount point while the sandbox was set up, likely by another sandbox sharing the parent volume.`, {
+  const fail = (volume: { host: string; guest: string }, problem: string): DevServerError =>
+    new DevServerError(`Refusing to start sandbox "${sandbox}": its volume "${volume.host}" ${problem}; a symlink was swapped in at the mount point while the sandbox was set up, likely by another sandbox sharing the parent volume.`, {
       hint: "stop the sandboxes that write the parent volume's folder, remove the symlink there, and start again; do not nest a volume under a folder another running sandbox writes",
       details: { sandbox, host: volume.host, guest: volume.guest },
     });
@@ -49,7 +49,7 @@ export function checkVolumeMounts(sandbox: string, volumes: ReadonlyArray<{ host
   for (const volume of volumes) {
     // The last entry at a mount point is the topmost one, the one paths inside resolve to.
     const at = entries.filter((entry) => entry.mountPoint === volume.guest).at(-1);
-    if (!at) throw fail(volume, "nothing is mounted there");
+    if (!at) throw fail(volume, `is not mounted at ${volume.guest} (nothing is mounted there)`);
     const points = allowed.get(key(at)) ?? new Set<string>();
     points.add(volume.guest);
     allowed.set(key(at), points);
@@ -58,7 +58,7 @@ export function checkVolumeMounts(sandbox: string, volumes: ReadonlyArray<{ host
     const points = allowed.get(key(entry));
     if (!points || points.has(entry.mountPoint)) continue;
     const volume = volumes.find((v) => points.has(v.guest)) as { host: string; guest: string };
-    throw fail(volume, `it is also mounted at ${entry.mountPoint}`);
+    throw fail(volume, `for ${volume.guest} is also mounted at ${entry.mountPoint}`);
   }
 }
 
