@@ -20,6 +20,7 @@ import { SUPERVISOR_SCRIPT } from "./supervisor-script.js";
 import { SupervisorConnection, type ChildHandlers, type ChildRef } from "./supervisor-connection.js";
 import type { RuntimeMetrics, RuntimeOutputLine, RuntimeSandboxSpec } from "./types.js";
 import { checkVolumes } from "./volume-checks.js";
+import { verifyVolumeMounts } from "./containment/verify-mounts.js";
 
 /** What every sandbox of one runtime shares. */
 export interface RuntimeContext {
@@ -144,6 +145,15 @@ export class SandboxInstance {
       await release();
       throw error;
     }
+    // The supervisor is ready and no user code has run yet: check the finished mount table, which
+    // nothing outside the sandbox can change any more (containment/verify-mounts.ts).
+    try {
+      await verifySandboxMounts(spec.name, connection.bwrapPid, spec.volumes);
+    } catch (error) {
+      await connection.terminate();
+      await release();
+      throw error;
+    }
     const instance = new SandboxInstance(spec.name, context, connection, dirs, release);
     instance.#mounted = mounted;
     return instance;
@@ -238,4 +248,14 @@ export class SandboxInstance {
 async function folderId(host: string): Promise<{ dev: number; ino: number }> {
   const info = await stat(host);
   return { dev: info.dev, ino: info.ino };
+}
+
+/** Checks the mount table of every process inside the sandbox (bubblewrap's init and the supervisor). */
+async function verifySandboxMounts(name: string, bwrapPid: number | undefined, volumes: RuntimeSandboxSpec["volumes"]): Promise<void> {
+  if (volumes.length === 0) return;
+  const inside = bwrapPid === undefined ? [] : descendants(await readProcTable(), bwrapPid).filter((stat) => stat.pid !== bwrapPid);
+  if (inside.length === 0) {
+    throw new DevServerError(`Cannot start sandbox "${name}": no process inside it to check its mounts against.`, { hint: "start the sandbox again", details: { sandbox: name } });
+  }
+  for (const stat of inside) await verifyVolumeMounts(name, stat.pid, volumes);
 }
