@@ -40,7 +40,16 @@ export async function benchClientOverhead(ctx) {
     const b = [];
     for (let i = 0; i < reps.warmup + reps.reps; i++) {
       // Alternate which goes first so neither always follows the other.
-      const order = i % 2 === 0 ? [[client, c], [bare, b]] : [[bare, b], [client, c]];
+      const order =
+        i % 2 === 0
+          ? [
+              [client, c],
+              [bare, b],
+            ]
+          : [
+              [bare, b],
+              [client, c],
+            ];
       for (const [fn, into] of order) {
         const t0 = performance.now();
         await fn();

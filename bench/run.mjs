@@ -28,8 +28,32 @@ const want = (name) => !only || only.has(name);
 
 // Sized so the full run stays well under 10 minutes on 2 cores (see docs/benchmarks.md for timings).
 const R = quick
-  ? { rt: { warmup: 1, reps: 2 }, sync: { warmup: 0, reps: 1 }, overhead: { warmup: 20, reps: 50 }, spawn: { warmup: 1, reps: 5 }, create: { warmup: 1, reps: 3 }, warm: { warmup: 20, reps: 50 }, scale: [{ concurrency: 1, rounds: 3 }, { concurrency: 10, rounds: 1 }, { concurrency: 50, rounds: 1 }] }
-  : { rt: { warmup: 1, reps: 7 }, sync: { warmup: 1, reps: 3 }, overhead: { warmup: 100, reps: 500 }, spawn: { warmup: 3, reps: 30 }, create: { warmup: 2, reps: 15 }, warm: { warmup: 100, reps: 500 }, scale: [{ concurrency: 1, rounds: 10 }, { concurrency: 10, rounds: 3 }, { concurrency: 50, rounds: 2 }] };
+  ? {
+      rt: { warmup: 1, reps: 2 },
+      sync: { warmup: 0, reps: 1 },
+      overhead: { warmup: 20, reps: 50 },
+      spawn: { warmup: 1, reps: 5 },
+      create: { warmup: 1, reps: 3 },
+      warm: { warmup: 20, reps: 50 },
+      scale: [
+        { concurrency: 1, rounds: 3 },
+        { concurrency: 10, rounds: 1 },
+        { concurrency: 50, rounds: 1 },
+      ],
+    }
+  : {
+      rt: { warmup: 1, reps: 7 },
+      sync: { warmup: 1, reps: 3 },
+      overhead: { warmup: 100, reps: 500 },
+      spawn: { warmup: 3, reps: 30 },
+      create: { warmup: 2, reps: 15 },
+      warm: { warmup: 100, reps: 500 },
+      scale: [
+        { concurrency: 1, rounds: 10 },
+        { concurrency: 10, rounds: 3 },
+        { concurrency: 50, rounds: 2 },
+      ],
+    };
 
 const t0 = performance.now();
 const log = (m) => process.stderr.write(`[bench +${((performance.now() - t0) / 1000).toFixed(1)}s] ${m}\n`);
@@ -83,14 +107,26 @@ if (!lib.ok) notes.push(`library incomplete: ${lib.reason}`);
 
 log("rendering charts");
 const rtRows = [];
-const methods = [["floor", "floor (host write)"], ["mounted", "mounted volume"], ["copyOut", "copy-out (tar|base64)"]];
-for (const [sc, label] of [["small", "1,000 × 1 KiB"], ["large", "64 MiB"]]) {
+const methods = [
+  ["floor", "floor (host write)"],
+  ["mounted", "mounted volume"],
+  ["copyOut", "copy-out (tar|base64)"],
+];
+for (const [sc, label] of [
+  ["small", "1,000 × 1 KiB"],
+  ["large", "64 MiB"],
+]) {
   for (const [key, name] of methods) {
     const s = sections.roundTrip?.[key]?.[sc];
     if (s && Number.isFinite(s.median)) rtRows.push({ scenario: label, method: name, median: s.median, min: s.min, max: s.max });
   }
 }
-const scaleRows = (sections.scale?.levels ?? []).map((l) => ({ concurrency: l.concurrency, throughput: l.throughputPerSec, p50: l.create.median, p95: l.create.p95 }));
+const scaleRows = (sections.scale?.levels ?? []).map((l) => ({
+  concurrency: l.concurrency,
+  throughput: l.throughputPerSec,
+  p50: l.create.median,
+  p95: l.create.p95,
+}));
 await mkdir(join(outDir, "bench"), { recursive: true });
 if (rtRows.length) await writeFile(join(outDir, "bench", "roundtrip.svg"), await renderSvg(roundTripSpec(rtRows)));
 if (scaleRows.length) await writeFile(join(outDir, "bench", "scale.svg"), await renderSvg(scaleSpec(scaleRows)));

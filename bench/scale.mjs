@@ -69,7 +69,11 @@ export async function benchScale(ctx) {
     }
   } finally {
     const tree = rss.stop();
-    out.memory = { serverPeakRssMiB: (server.peakRssKiB() ?? Number.NaN) / 1024, treePeakRssMiB: tree.peakKiB / 1024, processesAtPeak: tree.processesAtPeak };
+    out.memory = {
+      serverPeakRssMiB: (server.peakRssKiB() ?? Number.NaN) / 1024,
+      treePeakRssMiB: tree.peakKiB / 1024,
+      processesAtPeak: tree.processesAtPeak,
+    };
     await server.close();
   }
   return out;
@@ -98,7 +102,9 @@ export async function benchMemory(ctx) {
         // In small groups: the point is memory while they run, not create latency.
         for (let i = 0; i < n; i += 10) {
           const group = await Promise.all(
-            Array.from({ length: Math.min(10, n - i) }, (_, k) => createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: `m${n}-${i + k}` })),
+            Array.from({ length: Math.min(10, n - i) }, (_, k) =>
+              createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: `m${n}-${i + k}` }),
+            ),
           );
           sandboxes.push(...group);
           await Promise.all(group.map((sb) => runChecked(sb, "pass")));

@@ -69,7 +69,11 @@ export async function benchSync(ctx) {
   const server = await startServerProcess(project);
   const backend = new sync.RpcBackend({ url: server.url });
   let sb;
-  const out = { available: true, variants: {}, notes: sync.fromRoot ? [] : ["sync functions loaded from dist/sync (not exported from the package root)"] };
+  const out = {
+    available: true,
+    variants: {},
+    notes: sync.fromRoot ? [] : ["sync functions loaded from dist/sync (not exported from the package root)"],
+  };
   try {
     sb = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: "sync" });
     await runChecked(sb, PY_SETUP + PY_RANDOM);

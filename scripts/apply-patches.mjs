@@ -63,7 +63,13 @@ async function run(step, cmd) {
   console.log(chalk.dim(`$ ${cmd.cmd}`));
   const out = await cmd.nothrow();
   const text = (out.stdout + out.stderr).trim();
-  if (text) console.log(text.split("\n").map((l) => `  ${l}`).join("\n"));
+  if (text)
+    console.log(
+      text
+        .split("\n")
+        .map((l) => `  ${l}`)
+        .join("\n"),
+    );
   record(step, out.exitCode === 0 ? "ok" : "failed", out.exitCode === 0 ? "" : `exit code ${out.exitCode}`);
   return out;
 }
@@ -157,7 +163,10 @@ async function verifyPython(dir) {
   // and a version outside the pin is reported rather than hidden.
   let py;
   for (const candidate of available) {
-    if ((await $`${candidate} -c ${"import aiohttp, dotenv"}`.nothrow()).exitCode === 0) { py = candidate; break; }
+    if ((await $`${candidate} -c ${"import aiohttp, dotenv"}`.nothrow()).exitCode === 0) {
+      py = candidate;
+      break;
+    }
   }
   if (!py) {
     return record("python: tests", "skipped", `aiohttp and python-dotenv are not importable by ${available.join(", ")}`);
@@ -180,8 +189,7 @@ async function verifyPython(dir) {
 function compareWithFixture(sdk, body) {
   const { id, ...rest } = body;
   const same = typeof id === "string" && isDeepStrictEqual(rest, fixture.body);
-  record(`${sdk}: start body equals patches/fixtures/start-body.json`, same ? "ok" : "failed",
-    same ? "" : `got ${JSON.stringify(body)}`);
+  record(`${sdk}: start body equals patches/fixtures/start-body.json`, same ? "ok" : "failed", same ? "" : `got ${JSON.stringify(body)}`);
 }
 
 /** Starts a one-request JSON-RPC server, runs `start(serverUrl)`, returns the sandbox.start body. */

@@ -52,13 +52,22 @@ print("wrote", sorted(os.listdir("/workspace")))
   exec = await sb.run("counter + 1");
   check((await exec.output()).trim() === "42", "run() state persists between calls (in-VM REPL driver)");
   exec = await sb.run("import time\nprint('partial', flush=True)\ntime.sleep(30)", { timeout: 2 });
-  check((await exec.output()).includes("partial") && (await exec.error()).includes("timed out"), "a run past its timeout is interrupted, partial output kept");
+  check(
+    (await exec.output()).includes("partial") && (await exec.error()).includes("timed out"),
+    "a run past its timeout is interrupted, partial output kept",
+  );
   exec = await sb.run("counter");
   check((await exec.output()).trim() === "41", "state survives the interrupted run");
   const cmd = await sb.command.run("sh", ["-c", "echo out1; echo err1 >&2; echo out2"]);
-  check(cmd.exitCode === 0 && (await cmd.output()) === "out1\nout2" && (await cmd.error()) === "err1", "command.run keeps stdout/stderr lines and the exit code");
+  check(
+    cmd.exitCode === 0 && (await cmd.output()) === "out1\nout2" && (await cmd.error()) === "err1",
+    "command.run keeps stdout/stderr lines and the exit code",
+  );
   const ro = await sb.command.run("sh", ["-c", "cat /input/input.txt && echo x > /input/new.txt"]);
-  check(ro.exitCode !== 0 && (await ro.output()).includes("from the host") && !(await fs.pathExists(path.join(readonlyDir, "new.txt"))), "a readonly volume is readable and refuses writes (enforced by the runtime)");
+  check(
+    ro.exitCode !== 0 && (await ro.output()).includes("from the host") && !(await fs.pathExists(path.join(readonlyDir, "new.txt"))),
+    "a readonly volume is readable and refuses writes (enforced by the runtime)",
+  );
   const slow = await sb.command.run("sh", ["-c", "echo started; sleep 30"], 2);
   check(slow.exitCode === -1 && (await slow.output()) === "started", "command.run timeout keeps partial output (exit code -1)");
   const memory = await sb.metrics.memory();
@@ -67,7 +76,10 @@ print("wrote", sorted(os.listdir("/workspace")))
   await sb.stop();
 }
 const stat = await fs.stat(path.join(workspace, "results.json"));
-check(stat.uid === process.getuid() && (stat.mode & 0o077) !== 0, `files written in the VM are owned by you on the host, mode ${(stat.mode & 0o777).toString(8)} (host permissions "mirror")`);
+check(
+  stat.uid === process.getuid() && (stat.mode & 0o077) !== 0,
+  `files written in the VM are owned by you on the host, mode ${(stat.mode & 0o777).toString(8)} (host permissions "mirror")`,
+);
 
 step("session 2: a new microVM with the same name reads the workspace back (stop left no record)");
 sb = await PythonSandbox.create({ name: "agent", ...opts });
@@ -99,5 +111,6 @@ try {
 
 step("the host shows the files");
 const ws = await Workspace.open(workspace);
-for (const entry of await ws.list(".", { recursive: true })) console.log(`${entry.type.padEnd(9)} ${String(entry.size).padStart(6)}  workspace/${entry.path}`);
+for (const entry of await ws.list(".", { recursive: true }))
+  console.log(`${entry.type.padEnd(9)} ${String(entry.size).padStart(6)}  workspace/${entry.path}`);
 console.log(chalk.green(`\n✔ embedded e2e finished: ${verified.length} checks passed on real microVMs`));

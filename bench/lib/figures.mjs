@@ -48,12 +48,39 @@ export function computeFigures(s) {
   const rt = s.roundTrip ?? {};
   const ok = (x) => (x && Number.isFinite(x.median) ? x : undefined);
   const out = [
-    fig("roundtrip.small.mounted_vs_floor", "Round trip 1,000 × 1 KiB: mounted / floor", ratioOf(ok(rt.mounted?.small), ok(rt.floor?.small)), MAX(1.2)),
+    fig(
+      "roundtrip.small.mounted_vs_floor",
+      "Round trip 1,000 × 1 KiB: mounted / floor",
+      ratioOf(ok(rt.mounted?.small), ok(rt.floor?.small)),
+      MAX(1.2),
+    ),
     fig("roundtrip.large.mounted_vs_floor", "Round trip 64 MiB: mounted / floor", ratioOf(ok(rt.mounted?.large), ok(rt.floor?.large)), MAX(1.2)),
-    fig("roundtrip.large.copyout_vs_mounted", "Round trip 64 MiB: copy-out / mounted", ratioOf(ok(rt.copyOut?.large), ok(rt.mounted?.large)), MIN(10), rt.copyOut?.large?.failed ? `copy-out failed: ${rt.copyOut.large.failed}` : undefined),
-    fig("roundtrip.small.copyout_vs_mounted", "Round trip 1,000 × 1 KiB: copy-out / mounted", ratioOf(ok(rt.copyOut?.small), ok(rt.mounted?.small)), undefined, rt.copyOut?.small?.failed ? `copy-out failed: ${rt.copyOut.small.failed}` : undefined),
-    fig("client.overhead", 'Client overhead: run("pass") / bare fetch', ratioOf(ok(s.clientOverhead?.client), ok(s.clientOverhead?.bareFetch)), MAX(1.1)),
-    fig("devserver.create_vs_spawn", "Dev server: create + first run / spawn floor", ratioOf(ok(s.devServer?.createFirstRun), ok(s.devServer?.spawnFloor)), MAX(3)),
+    fig(
+      "roundtrip.large.copyout_vs_mounted",
+      "Round trip 64 MiB: copy-out / mounted",
+      ratioOf(ok(rt.copyOut?.large), ok(rt.mounted?.large)),
+      MIN(10),
+      rt.copyOut?.large?.failed ? `copy-out failed: ${rt.copyOut.large.failed}` : undefined,
+    ),
+    fig(
+      "roundtrip.small.copyout_vs_mounted",
+      "Round trip 1,000 × 1 KiB: copy-out / mounted",
+      ratioOf(ok(rt.copyOut?.small), ok(rt.mounted?.small)),
+      undefined,
+      rt.copyOut?.small?.failed ? `copy-out failed: ${rt.copyOut.small.failed}` : undefined,
+    ),
+    fig(
+      "client.overhead",
+      'Client overhead: run("pass") / bare fetch',
+      ratioOf(ok(s.clientOverhead?.client), ok(s.clientOverhead?.bareFetch)),
+      MAX(1.1),
+    ),
+    fig(
+      "devserver.create_vs_spawn",
+      "Dev server: create + first run / spawn floor",
+      ratioOf(ok(s.devServer?.createFirstRun), ok(s.devServer?.spawnFloor)),
+      MAX(3),
+    ),
     fig("devserver.warm_speedup", "Dev server: spawn-per-run / warm run()", ratioOf(ok(s.devServer?.spawnFloor), ok(s.devServer?.warmRun)), MIN(5)),
   ];
   const levels = s.scale?.levels ?? [];
@@ -63,7 +90,9 @@ export function computeFigures(s) {
   const r = ratioOf(p95(top), p95(one));
   out.push(fig("scale.p95_create", `Scale: p95 create at ${top?.concurrency ?? 50} / at 1`, r && { value: r.value }, MAX(4)));
   const failures = levels.length > 0 ? levels.reduce((n, l) => n + l.failures, 0) : undefined;
-  out.push(fig("scale.failures", "Scale: failed lifecycles (all levels)", failures === undefined ? undefined : { value: failures }, MAX(0, "failures")));
+  out.push(
+    fig("scale.failures", "Scale: failed lifecycles (all levels)", failures === undefined ? undefined : { value: failures }, MAX(0, "failures")),
+  );
   const sync = s.sync;
   const syncNote = sync?.available ? undefined : "sync mode: not available in this build";
   const on = sync?.available === true;
@@ -85,15 +114,52 @@ export function computeFigures(s) {
     if (!v) continue;
     out.push(fig(`sync.${key}.in_mb_per_s`, `Sync ${label}: syncIn 64 MiB`, val(v.inLargeMBps), { limit: 100, direction: "min", unit: "MB/s" }));
     out.push(fig(`sync.${key}.mb_per_s`, `Sync ${label}: syncBack 64 MiB`, val(v.largeMBps), { limit: 100, direction: "min", unit: "MB/s" }));
-    if (Number.isFinite(v.inRandomMBps)) out.push(fig(`sync.${key}.in_random_mb_per_s`, `Sync ${label}: syncIn 64 MiB random`, val(v.inRandomMBps), undefined, undefined, "MB/s"));
-    if (Number.isFinite(v.randomMBps)) out.push(fig(`sync.${key}.random_mb_per_s`, `Sync ${label}: syncBack 64 MiB random`, val(v.randomMBps), undefined, undefined, "MB/s"));
-    out.push(fig(`sync.${key}.in_ms_per_file`, `Sync ${label}: syncIn ms per small file`, val(v.inMsPerFile), { limit: 10, direction: "max", unit: "ms/file" }));
-    out.push(fig(`sync.${key}.ms_per_file`, `Sync ${label}: syncBack ms per small file`, val(v.msPerFile), { limit: 10, direction: "max", unit: "ms/file" }));
+    if (Number.isFinite(v.inRandomMBps))
+      out.push(fig(`sync.${key}.in_random_mb_per_s`, `Sync ${label}: syncIn 64 MiB random`, val(v.inRandomMBps), undefined, undefined, "MB/s"));
+    if (Number.isFinite(v.randomMBps))
+      out.push(fig(`sync.${key}.random_mb_per_s`, `Sync ${label}: syncBack 64 MiB random`, val(v.randomMBps), undefined, undefined, "MB/s"));
+    out.push(
+      fig(`sync.${key}.in_ms_per_file`, `Sync ${label}: syncIn ms per small file`, val(v.inMsPerFile), {
+        limit: 10,
+        direction: "max",
+        unit: "ms/file",
+      }),
+    );
+    out.push(
+      fig(`sync.${key}.ms_per_file`, `Sync ${label}: syncBack ms per small file`, val(v.msPerFile), { limit: 10, direction: "max", unit: "ms/file" }),
+    );
   }
   for (const l of s.memory?.levels ?? []) {
-    out.push(fig(`memory.per_sandbox_pss.${l.sandboxes}`, `Memory per sandbox at ${l.sandboxes} running (PSS)`, { value: l.perSandboxPssMiB }, undefined, undefined, "MiB"));
-    out.push(fig(`memory.per_sandbox_rss.${l.sandboxes}`, `Memory per sandbox at ${l.sandboxes} running (RSS)`, { value: l.perSandboxRssMiB }, undefined, undefined, "MiB"));
-    out.push(fig(`memory.server_rss.${l.sandboxes}`, `Dev server process RSS with ${l.sandboxes} running`, { value: l.serverRssMiB }, undefined, undefined, "MiB"));
+    out.push(
+      fig(
+        `memory.per_sandbox_pss.${l.sandboxes}`,
+        `Memory per sandbox at ${l.sandboxes} running (PSS)`,
+        { value: l.perSandboxPssMiB },
+        undefined,
+        undefined,
+        "MiB",
+      ),
+    );
+    out.push(
+      fig(
+        `memory.per_sandbox_rss.${l.sandboxes}`,
+        `Memory per sandbox at ${l.sandboxes} running (RSS)`,
+        { value: l.perSandboxRssMiB },
+        undefined,
+        undefined,
+        "MiB",
+      ),
+    );
+    out.push(
+      fig(
+        `memory.server_rss.${l.sandboxes}`,
+        `Dev server process RSS with ${l.sandboxes} running`,
+        { value: l.serverRssMiB },
+        undefined,
+        undefined,
+        "MiB",
+      ),
+    );
   }
   return out;
 }

@@ -5,7 +5,9 @@ import { readFileSync } from "node:fs";
 
 const tryRun = (cmd, args) => {
   try {
-    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] }).trim().split("\n")[0];
+    return execFileSync(cmd, args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] })
+      .trim()
+      .split("\n")[0];
   } catch {
     return "unknown";
   }

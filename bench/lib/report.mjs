@@ -17,7 +17,11 @@ export function targetsTable(figures) {
       const shown = f.unit === "failures" ? String(f.value) : f2(f.value);
       const value = f.value === null ? (f.note ?? "–") : `${shown}${unit}`;
       const spread = f.low !== null && f.high !== null ? `${f2(f.low)}–${f2(f.high)}${unit}` : "–";
-      const target = !f.target ? "–" : f.target.limit === 0 && f.target.direction === "max" ? `0${unit}` : `${f.target.direction === "max" ? "≤" : "≥"} ${f.target.limit}${unit}`;
+      const target = !f.target
+        ? "–"
+        : f.target.limit === 0 && f.target.direction === "max"
+          ? `0${unit}`
+          : `${f.target.direction === "max" ? "≤" : "≥"} ${f.target.limit}${unit}`;
       const result = f.verdict === "missed" ? "**missed**" : f.verdict;
       return [f.label, value, spread, target, result];
     }),
@@ -33,14 +37,21 @@ export function measurementsTable(sections) {
     else rows.push([name, String(s.n), ms(s.median), `${f2(s.p25)}–${f2(s.p75)}`, `${f2(s.min)}–${f2(s.max)}`]);
   };
   const rt = sections.roundTrip ?? {};
-  for (const [sc, label] of [["small", "1,000 × 1 KiB"], ["large", "64 MiB"]]) {
+  for (const [sc, label] of [
+    ["small", "1,000 × 1 KiB"],
+    ["large", "64 MiB"],
+  ]) {
     add(`Round trip ${label}: floor (host write + read)`, rt.floor?.[sc]);
     add(`Round trip ${label}: mounted volume`, rt.mounted?.[sc]);
     add(`Round trip ${label}: copy-out (tar | base64)`, rt.copyOut?.[sc]);
   }
   const syncRoutes = sections.sync?.variants ? Object.entries(sections.sync.variants) : [["", sections.sync]];
   for (const [route, v] of syncRoutes) {
-    for (const [sc, label] of [["small", "1,000 × 1 KiB"], ["large", "64 MiB"], ["random", "64 MiB random"]]) {
+    for (const [sc, label] of [
+      ["small", "1,000 × 1 KiB"],
+      ["large", "64 MiB"],
+      ["random", "64 MiB random"],
+    ]) {
       add(`Sync${route ? ` (${route})` : ""} ${label}: syncIn (host → sandbox)`, v?.in?.[sc]);
       add(`Sync${route ? ` (${route})` : ""} ${label}: syncBack (sandbox → host)`, v?.back?.[sc]);
     }
@@ -59,10 +70,20 @@ export function scaleTable(scale) {
   if (!scale?.levels?.length) return "_Scale not measured._";
   const t = table(
     ["Concurrent sandboxes", "Lifecycles", "Failures", "Throughput", "Create p50", "Create p95", "Create max"],
-    scale.levels.map((l) => [String(l.concurrency), String(l.total), String(l.failures), `${f2(l.throughputPerSec)} /s`, ms(l.create.p50 ?? l.create.median), ms(l.create.p95), ms(l.create.max)]),
+    scale.levels.map((l) => [
+      String(l.concurrency),
+      String(l.total),
+      String(l.failures),
+      `${f2(l.throughputPerSec)} /s`,
+      ms(l.create.p50 ?? l.create.median),
+      ms(l.create.p95),
+      ms(l.create.max),
+    ]),
   );
   const m = scale.memory;
-  const mem = m ? `\n\nPeak RSS during the scale test: dev server process ${f2(m.serverPeakRssMiB)} MiB; server + all sandbox processes ${f2(m.treePeakRssMiB)} MiB (${m.processesAtPeak} processes at the peak, sampled every 100 ms).` : "";
+  const mem = m
+    ? `\n\nPeak RSS during the scale test: dev server process ${f2(m.serverPeakRssMiB)} MiB; server + all sandbox processes ${f2(m.treePeakRssMiB)} MiB (${m.processesAtPeak} processes at the peak, sampled every 100 ms).`
+    : "";
   return t + mem;
 }
 
@@ -74,7 +95,15 @@ export function memoryTable(memory) {
     alone +
     table(
       ["Sandboxes running", "Processes", "Server RSS", "Tree RSS", "Tree PSS", "Per sandbox RSS", "Per sandbox PSS"],
-      memory.levels.map((l) => [String(l.sandboxes), String(l.processes), `${f2(l.serverRssMiB)} MiB`, `${f2(l.treeRssMiB)} MiB`, `${f2(l.treePssMiB)} MiB`, `${f2(l.perSandboxRssMiB)} MiB`, `${f2(l.perSandboxPssMiB)} MiB`]),
+      memory.levels.map((l) => [
+        String(l.sandboxes),
+        String(l.processes),
+        `${f2(l.serverRssMiB)} MiB`,
+        `${f2(l.treeRssMiB)} MiB`,
+        `${f2(l.treePssMiB)} MiB`,
+        `${f2(l.perSandboxRssMiB)} MiB`,
+        `${f2(l.perSandboxPssMiB)} MiB`,
+      ]),
     )
   );
 }

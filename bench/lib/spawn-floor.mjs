@@ -39,7 +39,11 @@ function areas(workspace) {
  */
 function legacyArgs(workspace, command, extraRoDirs) {
   const a = areas(workspace);
-  const hostOf = new Map([[5, a.homeDir], [6, a.dotSandboxDir], [7, workspace]]);
+  const hostOf = new Map([
+    [5, a.homeDir],
+    [6, a.dotSandboxDir],
+    [7, workspace],
+  ]);
   const etcOf = new Map([[3, `${a.etcDir}/passwd`]]);
   const args = buildBwrapArgs({
     name: "floor",

@@ -34,7 +34,12 @@ export const pyWrite = (s, dir) => (s === "small" ? `_write_small(${JSON.stringi
 export const pyClean = (dir) => `shutil.rmtree(${JSON.stringify(dir)}, ignore_errors=True)`;
 
 let bigBuf;
-const smallBuf = (i) => Buffer.from(String(i).padStart(8, "0").repeat(SMALL_SIZE / 8));
+const smallBuf = (i) =>
+  Buffer.from(
+    String(i)
+      .padStart(8, "0")
+      .repeat(SMALL_SIZE / 8),
+  );
 
 /** Preallocates the large buffer so the timed floor only writes (as the Python side does). */
 export function prepareHostBuffers() {

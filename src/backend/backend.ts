@@ -41,20 +41,8 @@ export interface SandboxBackend {
   capabilities(options?: CallOptions): Promise<BackendCapabilities>;
   start(spec: SandboxSpec, options?: StartCallOptions): Promise<string>;
   stop(name: string, options?: CallOptions): Promise<string>;
-  runCode(
-    name: string,
-    language: string,
-    code: string,
-    timeoutSeconds: number | undefined,
-    options?: CallOptions,
-  ): Promise<WireReplResult>;
-  runCommand(
-    name: string,
-    command: string,
-    args: string[],
-    timeoutSeconds: number | undefined,
-    options?: CallOptions,
-  ): Promise<WireCommandResult>;
+  runCode(name: string, language: string, code: string, timeoutSeconds: number | undefined, options?: CallOptions): Promise<WireReplResult>;
+  runCommand(name: string, command: string, args: string[], timeoutSeconds: number | undefined, options?: CallOptions): Promise<WireCommandResult>;
   metrics(name: string | undefined, options?: CallOptions): Promise<WireMetricsRow[]>;
   /**
    * Optional: a raw file channel for sync mode when the server offers one (our dev server's extra,

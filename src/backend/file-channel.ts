@@ -49,10 +49,15 @@ export class HttpFileChannel implements FileChannel {
     const res = await this.#request("GET", { sandbox, path, length: String(length) }, options);
     if (res.status !== 200) throw this.#failed("GET", res.status, await res.text().catch(() => ""));
     const tooLarge = () =>
-      new ServerError(ErrorCodes.RESPONSE_TOO_LARGE, `The sync file channel of ${this.#o.url} sent more than the ${length} bytes asked for ${path}; it was not read further`, res.status, {
-        hint: "the server or the sandbox misbehaves; nothing was written on the host",
-        details: { url: this.#o.url, limit: length },
-      });
+      new ServerError(
+        ErrorCodes.RESPONSE_TOO_LARGE,
+        `The sync file channel of ${this.#o.url} sent more than the ${length} bytes asked for ${path}; it was not read further`,
+        res.status,
+        {
+          hint: "the server or the sandbox misbehaves; nothing was written on the host",
+          details: { url: this.#o.url, limit: length },
+        },
+      );
     const declared = Number(res.headers.get("content-length") ?? Number.NaN);
     if (Number.isFinite(declared) && declared > length) {
       await res.body?.cancel().catch(() => undefined);
@@ -88,17 +93,27 @@ export class HttpFileChannel implements FileChannel {
       });
     } catch (err) {
       const why = call.callerAborted() ? "aborted by the caller" : call.timedOut() ? `timed out after ${call.timeoutMs} ms` : "could not connect";
-      throw new ServerError(call.callerAborted() ? ErrorCodes.ABORTED : call.timedOut() ? ErrorCodes.TIMEOUT : ErrorCodes.CONNECTION_FAILED, `Sync file channel ${method} at ${this.#o.url}: ${why}: ${err instanceof Error ? err.message : String(err)}`, undefined, {
-        cause: err,
-        hint: "check that the server is running; sync falls back to nothing by itself, retry the sync",
-      });
+      throw new ServerError(
+        call.callerAborted() ? ErrorCodes.ABORTED : call.timedOut() ? ErrorCodes.TIMEOUT : ErrorCodes.CONNECTION_FAILED,
+        `Sync file channel ${method} at ${this.#o.url}: ${why}: ${err instanceof Error ? err.message : String(err)}`,
+        undefined,
+        {
+          cause: err,
+          hint: "check that the server is running; sync falls back to nothing by itself, retry the sync",
+        },
+      );
     }
   }
 
   #failed(method: string, status: number, text: string): ServerError {
-    return new ServerError(ErrorCodes.SERVER_ERROR, `Sync file channel ${method} at ${this.#o.url} answered ${status}: ${text.slice(0, 300)}`, status, {
-      hint: "see the server's message; the host folder was not changed by this step",
-      details: { url: this.#o.url, status },
-    });
+    return new ServerError(
+      ErrorCodes.SERVER_ERROR,
+      `Sync file channel ${method} at ${this.#o.url} answered ${status}: ${text.slice(0, 300)}`,
+      status,
+      {
+        hint: "see the server's message; the host folder was not changed by this step",
+        details: { url: this.#o.url, status },
+      },
+    );
   }
 }

@@ -138,24 +138,12 @@ export class RpcBackend implements SandboxBackend {
     return this.#call("sandbox.stop", { sandbox: name }, messageResultSchema, "Failed to stop sandbox", options);
   }
 
-  runCode(
-    name: string,
-    language: string,
-    code: string,
-    timeoutSeconds: number | undefined,
-    options?: CallOptions,
-  ): Promise<WireReplResult> {
+  runCode(name: string, language: string, code: string, timeoutSeconds: number | undefined, options?: CallOptions): Promise<WireReplResult> {
     const params = { sandbox: name, language, code, ...(timeoutSeconds !== undefined ? { timeout: timeoutSeconds } : {}) };
     return this.#call("sandbox.repl.run", params, replResultSchema, "Failed to execute code", options);
   }
 
-  runCommand(
-    name: string,
-    command: string,
-    args: string[],
-    timeoutSeconds: number | undefined,
-    options?: CallOptions,
-  ): Promise<WireCommandResult> {
+  runCommand(name: string, command: string, args: string[], timeoutSeconds: number | undefined, options?: CallOptions): Promise<WireCommandResult> {
     const params = { sandbox: name, command, args, ...(timeoutSeconds !== undefined ? { timeout: timeoutSeconds } : {}) };
     return this.#call("sandbox.command.run", params, commandResultSchema, "Failed to execute command", options);
   }

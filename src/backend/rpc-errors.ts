@@ -58,7 +58,7 @@ export function toServerError(failure: RpcFailure, ctx: RpcFailureContext): Msbv
         failure.cause,
         `raise ${ctx.timeoutOption} if the call legitimately needs longer (image pulls, long code)`,
       );
-    case "status":
+    case "status": {
       if (failure.status === 401 || failure.status === 403) {
         return make(
           ErrorCodes.AUTH_FAILED,
@@ -93,10 +93,9 @@ export function toServerError(failure: RpcFailure, ctx: RpcFailureContext): Msbv
         `${where} returned HTTP ${failure.status}: ${clip(failure.body) || "(empty body)"}`,
         failure.status,
         undefined,
-        failure.status === 500
-          ? "the legacy server hides internal causes; check the server log (or `msbv dev-server` output)"
-          : undefined,
+        failure.status === 500 ? "the legacy server hides internal causes; check the server log (or `msbv dev-server` output)" : undefined,
       );
+    }
     case "rpc-error":
       return make(
         ErrorCodes.SERVER_ERROR,

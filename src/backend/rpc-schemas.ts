@@ -5,9 +5,7 @@ import { z } from "zod";
 
 export const envelopeSchema = z.object({
   result: z.unknown().optional(),
-  error: z
-    .object({ code: z.number().optional(), message: z.string().optional() })
-    .optional(),
+  error: z.object({ code: z.number().optional(), message: z.string().optional() }).optional(),
 });
 
 const outputLine = z.object({ stream: z.enum(["stdout", "stderr"]), text: z.string() });

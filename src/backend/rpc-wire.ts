@@ -17,9 +17,11 @@ export function toWireStartConfig(spec: SandboxSpec, opts: { readonlyVolumes: bo
   const readonly = spec.volumes.filter((v) => v.readonly).map((v) => v.guest);
   if (readonly.length > 0) {
     if (!opts.readonlyVolumes) {
-      throw new ValidationError(ErrorCodes.READONLY_UNSUPPORTED,
+      throw new ValidationError(
+        ErrorCodes.READONLY_UNSUPPORTED,
         `readonly volumes (${readonly.join(", ")}) cannot be sent: the server does not advertise read-only mounts`,
-        { hint: "use the msbv dev server (msbv dev-server), which enforces it, or drop readonly" });
+        { hint: "use the msbv dev server (msbv dev-server), which enforces it, or drop readonly" },
+      );
     }
     wire.readonly_volumes = readonly;
   }

@@ -86,20 +86,19 @@ export async function checkAuth(server: ServerTarget): Promise<DoctorCheck> {
 export async function checkBwrap(required: boolean): Promise<DoctorCheck[]> {
   const bwrap = await findBwrap();
   if (!bwrap) {
-    return [
-      fail("bwrap", "bubblewrap (bwrap) is not installed", "install it: `apt-get install bubblewrap` (or your distro's package)", required),
-    ];
+    return [fail("bwrap", "bubblewrap (bwrap) is not installed", "install it: `apt-get install bubblewrap` (or your distro's package)", required)];
   }
   const run = await runQuiet(bwrap, ["--ro-bind", "/", "/", "--unshare-all", "true"]);
-  const works = run.code === 0
-    ? ok("bwrap-runs", "`bwrap --ro-bind / / --unshare-all true` succeeded", required)
-    : fail(
-        "bwrap-runs",
-        `bwrap failed (exit ${run.code ?? "none"}): ${run.stderr.trim() || "no output"}`,
-        "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 / " +
-          "kernel.apparmor_restrict_unprivileged_userns=0) or run the dev server in a VM/container that permits them",
-        required,
-      );
+  const works =
+    run.code === 0
+      ? ok("bwrap-runs", "`bwrap --ro-bind / / --unshare-all true` succeeded", required)
+      : fail(
+          "bwrap-runs",
+          `bwrap failed (exit ${run.code ?? "none"}): ${run.stderr.trim() || "no output"}`,
+          "allow unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1 / " +
+            "kernel.apparmor_restrict_unprivileged_userns=0) or run the dev server in a VM/container that permits them",
+          required,
+        );
   return [ok("bwrap", bwrap, required), works];
 }
 

@@ -29,11 +29,7 @@ const USAGE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   ErrorCodes.CONFIG_EXISTS,
 ]);
 
-const UNREACHABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
-  ErrorCodes.CONNECTION_FAILED,
-  ErrorCodes.AUTH_FAILED,
-  ErrorCodes.TIMEOUT,
-]);
+const UNREACHABLE_CODES: ReadonlySet<ErrorCode> = new Set<ErrorCode>([ErrorCodes.CONNECTION_FAILED, ErrorCodes.AUTH_FAILED, ErrorCodes.TIMEOUT]);
 
 /** The exit code an error maps to. Commander's own help/version "errors" map to 0. */
 export function exitCodeFor(err: unknown): ExitCode {

@@ -52,12 +52,7 @@ export function startProgress(text: string, opts: { quiet?: boolean } = {}): Pro
 }
 
 /** Runs `work` under a progress indicator; the indicator fails (and the error propagates) on rejection. */
-export async function withProgress<T>(
-  text: string,
-  work: () => Promise<T>,
-  done: (value: T) => string,
-  opts: { quiet?: boolean } = {},
-): Promise<T> {
+export async function withProgress<T>(text: string, work: () => Promise<T>, done: (value: T) => string, opts: { quiet?: boolean } = {}): Promise<T> {
   const progress = startProgress(text, opts);
   try {
     const value = await work();

@@ -23,12 +23,19 @@ export function startDeclared(target: SandboxTarget, backend?: BackendKind): Pro
  */
 export async function ensureDeclaredRunning(name: string | undefined, backend?: BackendKind): Promise<AnySandbox> {
   const target = await declaredSandbox(name);
-  return withProgress(`starting sandbox ${target.name}`, () => startDeclared(target, backend), (sb) => `sandbox ${sb.name} is running`, {
-    quiet: true,
-  });
+  return withProgress(
+    `starting sandbox ${target.name}`,
+    () => startDeclared(target, backend),
+    (sb) => `sandbox ${sb.name} is running`,
+    {
+      quiet: true,
+    },
+  );
 }
 
 /** `--backend <kind>` of the commands that start sandboxes (up, run, exec); beats `backend` in microsandbox.toml. */
 export function backendOption(): Option {
-  return new Option("--backend <kind>", 'where the sandbox runs: "embedded" (real microVMs, needs KVM) or "rpc" (server / msbv dev-server)').choices(BACKEND_KINDS);
+  return new Option("--backend <kind>", 'where the sandbox runs: "embedded" (real microVMs, needs KVM) or "rpc" (server / msbv dev-server)').choices(
+    BACKEND_KINDS,
+  );
 }

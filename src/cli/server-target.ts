@@ -14,8 +14,7 @@ export interface ServerTarget {
 /** The server without a sandbox, by the config layer's precedence (flag/env > file > default). */
 export function serverTarget(config: LoadedConfig | undefined, env: NodeJS.ProcessEnv = process.env): ServerTarget {
   const server = resolveServer({}, env, config);
-  const apiKeySource =
-    server.apiKey === undefined ? undefined : env.MSB_API_KEY ? "MSB_API_KEY" : config?.server.apiKeyEnv;
+  const apiKeySource = server.apiKey === undefined ? undefined : env.MSB_API_KEY ? "MSB_API_KEY" : config?.server.apiKeyEnv;
   return { url: server.url, apiKey: server.apiKey, apiKeySource };
 }
 

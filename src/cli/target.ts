@@ -53,9 +53,7 @@ export function kindOfImage(image: string): "python" | "node" {
 function onlyOne(declared: string[], file: string): string {
   if (declared.length === 1 && declared[0] !== undefined) return declared[0];
   throw new UnknownSandboxError(
-    declared.length === 0
-      ? `${file} declares no sandboxes`
-      : `${file} declares ${declared.length} sandboxes; name the one to use`,
+    declared.length === 0 ? `${file} declares no sandboxes` : `${file} declares ${declared.length} sandboxes; name the one to use`,
     {
       hint: declared.length === 0 ? "add a [sandboxes.<name>] table" : `pass one of: ${declared.join(", ")}`,
       details: { declared, file },

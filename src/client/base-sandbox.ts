@@ -139,7 +139,12 @@ export abstract class BaseSandbox implements AsyncDisposable {
     if (!this.#isStarted || !this.#backend) return;
     const backend = this.#backend;
     this.#stopping = (async () => {
-      const syncError = this.#sync ? await syncBack(backend, this.#sync, options).then(() => undefined, (e: unknown) => e) : undefined;
+      const syncError = this.#sync
+        ? await syncBack(backend, this.#sync, options).then(
+            () => undefined,
+            (e: unknown) => e,
+          )
+        : undefined;
       try {
         await backend.stop(this.#name, options);
       } catch (err) {

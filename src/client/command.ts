@@ -20,10 +20,7 @@ export class Command {
     const internals = internalsOf(this.#sandbox);
     const { backend, name } = internals.requireStarted();
     const seconds = serverSeconds(timeout, "timeout", options?.timeoutMs);
-    const result = await internals.firstCall(
-      () => backend.runCommand(name, command, [...args], seconds, options),
-      options,
-    );
+    const result = await internals.firstCall(() => backend.runCommand(name, command, [...args], seconds, options), options);
     return new CommandExecution(result);
   }
 }

@@ -56,7 +56,9 @@ export async function startSandbox(input: StartInput): Promise<StartedSandbox> {
         : new RpcBackend({
             url: server.url,
             ...(server.apiKey ? { apiKey: server.apiKey } : {}),
-            ...(options.sharedFilesystem ?? server.sharedFilesystem ? { sharedFilesystem: options.sharedFilesystem ?? server.sharedFilesystem } : {}),
+            ...((options.sharedFilesystem ?? server.sharedFilesystem)
+              ? { sharedFilesystem: options.sharedFilesystem ?? server.sharedFilesystem }
+              : {}),
           }));
   const resolved = await resolveSandbox({
     kind: input.kind,

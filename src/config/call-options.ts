@@ -30,12 +30,16 @@ type Problem = { option: string; message: string; hint: string };
 export function checkCallOptions(input: SandboxCallOptions): CheckedCallOptions {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw new InvalidOptionError(`sandbox options must be an object, got ${describe(input)}`, {
-      hint: "pass an options object such as { name: \"agent\" }, or nothing",
+      hint: 'pass an options object such as { name: "agent" }, or nothing',
     });
   }
   // An empty serverUrl or apiKey means "not given" (upstream uses `||`), e.g. `apiKey: process.env.KEY ?? ""`.
   const { serverUrl, apiKey, ...others } = input;
-  const options: SandboxCallOptions = { ...others, ...(serverUrl !== "" && serverUrl !== undefined ? { serverUrl } : {}), ...(apiKey !== "" && apiKey !== undefined ? { apiKey } : {}) };
+  const options: SandboxCallOptions = {
+    ...others,
+    ...(serverUrl !== "" && serverUrl !== undefined ? { serverUrl } : {}),
+    ...(apiKey !== "" && apiKey !== undefined ? { apiKey } : {}),
+  };
   const problems: Problem[] = [];
   const check = (option: string, value: unknown, rule: (v: unknown) => string | undefined, hint: string) => {
     if (value === undefined) return;
@@ -48,34 +52,67 @@ export function checkCallOptions(input: SandboxCallOptions): CheckedCallOptions 
     else for (const [i, v] of value.entries()) check(`${option}[${i}]`, v, rule, hint);
   };
 
-  check("serverUrl", options.serverUrl, (v) => (typeof v === "string" ? checkServerUrl(v) : `must be a string, got ${describe(v)}`),
-    'pass a URL such as "http://127.0.0.1:5555"');
+  check(
+    "serverUrl",
+    options.serverUrl,
+    (v) => (typeof v === "string" ? checkServerUrl(v) : `must be a string, got ${describe(v)}`),
+    'pass a URL such as "http://127.0.0.1:5555"',
+  );
   check("name", options.name, checkSandboxName, `use ${SANDBOX_NAME_RULE}`);
-  check("apiKey", options.apiKey, (v) => (typeof v === "string" && !/\s/.test(v) ? undefined : "must be a string without whitespace"),
-    "pass the key exactly as issued, or set MSB_API_KEY instead");
+  check(
+    "apiKey",
+    options.apiKey,
+    (v) => (typeof v === "string" && !/\s/.test(v) ? undefined : "must be a string without whitespace"),
+    "pass the key exactly as issued, or set MSB_API_KEY instead",
+  );
   check("image", options.image, checkImage, 'pass an image reference such as "microsandbox/python"');
   check("memory", options.memory, checkMemory, "pass memory in MiB as a whole number, e.g. 512");
   const cpus = roundCpus(options.cpus);
-  check("cpus", cpus, (v) => {
-    const problem = checkCpus(v);
-    return problem && options.cpus !== v ? `${problem} (after rounding ${describe(options.cpus)})` : problem;
-  }, "pass a number of CPUs from 1 to 255");
+  check(
+    "cpus",
+    cpus,
+    (v) => {
+      const problem = checkCpus(v);
+      return problem && options.cpus !== v ? `${problem} (after rounding ${describe(options.cpus)})` : problem;
+    },
+    "pass a number of CPUs from 1 to 255",
+  );
   list("ports", options.ports, checkPort, 'write ports as "hostPort:guestPort" or "port", each 1-65535');
   list("envs", options.envs, checkEnvEntry, 'write each env as "NAME=value" with NAME matching [A-Za-z_][A-Za-z0-9_]*');
   list("dependsOn", options.dependsOn, checkSandboxName, "name sandboxes by their server names");
   check("workdir", options.workdir, checkWorkdir, 'pass an absolute guest path such as "/workspace"');
   check("shell", options.shell, checkShell, 'pass a shell path such as "/bin/sh"');
   check("scripts", options.scripts, checkScripts, "pass { name: body } with names of letters, digits, '.', '-', '_'");
-  check("exec", options.exec, (v) => (typeof v === "string" && v.length > 0 && !/[\0]/.test(v) ? undefined : `must be a non-empty string, got ${describe(v)}`),
-    "pass a command string, or leave exec out");
-  check("timeout", options.timeout, (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? undefined : `must be a positive number of seconds, got ${describe(v)}`),
-    "pass the start timeout in seconds, e.g. 180");
-  check("configPath", options.configPath, (v) => (typeof v === "string" && v.length > 0 ? undefined : `must be a non-empty string, got ${describe(v)}`),
-    "pass the path of a microsandbox.toml");
-  list("allowHostPaths", options.allowHostPaths, (v) => (typeof v === "string" && v.length > 0 ? undefined : `must be a non-empty string, got ${describe(v)}`),
-    "pass host folder paths");
-  check("createVolumeDirs", options.createVolumeDirs, (v) => (typeof v === "boolean" ? undefined : `must be true or false, got ${describe(v)}`),
-    "pass true or false");
+  check(
+    "exec",
+    options.exec,
+    (v) => (typeof v === "string" && v.length > 0 && !/[\0]/.test(v) ? undefined : `must be a non-empty string, got ${describe(v)}`),
+    "pass a command string, or leave exec out",
+  );
+  check(
+    "timeout",
+    options.timeout,
+    (v) => (typeof v === "number" && Number.isFinite(v) && v > 0 ? undefined : `must be a positive number of seconds, got ${describe(v)}`),
+    "pass the start timeout in seconds, e.g. 180",
+  );
+  check(
+    "configPath",
+    options.configPath,
+    (v) => (typeof v === "string" && v.length > 0 ? undefined : `must be a non-empty string, got ${describe(v)}`),
+    "pass the path of a microsandbox.toml",
+  );
+  list(
+    "allowHostPaths",
+    options.allowHostPaths,
+    (v) => (typeof v === "string" && v.length > 0 ? undefined : `must be a non-empty string, got ${describe(v)}`),
+    "pass host folder paths",
+  );
+  check(
+    "createVolumeDirs",
+    options.createVolumeDirs,
+    (v) => (typeof v === "boolean" ? undefined : `must be true or false, got ${describe(v)}`),
+    "pass true or false",
+  );
   check("backend", options.backend, checkBackend, 'pass "embedded" for real microVMs, or "rpc" (the default) for a server or `msbv dev-server`');
   if (options.volumes !== undefined && !Array.isArray(options.volumes)) {
     problems.push({ option: "volumes", message: `must be an array, got ${describe(options.volumes)}`, hint: 'pass ["./workspace:/workspace"]' });

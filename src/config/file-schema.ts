@@ -37,11 +37,15 @@ function ruled<T>(rule: Rule) {
     .optional();
 }
 
-const str = (what: string): Rule => (v) =>
-  typeof v === "string" && v.length > 0 ? undefined : `${what} must be a non-empty string, got ${describe(v)}`;
+const str =
+  (what: string): Rule =>
+  (v) =>
+    typeof v === "string" && v.length > 0 ? undefined : `${what} must be a non-empty string, got ${describe(v)}`;
 
-const absolute = (what: string): Rule => (v) =>
-  typeof v === "string" && v.startsWith("/") ? undefined : `${what} must be an absolute path, got ${describe(v)}`;
+const absolute =
+  (what: string): Rule =>
+  (v) =>
+    typeof v === "string" && v.startsWith("/") ? undefined : `${what} must be an absolute path, got ${describe(v)}`;
 
 const serverUrl: Rule = (v) => {
   if (typeof v !== "string") return `url must be a string, got ${describe(v)}`;
@@ -102,13 +106,10 @@ const volumeMountTable = z.strictObject({
 });
 const volumeTuple = z.tuple([z.string(), z.string()]);
 const volumeEntry = z.union([z.string(), volumeTable, volumeMountTable, volumeTuple], {
-  error: (issue) =>
-    `a volume is ${ACCEPTED_FORMS}, got ${describe(issue.input)}`,
+  error: (issue) => `a volume is ${ACCEPTED_FORMS}, got ${describe(issue.input)}`,
 });
 
-export const SANDBOX_KEYS = [
-  "image", "memory", "cpus", "workdir", "shell", "env", "ports", "depends_on", "scripts", "volumes", "backend",
-] as const;
+export const SANDBOX_KEYS = ["image", "memory", "cpus", "workdir", "shell", "env", "ports", "depends_on", "scripts", "volumes", "backend"] as const;
 const sandboxTable = z
   .strictObject({
     image: ruled<string>(checkImage),
@@ -139,8 +140,7 @@ const serverTable = z
     // Named so the error can say what to do instead; a key in a file ends up in git and in logs.
     api_key: z
       .never({
-        error:
-          'inline api_key is not allowed: keep the key in an environment variable and name it with api_key_env = "MSB_API_KEY"',
+        error: 'inline api_key is not allowed: keep the key in an environment variable and name it with api_key_env = "MSB_API_KEY"',
       })
       .optional(),
     shared_filesystem: z
@@ -157,9 +157,7 @@ const serverTable = z
   .transform(({ url, api_key_env, shared_filesystem, mode, backend }) => ({
     ...(url !== undefined ? { url } : {}),
     ...(api_key_env !== undefined ? { apiKeyEnv: api_key_env } : {}),
-    ...(shared_filesystem
-      ? { sharedFilesystem: shared_filesystem.map((s) => ({ hostPrefix: s.host_prefix, serverPrefix: s.server_prefix })) }
-      : {}),
+    ...(shared_filesystem ? { sharedFilesystem: shared_filesystem.map((s) => ({ hostPrefix: s.host_prefix, serverPrefix: s.server_prefix })) } : {}),
     ...(mode ? { mode } : {}),
     ...(backend ? { backend } : {}),
   }));

@@ -13,8 +13,7 @@ export interface RawIssue {
 // Rules that span several keys. They read the raw TOML data defensively (the schema may have failed
 // elsewhere) so that every problem of the file is reported in one go.
 
-const isTable = (v: unknown): v is Record<string, unknown> =>
-  typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
+const isTable = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof Date);
 
 export function semanticIssues(raw: Record<string, unknown>): RawIssue[] {
   const issues: RawIssue[] = [];

@@ -85,8 +85,7 @@ export function checkPort(port: unknown): string | undefined {
   const text = typeof port === "number" ? String(port) : port;
   if (typeof text !== "string") return `port must be a string like "8080:80", got ${describe(port)}`;
   const parts = text.split(":");
-  const ok =
-    parts.length <= 2 && parts.every((p) => PORT.test(p) && Number(p) >= 1 && Number(p) <= 65535);
+  const ok = parts.length <= 2 && parts.every((p) => PORT.test(p) && Number(p) >= 1 && Number(p) <= 65535);
   if (!ok) return `port "${clip(text)}" must be "host:guest" or a single port, each 1-65535`;
   return undefined;
 }

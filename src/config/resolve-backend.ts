@@ -7,5 +7,7 @@ import type { LoadedConfig } from "./types.js";
  * The resolved sandbox config and the volume checks are the same for every backend.
  */
 export function resolveBackend(call: { backend?: BackendKind }, file: LoadedConfig | undefined, sandbox: string | undefined): BackendKind {
-  return call.backend ?? (sandbox !== undefined ? file?.sandboxes[sandbox]?.backend : undefined) ?? file?.defaults.backend ?? file?.server.backend ?? "rpc";
+  return (
+    call.backend ?? (sandbox !== undefined ? file?.sandboxes[sandbox]?.backend : undefined) ?? file?.defaults.backend ?? file?.server.backend ?? "rpc"
+  );
 }

@@ -2,7 +2,12 @@ import { randomUUID } from "node:crypto";
 import * as path from "node:path";
 import { InvalidOptionError } from "../errors/index.js";
 import {
-  defaultHostPathPolicy, resolveParsedVolumes, tryParseVolumeSpec, type ParsedVolume, type VolumeProblem, type VolumeSpec,
+  defaultHostPathPolicy,
+  resolveParsedVolumes,
+  tryParseVolumeSpec,
+  type ParsedVolume,
+  type VolumeProblem,
+  type VolumeSpec,
 } from "../volumes/index.js";
 import { checkCallOptions, type CheckedCallOptions } from "./call-options.js";
 import { loadConfigFile } from "./load-file.js";
@@ -11,12 +16,7 @@ import { resolveBackend } from "./resolve-backend.js";
 import { resolveServer } from "./resolve-server.js";
 import { refuseMissingFoldersInProjectState, refuseVolumesExposingConfig } from "./trusted-config.js";
 import { locateVolumeProblems } from "./volume-locations.js";
-import type {
-  FileSandboxConfig,
-  ResolvedSandboxConfig,
-  ResolvedServerConfig,
-  SandboxCallOptions,
-} from "./types.js";
+import type { FileSandboxConfig, ResolvedSandboxConfig, ResolvedServerConfig, SandboxCallOptions } from "./types.js";
 
 /** `sandbox-` + 8 hex characters: the one generator of default sandbox names. */
 export function randomSandboxName(): string {
@@ -92,7 +92,11 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
   });
   const merged = mergeVolumes(layers, call);
   const trust = { projectDir, ...(file ? { configFile: file.path } : {}) };
-  await refuseMissingFoldersInProjectState(merged.parsed.map(({ v }) => v), trust, projectDir);
+  await refuseMissingFoldersInProjectState(
+    merged.parsed.map(({ v }) => v),
+    trust,
+    projectDir,
+  );
   const { readonlySupported } = input;
   const volumes = await resolveParsedVolumes(merged.parsed, merged.problems, policy, {
     readonlySupported: typeof readonlySupported === "function" ? () => readonlySupported(server, backend) : readonlySupported,
@@ -133,7 +137,8 @@ export async function resolveSandbox(input: ResolveSandboxInput): Promise<Resolv
  * call volume replaces the same guest. Positions (for messages) are those of the merged list.
  */
 function mergeVolumes(
-  layers: readonly FileSandboxConfig[], call: CheckedCallOptions,
+  layers: readonly FileSandboxConfig[],
+  call: CheckedCallOptions,
 ): { parsed: { v: ParsedVolume; index: number }[]; problems: VolumeProblem[]; specs: VolumeSpec[] } {
   // Each parse result keeps the spec it came from, so a problem can be traced to its file line.
   type Parsed = { p: ParsedVolume | VolumeProblem; spec: VolumeSpec };

@@ -17,10 +17,13 @@ export function resolveServer(
 ): ResolvedServerConfig {
   const fromEnv = env.MSB_SERVER_URL ? env.MSB_SERVER_URL : undefined;
   const [url, source] =
-    call.serverUrl !== undefined ? [call.serverUrl, "the serverUrl option"]
-    : fromEnv !== undefined ? [fromEnv, "MSB_SERVER_URL"]
-    : file?.server.url !== undefined ? [file.server.url, `[server] url in ${file.path}`]
-    : [DEFAULT_SERVER_URL, "the default"];
+    call.serverUrl !== undefined
+      ? [call.serverUrl, "the serverUrl option"]
+      : fromEnv !== undefined
+        ? [fromEnv, "MSB_SERVER_URL"]
+        : file?.server.url !== undefined
+          ? [file.server.url, `[server] url in ${file.path}`]
+          : [DEFAULT_SERVER_URL, "the default"];
   const problem = checkServerUrl(url);
   if (problem) {
     throw new InvalidOptionError(`${problem} (from ${source})`, {

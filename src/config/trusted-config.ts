@@ -34,11 +34,7 @@ export async function refuseVolumesExposingConfig(
   for (const v of volumes) {
     const configFile = configPaths.find((p) => isSameOrInside(p, v.host));
     const exposed =
-      configFile !== undefined
-        ? configFile
-        : isSameOrInside(stateDir, v.host) || isSameOrInside(v.host, stateDir)
-          ? stateDir
-          : undefined;
+      configFile !== undefined ? configFile : isSameOrInside(stateDir, v.host) || isSameOrInside(v.host, stateDir) ? stateDir : undefined;
     if (exposed === undefined) continue;
     throw new HostPathError(
       ErrorCodes.VOLUME_EXPOSES_CONFIG,

@@ -91,9 +91,12 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     });
   }
   if (dev && options.allowNetwork) {
-    throw new DevServerError("Refusing --allow-network together with --dev: a sandbox on the host network could call this unauthenticated server and start sandboxes that mount any host folder.", {
-      hint: "drop --dev (clients then need an API key: `msbv keygen`), or drop --allow-network",
-    });
+    throw new DevServerError(
+      "Refusing --allow-network together with --dev: a sandbox on the host network could call this unauthenticated server and start sandboxes that mount any host folder.",
+      {
+        hint: "drop --dev (clients then need an API key: `msbv keygen`), or drop --allow-network",
+      },
+    );
   }
   if (!dev && options.key === "") {
     throw new DevServerError("The server key is empty", { hint: "Pass a non-empty key, or omit it to use server.key." });
@@ -154,7 +157,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     if (options.runtime === undefined) await runtime.shutdown().catch(() => undefined);
     throw err;
   }
-  log(`dev server listening on ${host}:${actualPort} (${dev ? "dev mode, no auth" : "API key required"}, sandbox network: ${options.allowNetwork ? "host (--allow-network)" : "none"}), project ${projectDir}`);
+  log(
+    `dev server listening on ${host}:${actualPort} (${dev ? "dev mode, no auth" : "API key required"}, sandbox network: ${options.allowNetwork ? "host (--allow-network)" : "none"}), project ${projectDir}`,
+  );
 
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= shutdown(server, runtime, log));

@@ -14,7 +14,10 @@ export interface AcceptedFile {
  * absolute names, `..`, unrequested or duplicate members reject the whole archive: it comes from code we
  * do not trust, so nothing of it is written. Returns the problems, or the files by path.
  */
-export function checkArchive(members: readonly ArchiveMember[], requested: ReadonlySet<string>): { files: Map<string, AcceptedFile>; problems: string[] } {
+export function checkArchive(
+  members: readonly ArchiveMember[],
+  requested: ReadonlySet<string>,
+): { files: Map<string, AcceptedFile>; problems: string[] } {
   const files = new Map<string, AcceptedFile>();
   const problems: string[] = [];
   for (const m of members) {

@@ -65,7 +65,12 @@ async function serialUpload(target: SandboxTarget, step: string, data: Buffer, r
     const b64 = data.subarray(off, off + UPLOAD_CHUNK_BYTES).toString("base64");
     const args = [remote, off === 0 ? "new" : "append"];
     for (let i = 0; i < b64.length; i += ARG_CHARS) args.push(b64.slice(i, i + ARG_CHARS));
-    await runScript(target, `${step} (upload bytes ${off}..${Math.min(off + UPLOAD_CHUNK_BYTES, data.length)} of ${data.length})`, SERIAL_UPLOAD_SCRIPT, args);
+    await runScript(
+      target,
+      `${step} (upload bytes ${off}..${Math.min(off + UPLOAD_CHUNK_BYTES, data.length)} of ${data.length})`,
+      SERIAL_UPLOAD_SCRIPT,
+      args,
+    );
     requests++;
     if (data.length === 0) break;
   }
@@ -92,13 +97,24 @@ export async function commandDownload(target: SandboxTarget, step: string, remot
 
 type Part = Buffer & { wireBytes?: number };
 
-async function downloadPart(target: SandboxTarget, step: string, remote: string, off: number, len: number, gz: boolean): Promise<Part & { wireBytes: number }> {
+async function downloadPart(
+  target: SandboxTarget,
+  step: string,
+  remote: string,
+  off: number,
+  len: number,
+  gz: boolean,
+): Promise<Part & { wireBytes: number }> {
   let problem = "";
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const pause = attempt > 1 ? "sleep 1\n" : "";
     const filter = gz ? " | gzip -1" : "";
     const script = `${PRELUDE}tail -c +"$2" "$1" | head -c "$3"${filter} | base64\necho ${END_MARKER}\n${pause}`;
-    const lines = await runScript(target, `${step} (bytes ${off}..${off + len}${gz ? ", gzip" : ""})`, script, [remote, String(off + 1), String(len)]);
+    const lines = await runScript(target, `${step} (bytes ${off}..${off + len}${gz ? ", gzip" : ""})`, script, [
+      remote,
+      String(off + 1),
+      String(len),
+    ]);
     const end = lines.lastIndexOf(END_MARKER);
     const body = end === -1 ? lines : lines.slice(0, end);
     const bad = body.findIndex((l) => !/^[A-Za-z0-9+/=]*$/.test(l));
@@ -106,7 +122,11 @@ async function downloadPart(target: SandboxTarget, step: string, remote: string,
     else if (bad !== -1) problem = `line ${bad + 1} is not base64: ${JSON.stringify(body[bad]?.slice(0, 60))}`;
     else {
       const wire = Buffer.from(body.join(""), "base64");
-      const part = gz ? inflateExactly(wire, len) : wire.length === len ? { data: wire } : { problem: `${wire.length} bytes decoded, ${len} expected` };
+      const part = gz
+        ? inflateExactly(wire, len)
+        : wire.length === len
+          ? { data: wire }
+          : { problem: `${wire.length} bytes decoded, ${len} expected` };
       if ("data" in part) return Object.assign(part.data, { wireBytes: wire.length });
       problem = part.problem;
     }

@@ -39,9 +39,7 @@ export function planIn(host: TreeListing, guest: TreeListing, baseline?: VolumeS
   const hostPaths = [...host.files.keys(), ...host.dirs];
   const clashes = (p: string) => hostPaths.some((h) => h === p || h.startsWith(`${p}/`));
   const stale = [...deleted, ...[...guest.dirs].filter((p) => !host.dirs.has(p)), ...[...guest.others].filter(clashes)];
-  const unsynced = [...send.filter((p) => guest.files.has(p)), ...deleted].filter(
-    (p) => baseline?.files.get(p)?.sha256 !== guest.files.get(p),
-  );
+  const unsynced = [...send.filter((p) => guest.files.has(p)), ...deleted].filter((p) => baseline?.files.get(p)?.sha256 !== guest.files.get(p));
   return { send, remove: topmost(stale), deleted: deleted.length, unchanged: host.files.size - send.length, unsynced: sorted(unsynced) };
 }
 
@@ -78,8 +76,7 @@ export interface BackPlan {
  */
 export function planBack(sent: VolumeState, sandbox: TreeListing, host: TreeListing): BackPlan {
   const plan: BackPlan = { fetch: [], writes: [], deletes: [], mkdirs: [], rmdirs: [], conflicts: [], unchanged: 0, skipped: [] };
-  const hostState = (p: string): string | undefined =>
-    host.files.get(p) ?? (host.dirs.has(p) || host.others.has(p) ? "\0not-a-file" : undefined);
+  const hostState = (p: string): string | undefined => host.files.get(p) ?? (host.dirs.has(p) || host.others.has(p) ? "\0not-a-file" : undefined);
 
   for (const p of sorted(new Set([...sent.files.keys(), ...sandbox.files.keys()]))) {
     const m = sent.files.get(p)?.sha256;
@@ -99,10 +96,13 @@ export function planBack(sent: VolumeState, sandbox: TreeListing, host: TreeList
       continue;
     }
     const reason: ConflictReason =
-      s === undefined ? "host-modified-sandbox-deleted"
-      : m === undefined ? "both-created"
-      : h === undefined ? "host-deleted-sandbox-modified"
-      : "both-modified";
+      s === undefined
+        ? "host-modified-sandbox-deleted"
+        : m === undefined
+          ? "both-created"
+          : h === undefined
+            ? "host-deleted-sandbox-modified"
+            : "both-modified";
     plan.conflicts.push({ path: p, reason, copy: s !== undefined });
   }
   plan.fetch = sorted([...plan.writes, ...plan.conflicts.filter((c) => c.copy).map((c) => c.path)]);

@@ -42,11 +42,15 @@ export async function channelDownload(target: SandboxTarget, channel: FileChanne
     return await channel.get(target.name, remote, size, callOptions(target));
   } catch (err) {
     if (err instanceof MsbvError && err.code === ErrorCodes.RESPONSE_TOO_LARGE) {
-      throw new SyncError(ErrorCodes.SYNC_TOO_LARGE, `Sync ${step} refused: the file channel sent more than the ${size} bytes the sandbox "${target.name}" reported; it was not read further`, {
-        cause: err,
-        hint: "nothing on the host was changed by this step; the server or the sandbox misbehaves, `channel: \"command\"` avoids the file channel",
-        details: { step, sandbox: target.name, limit: size },
-      });
+      throw new SyncError(
+        ErrorCodes.SYNC_TOO_LARGE,
+        `Sync ${step} refused: the file channel sent more than the ${size} bytes the sandbox "${target.name}" reported; it was not read further`,
+        {
+          cause: err,
+          hint: 'nothing on the host was changed by this step; the server or the sandbox misbehaves, `channel: "command"` avoids the file channel',
+          details: { step, sandbox: target.name, limit: size },
+        },
+      );
     }
     throw failed(target, `${step} (download of ${size} bytes)`, err);
   }
@@ -59,9 +63,13 @@ function callOptions(target: SandboxTarget) {
 
 function failed(target: SandboxTarget, step: string, err: unknown): SyncError {
   const code = err instanceof MsbvError ? ` (${err.code})` : "";
-  return new SyncError(ErrorCodes.SYNC_FAILED, `Sync ${step} failed through the file channel of sandbox "${target.name}"${code}: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`, {
-    cause: err,
-    hint: "check that the sandbox is still running and the server reachable; `channel: \"command\"` uses sandbox.command.run instead (the host folder was not changed by this step)",
-    details: { step, sandbox: target.name },
-  });
+  return new SyncError(
+    ErrorCodes.SYNC_FAILED,
+    `Sync ${step} failed through the file channel of sandbox "${target.name}"${code}: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`,
+    {
+      cause: err,
+      hint: 'check that the sandbox is still running and the server reachable; `channel: "command"` uses sandbox.command.run instead (the host folder was not changed by this step)',
+      details: { step, sandbox: target.name },
+    },
+  );
 }

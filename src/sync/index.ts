@@ -7,5 +7,13 @@ export { loadSyncSession, syncStatePath } from "./state-file.js";
 export { syncInOrResume, isSandboxRunning } from "./resume.js";
 export { planIn, planBack, type TreeListing, type InPlan, type BackPlan, type PlannedConflict } from "./diff.js";
 export type {
-  SyncVolume, SyncOptions, SyncSession, SyncReport, SyncConflict, ConflictReason, Manifest, ManifestEntry, VolumeState,
+  SyncVolume,
+  SyncOptions,
+  SyncSession,
+  SyncReport,
+  SyncConflict,
+  ConflictReason,
+  Manifest,
+  ManifestEntry,
+  VolumeState,
 } from "./types.js";

@@ -25,7 +25,14 @@ export async function syncInOrResume(
     const recorded = await loadSyncSession(options.stateDir, sandboxName);
     const key = (v: SyncVolume) => `${v.host}\0${v.guest}`;
     const want = volumes.map(key).sort().join("\n");
-    if (recorded && recorded.volumes.map((v) => key(v.volume)).sort().join("\n") === want) return recorded;
+    if (
+      recorded &&
+      recorded.volumes
+        .map((v) => key(v.volume))
+        .sort()
+        .join("\n") === want
+    )
+      return recorded;
   }
   return syncIn(backend, sandboxName, volumes, syncOptions);
 }

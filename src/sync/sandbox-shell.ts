@@ -61,8 +61,10 @@ function hintFor(stderr: string): string {
   if (/read-only file system/i.test(stderr)) {
     return "the guest folder lies on a read-only part of the sandbox (on the dev server: /usr and the bound /etc files); pick another guest path, e.g. /workspace";
   }
-  if (/file exists|not a directory/i.test(stderr)) return "a file in the sandbox is in the way of the guest folder; remove it or pick another guest path";
-  if (/not found/i.test(stderr)) return "the image needs sh, tar, base64, sha256sum, find, xargs, head and tail (GNU coreutils, as in the Debian-based images)";
+  if (/file exists|not a directory/i.test(stderr))
+    return "a file in the sandbox is in the way of the guest folder; remove it or pick another guest path";
+  if (/not found/i.test(stderr))
+    return "the image needs sh, tar, base64, sha256sum, find, xargs, head and tail (GNU coreutils, as in the Debian-based images)";
   if (/no space/i.test(stderr)) return "free space in the sandbox (its /tmp holds the archive while it is unpacked)";
   return "see the error output above; the host folder was not changed by this step";
 }

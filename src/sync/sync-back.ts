@@ -51,7 +51,11 @@ export async function syncBack(backend: SandboxBackend, session: SyncSession, op
   const failures: Failure[] = [];
   // syncIn made it, but an earlier syncBack removed it again (syncBack may run more than once).
   await createScratch(target, session.scratch).catch((err: unknown) => {
-    throw asSyncError(err, `Sync-back from sandbox "${session.sandboxName}" failed`, "nothing on the host was changed; check that the sandbox still runs, and copy your work out before it is discarded");
+    throw asSyncError(
+      err,
+      `Sync-back from sandbox "${session.sandboxName}" failed`,
+      "nothing on the host was changed; check that the sandbox still runs, and copy your work out before it is discarded",
+    );
   });
   for (const { volume, state } of session.volumes) {
     try {
@@ -71,11 +75,15 @@ export async function syncBack(backend: SandboxBackend, session: SyncSession, op
   if (failures.length > 0) {
     const list = failures.map((f) => `  ${f.path}: ${f.message}`).join("\n");
     const conflicts = report.conflicts.length > 0 ? ` (and ${report.conflicts.length} conflicts, see details.report)` : "";
-    throw new SyncError(ErrorCodes.SYNC_FAILED, `Sync-back from sandbox "${session.sandboxName}" failed for ${failures.length} path(s)${conflicts}:\n${list}`, {
-      cause: failures[0]?.cause,
-      hint: "the sandbox's changes for these paths did not reach the host; copy them out before the sandbox is discarded, or fix the cause and sync again",
-      details: { report, failures: failures.map(({ path, message }) => ({ path, message })) },
-    });
+    throw new SyncError(
+      ErrorCodes.SYNC_FAILED,
+      `Sync-back from sandbox "${session.sandboxName}" failed for ${failures.length} path(s)${conflicts}:\n${list}`,
+      {
+        cause: failures[0]?.cause,
+        hint: "the sandbox's changes for these paths did not reach the host; copy them out before the sandbox is discarded, or fix the cause and sync again",
+        details: { report, failures: failures.map(({ path, message }) => ({ path, message })) },
+      },
+    );
   }
   if (report.conflicts.length > 0) {
     const list = report.conflicts
@@ -125,9 +133,17 @@ async function syncVolumeBack(
     // Not empty means the host added files there since copy-in: keep the folder and say so.
     const left = await ws.list(d).catch(() => undefined);
     if (left && left.length > 0) report.conflicts.push({ host: volume.host, path: d, reason: "folder-not-empty" });
-    else await ws.remove(d).then(() => void state.dirs.delete(d), (err: unknown) => fail(d, err));
+    else
+      await ws.remove(d).then(
+        () => void state.dirs.delete(d),
+        (err: unknown) => fail(d, err),
+      );
   }
-  for (const d of plan.mkdirs) await ws.mkdir(d).then(() => void state.dirs.add(d), (err: unknown) => fail(d, err));
+  for (const d of plan.mkdirs)
+    await ws.mkdir(d).then(
+      () => void state.dirs.add(d),
+      (err: unknown) => fail(d, err),
+    );
   const written = new Map<string, ManifestEntry>();
   for (const p of plan.writes) {
     const f = fetched.get(p) as AcceptedFile;
@@ -162,7 +178,13 @@ async function syncVolumeBack(
   updateState(state, kept, plan.skipped, listing.files, written, sizes, host.files);
 }
 
-async function fetchFiles(target: SandboxTarget, guest: string, scratch: string, plan: BackPlan, report: SyncReport): Promise<Map<string, AcceptedFile>> {
+async function fetchFiles(
+  target: SandboxTarget,
+  guest: string,
+  scratch: string,
+  plan: BackPlan,
+  report: SyncReport,
+): Promise<Map<string, AcceptedFile>> {
   if (plan.fetch.length === 0) return new Map();
   const names = `${scratch}/names`;
   const out = `${scratch}/out.tar`;

@@ -61,7 +61,10 @@ export async function syncIn(
     const unsynced = plans.flatMap((p) => p.plan.unsynced.map((path) => ({ host: p.volume.host, path, reason: "sandbox-not-synced-back" as const })));
     if (unsynced.length > 0 && options.overwriteGuest !== true) {
       report.conflicts.push(...unsynced);
-      const list = unsynced.slice(0, 20).map((c) => `  ${c.path} (host folder ${c.host})`).join("\n");
+      const list = unsynced
+        .slice(0, 20)
+        .map((c) => `  ${c.path} (host folder ${c.host})`)
+        .join("\n");
       throw new SyncConflictError(
         `Sync-in to sandbox "${sandboxName}" stopped before changing anything: ${unsynced.length} file(s) in its guest folders hold changes that were never synced back, and copy-in would overwrite or delete them:\n${list}`,
         report,
@@ -81,7 +84,13 @@ export async function syncIn(
   return session;
 }
 
-async function planVolume(target: SandboxTarget, volume: SyncVolume, scratch: string, report: SyncReport, baseline: VolumeState | undefined): Promise<VolumePlan> {
+async function planVolume(
+  target: SandboxTarget,
+  volume: SyncVolume,
+  scratch: string,
+  report: SyncReport,
+  baseline: VolumeState | undefined,
+): Promise<VolumePlan> {
   const ws = await Workspace.open(volume.host);
   const guest: TreeListing = (await listGuest(target, volume.guest, `${scratch}/list`)) ?? { files: new Map(), dirs: new Set(), others: new Set() };
   const state: VolumeState = { files: new Map(), dirs: new Set() };

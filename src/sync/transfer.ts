@@ -24,7 +24,10 @@ export function sha256(data: Uint8Array): string {
 /** Writes `data` to `remote` in the sandbox; returns its SHA-256 for the consumer's `check`. */
 export async function upload(target: SandboxTarget, step: string, data: Buffer, remote: string): Promise<{ sha256: string; requests: number }> {
   const channel = await fileChannelOf(target);
-  const requests = channel && data.length <= channel.maxBytes ? await channelUpload(target, channel, step, data, remote) : await commandUpload(target, step, data, remote);
+  const requests =
+    channel && data.length <= channel.maxBytes
+      ? await channelUpload(target, channel, step, data, remote)
+      : await commandUpload(target, step, data, remote);
   return { sha256: sha256(data), requests };
 }
 

@@ -10,7 +10,18 @@ export const RESERVED_GUEST_EXACT: readonly string[] = ["/", "/tmp"];
  * system files live there, and a host folder at e.g. /etc/ld.so.preload would control every process.
  */
 export const RESERVED_GUEST_TREES: readonly string[] = [
-  "/proc", "/sys", "/dev", "/etc", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/boot",
+  "/proc",
+  "/sys",
+  "/dev",
+  "/etc",
+  "/usr",
+  "/bin",
+  "/sbin",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/libx32",
+  "/boot",
   "/.sandbox",
 ];
 
@@ -30,9 +41,7 @@ export function isSameOrInside(child: string, parent: string): boolean {
 /** Why a (normalised) guest path is reserved, or undefined when it is usable. */
 export function reservedGuestReason(guest: string): string | undefined {
   if (RESERVED_GUEST_EXACT.includes(guest)) {
-    return guest === "/"
-      ? "cannot mount a volume at guest root /"
-      : "/tmp is the sandbox's private tmpfs and cannot be a mount point";
+    return guest === "/" ? "cannot mount a volume at guest root /" : "/tmp is the sandbox's private tmpfs and cannot be a mount point";
   }
   const tree = RESERVED_GUEST_TREES.find((t) => isSameOrInside(guest, t));
   if (tree) return `guest path ${guest} is inside the reserved system folder ${tree}`;
@@ -60,7 +69,10 @@ export function guestPathProblems(vols: readonly GuestEntry[]): VolumeProblem[] 
     const reason = reservedGuestReason(guest);
     if (reason) {
       problems.push({
-        index, source, code: ErrorCodes.INVALID_VOLUME, message: reason,
+        index,
+        source,
+        code: ErrorCodes.INVALID_VOLUME,
+        message: reason,
         hint: "mount at a path of its own such as /workspace, /data or /home/<user>/<name>",
       });
       return;
@@ -68,7 +80,9 @@ export function guestPathProblems(vols: readonly GuestEntry[]): VolumeProblem[] 
     const other = seen.find((o) => o.guest === guest);
     if (other) {
       problems.push({
-        index, source, code: ErrorCodes.INVALID_VOLUME,
+        index,
+        source,
+        code: ErrorCodes.INVALID_VOLUME,
         message: `duplicate guest path ${guest}: volumes[${other.index}] already mounts there`,
         hint: "give each volume its own guest path, or remove one of them",
       });

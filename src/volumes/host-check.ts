@@ -68,7 +68,9 @@ async function respellUnderRoot(written: string, roots: readonly string[]): Prom
 }
 
 const outsideHint = (p: string) =>
-  "mount a folder inside the project, or allow this exact path: add " + JSON.stringify(p) + " to `allow` under " +
+  "mount a folder inside the project, or allow this exact path: add " +
+  JSON.stringify(p) +
+  " to `allow` under " +
   "[policy] in microsandbox.toml or pass it in the allowHostPaths option (a dev server also needs a root " +
   "that contains it: `msbv dev-server --allow-root DIR`)";
 
@@ -95,20 +97,29 @@ export async function checkHostPath(
     // continue with the root's spelling. Nothing else outside is looked at, so the answer for any
     // other outside path is the same whether it exists or not.
     const respelled = await respellUnderRoot(written, policy.allowedRoots);
-    const allowed = respelled === undefined && policy.explicitlyAllowed.length > 0
-      ? await realpathLongestPrefix(written).then((c) => policy.explicitlyAllowed.includes(c), () => false)
-      : false;
+    const allowed =
+      respelled === undefined && policy.explicitlyAllowed.length > 0
+        ? await realpathLongestPrefix(written).then(
+            (c) => policy.explicitlyAllowed.includes(c),
+            () => false,
+          )
+        : false;
     if (respelled === undefined && !allowed) {
-      return issue(ErrorCodes.HOST_PATH_DENIED,
-        `host path "${written}" is outside the allowed roots (${policy.allowedRoots.join(", ") || "none"})`, outsideHint(written));
+      return issue(
+        ErrorCodes.HOST_PATH_DENIED,
+        `host path "${written}" is outside the allowed roots (${policy.allowedRoots.join(", ") || "none"})`,
+        outsideHint(written),
+      );
     }
     if (respelled !== undefined) written = respelled;
   }
   const planted = policy.explicitlyAllowed.includes(written) ? undefined : await symlinkBelowRoot(written, policy.allowedRoots);
   if (planted) {
-    return issue(ErrorCodes.HOST_PATH_DENIED,
+    return issue(
+      ErrorCodes.HOST_PATH_DENIED,
       `host path "${written}" goes through the symlink "${planted}" inside an allowed root; a sandbox may have planted it`,
-      "use the real folder's path (mount sources never follow links inside a mountable folder)");
+      "use the real folder's path (mount sources never follow links inside a mountable folder)",
+    );
   }
   // Below a root nothing is resolved by name: the walk above found no symlink, so `written` (roots are
   // canonical) already is the real path. Resolving it again (realpath) would follow a symlink that a
@@ -129,19 +140,28 @@ export async function checkHostPath(
     throw e;
   }
   if (/[:\0\n\r]/.test(canonical)) {
-    return issue(ErrorCodes.HOST_PATH_INVALID, `canonical host path "${canonical}" contains ':' or a control character, which "host:guest" cannot carry`,
-      "rename or move the folder, or mount a parent folder whose path has no ':'");
+    return issue(
+      ErrorCodes.HOST_PATH_INVALID,
+      `canonical host path "${canonical}" contains ':' or a control character, which "host:guest" cannot carry`,
+      "rename or move the folder, or mount a parent folder whose path has no ':'",
+    );
   }
   const violation = hostPolicyViolation(canonical, policy, denied);
   if (violation) return issue(ErrorCodes.HOST_PATH_DENIED, violation.message, violation.hint);
   const st = await statOrUndefined(canonical);
   if (!st && opts.mustExist) {
-    return issue(ErrorCodes.HOST_PATH_INVALID, `host folder "${canonical}" does not exist`,
-      "create the folder first, or set create: true on the volume to have it created");
+    return issue(
+      ErrorCodes.HOST_PATH_INVALID,
+      `host folder "${canonical}" does not exist`,
+      "create the folder first, or set create: true on the volume to have it created",
+    );
   }
   if (st && !st.isDirectory()) {
-    return issue(ErrorCodes.HOST_PATH_INVALID, `host path "${canonical}" is a file, not a folder (only folders can be mounted)`,
-      "mount the folder that contains it");
+    return issue(
+      ErrorCodes.HOST_PATH_INVALID,
+      `host path "${canonical}" is a file, not a folder (only folders can be mounted)`,
+      "mount the folder that contains it",
+    );
   }
   return { host: canonical, exists: st !== undefined };
 }

@@ -12,13 +12,45 @@ export interface DeniedEntry {
 }
 
 const SYSTEM_DIRS = [
-  "/etc", "/proc", "/sys", "/dev", "/boot", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32",
-  "/var/run", "/run", "/var/lib/docker", "/var/lib/containerd", "/var/lib/kubelet",
+  "/etc",
+  "/proc",
+  "/sys",
+  "/dev",
+  "/boot",
+  "/usr",
+  "/bin",
+  "/sbin",
+  "/lib",
+  "/lib32",
+  "/lib64",
+  "/libx32",
+  "/var/run",
+  "/run",
+  "/var/lib/docker",
+  "/var/lib/containerd",
+  "/var/lib/kubelet",
 ];
 const CREDENTIAL_DIRS = [
-  ".ssh", ".aws", ".gnupg", ".config", ".kube", ".docker", ".azure", ".gcloud", ".password-store",
-  ".local/share/keyrings", ".terraform.d", ".npmrc", ".pypirc", ".netrc", ".git-credentials", ".vault-token",
-  ".cargo/credentials", ".cargo/credentials.toml", ".m2/settings.xml", ".gradle/gradle.properties",
+  ".ssh",
+  ".aws",
+  ".gnupg",
+  ".config",
+  ".kube",
+  ".docker",
+  ".azure",
+  ".gcloud",
+  ".password-store",
+  ".local/share/keyrings",
+  ".terraform.d",
+  ".npmrc",
+  ".pypirc",
+  ".netrc",
+  ".git-credentials",
+  ".vault-token",
+  ".cargo/credentials",
+  ".cargo/credentials.toml",
+  ".m2/settings.xml",
+  ".gradle/gradle.properties",
 ];
 const SOCKETS = ["/var/run/docker.sock", "/run/docker.sock", "/run/containerd/containerd.sock"];
 
@@ -39,9 +71,7 @@ export function builtinDenied(extraDenied: readonly string[] = [], home = homedi
  * Deny entries in both spellings, as written and canonical, because on merged-/usr systems `/lib` is
  * `/usr/lib` and `/var/run` is `/run`, and the check runs on canonical host paths.
  */
-export async function canonicalDenied(
-  extraDenied: readonly string[] = [], opts: { microsandboxHome?: boolean } = {},
-): Promise<DeniedEntry[]> {
+export async function canonicalDenied(extraDenied: readonly string[] = [], opts: { microsandboxHome?: boolean } = {}): Promise<DeniedEntry[]> {
   const out: DeniedEntry[] = [];
   for (const d of builtinDenied(extraDenied, homedir(), opts.microsandboxHome ?? true)) {
     out.push(d);
@@ -88,10 +118,7 @@ export function hostPolicyViolation(
  * inside the canonical project folder are allowed, plus the exact paths in `extra.allow` (canonicalised,
  * `~/` expanded, relative ones against the base folder). An allowed path does not allow its subfolders.
  */
-export async function defaultHostPathPolicy(
-  projectDir: string,
-  extra: { allow?: string[]; baseDir?: string } = {},
-): Promise<HostPathPolicy> {
+export async function defaultHostPathPolicy(projectDir: string, extra: { allow?: string[]; baseDir?: string } = {}): Promise<HostPathPolicy> {
   const project = await realpathLongestPrefix(path.resolve(expandHome(projectDir)));
   const baseDir = path.resolve(expandHome(extra.baseDir ?? projectDir));
   const explicitlyAllowed: string[] = [];

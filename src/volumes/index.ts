@@ -1,10 +1,24 @@
 export type {
-  VolumeSpec, VolumeObject, VolumeMountObject, ResolvedVolume, HostPathPolicy, ParsedVolume, ResolveVolumesOptions,
+  VolumeSpec,
+  VolumeObject,
+  VolumeMountObject,
+  ResolvedVolume,
+  HostPathPolicy,
+  ParsedVolume,
+  ResolveVolumesOptions,
 } from "./types.js";
 export { parseVolumeSpec, tryParseVolumeSpec, ACCEPTED_FORMS } from "./parse-spec.js";
 export {
-  validateGuestPaths, guestPathProblems, normalizeGuestPath, isSameOrInside, reservedGuestReason,
-  RESERVED_GUEST_EXACT, RESERVED_GUEST_TREES, mountOrder, workdirIssue, type GuestEntry,
+  validateGuestPaths,
+  guestPathProblems,
+  normalizeGuestPath,
+  isSameOrInside,
+  reservedGuestReason,
+  RESERVED_GUEST_EXACT,
+  RESERVED_GUEST_TREES,
+  mountOrder,
+  workdirIssue,
+  type GuestEntry,
 } from "./guest-paths.js";
 export { canonicalizePath, realpathLongestPrefix, expandHome } from "./canonicalize.js";
 export { defaultHostPathPolicy, hostPolicyViolation, builtinDenied, canonicalDenied, type DeniedEntry } from "./host-policy.js";

@@ -8,8 +8,7 @@ const OBJECT_KEYS = ["host", "guest", "readonly", "create"] as const;
 const MOUNT_KEYS = ["host", "mount", "readonly", "create"] as const;
 
 /** Every form a volume may take, named in the error for anything else. */
-export const ACCEPTED_FORMS =
-  '"host:guest", { host, guest, readonly?, create? }, { host, mount, readonly?, create? } or [host, guest]';
+export const ACCEPTED_FORMS = '"host:guest", { host, guest, readonly?, create? }, { host, mount, readonly?, create? } or [host, guest]';
 // Characters the wire (a YAML Sandboxfile, an fstab line, bwrap argv) cannot carry safely.
 const CONTROL = /[\0\n\r]/;
 
@@ -27,7 +26,10 @@ function guestIssue(guest: string, objectForm: boolean): Issue | undefined {
     return { message: `guest mount path must not contain ':', ';', or ',': ${guest}`, hint: "remove the ',' or ';' from the guest path" };
   }
   if (!guest.startsWith("/")) {
-    return { message: `guest mount path must be absolute: ${guest}`, hint: `start the guest path with '/', e.g. "/${guest.replace(/^\.?\/*/, "") || "workspace"}"` };
+    return {
+      message: `guest mount path must be absolute: ${guest}`,
+      hint: `start the guest path with '/', e.g. "/${guest.replace(/^\.?\/*/, "") || "workspace"}"`,
+    };
   }
   if (guest.split("/").includes("..")) {
     return { message: `guest mount path must not contain '..': ${guest}`, hint: "write the guest path without '..' components" };
@@ -67,7 +69,10 @@ function fromString(spec: string): { host: string; guest: string } | Issue {
     const g = guest.slice(0, second);
     const opts = guest.slice(second + 1);
     if (/^[A-Za-z]$/.test(host)) {
-      return { message: "Windows drive letters cannot be expressed in the legacy \"host:guest\" form", hint: `use the object form { host: "${host}:${g}", guest: "..." } on a POSIX host path` };
+      return {
+        message: 'Windows drive letters cannot be expressed in the legacy "host:guest" form',
+        hint: `use the object form { host: "${host}:${g}", guest: "..." } on a POSIX host path`,
+      };
     }
     const ro = opts.split(",").some((o) => o.trim() === "ro" || o.trim() === "readonly");
     return {

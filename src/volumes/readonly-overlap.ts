@@ -23,7 +23,9 @@ export function readonlyOverlapProblems(vols: readonly HostEntry[]): VolumeProbl
     const rw = vols.find((v) => !v.readonly && isSameOrInside(ro.host, v.host));
     if (!rw) continue;
     problems.push({
-      index: ro.index, source: ro.source, code: ErrorCodes.INVALID_VOLUME,
+      index: ro.index,
+      source: ro.source,
+      code: ErrorCodes.INVALID_VOLUME,
       message: `read-only host folder "${ro.host}" is inside the read-write volume ${JSON.stringify(rw.source)}, so the sandbox could write it there`,
       hint: "move the read-only folder out of the writable one, or mount it read-write knowingly",
     });

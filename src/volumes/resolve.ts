@@ -49,7 +49,11 @@ interface Planned {
 }
 
 async function planHost(
-  v: ParsedVolume, index: number, policy: HostPathPolicy, opts: ResolveVolumesOptions, denied: readonly DeniedEntry[],
+  v: ParsedVolume,
+  index: number,
+  policy: HostPathPolicy,
+  opts: ResolveVolumesOptions,
+  denied: readonly DeniedEntry[],
 ): Promise<Planned | VolumeProblem> {
   const create = v.create || opts.createMissing === true;
   const r = await checkHostPath(v.host, policy, denied, { mustExist: !create });
@@ -64,9 +68,7 @@ async function planHost(
  * that passed, so a refused call changes nothing on disk. Relative host paths resolve against
  * `policy.baseDir`; a leading `~/` is expanded to the home folder (upstream does not expand `~`).
  */
-export async function resolveVolumes(
-  specs: readonly VolumeSpec[], policy: HostPathPolicy, opts: ResolveVolumesOptions,
-): Promise<ResolvedVolume[]> {
+export async function resolveVolumes(specs: readonly VolumeSpec[], policy: HostPathPolicy, opts: ResolveVolumesOptions): Promise<ResolvedVolume[]> {
   const { parsed, problems } = parseEach(specs);
   return resolveParsedVolumes(parsed, problems, policy, opts);
 }
@@ -76,25 +78,27 @@ export async function resolveVolumes(
  * their positions, `problems` the parse problems found meanwhile. Guest rules run here, on the list.
  */
 export async function resolveParsedVolumes(
-  parsedIn: readonly { v: ParsedVolume; index: number }[], parseProblems: readonly VolumeProblem[],
-  policy: HostPathPolicy, opts: ResolveVolumesOptions,
+  parsedIn: readonly { v: ParsedVolume; index: number }[],
+  parseProblems: readonly VolumeProblem[],
+  policy: HostPathPolicy,
+  opts: ResolveVolumesOptions,
 ): Promise<ResolvedVolume[]> {
   const parsed = [...parsedIn];
-  const problems = [
-    ...parseProblems,
-    ...guestPathProblems(parsed.map(({ v, index }) => ({ guest: v.guest, index, source: v.source }))),
-  ];
+  const problems = [...parseProblems, ...guestPathProblems(parsed.map(({ v, index }) => ({ guest: v.guest, index, source: v.source })))];
   if (problems.length > 0) throw problemsToError(sortProblems(problems));
 
   const ro = parsed.filter(({ v }) => v.readonly);
-  const supported = async () =>
-    typeof opts.readonlySupported === "function" ? await opts.readonlySupported() : opts.readonlySupported;
+  const supported = async () => (typeof opts.readonlySupported === "function" ? await opts.readonlySupported() : opts.readonlySupported);
   if (ro.length > 0 && !(await supported())) {
-    throw problemsToError(ro.map(({ v, index }) => ({
-      index, source: v.source, code: ErrorCodes.READONLY_UNSUPPORTED,
-      message: "readonly was requested, but this server does not advertise read-only mounts (a legacy microsandbox server would mount read-write)",
-      hint: "use the msbv dev server (msbv dev-server), which enforces it, or drop readonly",
-    })));
+    throw problemsToError(
+      ro.map(({ v, index }) => ({
+        index,
+        source: v.source,
+        code: ErrorCodes.READONLY_UNSUPPORTED,
+        message: "readonly was requested, but this server does not advertise read-only mounts (a legacy microsandbox server would mount read-write)",
+        hint: "use the msbv dev server (msbv dev-server), which enforces it, or drop readonly",
+      })),
+    );
   }
 
   const denied = await canonicalDenied(policy.extraDenied, { microsandboxHome: policy.denyMicrosandboxHome ?? true });
@@ -105,7 +109,9 @@ export async function resolveParsedVolumes(
     else planned.push(r);
   }
   if (problems.length > 0) throw problemsToError(sortProblems(problems));
-  const overlap = readonlyOverlapProblems(planned.map((p) => ({ index: p.index, source: p.parsed.source, host: p.host, readonly: p.parsed.readonly })));
+  const overlap = readonlyOverlapProblems(
+    planned.map((p) => ({ index: p.index, source: p.parsed.source, host: p.host, readonly: p.parsed.readonly })),
+  );
   if (overlap.length > 0) throw problemsToError(overlap);
 
   for (const p of planned.filter((x) => x.create && !opts.dryRun)) {
@@ -113,11 +119,15 @@ export async function resolveParsedVolumes(
     // A symlink planted between the check and the mkdir would make the folder land elsewhere.
     const real = await realpath(p.host);
     if (real !== p.host) {
-      throw problemsToError([{
-        index: p.index, source: p.parsed.source, code: ErrorCodes.HOST_PATH_DENIED,
-        message: `host folder "${p.host}" resolved to "${real}" after it was created (a symlink appeared on the way)`,
-        hint: "remove the symlink from the host path and try again",
-      }]);
+      throw problemsToError([
+        {
+          index: p.index,
+          source: p.parsed.source,
+          code: ErrorCodes.HOST_PATH_DENIED,
+          message: `host folder "${p.host}" resolved to "${real}" after it was created (a symlink appeared on the way)`,
+          hint: "remove the symlink from the host path and try again",
+        },
+      ]);
     }
   }
   return planned.map((p) => ({ host: p.host, guest: p.parsed.guest, readonly: p.parsed.readonly }));

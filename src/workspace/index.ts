@@ -1,5 +1,11 @@
 export { Workspace } from "./workspace.js";
 export { splitRelPath } from "./rel-path.js";
 export type {
-  WorkspaceEntry, ListOptions, WriteOptions, RemoveOptions, FileDigest, WalkStrategy, WorkspaceOptions,
+  WorkspaceEntry,
+  ListOptions,
+  WriteOptions,
+  RemoveOptions,
+  FileDigest,
+  WalkStrategy,
+  WorkspaceOptions,
 } from "./types.js";

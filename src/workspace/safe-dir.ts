@@ -23,13 +23,15 @@ export function toWorkspaceError(e: unknown, rel: string, action: string): Works
   const code = errnoCode(e);
   if (code === "ENOENT" || code === "ENOTDIR") {
     return new WorkspaceError(ErrorCodes.WORKSPACE_NOT_FOUND, `cannot ${action} "${rel}": it does not exist in the workspace`, {
-      cause: e, hint: "check the path (it is relative to the workspace root)",
+      cause: e,
+      hint: "check the path (it is relative to the workspace root)",
     });
   }
   if (code === "ELOOP") return escape(rel, "a symlink appeared on the way", e);
   if (code === undefined) return e;
   return new WorkspaceError(ErrorCodes.WORKSPACE_IO, `cannot ${action} "${rel}": ${code}`, {
-    cause: e, hint: "check permissions and free space of the workspace folder",
+    cause: e,
+    hint: "check permissions and free space of the workspace folder",
   });
 }
 

@@ -63,7 +63,8 @@ export class Workspace {
     this.canonical ??= realpath(this.root).catch((e: unknown) => {
       this.canonical = undefined;
       throw new WorkspaceError(ErrorCodes.WORKSPACE_NOT_FOUND, `workspace root "${this.root}" does not exist`, {
-        cause: e, hint: "create the folder or mount it first",
+        cause: e,
+        hint: "create the folder or mount it first",
       });
     });
     return this.canonical;
@@ -171,34 +172,39 @@ export class Workspace {
    * replaced by the rename, never written through.
    */
   async write(rel: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
-    await this.withParent(rel, "write", async (dir, name) => {
-      const st = await dir.lstatChild(name);
-      if (st && !st.isFile()) {
-        if (st.isDirectory()) {
-          throw new WorkspaceError(ErrorCodes.WORKSPACE_NOT_FOUND, `cannot write "${rel}": it is a folder`, { hint: "write to a file path" });
+    await this.withParent(
+      rel,
+      "write",
+      async (dir, name) => {
+        const st = await dir.lstatChild(name);
+        if (st && !st.isFile()) {
+          if (st.isDirectory()) {
+            throw new WorkspaceError(ErrorCodes.WORKSPACE_NOT_FOUND, `cannot write "${rel}": it is a folder`, { hint: "write to a file path" });
+          }
+          throw escape(rel, `it is ${kindOf(st)}; writing would go through it`);
         }
-        throw escape(rel, `it is ${kindOf(st)}; writing would go through it`);
-      }
-      // Never set-id: a sandbox may have set 06777 on the file it left (or a caller may ask for it), and
-      // carrying that over would hand a host user a setuid binary (docs/security.md, "Set-id bits").
-      const wanted = options.mode ?? (st ? st.mode & 0o7777 : undefined);
-      const mode = wanted === undefined ? undefined : wanted & ~SET_ID_BITS;
-      const tmp = `.msbv-${randomBytes(6).toString("hex")}.tmp`;
-      const fh = await open(dir.child(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
-      try {
+        // Never set-id: a sandbox may have set 06777 on the file it left (or a caller may ask for it), and
+        // carrying that over would hand a host user a setuid binary (docs/security.md, "Set-id bits").
+        const wanted = options.mode ?? (st ? st.mode & 0o7777 : undefined);
+        const mode = wanted === undefined ? undefined : wanted & ~SET_ID_BITS;
+        const tmp = `.msbv-${randomBytes(6).toString("hex")}.tmp`;
+        const fh = await open(dir.child(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
         try {
-          await fh.writeFile(data);
-          if (mode !== undefined) await fh.chmod(mode);
-          await fh.datasync();
-        } finally {
-          await fh.close();
+          try {
+            await fh.writeFile(data);
+            if (mode !== undefined) await fh.chmod(mode);
+            await fh.datasync();
+          } finally {
+            await fh.close();
+          }
+          await rename(dir.child(tmp), dir.child(name));
+        } catch (e) {
+          await unlink(dir.child(tmp)).catch(() => undefined);
+          throw e;
         }
-        await rename(dir.child(tmp), dir.child(name));
-      } catch (e) {
-        await unlink(dir.child(tmp)).catch(() => undefined);
-        throw e;
-      }
-    }, options.createParents === true);
+      },
+      options.createParents === true,
+    );
   }
 
   /** Creates a folder and any missing parents (never through a symlink). */

@@ -42,10 +42,7 @@ export function cliEnv(home: string, extra: Record<string, string> = {}): NodeJS
 }
 
 /** Runs the CLI to completion. */
-export function runCli(
-  args: readonly string[],
-  opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string },
-): Promise<CliResult> {
+export function runCli(args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv; input?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: opts.cwd, env: opts.env, stdio: "pipe" });
     let stdout = "";

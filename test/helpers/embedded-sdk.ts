@@ -34,7 +34,13 @@ export async function tinyImageArchive(dir: string, reference: string): Promise<
   await tar.c({ file: layerPath, cwd: root, portable: true }, ["bin"]);
   const layer = await readFile(layerPath);
   const diffId = `sha256:${createHash("sha256").update(layer).digest("hex")}`;
-  const config = JSON.stringify({ architecture: "amd64", os: "linux", config: { Cmd: ["/bin/hello"] }, rootfs: { type: "layers", diff_ids: [diffId] }, history: [] });
+  const config = JSON.stringify({
+    architecture: "amd64",
+    os: "linux",
+    config: { Cmd: ["/bin/hello"] },
+    rootfs: { type: "layers", diff_ids: [diffId] },
+    history: [],
+  });
   const configName = `${createHash("sha256").update(config).digest("hex")}.json`;
   const out = path.join(work, "out");
   await mkdir(path.join(out, "l1"), { recursive: true });

@@ -46,9 +46,15 @@ export async function createRuntimeFixture(): Promise<RuntimeFixture> {
 
 /** stdout texts of a run, joined by newlines. */
 export function stdout(lines: ReadonlyArray<{ stream: string; text: string }>): string {
-  return lines.filter((l) => l.stream === "stdout").map((l) => l.text).join("\n");
+  return lines
+    .filter((l) => l.stream === "stdout")
+    .map((l) => l.text)
+    .join("\n");
 }
 
 export function stderr(lines: ReadonlyArray<{ stream: string; text: string }>): string {
-  return lines.filter((l) => l.stream === "stderr").map((l) => l.text).join("\n");
+  return lines
+    .filter((l) => l.stream === "stderr")
+    .map((l) => l.text)
+    .join("\n");
 }

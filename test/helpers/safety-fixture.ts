@@ -100,7 +100,12 @@ export async function snapshotTree(dir: string): Promise<Map<string, string>> {
     const base = `mode=${(st.mode & 0o7777).toString(8)} mtime=${st.mtimeMs}`;
     if (st.isSymbolicLink()) out.set(rel, `link -> ${await readlink(abs)}`);
     else if (st.isFile()) {
-      out.set(rel, `file ${base} size=${st.size} sha256=${createHash("sha256").update(await readFile(abs)).digest("hex")}`);
+      out.set(
+        rel,
+        `file ${base} size=${st.size} sha256=${createHash("sha256")
+          .update(await readFile(abs))
+          .digest("hex")}`,
+      );
     } else if (st.isDirectory()) {
       out.set(rel, `dir ${base}`);
       for (const name of (await readdir(abs)).sort()) await visit(path.join(abs, name), rel === "." ? name : `${rel}/${name}`);

@@ -54,7 +54,8 @@ export async function startHarness(options: Partial<DevServerOptions> = {}): Pro
     runtime,
     root,
     logs,
-    rpc: (body, headers) => send(`${server.url}/api/v1/rpc`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", ...headers } }),
+    rpc: (body, headers) =>
+      send(`${server.url}/api/v1/rpc`, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json", ...headers } }),
     close,
     [Symbol.asyncDispose]: close,
   };

@@ -24,10 +24,12 @@ export interface SyncFixture extends AsyncDisposable {
 export async function startSyncFixture(options: Pick<DevServerOptions, "syncFileChannel"> = {}): Promise<SyncFixture> {
   const temp = await tempDir("msbv-sync-e2e-");
   const dir = temp.path;
-  const server = await startDevServer({ port: 0, dev: true, projectDir: join(dir, "server"), allowRoots: [dir], logger: () => {}, ...options }).catch(async (err: unknown) => {
-    await temp.remove();
-    throw err;
-  });
+  const server = await startDevServer({ port: 0, dev: true, projectDir: join(dir, "server"), allowRoots: [dir], logger: () => {}, ...options }).catch(
+    async (err: unknown) => {
+      await temp.remove();
+      throw err;
+    },
+  );
   const backend = new RpcBackend({ url: server.url });
   const started = new Set<string>();
   const close = async () => {
@@ -49,7 +51,11 @@ export async function startSyncFixture(options: Pick<DevServerOptions, "syncFile
     },
     async sh(name, script) {
       const r = await backend.runCommand(name, "sh", ["-c", script], 60);
-      const text = (s: string) => r.output.filter((l) => l.stream === s).map((l) => l.text).join("\n");
+      const text = (s: string) =>
+        r.output
+          .filter((l) => l.stream === s)
+          .map((l) => l.text)
+          .join("\n");
       if (r.exit_code !== 0) throw new Error(`sandbox script failed (${r.exit_code}): ${text("stderr")}`);
       return text("stdout");
     },

@@ -30,12 +30,18 @@ export function raceAbort<T>(work: Promise<T>, call: CallSignal, name: string, o
 
 export function aborted(name: string, call: CallSignal): MsbvError {
   if (call.timedOut()) {
-    return new MsbvError(ErrorCodes.TIMEOUT, `Starting sandbox "${name}" took longer than ${call.timeoutMs} ms; a sandbox still being created is removed once it is up.`, {
-      hint: "raise the start `timeout` (the first start pulls the image), or pull the image beforehand",
-      details: { sandbox: name, timeoutMs: call.timeoutMs },
-    });
+    return new MsbvError(
+      ErrorCodes.TIMEOUT,
+      `Starting sandbox "${name}" took longer than ${call.timeoutMs} ms; a sandbox still being created is removed once it is up.`,
+      {
+        hint: "raise the start `timeout` (the first start pulls the image), or pull the image beforehand",
+        details: { sandbox: name, timeoutMs: call.timeoutMs },
+      },
+    );
   }
-  return new MsbvError(ErrorCodes.ABORTED, `The call for sandbox "${name}" was aborted; a sandbox still being created is removed once it is up.`, { details: { sandbox: name } });
+  return new MsbvError(ErrorCodes.ABORTED, `The call for sandbox "${name}" was aborted; a sandbox still being created is removed once it is up.`, {
+    details: { sandbox: name },
+  });
 }
 
 export function checkAborted(call: CallSignal, name: string): void {

@@ -128,7 +128,9 @@ export class EmbeddedBackend implements SandboxBackend {
     const { name } = config;
     for (const dependency of config.dependsOn) {
       if (chain.includes(dependency)) {
-        throw new InvalidOptionError(`depends_on forms a cycle: ${[...chain, dependency].join(" -> ")}`, { details: { sandbox: name, dependsOn: config.dependsOn } });
+        throw new InvalidOptionError(`depends_on forms a cycle: ${[...chain, dependency].join(" -> ")}`, {
+          details: { sandbox: name, dependsOn: config.dependsOn },
+        });
       }
       const resolve = this.#options.resolveDependency;
       if (resolve) {
@@ -166,7 +168,12 @@ export class EmbeddedBackend implements SandboxBackend {
     const creating = applyConfig(sdk.Sandbox.builder(name), config).create();
     let sandbox: Sandbox;
     try {
-      sandbox = await raceAbort(creating, call, name, () => void creating.then((s) => s.destroy({ force: true })).catch(() => removeRecord(sdk, name)));
+      sandbox = await raceAbort(
+        creating,
+        call,
+        name,
+        () => void creating.then((s) => s.destroy({ force: true })).catch(() => removeRecord(sdk, name)),
+      );
     } catch (err) {
       if (err instanceof MsbvError && (err.code === ErrorCodes.ABORTED || err.code === ErrorCodes.TIMEOUT)) throw err;
       const log = isBootFailure(err) ? await runtimeLogTail(name, msbHome()) : undefined;
@@ -209,7 +216,13 @@ export class EmbeddedBackend implements SandboxBackend {
     return { language, output: lines, status: "success" };
   }
 
-  async runCommand(name: string, command: string, args: string[], timeoutSeconds: number | undefined, options?: CallOptions): Promise<WireCommandResult> {
+  async runCommand(
+    name: string,
+    command: string,
+    args: string[],
+    timeoutSeconds: number | undefined,
+    options?: CallOptions,
+  ): Promise<WireCommandResult> {
     checkAborted(composeCallSignal(options), name);
     const attached = await this.#attach(name);
     let handle: ExecHandle;

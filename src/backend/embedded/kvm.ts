@@ -21,7 +21,11 @@ export async function probeKvm(env: KvmProbeEnv = { platform: process.platform }
   try {
     await access(device, constants.F_OK);
   } catch {
-    return { usable: false, reason: "kvm-missing", detail: `KVM device ${device} is missing (no hardware virtualisation, or the kvm module is not loaded)` };
+    return {
+      usable: false,
+      reason: "kvm-missing",
+      detail: `KVM device ${device} is missing (no hardware virtualisation, or the kvm module is not loaded)`,
+    };
   }
   try {
     await access(device, constants.R_OK | constants.W_OK);
@@ -30,7 +34,11 @@ export async function probeKvm(env: KvmProbeEnv = { platform: process.platform }
   }
   const modules = await loadedModules(env.modulesDir ?? "/sys/module");
   if (modules.has("kvm_pvm") && !modules.has("kvm_intel") && !modules.has("kvm_amd")) {
-    return { usable: false, reason: "kvm-paravirtual", detail: "only the paravirtual kvm_pvm module provides KVM here; microVM boots fail with KVM_EXIT_INTERNAL_ERROR" };
+    return {
+      usable: false,
+      reason: "kvm-paravirtual",
+      detail: "only the paravirtual kvm_pvm module provides KVM here; microVM boots fail with KVM_EXIT_INTERNAL_ERROR",
+    };
   }
   return { usable: true, reason: "ok", detail: `${device} is usable` };
 }

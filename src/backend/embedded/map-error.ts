@@ -24,7 +24,10 @@ export function mapCreateError(sandbox: string, image: string, err: unknown, run
   const code = sdkCode(err);
   if (isBootFailure(err)) return unavailableFromBoot(sandbox, message, runtimeLog);
   if (code === "invalidConfig") {
-    return new InvalidOptionError(`Sandbox "${sandbox}": the embedded runtime refused the configuration: ${message}`, { cause: err, details: { sandbox } });
+    return new InvalidOptionError(`Sandbox "${sandbox}": the embedded runtime refused the configuration: ${message}`, {
+      cause: err,
+      details: { sandbox },
+    });
   }
   if (code === "image" || code === "imageNotFound" || /image/i.test(message)) {
     return new ServerError(ErrorCodes.SERVER_ERROR, `Sandbox "${sandbox}": cannot get image "${image}": ${message}`, undefined, {

@@ -11,7 +11,13 @@ export async function metricsRow(handle: SandboxHandle): Promise<WireMetricsRow>
   try {
     const m = await handle.metrics();
     // Legacy units: CPU percent, memory in whole MiB, disk in bytes (the VM's writable layer).
-    return { name: handle.name, running: true, cpu_usage: m.cpuPercent, memory_usage: Math.round(m.memoryBytes / 1024 / 1024), disk_usage: m.upperUsedBytes };
+    return {
+      name: handle.name,
+      running: true,
+      cpu_usage: m.cpuPercent,
+      memory_usage: Math.round(m.memoryBytes / 1024 / 1024),
+      disk_usage: m.upperUsedBytes,
+    };
   } catch {
     // Stopped between the status read and the metrics call.
     return idle;

@@ -1,8 +1,7 @@
 import { EmbeddedUnavailableError } from "../../errors/index.js";
 
 /** The way out named by every MSBV_EMBEDDED_UNAVAILABLE error. */
-export const DEV_SERVER_WAY_OUT =
-  'or use the dev server instead (no VM, bubblewrap namespaces): run `msbv dev-server` and drop backend "embedded"';
+export const DEV_SERVER_WAY_OUT = 'or use the dev server instead (no VM, bubblewrap namespaces): run `msbv dev-server` and drop backend "embedded"';
 
 /** Why no microVM can boot here; `reason` is stable for callers and tests. */
 export interface KvmVerdict {

@@ -36,9 +36,11 @@ export function registerStatus(program: Command, ctx: CliContext): void {
       rejectTail(ctx, "status");
       const config = await findConfig();
       const server = serverTarget(config);
-      const metrics = await backendFor(server).metrics(undefined).catch((err: unknown) => {
-        throw explainFreshServer(err);
-      });
+      const metrics = await backendFor(server)
+        .metrics(undefined)
+        .catch((err: unknown) => {
+          throw explainFreshServer(err);
+        });
       const rows = statusRows(metrics, Object.keys(config?.sandboxes ?? {}));
       const network = await fetch(`${server.url.replace(/\/+$/, "")}/api/v1/health`, { signal: AbortSignal.timeout(5_000) })
         .then((res) => res.text())
@@ -102,7 +104,13 @@ function printTable(rows: readonly StatusRow[]): void {
     ]),
   ];
   const widths = table[0]!.map((_, col) => Math.max(...table.map((row) => row[col]!.length)));
-  for (const row of table) printLine(row.map((cell, col) => cell.padEnd(widths[col]!)).join("  ").trimEnd());
+  for (const row of table)
+    printLine(
+      row
+        .map((cell, col) => cell.padEnd(widths[col]!))
+        .join("  ")
+        .trimEnd(),
+    );
 }
 
 function figure(value: number | null): string {

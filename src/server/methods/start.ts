@@ -86,8 +86,11 @@ async function refuseReplacedVolumes(name: string, ctx: MethodContext): Promise<
   const replaced = (await ctx.runtime.replacedVolumes?.(name)) ?? [];
   if (replaced.length === 0) return;
   const message = `Sandbox "${name}" is running with volume host folder(s) ${replaced.map((h) => JSON.stringify(h)).join(", ")} that were deleted or replaced since it started; its mounts still point at the old folder(s).`;
-  throw internalError(message, new SandboxStateError(ErrorCodes.VOLUME_CONFLICT, message, {
-    hint: "stop the sandbox and start it again to mount the current folder(s)",
-    details: { sandbox: name, replaced, reason: "volume-replaced" },
-  }));
+  throw internalError(
+    message,
+    new SandboxStateError(ErrorCodes.VOLUME_CONFLICT, message, {
+      hint: "stop the sandbox and start it again to mount the current folder(s)",
+      details: { sandbox: name, replaced, reason: "volume-replaced" },
+    }),
+  );
 }

@@ -1,5 +1,11 @@
 import {
-  canonicalDenied, checkHostPath, normalizeGuestPath, parseVolumeList, readonlyOverlapProblems, workdirIssue, type HostPathPolicy,
+  canonicalDenied,
+  checkHostPath,
+  normalizeGuestPath,
+  parseVolumeList,
+  readonlyOverlapProblems,
+  workdirIssue,
+  type HostPathPolicy,
 } from "../../volumes/index.js";
 import type { RuntimeVolume } from "../runtime/types.js";
 import { validationError } from "../protocol/json-rpc.js";
@@ -66,7 +72,9 @@ export async function checkStartVolumes(
     if ("code" in r) throw validationError(`Invalid volume '${v.source}' in config.volumes[${index}]: ${r.message} (${r.code})`);
     out.push({ host: r.host, guest: v.guest, readonly: readonly.has(v.guest) });
   }
-  const overlap = readonlyOverlapProblems(parsed.map(({ v, index }, i) => ({ index, source: v.source, host: out[i]!.host, readonly: out[i]!.readonly === true })))[0];
+  const overlap = readonlyOverlapProblems(
+    parsed.map(({ v, index }, i) => ({ index, source: v.source, host: out[i]!.host, readonly: out[i]!.readonly === true })),
+  )[0];
   if (overlap) throw validationError(`Invalid volume '${overlap.source}' in config.volumes[${overlap.index}]: ${overlap.message} (${overlap.code})`);
   return out;
 }

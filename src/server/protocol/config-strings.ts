@@ -23,9 +23,7 @@ export function validateConfigStrings(config: StartConfig & { image: string }): 
   validateImage(config.image);
   config.ports.forEach((port, i) => {
     if (!isPortMapping(port)) {
-      throw validationError(
-        `Invalid port mapping '${port}' in config.ports[${i}]: expected 'host:guest' or a single port, each 0-65535`,
-      );
+      throw validationError(`Invalid port mapping '${port}' in config.ports[${i}]: expected 'host:guest' or a single port, each 0-65535`);
     }
   });
   config.envs.forEach((env, i) => {

@@ -35,7 +35,15 @@ interface Route {
 
 const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   // The legacy body, plus `network` only when sandboxes have one (a fact clients may check before running untrusted code).
-  ["/api/v1/health", { methods: ["GET", "HEAD"], auth: false, handle: async (_q, res, h) => sendJson(res, { status: 200, body: { message: "Service is healthy", ...(h.network ? { network: h.network } : {}) } }) }],
+  [
+    "/api/v1/health",
+    {
+      methods: ["GET", "HEAD"],
+      auth: false,
+      handle: async (_q, res, h) =>
+        sendJson(res, { status: 200, body: { message: "Service is healthy", ...(h.network ? { network: h.network } : {}) } }),
+    },
+  ],
   ["/api/v1/rpc", { methods: ["POST"], auth: true, handle: (req, res, h) => withJsonBody(req, res, h.rpc) }],
   ["/mcp", { methods: ["POST"], auth: true, handle: (req, res, h) => withJsonBody(req, res, h.mcp) }],
   // Ours, not legacy: what `sandbox.start` received, for tests and debugging. Same auth as the rpc route.

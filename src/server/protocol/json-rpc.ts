@@ -49,11 +49,7 @@ export class RpcRestError extends MsbvError {
   readonly wireMessage: string;
 
   constructor(status: number, restCode: number, wireMessage: string, options: { cause?: unknown; logMessage?: string } = {}) {
-    super(
-      status >= 500 ? ErrorCodes.DEV_SERVER : ErrorCodes.INVALID_OPTION,
-      options.logMessage ?? wireMessage,
-      { cause: options.cause },
-    );
+    super(status >= 500 ? ErrorCodes.DEV_SERVER : ErrorCodes.INVALID_OPTION, options.logMessage ?? wireMessage, { cause: options.cause });
     this.status = status;
     this.restCode = restCode;
     this.wireMessage = wireMessage;

@@ -18,24 +18,34 @@ const str = { type: "string" } as const;
 const strList = { type: "array", items: str } as const;
 
 const TOOLS = [
-  tool("sandbox_start", "Start a sandbox (create or replace its configuration when config.image is given)", {
-    sandbox: str,
-    config: {
-      type: "object",
-      properties: {
-        image: { type: "string", enum: ["microsandbox/python", "microsandbox/node"] },
-        memory: { type: "integer" },
-        cpus: { type: "integer" },
-        volumes: strList,
-        readonly_volumes: strList,
-        ports: strList,
-        envs: strList,
-        workdir: str,
+  tool(
+    "sandbox_start",
+    "Start a sandbox (create or replace its configuration when config.image is given)",
+    {
+      sandbox: str,
+      config: {
+        type: "object",
+        properties: {
+          image: { type: "string", enum: ["microsandbox/python", "microsandbox/node"] },
+          memory: { type: "integer" },
+          cpus: { type: "integer" },
+          volumes: strList,
+          readonly_volumes: strList,
+          ports: strList,
+          envs: strList,
+          workdir: str,
+        },
       },
     },
-  }, ["sandbox"]),
+    ["sandbox"],
+  ),
   tool("sandbox_stop", "Stop a running sandbox", { sandbox: str }, ["sandbox"]),
-  tool("sandbox_run_code", "Run code in the sandbox's persistent REPL", { sandbox: str, code: str, language: { type: "string", enum: ["python", "nodejs"] } }, ["sandbox", "code", "language"]),
+  tool(
+    "sandbox_run_code",
+    "Run code in the sandbox's persistent REPL",
+    { sandbox: str, code: str, language: { type: "string", enum: ["python", "nodejs"] } },
+    ["sandbox", "code", "language"],
+  ),
   tool("sandbox_run_command", "Run a command (no shell) in the sandbox", { sandbox: str, command: str, args: strList }, ["sandbox", "command"]),
   tool("sandbox_get_metrics", "Metrics of one sandbox or of all", { sandbox: str }, []),
 ];

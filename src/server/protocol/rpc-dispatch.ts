@@ -13,7 +13,6 @@ import {
 import { METHODS, type MethodContext } from "../methods/index.js";
 import { errorData } from "./error-data.js";
 
-
 /**
  * Envelope checks (docs/protocol.md#envelope, #errors), dispatch, and the one place method failures become wire
  * errors. Internal causes are logged — never sent.

@@ -57,10 +57,7 @@ const startSchema = z.object(
 
 const stopSchema = z.object({ sandbox: z.string({ error: "expected a string" }) }, { error: "expected an object" });
 
-const metricsSchema = z.object(
-  { sandbox: z.string({ error: "expected a string" }).nullish() },
-  { error: "expected an object" },
-);
+const metricsSchema = z.object({ sandbox: z.string({ error: "expected a string" }).nullish() }, { error: "expected an object" });
 
 export type StartConfig = z.infer<typeof configSchema>;
 

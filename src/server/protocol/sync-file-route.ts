@@ -42,7 +42,11 @@ export async function handleSyncFile(req: IncomingMessage, res: ServerResponse, 
   const nameProblem = sandboxNameProblem(sandbox);
   if (nameProblem) return refuse(res, 400, `Invalid sandbox name ${JSON.stringify(sandbox)} (${nameProblem}).`);
   if (!path.startsWith("/") || path.length > MAX_PATH_CHARS || path.includes("\0")) {
-    return refuse(res, 400, `Invalid path ${JSON.stringify(path.slice(0, 100))}: give an absolute path inside the sandbox (at most ${MAX_PATH_CHARS} characters, no NUL).`);
+    return refuse(
+      res,
+      400,
+      `Invalid path ${JSON.stringify(path.slice(0, 100))}: give an absolute path inside the sandbox (at most ${MAX_PATH_CHARS} characters, no NUL).`,
+    );
   }
   try {
     if (req.method === "PUT") await put(req, res, spawn, sandbox, path);
@@ -58,7 +62,13 @@ export async function handleSyncFile(req: IncomingMessage, res: ServerResponse, 
   }
 }
 
-async function put(req: IncomingMessage, res: ServerResponse, spawn: NonNullable<SandboxRuntime["spawnRaw"]>, sandbox: string, path: string): Promise<void> {
+async function put(
+  req: IncomingMessage,
+  res: ServerResponse,
+  spawn: NonNullable<SandboxRuntime["spawnRaw"]>,
+  sandbox: string,
+  path: string,
+): Promise<void> {
   const declared = req.headers["content-length"];
   if (declared === undefined || req.headers["transfer-encoding"] !== undefined) {
     return refuse(res, 411, "Send the file with a Content-Length (no chunked encoding).");
@@ -72,7 +82,13 @@ async function put(req: IncomingMessage, res: ServerResponse, spawn: NonNullable
   res.end();
 }
 
-async function get(res: ServerResponse, spawn: NonNullable<SandboxRuntime["spawnRaw"]>, sandbox: string, path: string, lengthParam: string | null): Promise<void> {
+async function get(
+  res: ServerResponse,
+  spawn: NonNullable<SandboxRuntime["spawnRaw"]>,
+  sandbox: string,
+  path: string,
+  lengthParam: string | null,
+): Promise<void> {
   const length = Number(lengthParam);
   if (lengthParam === null || !/^\d+$/.test(lengthParam) || !Number.isSafeInteger(length)) {
     return refuse(res, 400, "Give `length`: the most bytes to read (the client knows the size it accepts).");

@@ -88,12 +88,20 @@ class BwrapRuntime implements SandboxRuntime {
 
   runRepl(name: string, language: "python" | "node", code: string, timeoutSeconds?: number, hungUp?: AbortSignal): Promise<RuntimeOutputLine[]> {
     if (language !== "python" && language !== "node") {
-      return Promise.reject(new DevServerError(`Unsupported REPL language "${String(language)}" for sandbox "${name}".`, { hint: 'use "python" or "node"' }));
+      return Promise.reject(
+        new DevServerError(`Unsupported REPL language "${String(language)}" for sandbox "${name}".`, { hint: 'use "python" or "node"' }),
+      );
     }
     return this.#running(name).then((instance) => instance.runRepl(language, code, timeoutSeconds, hungUp));
   }
 
-  runCommand(name: string, command: string, args: string[], timeoutSeconds?: number, hungUp?: AbortSignal): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
+  runCommand(
+    name: string,
+    command: string,
+    args: string[],
+    timeoutSeconds?: number,
+    hungUp?: AbortSignal,
+  ): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
     return this.#running(name).then((instance) => instance.runCommand(command, args, timeoutSeconds, hungUp));
   }
 
@@ -142,11 +150,18 @@ class BwrapRuntime implements SandboxRuntime {
     }
     const interpreters = await resolveInterpreters();
     if (!interpreters) {
-      throw new DevServerError("Cannot start sandboxes: no Node.js binary outside home directories was found (looked at /usr/local/bin/node, /usr/bin/node and the running node).", {
-        hint: "install Node.js system-wide; the sandbox supervisor needs it",
-      });
+      throw new DevServerError(
+        "Cannot start sandboxes: no Node.js binary outside home directories was found (looked at /usr/local/bin/node, /usr/bin/node and the running node).",
+        {
+          hint: "install Node.js system-wide; the sandbox supervisor needs it",
+        },
+      );
     }
-    const [etcDir, layout, limits] = await Promise.all([prepareStateDir(this.#options.stateDir), probeHostLayout(), detectLimitMechanism(serverIsRoot())]);
+    const [etcDir, layout, limits] = await Promise.all([
+      prepareStateDir(this.#options.stateDir),
+      probeHostLayout(),
+      detectLimitMechanism(serverIsRoot()),
+    ]);
     const seccompFile = await writeSeccompProgram(etcDir);
     if (limits.mechanism === "cgroup-v1") await sweepStaleCgroups();
     return {

@@ -41,7 +41,11 @@ const PYTHON_WRAPPER = [
  * The command that starts `program args...` with no inherited descriptor above 2 except `keep`
  * (the descriptors the server passes on purpose, in spawn's stdio slots).
  */
-export async function cleanFdCommand(program: string, args: readonly string[], keep: readonly number[] = []): Promise<{ command: string; args: string[] }> {
+export async function cleanFdCommand(
+  program: string,
+  args: readonly string[],
+  keep: readonly number[] = [],
+): Promise<{ command: string; args: string[] }> {
   const keepArg = keep.join(",");
   // Node marks the low descriptors it inherits (the stdio slots 3.. among them) close-on-exec at
   // startup, so the Node wrapper cannot hand `keep` on through execve: the Python one can clear the flag.
@@ -59,11 +63,17 @@ export async function cleanFdCommand(program: string, args: readonly string[], k
   if (keep.length > 0) {
     // Node marks only low inherited descriptors close-on-exec, so starting `program` directly could
     // leak a high one (a directory fd is a way out of the sandbox): refuse instead.
-    throw new DevServerError("Cannot start a sandbox safely: handing the volume descriptors to bubblewrap while closing every other inherited descriptor needs a system python3 (/usr/bin/python3).", {
-      hint: "install python3 (`apt-get install python3`)",
-    });
+    throw new DevServerError(
+      "Cannot start a sandbox safely: handing the volume descriptors to bubblewrap while closing every other inherited descriptor needs a system python3 (/usr/bin/python3).",
+      {
+        hint: "install python3 (`apt-get install python3`)",
+      },
+    );
   }
-  throw new DevServerError("Cannot start a sandbox safely: closing inherited file descriptors before bubblewrap needs Node.js >= 22.15 (process.execve) or a system python3.", {
-    hint: "run the dev server with Node.js 22.15 or newer, or install python3",
-  });
+  throw new DevServerError(
+    "Cannot start a sandbox safely: closing inherited file descriptors before bubblewrap needs Node.js >= 22.15 (process.execve) or a system python3.",
+    {
+      hint: "run the dev server with Node.js 22.15 or newer, or install python3",
+    },
+  );
 }

@@ -94,7 +94,10 @@ export class ReplSession {
       child.write(`${JSON.stringify({ code, marker: run.marker })}\n`);
       const timeoutMs = timeoutSeconds && timeoutSeconds > 0 ? timeoutSeconds * 1000 : undefined;
       const abort = new AbortController();
-      const timer = timeoutMs === undefined ? new Promise<never>(() => {}) : sleep(timeoutMs, "timeout" as const, { signal: abort.signal }).catch(() => "timeout" as const);
+      const timer =
+        timeoutMs === undefined
+          ? new Promise<never>(() => {})
+          : sleep(timeoutMs, "timeout" as const, { signal: abort.signal }).catch(() => "timeout" as const);
       const outcome = await Promise.race([run.finished, timer, abortedPromise(hungUp, abort.signal)]);
       abort.abort();
       if (outcome === "timeout") return await this.#interrupt(run, `Error: Execution timed out after ${timeoutSeconds ?? 0} seconds`);

@@ -53,15 +53,19 @@ export async function runCommand(
   if (outcome === "timeout") {
     child.kill("SIGKILL");
     await Promise.race([finished, sleep(2000)]);
-    throw new DevServerError(`Command \`${shown}\` in sandbox "${sandbox}" timed out after ${timeoutSeconds} seconds; its process group was killed.`, {
-      hint: "raise the timeout or make the command finish sooner (run long jobs in the background)",
-      details: { sandbox, command, reason: "timeout" },
-    });
+    throw new DevServerError(
+      `Command \`${shown}\` in sandbox "${sandbox}" timed out after ${timeoutSeconds} seconds; its process group was killed.`,
+      {
+        hint: "raise the timeout or make the command finish sooner (run long jobs in the background)",
+        details: { sandbox, command, reason: "timeout" },
+      },
+    );
   }
   if (outcome.kind === "spawn-error") {
-    const reason = outcome.code === "ENOENT" ? "executable not found" : outcome.code === "EACCES" ? "permission denied (not executable)" : outcome.message;
+    const reason =
+      outcome.code === "ENOENT" ? "executable not found" : outcome.code === "EACCES" ? "permission denied (not executable)" : outcome.message;
     throw new DevServerError(`Cannot run \`${command}\` in sandbox "${sandbox}": ${reason} (${outcome.code}).`, {
-      hint: "use an executable that exists in the sandbox (commands run without a shell: use command \"sh\" with args [\"-c\", \"...\"] for pipes or globs)",
+      hint: 'use an executable that exists in the sandbox (commands run without a shell: use command "sh" with args ["-c", "..."] for pipes or globs)',
       details: { sandbox, command, reason: outcome.code === "ENOENT" ? "not-found" : "spawn-failed", errno: outcome.code },
     });
   }
@@ -71,6 +75,7 @@ export async function runCommand(
       details: { sandbox, command },
     });
   }
-  for (const fd of [1, 2] as const) for (const text of splitters[fd].flush()) if (limit.admit(output, text)) output.push({ stream: streamOf(fd), text });
+  for (const fd of [1, 2] as const)
+    for (const text of splitters[fd].flush()) if (limit.admit(output, text)) output.push({ stream: streamOf(fd), text });
   return { exitCode: outcome.code ?? 1, output };
 }

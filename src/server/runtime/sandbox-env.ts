@@ -21,10 +21,13 @@ export function parseEnvs(envs: readonly string[], sandbox: string): Array<[stri
     const eq = entry.indexOf("=");
     const key = eq > 0 ? entry.slice(0, eq) : "";
     if (!ENV_NAME.test(key) || entry.includes("\0")) {
-      throw new InvalidOptionError(`Invalid env entry #${index} "${entry}" for sandbox "${sandbox}": expected NAME=value with NAME made of letters, digits and _.`, {
-        hint: 'write envs as ["NAME=value", ...]',
-        details: { sandbox, index },
-      });
+      throw new InvalidOptionError(
+        `Invalid env entry #${index} "${entry}" for sandbox "${sandbox}": expected NAME=value with NAME made of letters, digits and _.`,
+        {
+          hint: 'write envs as ["NAME=value", ...]',
+          details: { sandbox, index },
+        },
+      );
     }
     return [key, entry.slice(eq + 1)];
   });

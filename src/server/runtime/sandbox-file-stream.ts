@@ -48,7 +48,9 @@ export async function writeSandboxFile(spawn: Spawner, sandbox: string, path: st
     const mode = first ? "new" : "append";
     first = false;
     const previous = pending;
-    pending = previous.then(() => runChild(spawn, sandbox, ["sh", "-c", WRITE_SCRIPT, "sh", path, String(segment.length), mode], segment).then(() => undefined));
+    pending = previous.then(() =>
+      runChild(spawn, sandbox, ["sh", "-c", WRITE_SCRIPT, "sh", path, String(segment.length), mode], segment).then(() => undefined),
+    );
     // Observed here so a failure while the body is still being read is never an unhandled rejection;
     // it is still thrown by the next flush or the final await.
     pending.catch(() => undefined);
@@ -126,7 +128,10 @@ async function runChild(spawn: Spawner, sandbox: string, argv: string[], input?:
   const child: ChildRef = await spawn(sandbox, argv, handlers);
   if (input) for (let off = 0; off < input.length; off += FRAME_BYTES) child.write(input.subarray(off, off + FRAME_BYTES));
   const abort = new AbortController();
-  const outcome = await Promise.race([finished, sleep(SEGMENT_TIMEOUT_MS, "timeout" as const, { signal: abort.signal }).catch(() => "aborted" as const)]);
+  const outcome = await Promise.race([
+    finished,
+    sleep(SEGMENT_TIMEOUT_MS, "timeout" as const, { signal: abort.signal }).catch(() => "aborted" as const),
+  ]);
   abort.abort();
   if (outcome === "timeout" || outcome === "aborted") {
     child.kill("SIGKILL");

@@ -73,10 +73,13 @@ export class SandboxInstance {
     validateSandboxName(spec.name);
     const language = requireImageLanguage(spec.image, spec.name);
     if (language === "python" && !context.interpreters.python) {
-      throw new DevServerError(`Cannot start sandbox "${spec.name}" (${spec.image}): no system python3 found (looked at /usr/bin/python3, /usr/local/bin/python3; interpreters under /root or /home are not used).`, {
-        hint: "install Python 3 system-wide, e.g. `apt-get install python3`",
-        details: { sandbox: spec.name },
-      });
+      throw new DevServerError(
+        `Cannot start sandbox "${spec.name}" (${spec.image}): no system python3 found (looked at /usr/bin/python3, /usr/local/bin/python3; interpreters under /root or /home are not used).`,
+        {
+          hint: "install Python 3 system-wide, e.g. `apt-get install python3`",
+          details: { sandbox: spec.name },
+        },
+      );
     }
     const links = await binLinks(language, context.interpreters);
     const pathDirs = links.length > 0 ? [BIN_LINK_DIR, ...context.interpreters.pathDirs] : context.interpreters.pathDirs;
@@ -87,10 +90,13 @@ export class SandboxInstance {
     // bubblewrap creates the workdir (--dir) while the host root is still reachable as /oldroot, so a
     // path such as "/../oldroot/tmp/x" would create a host folder: only normalised absolute paths.
     if (!path.posix.isAbsolute(workdir) || path.posix.normalize(workdir) !== workdir || workdir.split("/").includes("..")) {
-      throw new InvalidOptionError(`Invalid workdir "${workdir}" for sandbox "${spec.name}": it must be a normalised absolute path inside the sandbox (no "..").`, {
-        hint: 'use a path such as "/workspace" or "/home/python-user/work"',
-        details: { sandbox: spec.name, workdir },
-      });
+      throw new InvalidOptionError(
+        `Invalid workdir "${workdir}" for sandbox "${spec.name}": it must be a normalised absolute path inside the sandbox (no "..").`,
+        {
+          hint: 'use a path such as "/workspace" or "/home/python-user/work"',
+          details: { sandbox: spec.name, workdir },
+        },
+      );
     }
     const identity = allocateIdentity();
     let limits;
@@ -185,7 +191,12 @@ export class SandboxInstance {
     return this.#replQueue.run(() => this.#repl(language).run(this.name, code, timeoutSeconds, hungUp));
   }
 
-  runCommand(command: string, args: readonly string[], timeoutSeconds?: number, hungUp?: AbortSignal): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
+  runCommand(
+    command: string,
+    args: readonly string[],
+    timeoutSeconds?: number,
+    hungUp?: AbortSignal,
+  ): Promise<{ exitCode: number; output: RuntimeOutputLine[] }> {
     return runCommand(this.#connection, this.name, command, args, timeoutSeconds, hungUp);
   }
 
@@ -255,7 +266,10 @@ async function verifySandboxMounts(name: string, bwrapPid: number | undefined, v
   if (volumes.length === 0) return;
   const inside = bwrapPid === undefined ? [] : descendants(await readProcTable(), bwrapPid).filter((stat) => stat.pid !== bwrapPid);
   if (inside.length === 0) {
-    throw new DevServerError(`Cannot start sandbox "${name}": no process inside it to check its mounts against.`, { hint: "start the sandbox again", details: { sandbox: name } });
+    throw new DevServerError(`Cannot start sandbox "${name}": no process inside it to check its mounts against.`, {
+      hint: "start the sandbox again",
+      details: { sandbox: name },
+    });
   }
   for (const stat of inside) await verifyVolumeMounts(name, stat.pid, volumes);
 }

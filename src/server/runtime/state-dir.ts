@@ -18,7 +18,7 @@ const SCRIPT_NAME_PATTERN = /^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/;
 export function validateSandboxName(name: string): void {
   if (!isValidSandboxName(name)) {
     throw new InvalidOptionError(`Invalid sandbox name "${name}": the dev server runtime accepts ${SANDBOX_NAME_RULE}.`, {
-      hint: "rename the sandbox, e.g. \"my-sandbox\"",
+      hint: 'rename the sandbox, e.g. "my-sandbox"',
       details: { name },
     });
   }
@@ -108,10 +108,13 @@ export async function prepareSandboxDirs(
   const interpreter = shell && shell.trim() ? shell.trim() : "/bin/sh";
   for (const [scriptName, body] of Object.entries(scripts ?? {})) {
     if (!SCRIPT_NAME_PATTERN.test(scriptName)) {
-      throw new InvalidOptionError(`Invalid script name "${scriptName}" for sandbox "${name}": script names become file names under /.sandbox/scripts and may only use A-Z a-z 0-9 . _ -.`, {
-        hint: "rename the script",
-        details: { sandbox: name, script: scriptName },
-      });
+      throw new InvalidOptionError(
+        `Invalid script name "${scriptName}" for sandbox "${name}": script names become file names under /.sandbox/scripts and may only use A-Z a-z 0-9 . _ -.`,
+        {
+          hint: "rename the script",
+          details: { sandbox: name, script: scriptName },
+        },
+      );
     }
     await writeFile(path.join(scriptsDir, scriptName), `#!${interpreter}\n${body}`, { mode: 0o750, flag: "wx" });
   }
@@ -134,10 +137,13 @@ export async function assertNoSymlinkBelow(base: string, relative: string, what:
       return; // the rest does not exist yet; bubblewrap will create plain directories
     }
     if (info.isSymbolicLink() || !info.isDirectory()) {
-      throw new DevServerError(`Cannot mount ${what}: "${current}" on the host is a symlink or file, written by the sandbox; mounting through it could escape the sandbox.`, {
-        hint: `delete "${current}" (or choose another guest path) and start the sandbox again`,
-        details: { path: current },
-      });
+      throw new DevServerError(
+        `Cannot mount ${what}: "${current}" on the host is a symlink or file, written by the sandbox; mounting through it could escape the sandbox.`,
+        {
+          hint: `delete "${current}" (or choose another guest path) and start the sandbox again`,
+          details: { path: current },
+        },
+      );
     }
   }
 }

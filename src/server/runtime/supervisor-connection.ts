@@ -63,7 +63,11 @@ export class SupervisorConnection {
    * bwrap in place, so this child's pid is bwrap's pid) with `fds` in stdio slots 3..n and an empty
    * environment, and waits until the supervisor inside reports ready.
    */
-  static async launch(options: { bwrapPath: string; launch: { command: string; args: string[]; fds: number[]; bwrapArgv: string[] }; name: string }): Promise<SupervisorConnection> {
+  static async launch(options: {
+    bwrapPath: string;
+    launch: { command: string; args: string[]; fds: number[]; bwrapArgv: string[] };
+    name: string;
+  }): Promise<SupervisorConnection> {
     const { launch } = options;
     const proc = spawn(launch.command, launch.args, { stdio: ["pipe", "pipe", "pipe", ...launch.fds], env: {} });
     const connection = new SupervisorConnection(proc, options.name, launch.bwrapArgv);
@@ -122,7 +126,12 @@ export class SupervisorConnection {
     }
     return {
       id,
-      write: (data) => this.#send({ t: "write", id, b64: (typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString("base64") }),
+      write: (data) =>
+        this.#send({
+          t: "write",
+          id,
+          b64: (typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString("base64"),
+        }),
       kill: (signal) => this.#send({ t: "kill", id, signal }),
     };
   }

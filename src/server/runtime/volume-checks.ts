@@ -33,30 +33,42 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
       realHost = await realpath(host);
       if (!(await stat(realHost)).isDirectory()) throw new Error("not a directory");
     } catch (error) {
-      throw new DevServerError(`Cannot mount "${host}" into sandbox "${sandbox}": the host directory does not exist or is not a directory (${(error as Error).message}).`, {
-        hint: "create the folder on the host, or fix the volume's host path",
-        details: { sandbox, host },
-      });
+      throw new DevServerError(
+        `Cannot mount "${host}" into sandbox "${sandbox}": the host directory does not exist or is not a directory (${(error as Error).message}).`,
+        {
+          hint: "create the folder on the host, or fix the volume's host path",
+          details: { sandbox, host },
+        },
+      );
     }
     // Hosts arrive canonical (src/volumes checkHostPath refused every symlink below the allowed root):
     // a different realpath now means a symlink appeared since, e.g. planted by a running sandbox.
     if (realHost !== host) {
-      throw new DevServerError(`Refusing to mount "${host}" into sandbox "${sandbox}": it now resolves to "${realHost}" (a symlink appeared after the check).`, {
-        hint: "remove the symlink from the host path and start again",
-        details: { sandbox, host, realHost },
-      });
+      throw new DevServerError(
+        `Refusing to mount "${host}" into sandbox "${sandbox}": it now resolves to "${realHost}" (a symlink appeared after the check).`,
+        {
+          hint: "remove the symlink from the host path and start again",
+          details: { sandbox, host, realHost },
+        },
+      );
     }
     if (isWithin(realHost, realState) || isWithin(realState, realHost)) {
-      throw new DevServerError(`Refusing to mount "${host}" into sandbox "${sandbox}": it is or contains the dev server's sandbox state (${realState}), which no sandbox may write.`, {
-        hint: "mount a project sub-folder instead, or keep the server's state outside the mounted folder",
-        details: { sandbox, host, stateDir: realState },
-      });
+      throw new DevServerError(
+        `Refusing to mount "${host}" into sandbox "${sandbox}": it is or contains the dev server's sandbox state (${realState}), which no sandbox may write.`,
+        {
+          hint: "mount a project sub-folder instead, or keep the server's state outside the mounted folder",
+          details: { sandbox, host, stateDir: realState },
+        },
+      );
     }
   }
   // A mount point under /home or under another volume is created by bubblewrap inside a tree the
   // sandbox could write last time; refuse if that tree now holds a symlink on the way.
   for (const { guest } of volumes) {
-    const parents: Array<[string, string]> = [["/home", dirs.home], ...volumes.filter((v) => v.guest !== guest).map((v): [string, string] => [v.guest, v.host])];
+    const parents: Array<[string, string]> = [
+      ["/home", dirs.home],
+      ...volumes.filter((v) => v.guest !== guest).map((v): [string, string] => [v.guest, v.host]),
+    ];
     const containing = parents.filter(([g]) => isWithin(guest, g) && guest !== g).sort((a, b) => b[0].length - a[0].length)[0];
     if (containing) await assertNoSymlinkBelow(containing[1], path.relative(containing[0], guest), `volume at ${guest}`);
   }

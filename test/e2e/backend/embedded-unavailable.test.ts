@@ -90,10 +90,18 @@ describe("embedded backend where no microVM can boot", () => {
     if (!sdk || verdict.usable) return ctx.skip();
     await sdk.Image.load(await tinyImageArchive(work, TINY));
     const name = `emb-raw-${randomBytes(4).toString("hex")}`;
-    const err = await sdk.Sandbox.builder(name).image(TINY).pullPolicy("never").create().catch((e: unknown) => e);
+    const err = await sdk.Sandbox.builder(name)
+      .image(TINY)
+      .pullPolicy("never")
+      .create()
+      .catch((e: unknown) => e);
     expect(String(err)).toMatch(/BootStart/);
     expect(await recordOf(name)).toBe("stopped");
-    const again = await sdk.Sandbox.builder(name).image(TINY).pullPolicy("never").create().catch((e: unknown) => e);
+    const again = await sdk.Sandbox.builder(name)
+      .image(TINY)
+      .pullPolicy("never")
+      .create()
+      .catch((e: unknown) => e);
     expect(String(again)).not.toMatch(/BootStart/);
     await sdk.Sandbox.remove(name);
   });
@@ -102,7 +110,9 @@ describe("embedded backend where no microVM can boot", () => {
     if (!sdk) return ctx.skip();
     const backend = new EmbeddedBackend();
     expect((await caught(backend.stop("emb-never"))).code).toBe(ErrorCodes.NOT_STARTED);
-    expect(await backend.metrics("emb-never")).toEqual([{ name: "emb-never", running: false, cpu_usage: null, memory_usage: null, disk_usage: null }]);
+    expect(await backend.metrics("emb-never")).toEqual([
+      { name: "emb-never", running: false, cpu_usage: null, memory_usage: null, disk_usage: null },
+    ]);
     expect((await caught(backend.runCommand("emb-never", "true", [], undefined))).code).toBe(ErrorCodes.NOT_STARTED);
   });
 });

@@ -179,7 +179,9 @@ describe("msbv against an unreachable server", () => {
     expect(byId.get("kvm")?.status).toBe("info");
     // These machines run the CLI as root with cgroup v1 memory + pids mounted (see docs/security.md).
     expect(byId.get("containment")?.status).toBe("info");
-    expect((byId.get("containment") as { detail?: string } | undefined)?.detail).toMatch(/dedicated unprivileged uid per sandbox.*cgroup v1 memory \+ pids/);
+    expect((byId.get("containment") as { detail?: string } | undefined)?.detail).toMatch(
+      /dedicated unprivileged uid per sandbox.*cgroup v1 memory \+ pids/,
+    );
     expect(byId.get("sandbox:agent")?.status).toBe("ok");
   });
 

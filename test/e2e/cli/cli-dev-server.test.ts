@@ -22,7 +22,10 @@ describe("msbv dev-server lifecycle", () => {
     const project = await makeProject();
     try {
       const env = cliEnv(project.home);
-      const server = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "srv"), "--allow-root", project.dir], { cwd: project.dir, env });
+      const server = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "srv"), "--allow-root", project.dir], {
+        cwd: project.dir,
+        env,
+      });
       expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       const health = await fetch(`${server.url}/api/v1/health`);
       expect(health.status).toBe(200);
@@ -42,7 +45,15 @@ describe("msbv dev-server --allow-origin", () => {
     const project = await makeProject();
     try {
       const env = cliEnv(project.home);
-      const args = ["--dev", "--project-dir", path.join(project.dir, "srv"), "--allow-origin", "http://localhost:3000", "--allow-origin", "https://app.test"];
+      const args = [
+        "--dev",
+        "--project-dir",
+        path.join(project.dir, "srv"),
+        "--allow-origin",
+        "http://localhost:3000",
+        "--allow-origin",
+        "https://app.test",
+      ];
       const server = await startCliDevServer(args, { cwd: project.dir, env });
       try {
         const preflight = (origin: string) =>
@@ -74,7 +85,10 @@ describe("msbv sandbox commands against a dev server", () => {
     project = await makeProject();
     const base = cliEnv(project.home);
     // --project-dir, not its --path alias: it was once stored under another name and silently ignored.
-    server = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "srv"), "--allow-root", project.dir], { cwd: project.dir, env: base });
+    server = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "srv"), "--allow-root", project.dir], {
+      cwd: project.dir,
+      env: base,
+    });
     env = { ...base, MSB_SERVER_URL: server.url };
     expect((await cli("init")).code).toBe(0);
   });
@@ -174,7 +188,10 @@ describe("msbv dev-server failures", () => {
   it("exits 1 with MSBV_DEV_SERVER when the port is taken", async () => {
     const project = await makeProject();
     const env = cliEnv(project.home);
-    const first = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "a"), "--allow-root", project.dir], { cwd: project.dir, env });
+    const first = await startCliDevServer(["--dev", "--project-dir", path.join(project.dir, "a"), "--allow-root", project.dir], {
+      cwd: project.dir,
+      env,
+    });
     try {
       const port = new URL(first.url).port;
       const second = await runCli(["dev-server", "--dev", "--port", port, "--project-dir", path.join(project.dir, "b")], {

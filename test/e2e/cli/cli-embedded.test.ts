@@ -15,7 +15,10 @@ beforeAll(async () => {
   project = await makeProject("msbv-cli-emb-");
   // A sub-folder: a volume exposing microsandbox.toml itself is refused (MSBV_VOLUME_EXPOSES_CONFIG).
   await mkdir(`${project.dir}/ws`);
-  await writeFile(`${project.dir}/microsandbox.toml`, '[sandboxes.box]\nimage = "microsandbox/python"\nvolumes = [{ host = "./ws", guest = "/workspace", readonly = true }]\n');
+  await writeFile(
+    `${project.dir}/microsandbox.toml`,
+    '[sandboxes.box]\nimage = "microsandbox/python"\nvolumes = [{ host = "./ws", guest = "/workspace", readonly = true }]\n',
+  );
   kvmUsable = (await probeKvm()).usable;
 });
 afterAll(async () => {
@@ -25,16 +28,19 @@ afterAll(async () => {
 const env = (): NodeJS.ProcessEnv => cliEnv(project.home, { MSB_HOME: `${project.home}/msb` });
 
 describe("msbv with --backend embedded", () => {
-  it.for(["up", "exec", "run"])("`msbv %s --backend embedded` fails with MSBV_EMBEDDED_UNAVAILABLE naming KVM and the dev server", async (command, ctx) => {
-    if (kvmUsable) return ctx.skip();
-    const tail = command === "exec" ? ["--", "true"] : command === "run" ? ["--", "print(1)"] : [];
-    const result = await runCli([command, "--backend", "embedded", "box", ...tail], { cwd: project.dir, env: env() });
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(/error\[MSBV_EMBEDDED_UNAVAILABLE\]/);
-    expect(result.stderr).toMatch(/KVM/);
-    expect(result.stderr).toMatch(/msbv dev-server/);
-    expect(await processesMentioning(" box ")).toEqual([]);
-  });
+  it.for(["up", "exec", "run"])(
+    "`msbv %s --backend embedded` fails with MSBV_EMBEDDED_UNAVAILABLE naming KVM and the dev server",
+    async (command, ctx) => {
+      if (kvmUsable) return ctx.skip();
+      const tail = command === "exec" ? ["--", "true"] : command === "run" ? ["--", "print(1)"] : [];
+      const result = await runCli([command, "--backend", "embedded", "box", ...tail], { cwd: project.dir, env: env() });
+      expect(result.code).toBe(1);
+      expect(result.stderr).toMatch(/error\[MSBV_EMBEDDED_UNAVAILABLE\]/);
+      expect(result.stderr).toMatch(/KVM/);
+      expect(result.stderr).toMatch(/msbv dev-server/);
+      expect(await processesMentioning(" box ")).toEqual([]);
+    },
+  );
 
   it("`msbv stop --backend embedded` talks to the runtime, not a server: nothing is running after the failed starts", async () => {
     const all = await runCli(["stop", "--all", "--backend", "embedded", "--json"], { cwd: project.dir, env: env() });
@@ -68,7 +74,10 @@ describe("msbv with --backend embedded", () => {
 /** Runs `script` as an ES module in a fresh Node process; returns its stdout. */
 function nodeEval(script: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, MSB_HOME: `${project.home}/msb-eval` } });
+    const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, MSB_HOME: `${project.home}/msb-eval` },
+    });
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString()));
     child.on("error", reject);
@@ -77,7 +86,8 @@ function nodeEval(script: string): Promise<string> {
 }
 
 const DIST = fileURLToPath(new URL("../../../dist/", import.meta.url));
-const ADDON_MAPPED = 'const { readFileSync } = await import("node:fs"); console.log(/microsandbox\\.[\\w-]+\\.node/.test(readFileSync("/proc/self/maps", "utf8")));';
+const ADDON_MAPPED =
+  'const { readFileSync } = await import("node:fs"); console.log(/microsandbox\\.[\\w-]+\\.node/.test(readFileSync("/proc/self/maps", "utf8")));';
 
 describe("lazy loading", () => {
   it("an RPC create never maps the native addon into the process", async () => {
@@ -90,7 +100,9 @@ describe("lazy loading", () => {
   });
 
   it("control: loading the embedded backend does map it (so the check above can see it)", async () => {
-    const out = await nodeEval(`const m = await import(${JSON.stringify(`${DIST}backend/embedded/sdk.js`)}); await m.loadEmbeddedSdk();${ADDON_MAPPED}`);
+    const out = await nodeEval(
+      `const m = await import(${JSON.stringify(`${DIST}backend/embedded/sdk.js`)}); await m.loadEmbeddedSdk();${ADDON_MAPPED}`,
+    );
     expect(out).toBe("true");
   });
 });

@@ -3,7 +3,15 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { cliEnv, makeProject, processesMentioning, requireBuiltCli, runCli, startCliDevServer, type CliDevServer } from "../../helpers/cli-harness.js";
+import {
+  cliEnv,
+  makeProject,
+  processesMentioning,
+  requireBuiltCli,
+  runCli,
+  startCliDevServer,
+  type CliDevServer,
+} from "../../helpers/cli-harness.js";
 
 let project: Awaited<ReturnType<typeof makeProject>>;
 let server: CliDevServer;
@@ -34,7 +42,12 @@ afterAll(async () => {
 });
 
 it("copies the sandbox's work back to the host, then stops the sandbox", async () => {
-  const run = await cli("run", "agent", "--", "print(open('/home/ws/input.txt').read().strip()); _ = open('/home/ws/out.txt', 'w').write('from sandbox\\n')");
+  const run = await cli(
+    "run",
+    "agent",
+    "--",
+    "print(open('/home/ws/input.txt').read().strip()); _ = open('/home/ws/out.txt', 'w').write('from sandbox\\n')",
+  );
   expect(run.stderr).toBe("");
   expect(run.code).toBe(0);
   expect(run.stdout).toContain("from host");

@@ -17,7 +17,14 @@ beforeAll(async () => {
   temp = await tempDir("msbv-client-auth-");
   dir = temp.path;
   await writeFile(join(dir, "microsandbox.toml"), "");
-  server = await startDevServer({ port: 0, key: SECRET, projectDir: join(dir, "server"), home: join(dir, "home"), allowRoots: [dir], logger: () => {} });
+  server = await startDevServer({
+    port: 0,
+    key: SECRET,
+    projectDir: join(dir, "server"),
+    home: join(dir, "home"),
+    allowRoots: [dir],
+    logger: () => {},
+  });
 });
 afterAll(async () => {
   await server?.close();

@@ -28,7 +28,10 @@ beforeAll(async () => {
   process.env.MSB_HOME = msbHome;
   await mkdir(path.join(project, "workspace"));
   await mkdir(path.join(project, "data"));
-  await writeFile(path.join(project, "microsandbox.toml"), '[server]\nbackend = "embedded"\n\n[sandboxes.filebacked]\nimage = "microsandbox/python"\nvolumes = ["./workspace:/workspace"]\n');
+  await writeFile(
+    path.join(project, "microsandbox.toml"),
+    '[server]\nbackend = "embedded"\n\n[sandboxes.filebacked]\nimage = "microsandbox/python"\nvolumes = ["./workspace:/workspace"]\n',
+  );
   await sdkOrSkip();
   kvmUsable = (await probeKvm()).usable;
 });
@@ -38,13 +41,22 @@ afterAll(async () => {
 
 describe("PythonSandbox.create with backend embedded", () => {
   it("a missing host folder is refused with the usual typed error before the runtime is touched", async () => {
-    const err = await caught(PythonSandbox.create({ name: "badvol", backend: "embedded", configPath: path.join(project, "microsandbox.toml"), volumes: ["./nope:/data"] }));
+    const err = await caught(
+      PythonSandbox.create({ name: "badvol", backend: "embedded", configPath: path.join(project, "microsandbox.toml"), volumes: ["./nope:/data"] }),
+    );
     expect(err.code).toBe(ErrorCodes.HOST_PATH_INVALID);
     expect(existsSync(msbHome)).toBe(false);
   });
 
   it("a malformed volume is refused as for any backend", async () => {
-    const err = await caught(PythonSandbox.create({ name: "badvol2", backend: "embedded", configPath: path.join(project, "microsandbox.toml"), volumes: ["./workspace:relative"] }));
+    const err = await caught(
+      PythonSandbox.create({
+        name: "badvol2",
+        backend: "embedded",
+        configPath: path.join(project, "microsandbox.toml"),
+        volumes: ["./workspace:relative"],
+      }),
+    );
     expect(err.code).toBe(ErrorCodes.INVALID_VOLUME);
     expect(existsSync(msbHome)).toBe(false);
   });
@@ -132,7 +144,14 @@ describe("PythonSandbox.create with backend embedded", () => {
   });
 
   it('control: backend "rpc" on the call beats the file and goes to the (absent) server instead', async () => {
-    const err = await caught(PythonSandbox.create({ name: "filebacked", backend: "rpc", serverUrl: "http://127.0.0.1:9", configPath: path.join(project, "microsandbox.toml") }));
+    const err = await caught(
+      PythonSandbox.create({
+        name: "filebacked",
+        backend: "rpc",
+        serverUrl: "http://127.0.0.1:9",
+        configPath: path.join(project, "microsandbox.toml"),
+      }),
+    );
     expect(err.code).toBe(ErrorCodes.CONNECTION_FAILED);
   });
 });

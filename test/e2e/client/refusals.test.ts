@@ -45,8 +45,7 @@ describe("bad volume specs: typed error naming the fix, nothing sent, nothing wr
   it("empty host side", () => expectRefused([":/workspace"], ErrorCodes.INVALID_VOLUME, /./));
   it("empty guest side", () => expectRefused(["./ws:"], ErrorCodes.INVALID_VOLUME, /./));
   it("relative guest path", () => expectRefused(["./ws:workspace"], ErrorCodes.INVALID_VOLUME, /\//));
-  it("duplicate guest paths", () =>
-    expectRefused(["./ws:/workspace", "./ws/sub:/workspace"], ErrorCodes.INVALID_VOLUME, /./));
+  it("duplicate guest paths", () => expectRefused(["./ws:/workspace", "./ws/sub:/workspace"], ErrorCodes.INVALID_VOLUME, /./));
   // Nested guest paths are accepted now (issue 10): see test/e2e/volumes/mounts.test.ts.
   it("':' inside a path", () => expectRefused(["./ws:/work:space"], ErrorCodes.INVALID_VOLUME, /./));
   it("missing host directory", () => expectRefused(["./missing:/workspace"], ErrorCodes.HOST_PATH_INVALID, /create|mkdir|exist/i));

@@ -17,9 +17,7 @@ it("a mounted workspace persists across two sandbox sessions and the host sees i
   await writeFile(join(fx.dir, "ws", "from-host.txt"), "host says hi\n");
   {
     await using sb = await PythonSandbox.create({ ...opts, name: "session-one" });
-    const exec = await sb.run(
-      "print(open('/workspace/from-host.txt').read().strip())\n_ = open('/workspace/x', 'w').write('written in session 1')",
-    );
+    const exec = await sb.run("print(open('/workspace/from-host.txt').read().strip())\n_ = open('/workspace/x', 'w').write('written in session 1')");
     expect(await exec.output()).toBe("host says hi");
   }
   expect(await readFile(join(fx.dir, "ws", "x"), "utf8")).toBe("written in session 1");

@@ -136,7 +136,13 @@ describe("generated resolved config", () => {
   it("20 concurrent writes for 20 names and 20 for the same name: every file whole, no temp file left", async () => {
     const p = await tempProject();
     const base: ResolvedSandboxConfig = {
-      name: "x", image: "microsandbox/python", memory: 512, cpus: 1, ports: [], envs: [], dependsOn: [],
+      name: "x",
+      image: "microsandbox/python",
+      memory: 512,
+      cpus: 1,
+      ports: [],
+      envs: [],
+      dependsOn: [],
       volumes: [{ host: p.dir, guest: "/workspace", readonly: false }],
       // Large enough that a torn write would show.
       scripts: { big: "echo 0123456789abcdef\n".repeat(4000) },
@@ -158,8 +164,10 @@ describe("generated resolved config", () => {
 
   it("a damaged file: read reports where, a new write replaces it", async () => {
     const p = await tempProject();
-    const dir = await mkdir(path.join(p.dir, ".microsandbox", "generated"), { recursive: true }).then(() => path.join(p.dir, ".microsandbox", "generated"));
-    await writeFile(path.join(dir, "bad.toml"), "[server]\nurl = 1\n[sandbox]\nname = \"bad\"\n[wire]\n");
+    const dir = await mkdir(path.join(p.dir, ".microsandbox", "generated"), { recursive: true }).then(() =>
+      path.join(p.dir, ".microsandbox", "generated"),
+    );
+    await writeFile(path.join(dir, "bad.toml"), '[server]\nurl = 1\n[sandbox]\nname = "bad"\n[wire]\n');
     const err = await readGeneratedConfig(p.dir, "bad").catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).message).toContain(`${path.join(dir, "bad.toml")}:2:7 server.url:`);

@@ -21,7 +21,11 @@ describe("initConfigFile (msbv init)", () => {
     // The file is valid and means what it says.
     const resolved = await resolveSandbox({ kind: "python", options: { name: "agent" }, cwd: p.dir, env: {}, readonlySupported: false });
     expect(resolved.sandbox).toMatchObject({
-      name: "agent", image: "microsandbox/python", memory: 512, cpus: 1, workdir: "/workspace",
+      name: "agent",
+      image: "microsandbox/python",
+      memory: 512,
+      cpus: 1,
+      workdir: "/workspace",
       volumes: [{ host: r.workspaceDir, guest: "/workspace", readonly: false }],
     });
     expect(resolved.server).toEqual({ url: "http://127.0.0.1:5555" });

@@ -80,13 +80,28 @@ describe("resolveSandbox precedence: call > env > file ([sandboxes.x] over [defa
   it("call options beat the file; volumes merge by guest path with the call winning", async () => {
     const p = await project();
     const r = await resolve(p.dir, {
-      name: "agent", image: "call/image", memory: 128, cpus: 1.6, ports: ["9:9"], workdir: "/call",
-      envs: ["OVERRIDDEN=call", "NEW=1"], dependsOn: [], scripts: { setup: "echo call", more: "x" }, exec: "go",
+      name: "agent",
+      image: "call/image",
+      memory: 128,
+      cpus: 1.6,
+      ports: ["9:9"],
+      workdir: "/call",
+      envs: ["OVERRIDDEN=call", "NEW=1"],
+      dependsOn: [],
+      scripts: { setup: "echo call", more: "x" },
+      exec: "go",
       volumes: ["./call-shared:/shared", { host: "extra", guest: "/extra", readonly: true }],
     });
     expect(r.sandbox).toMatchObject({
-      image: "call/image", memory: 128, cpus: 2, ports: ["9:9"], workdir: "/call", shell: "/bin/bash",
-      dependsOn: [], exec: "go", scripts: { setup: "echo call", more: "x" },
+      image: "call/image",
+      memory: 128,
+      cpus: 2,
+      ports: ["9:9"],
+      workdir: "/call",
+      shell: "/bin/bash",
+      dependsOn: [],
+      exec: "go",
+      scripts: { setup: "echo call", more: "x" },
       envs: ["FROM_DEFAULTS=d", "ROLE=agent", "OVERRIDDEN=call", "NEW=1"],
     });
     expect(r.sandbox.volumes).toEqual([
@@ -109,8 +124,14 @@ describe("resolveSandbox precedence: call > env > file ([sandboxes.x] over [defa
     expect(py.projectDir).toBe(p.dir);
     expect(py.configFile).toBeUndefined();
     expect(py.sandbox).toEqual({
-      name: expect.stringMatching(/^sandbox-[0-9a-f]{8}$/), image: "microsandbox/python", memory: 512, cpus: 1,
-      volumes: [], ports: [], envs: [], dependsOn: [],
+      name: expect.stringMatching(/^sandbox-[0-9a-f]{8}$/),
+      image: "microsandbox/python",
+      memory: 512,
+      cpus: 1,
+      volumes: [],
+      ports: [],
+      envs: [],
+      dependsOn: [],
     });
     const node = await resolve(p.dir, {}, {}, "node");
     expect(node.sandbox.image).toBe("microsandbox/node");
@@ -122,8 +143,10 @@ describe("resolveSandbox precedence: call > env > file ([sandboxes.x] over [defa
     const p = await project();
     const env = { MSB_SERVER_URL: "http://env-host:1/", MSB_API_KEY: "msb_env", MY_KEY_VAR: "msb_named" };
     expect((await resolve(p.dir, {}, env)).server).toEqual({ url: "http://env-host:1", apiKey: "msb_env" });
-    expect((await resolve(p.dir, { serverUrl: "https://call:2", apiKey: "msb_call" }, env)).server)
-      .toEqual({ url: "https://call:2", apiKey: "msb_call" });
+    expect((await resolve(p.dir, { serverUrl: "https://call:2", apiKey: "msb_call" }, env)).server).toEqual({
+      url: "https://call:2",
+      apiKey: "msb_call",
+    });
     expect((await resolve(p.dir, {}, { MY_KEY_VAR: "msb_named" })).server).toEqual({ url: "http://file-host:7000", apiKey: "msb_named" });
     expect((await resolve(p.dir, {}, { MSB_API_KEY: "" })).server).toEqual({ url: "http://file-host:7000" });
   });
@@ -151,9 +174,7 @@ describe("resolveSandbox refuses bad input before anything is sent", () => {
     await p.write("microsandbox.toml", "[sandboxes.a]\nmemory = 0\ncpus = 0\n");
     const err = await resolve(p.dir, { name: "a" }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
-    expect((err as ConfigError).issues.map((i) => `${i.line}:${i.column} ${i.keyPath}`)).toEqual([
-      "2:10 sandboxes.a.memory", "3:8 sandboxes.a.cpus",
-    ]);
+    expect((err as ConfigError).issues.map((i) => `${i.line}:${i.column} ${i.keyPath}`)).toEqual(["2:10 sandboxes.a.memory", "3:8 sandboxes.a.cpus"]);
   });
 
   it("a bad MSB_SERVER_URL names the variable", async () => {

@@ -2,7 +2,16 @@ import { chown, mkdir, open, readdir, readFile, stat, writeFile } from "node:fs/
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PythonSandbox } from "../../../src/index.js";
-import { descendantsOf, hostUidsOf, MODES, pyJson, SERVER_MARKER, SERVER_MARKER_VALUE, startContainmentServer, type ContainmentServer } from "./containment-fixture.js";
+import {
+  descendantsOf,
+  hostUidsOf,
+  MODES,
+  pyJson,
+  SERVER_MARKER,
+  SERVER_MARKER_VALUE,
+  startContainmentServer,
+  type ContainmentServer,
+} from "./containment-fixture.js";
 
 // Issue 11 findings 1 (host root via /proc/sys), 2 (ownership of volume files) and 4 (server
 // environment leak), with the dev server run as root and as an ordinary user.
@@ -22,7 +31,10 @@ describe.each(MODES)("sandbox identity (server as %s)", (mode) => {
   });
 
   it("runs as uid 0 inside, but no process of the sandbox is host root (and, as root, not the server's uid)", async () => {
-    const inside = await pyJson<{ uid: number; gid: number; map: string }>(sb, "import os, json\nprint(json.dumps({'uid': os.getuid(), 'gid': os.getgid(), 'map': open('/proc/self/uid_map').read().split()[:3]}))");
+    const inside = await pyJson<{ uid: number; gid: number; map: string }>(
+      sb,
+      "import os, json\nprint(json.dumps({'uid': os.getuid(), 'gid': os.getgid(), 'map': open('/proc/self/uid_map').read().split()[:3]}))",
+    );
     expect(inside.uid).toBe(0);
     expect(inside.gid).toBe(0);
     const pids = await descendantsOf(s.pid);
@@ -35,18 +47,21 @@ describe.each(MODES)("sandbox identity (server as %s)", (mode) => {
   });
 
   it("cannot open kernel.core_pattern or vm.swappiness for writing, nor anything under /sys", async () => {
-    const res = await pyJson<Record<string, string>>(sb, [
-      "import json, os",
-      "res = {}",
-      "for p in ['/proc/sys/kernel/core_pattern', '/proc/sys/vm/swappiness', '/proc/sys/kernel/hostname', '/proc/sysrq-trigger', '/sys/kernel/uevent_helper', '/sys/fs/cgroup/cgroup.procs']:",
-      "    try:",
-      "        fd = os.open(p, os.O_WRONLY)",
-      "        os.close(fd)",
-      "        res[p] = 'OPENED'",
-      "    except OSError as e:",
-      "        res[p] = type(e).__name__",
-      "print(json.dumps(res))",
-    ].join("\n"));
+    const res = await pyJson<Record<string, string>>(
+      sb,
+      [
+        "import json, os",
+        "res = {}",
+        "for p in ['/proc/sys/kernel/core_pattern', '/proc/sys/vm/swappiness', '/proc/sys/kernel/hostname', '/proc/sysrq-trigger', '/sys/kernel/uevent_helper', '/sys/fs/cgroup/cgroup.procs']:",
+        "    try:",
+        "        fd = os.open(p, os.O_WRONLY)",
+        "        os.close(fd)",
+        "        res[p] = 'OPENED'",
+        "    except OSError as e:",
+        "        res[p] = type(e).__name__",
+        "print(json.dumps(res))",
+      ].join("\n"),
+    );
     for (const [file, outcome] of Object.entries(res)) expect(outcome, file).not.toBe("OPENED");
     if (mode === "root") {
       // Control: the same open as host root (this test process) succeeds; nothing is written.
@@ -69,18 +84,21 @@ describe.each(MODES)("sandbox identity (server as %s)", (mode) => {
   });
 
   it("shows none of the server's environment in /proc/1/environ, /proc/self/environ or any process inside", async () => {
-    const res = await pyJson<{ hits: string[]; pids: number }>(sb, [
-      "import json, os",
-      "hits, pids = [], 0",
-      "for pid in os.listdir('/proc'):",
-      "    if not pid.isdigit(): continue",
-      "    pids += 1",
-      "    try: env = open(f'/proc/{pid}/environ', 'rb').read()",
-      "    except OSError: continue",
-      `    if b${JSON.stringify(SERVER_MARKER)} in env or b${JSON.stringify(SERVER_MARKER_VALUE)} in env: hits.append(pid)`,
-      `if ${JSON.stringify(SERVER_MARKER)} in os.environ: hits.append('os.environ')`,
-      "print(json.dumps({'hits': hits, 'pids': pids, 'one': open('/proc/1/environ','rb').read().decode()}))",
-    ].join("\n"));
+    const res = await pyJson<{ hits: string[]; pids: number }>(
+      sb,
+      [
+        "import json, os",
+        "hits, pids = [], 0",
+        "for pid in os.listdir('/proc'):",
+        "    if not pid.isdigit(): continue",
+        "    pids += 1",
+        "    try: env = open(f'/proc/{pid}/environ', 'rb').read()",
+        "    except OSError: continue",
+        `    if b${JSON.stringify(SERVER_MARKER)} in env or b${JSON.stringify(SERVER_MARKER_VALUE)} in env: hits.append(pid)`,
+        `if ${JSON.stringify(SERVER_MARKER)} in os.environ: hits.append('os.environ')`,
+        "print(json.dumps({'hits': hits, 'pids': pids, 'one': open('/proc/1/environ','rb').read().decode()}))",
+      ].join("\n"),
+    );
     expect(res.pids).toBeGreaterThanOrEqual(2);
     expect(res.hits).toEqual([]);
   });
@@ -100,7 +118,10 @@ describe("volume owned by a third user (server as root)", () => {
     await writeFile(path.join(dir, "seed.txt"), "seed");
     await chown(path.join(dir, "seed.txt"), 4242, 4343);
     const sb = await s.create("third", { volumes: ["./alice:/data"] });
-    const res = await pyJson<{ owner: number; wrote: boolean }>(sb, "import os, json\nopen('/data/new.txt','w').write('y')\nprint(json.dumps({'owner': os.stat('/data/seed.txt').st_uid, 'wrote': True}))");
+    const res = await pyJson<{ owner: number; wrote: boolean }>(
+      sb,
+      "import os, json\nopen('/data/new.txt','w').write('y')\nprint(json.dumps({'owner': os.stat('/data/seed.txt').st_uid, 'wrote': True}))",
+    );
     expect(res).toEqual({ owner: 0, wrote: true });
     const info = await stat(path.join(dir, "new.txt"));
     expect({ uid: info.uid, gid: info.gid }).toEqual({ uid: 4242, gid: 4343 });

@@ -81,7 +81,9 @@ async function lyingSyncServer(claimed: number, onPart: () => void): Promise<str
       const call = JSON.parse(body) as { id: string; method: string; params: { args: string[] } };
       // A legacy server knows no dev-server extras (the sync channel probe): method not found.
       if (call.method !== "sandbox.command.run") {
-        res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: call.id, error: { code: -32601, message: "Method not found" } }));
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify({ jsonrpc: "2.0", id: call.id, error: { code: -32601, message: "Method not found" } }));
         return;
       }
       const [, script = "", , ...args] = call.params.args;
@@ -93,7 +95,13 @@ async function lyingSyncServer(claimed: number, onPart: () => void): Promise<str
         for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
         lines.push("MSBV-END");
       }
-      const result = { command: "sh", args: call.params.args, exit_code: 0, success: true, output: lines.map((text) => ({ stream: "stdout", text })) };
+      const result = {
+        command: "sh",
+        args: call.params.args,
+        exit_code: 0,
+        success: true,
+        output: lines.map((text) => ({ stream: "stdout", text })),
+      };
       res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: call.id, result }));
     });
   });

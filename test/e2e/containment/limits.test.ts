@@ -51,21 +51,24 @@ describe.each(MODES)("limits (server as %s)", (mode) => {
   });
 
   it("1000 forks do not all go through", async () => {
-    const res = await pyJson<{ started: number; error: string }>(sb, [
-      "import errno, json, os, signal, time",
-      "kids, error = [], ''",
-      "for i in range(1000):",
-      "    try:",
-      "        pid = os.fork()",
-      "    except OSError as e:",
-      "        error = errno.errorcode.get(e.errno, str(e.errno)); break",
-      "    if pid == 0:",
-      "        time.sleep(60); os._exit(0)",
-      "    kids.append(pid)",
-      "for pid in kids: os.kill(pid, signal.SIGKILL)",
-      "for pid in kids: os.waitpid(pid, 0)",
-      "print(json.dumps({'started': len(kids), 'error': error}))",
-    ].join("\n"));
+    const res = await pyJson<{ started: number; error: string }>(
+      sb,
+      [
+        "import errno, json, os, signal, time",
+        "kids, error = [], ''",
+        "for i in range(1000):",
+        "    try:",
+        "        pid = os.fork()",
+        "    except OSError as e:",
+        "        error = errno.errorcode.get(e.errno, str(e.errno)); break",
+        "    if pid == 0:",
+        "        time.sleep(60); os._exit(0)",
+        "    kids.append(pid)",
+        "for pid in kids: os.kill(pid, signal.SIGKILL)",
+        "for pid in kids: os.waitpid(pid, 0)",
+        "print(json.dumps({'started': len(kids), 'error': error}))",
+      ].join("\n"),
+    );
     expect(res.started).toBeLessThan(1000);
     expect(res.error).toBe("EAGAIN");
     // The sandbox still works after the bomb was cleaned up.

@@ -50,14 +50,28 @@ describe.each(MODES)("mount redirection race at the runtime (as %s)", (mode: Ser
 
   it("mounts the real folder or refuses, never the symlink's target", async () => {
     const shared = path.join(root, "shared");
-    const swapper = spawn("/usr/bin/python3", ["-c", SWAPPER, path.join(shared, "target"), path.join(shared, "evil")], { uid: ids.uid, gid: ids.gid, stdio: "ignore" });
+    const swapper = spawn("/usr/bin/python3", ["-c", SWAPPER, path.join(shared, "target"), path.join(shared, "evil")], {
+      uid: ids.uid,
+      gid: ids.gid,
+      stdio: "ignore",
+    });
     try {
-      const child = spawn(process.execPath, [path.join(import.meta.dirname, "fixtures", "race-child.mjs"), await distEntry("server/index.js").then((f) => path.join(path.dirname(f), "runtime", "index.js")), path.join(root, "state"), path.join(shared, "target"), String(ROUNDS)], {
-        uid: ids.uid,
-        gid: ids.gid,
-        env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
-        stdio: ["ignore", "pipe", "pipe"],
-      });
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(import.meta.dirname, "fixtures", "race-child.mjs"),
+          await distEntry("server/index.js").then((f) => path.join(path.dirname(f), "runtime", "index.js")),
+          path.join(root, "state"),
+          path.join(shared, "target"),
+          String(ROUNDS),
+        ],
+        {
+          uid: ids.uid,
+          gid: ids.gid,
+          env: { PATH: "/usr/local/bin:/usr/bin:/bin" },
+          stdio: ["ignore", "pipe", "pipe"],
+        },
+      );
       let out = "";
       let err = "";
       child.stdout.on("data", (chunk: Buffer) => (out += chunk.toString()));
@@ -75,7 +89,11 @@ describe.each(MODES)("mount redirection race at the runtime (as %s)", (mode: Ser
       // Control: binding by path (what the runtime did before) does get the secret under this race.
       let naive = "";
       for (let i = 0; i < 300 && naive !== "SECRET"; i++) {
-        const bwrap = await promisify(execFile)("bwrap", ["--ro-bind", "/", "/", "--bind", path.join(shared, "target"), "/mnt", "cat", "/mnt/marker"], { uid: ids.uid, gid: ids.gid }).catch(() => ({ stdout: "" }));
+        const bwrap = await promisify(execFile)(
+          "bwrap",
+          ["--ro-bind", "/", "/", "--bind", path.join(shared, "target"), "/mnt", "cat", "/mnt/marker"],
+          { uid: ids.uid, gid: ids.gid },
+        ).catch(() => ({ stdout: "" }));
         naive = bwrap.stdout.trim();
       }
       expect(naive).toBe("SECRET");

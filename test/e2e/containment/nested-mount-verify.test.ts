@@ -38,12 +38,20 @@ describe.each(MODES)("post-setup mount check on a live nested sandbox (server as
     try {
       const pids = await supervisorPids("nest-verify");
       expect(pids.length).toBeGreaterThan(0);
-      const real = [{ host: ws, guest: "/w" }, { host: tools, guest: "/w/skills" }];
+      const real = [
+        { host: ws, guest: "/w" },
+        { host: tools, guest: "/w/skills" },
+      ];
       for (const pid of pids) await expect(verifyVolumeMounts("nest-verify", pid, real)).resolves.toBeUndefined();
       // Same mount table, but the nested volume "should" be at /w/elsewhere: its mount at /w/skills is
       // now a mount at another point, and nothing is at the expected one.
-      const moved = [{ host: ws, guest: "/w" }, { host: tools, guest: "/w/elsewhere" }];
-      await expect(verifyVolumeMounts("nest-verify", pids[0] as number, moved)).rejects.toThrow(/not mounted at \/w\/elsewhere.*a symlink was swapped in/);
+      const moved = [
+        { host: ws, guest: "/w" },
+        { host: tools, guest: "/w/elsewhere" },
+      ];
+      await expect(verifyVolumeMounts("nest-verify", pids[0] as number, moved)).rejects.toThrow(
+        /not mounted at \/w\/elsewhere.*a symlink was swapped in/,
+      );
     } finally {
       await sb.stop();
     }

@@ -54,9 +54,18 @@ describe.each(MODES)("mount redirection race end to end (server as %s)", (mode) 
     await symlink("../secret/data", path.join(ws, "leaflink"));
     await promisify(execFile)("chown", ["-R", "-h", `${s.uid}:${s.gid}`, s.project]);
     a = await s.create("race-a", { volumes: ["./ws:/workspace"] });
-    await py(a, `import subprocess, sys\nswapper = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(SWAPPER)}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)`);
+    await py(
+      a,
+      `import subprocess, sys\nswapper = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(SWAPPER)}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)`,
+    );
     for (let i = 0; i < 200; i++) {
-      if (await realpath(path.join(ws, "swapper-ready")).then(() => true, () => false)) break;
+      if (
+        await realpath(path.join(ws, "swapper-ready")).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       await sleep(25);
     }
   }, 120_000);
@@ -97,7 +106,14 @@ describe.each(MODES)("mount redirection race end to end (server as %s)", (mode) 
       }
       const out = await rawRpc(s.url, "sandbox.command.run", { sandbox: name, command: "cat", args: ["/data/marker"] });
       const result = out.body.result as { output?: Array<{ stream: string; text: string }> } | undefined;
-      record(seen, (result?.output ?? []).filter((l) => l.stream === "stdout").map((l) => l.text).join("").trim() || JSON.stringify(out.body));
+      record(
+        seen,
+        (result?.output ?? [])
+          .filter((l) => l.stream === "stdout")
+          .map((l) => l.text)
+          .join("")
+          .trim() || JSON.stringify(out.body),
+      );
       await rawRpc(s.url, "sandbox.stop", { sandbox: name });
     }
     expect(seen.other, JSON.stringify(seen)).toEqual([]);

@@ -43,7 +43,10 @@ describe.each(MODES)("nested mount point swapped by the parent volume's sandbox 
     await promisify(execFile)("chown", ["-R", "-h", `${s.uid}:${s.gid}`, s.project]);
     // Baseline before any swap: the mount points B has outside /w when nothing interferes.
     const base = await s.create("nest-base", { volumes: ["./ws:/w", "./tools:/w/skills", "./tools2:/w/made"] });
-    fixedPoints = (await py(base, "print('\\n'.join(l.split()[4] for l in open('/proc/self/mountinfo')))")).trim().split("\n").filter((p) => p !== "/w" && !p.startsWith("/w/"));
+    fixedPoints = (await py(base, "print('\\n'.join(l.split()[4] for l in open('/proc/self/mountinfo')))"))
+      .trim()
+      .split("\n")
+      .filter((p) => p !== "/w" && !p.startsWith("/w/"));
     expect(fixedPoints).toContain("/etc/passwd");
     expect(fixedPoints).not.toContain("/etc");
     await base.stop();
@@ -57,9 +60,18 @@ while True:
     for x, y in pairs:
         libc.renameat2(-100, x, -100, y, 2)
 `;
-    await py(a, `import subprocess, sys\nswapper = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(swapper)}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)`);
+    await py(
+      a,
+      `import subprocess, sys\nswapper = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(swapper)}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)`,
+    );
     for (let i = 0; i < 200; i++) {
-      if (await realpath(path.join(ws, "swapper-ready")).then(() => true, () => false)) break;
+      if (
+        await realpath(path.join(ws, "swapper-ready")).then(
+          () => true,
+          () => false,
+        )
+      )
+        break;
       await sleep(25);
     }
   }, 120_000);
@@ -88,16 +100,32 @@ while True:
         "import json, os",
         "points = [l.split()[4] for l in open('/proc/self/mountinfo')]",
         "print(json.dumps({'etcMarker': os.path.exists('/etc/marker'), 'passwd': os.path.exists('/etc/passwd'), 'odd': [p for p in points if p not in FIXED and not p.startswith('/w/') and p != '/w']}))",
-      ].join("\n").replace("FIXED", JSON.stringify(fixedPoints));
+      ]
+        .join("\n")
+        .replace("FIXED", JSON.stringify(fixedPoints));
       const out = await rawRpc(s.url, "sandbox.repl.run", { sandbox: name, language: "python", code });
       const result = out.body.result as { output?: Array<{ stream: string; text: string }> } | undefined;
-      const text = (result?.output ?? []).filter((l) => l.stream === "stdout").map((l) => l.text).join("").trim();
+      const text = (result?.output ?? [])
+        .filter((l) => l.stream === "stdout")
+        .map((l) => l.text)
+        .join("")
+        .trim();
       if (text === JSON.stringify({ etcMarker: false, passwd: true, odd: [] }).replaceAll(",", ", ").replaceAll(":", ": ")) seen.good++;
       else seen.other.push(text || JSON.stringify(out.body));
       await rawRpc(s.url, "sandbox.stop", { sandbox: name });
     }
-    console.log("STATS", JSON.stringify({ ...seen, reasons: undefined, caughtAfterSetup: s.logs.filter((l) => /a symlink was swapped in/.test(l)).length }), s.logs.filter((l) => /could not start/.test(l)).map((l) => l.slice(0, 300)).slice(-6));
-    const madeOnHost = await lstat(hostMade).then(() => true, () => false);
+    console.log(
+      "STATS",
+      JSON.stringify({ ...seen, reasons: undefined, caughtAfterSetup: s.logs.filter((l) => /a symlink was swapped in/.test(l)).length }),
+      s.logs
+        .filter((l) => /could not start/.test(l))
+        .map((l) => l.slice(0, 300))
+        .slice(-6),
+    );
+    const madeOnHost = await lstat(hostMade).then(
+      () => true,
+      () => false,
+    );
     expect({ other: seen.other, madeOnHost }, JSON.stringify(seen)).toEqual({ other: [], madeOnHost: false });
     expect(seen.good + seen.refused).toBe(round);
     expect(seen.refused, JSON.stringify(seen)).toBeGreaterThan(0);

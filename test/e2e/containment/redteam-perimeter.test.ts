@@ -32,7 +32,13 @@ function raw(headers: Record<string, string>, body: string, route = "/api/v1/rpc
   const url = new URL(s.url);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, path: route, method: "POST", headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: route,
+        method: "POST",
+        headers: { "content-type": "application/json", "content-length": String(Buffer.byteLength(body)), ...headers },
+      },
       (res) => {
         let text = "";
         res.on("data", (c: Buffer) => (text += c.toString()));
@@ -45,10 +51,18 @@ function raw(headers: Record<string, string>, body: string, route = "/api/v1/rpc
 }
 
 const startBody = (name: string) =>
-  JSON.stringify({ jsonrpc: "2.0", id: "1", method: "sandbox.start", params: { sandbox: name, namespace: "default", config: { image: "microsandbox/python", volumes: [`${ws}:/data`] } } });
+  JSON.stringify({
+    jsonrpc: "2.0",
+    id: "1",
+    method: "sandbox.start",
+    params: { sandbox: name, namespace: "default", config: { image: "microsandbox/python", volumes: [`${ws}:/data`] } },
+  });
 
 async function healthy(): Promise<boolean> {
-  return fetch(`${s.url}/api/v1/health`).then((r) => r.ok, () => false);
+  return fetch(`${s.url}/api/v1/health`).then(
+    (r) => r.ok,
+    () => false,
+  );
 }
 
 async function sandboxPids(name: string): Promise<number[]> {
@@ -91,7 +105,10 @@ describe("redteam: the dev server's perimeter (server as root)", () => {
 
   it("R2 deeply nested JSON (a million levels, within the 2 MB limit) and an oversized body neither crash nor wedge the server", async () => {
     const depth = 1_000_000;
-    for (const body of ["[".repeat(depth) + "]".repeat(depth), `{"jsonrpc":"2.0","id":1,"method":"sandbox.start","params":${'{"a":'.repeat(300_000)}1${"}".repeat(300_000)}}`]) {
+    for (const body of [
+      "[".repeat(depth) + "]".repeat(depth),
+      `{"jsonrpc":"2.0","id":1,"method":"sandbox.start","params":${'{"a":'.repeat(300_000)}1${"}".repeat(300_000)}}`,
+    ]) {
       const reply = await raw({ host: new URL(s.url).host }, body).catch((e: unknown) => ({ status: -1, body: String(e) }));
       expect(reply.status, reply.body.slice(0, 200)).toBeGreaterThanOrEqual(400);
       expect(await healthy()).toBe(true);
@@ -106,7 +123,21 @@ describe("redteam: the dev server's perimeter (server as root)", () => {
   }, 60_000);
 
   it("R3 sandbox names with unicode look-alikes, RTL overrides, control characters, '..' and '/' are refused before anything is written", async () => {
-    const names = ["evil\u202Egnp.exe", "a\u0000b", "a\nb", "a\u001b[2Jb", "..", "../x", "a/b", "ѕandbox", "sb\u200B", " sb", "sb ", "a".repeat(300), ""];
+    const names = [
+      "evil\u202Egnp.exe",
+      "a\u0000b",
+      "a\nb",
+      "a\u001b[2Jb",
+      "..",
+      "../x",
+      "a/b",
+      "ѕandbox",
+      "sb\u200B",
+      " sb",
+      "sb ",
+      "a".repeat(300),
+      "",
+    ];
     for (const name of names) {
       const reply = await rawStart(s.url, name, { volumes: [`${ws}:/data`] });
       expect(reply.status, JSON.stringify(name)).toBe(400);
@@ -152,7 +183,12 @@ describe("redteam: the dev server's perimeter (server as root)", () => {
       const res = await fetch(`${s.url}/mcp`, {
         method: "POST",
         headers: { "content-type": "application/json" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "sandbox_start", arguments: { sandbox: name, config: { image: "microsandbox/python", volumes } } } }),
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "sandbox_start", arguments: { sandbox: name, config: { image: "microsandbox/python", volumes } } },
+        }),
       });
       const body = (await res.json()) as { result?: { isError?: boolean; content: { text: string }[] } };
       return { isError: body.result?.isError === true, text: (body.result?.content ?? []).map((c) => c.text).join("\n") };
@@ -186,7 +222,11 @@ describe("redteam: the dev server's perimeter (server as root)", () => {
   it("R7 pid 1 killed from inside: the sandbox ends, the server notices, stays up, and the same name starts again", async () => {
     const first = await rawStart(s.url, "pid1", { volumes: [`${ws}:/data`] });
     expect(first.status).toBe(200);
-    await rawRpc(s.url, "sandbox.command.run", { sandbox: "pid1", command: "/usr/bin/python3", args: ["-c", "import os, signal\ntry: os.kill(1, signal.SIGKILL)\nexcept OSError: pass\nos.kill(-1, signal.SIGKILL)"] });
+    await rawRpc(s.url, "sandbox.command.run", {
+      sandbox: "pid1",
+      command: "/usr/bin/python3",
+      args: ["-c", "import os, signal\ntry: os.kill(1, signal.SIGKILL)\nexcept OSError: pass\nos.kill(-1, signal.SIGKILL)"],
+    });
     for (let i = 0; i < 100 && (await sandboxPids("pid1")).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await sandboxPids("pid1")).toEqual([]);
     expect(await healthy()).toBe(true);

@@ -39,7 +39,10 @@ describe("redteam: a read-only volume inside a read-write one (server as root)",
   });
 
   it("control: a read-only folder beside the writable one starts and stays read-only", async () => {
-    const ok = await rawStart(s.url, "ro-beside", { volumes: [`${s.project}/ws:/w`, `${path.join(s.project, "ref2")}:/ref`], readonly_volumes: ["/ref"] });
+    const ok = await rawStart(s.url, "ro-beside", {
+      volumes: [`${s.project}/ws:/w`, `${path.join(s.project, "ref2")}:/ref`],
+      readonly_volumes: ["/ref"],
+    });
     expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     const out = await rawRpc(s.url, "sandbox.command.run", { sandbox: "ro-beside", command: "touch", args: ["/ref/x"] });
     expect((out.body.result as { exit_code: number }).exit_code).not.toBe(0);

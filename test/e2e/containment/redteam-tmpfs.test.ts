@@ -26,7 +26,9 @@ describe.each(MODES)("tmpfs exhaustion (server as %s)", (mode) => {
   it(`a memory = ${MEMORY_MIB} sandbox cannot put ${TRY_MIB} MiB into /tmp, /var/tmp or /dev/shm`, async () => {
     // Each attempt runs in a child process, so a kill by the memory limit is an outcome, not a crash
     // of the REPL; the files are removed after each attempt.
-    const res = await pyJson<Record<string, { written: number; outcome: string }>>(sb, `
+    const res = await pyJson<Record<string, { written: number; outcome: string }>>(
+      sb,
+      `
 import json, os, subprocess, sys
 WRITER = '''
 import errno, os, sys
@@ -48,7 +50,8 @@ for target in ['/tmp/fill', '/var/tmp/fill', '/dev/shm/fill', '/dev/fill']:
     parts = p.stdout.split()
     res[target] = {'written': int(parts[0]) if parts else -1, 'outcome': parts[1] if len(parts) > 1 else 'killed %d' % p.returncode}
     subprocess.run(['rm', '-rf', target])
-print(json.dumps(res))`);
+print(json.dumps(res))`,
+    );
     expect(Object.keys(res)).toHaveLength(4);
     for (const [target, { written, outcome }] of Object.entries(res)) {
       expect(outcome, `${target}: ${JSON.stringify(res)}`).not.toBe("done");

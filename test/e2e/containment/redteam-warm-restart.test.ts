@@ -40,7 +40,10 @@ describe.each(MODES)("warm restart after the volume's folder became a symlink (s
     await py(a, "import os, shutil\nshutil.rmtree('/workspace/sub')\nos.symlink('../secret', '/workspace/sub')");
     await a.stop();
 
-    for (const [name, volume] of [["warm-leaf", "./ws/sub:/data"], ["warm-middle", "./ws/sub/deep:/data"]] as const) {
+    for (const [name, volume] of [
+      ["warm-leaf", "./ws/sub:/data"],
+      ["warm-middle", "./ws/sub/deep:/data"],
+    ] as const) {
       const viaClient = await PythonSandbox.create({ serverUrl: s.url, configPath: s.configPath, name, volumes: [volume] }).then(
         async (sb) => {
           const text = (await py(sb, "print(open('/data/marker').read())")).trim();

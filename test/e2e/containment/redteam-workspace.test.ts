@@ -18,14 +18,17 @@ describe("redteam: what a sandbox leaves in a volume for the host's Workspace (s
     s = await startContainmentServer("root");
     dir = await s.folder("ws");
     sb = await s.create("ws-trap", { volumes: ["./ws:/workspace"] });
-    await py(sb, [
-      "import os, socket",
-      "with open('/workspace/sparse', 'wb') as f: f.truncate(1536 * 1024 * 1024)",
-      "srv = socket.socket(socket.AF_UNIX); srv.bind('/workspace/sock'); srv.listen(1)",
-      "os.mkfifo('/workspace/fifo')",
-      "open('/workspace/small.txt', 'w').write('small')",
-      "os.link('/workspace/small.txt', '/workspace/hard.txt')",
-    ].join("\n"));
+    await py(
+      sb,
+      [
+        "import os, socket",
+        "with open('/workspace/sparse', 'wb') as f: f.truncate(1536 * 1024 * 1024)",
+        "srv = socket.socket(socket.AF_UNIX); srv.bind('/workspace/sock'); srv.listen(1)",
+        "os.mkfifo('/workspace/fifo')",
+        "open('/workspace/small.txt', 'w').write('small')",
+        "os.link('/workspace/small.txt', '/workspace/hard.txt')",
+      ].join("\n"),
+    );
   }, 60_000);
   afterAll(async () => {
     await s?.close();
@@ -34,13 +37,21 @@ describe("redteam: what a sandbox leaves in a volume for the host's Workspace (s
   it("W1 a 1.5 GiB sparse file: read() is WORKSPACE_TOO_LARGE and the host's memory does not grow by the file", async () => {
     const ws = await Workspace.open(dir);
     const before = process.memoryUsage().rss;
-    const error = await ws.read("sparse").then(() => undefined, (e: unknown) => e);
+    const error = await ws.read("sparse").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isMsbvError(error) && error.code, String(error)).toBe(ErrorCodes.WORKSPACE_TOO_LARGE);
     expect(process.memoryUsage().rss - before).toBeLessThan(200 * 1024 * 1024);
     // The limit is the caller's: 1 GiB is still under the file, so still refused; an ordinary file
     // reads as before.
     const small = await Workspace.open(dir, { maxReadBytes: 1 * GIB });
-    expect(await small.read("sparse").then(() => "read", (e: unknown) => (isMsbvError(e) ? e.code : String(e)))).toBe(ErrorCodes.WORKSPACE_TOO_LARGE);
+    expect(
+      await small.read("sparse").then(
+        () => "read",
+        (e: unknown) => (isMsbvError(e) ? e.code : String(e)),
+      ),
+    ).toBe(ErrorCodes.WORKSPACE_TOO_LARGE);
     expect(await ws.readText("small.txt")).toBe("small");
   });
 
@@ -58,7 +69,10 @@ describe("redteam: what a sandbox leaves in a volume for the host's Workspace (s
     expect(keys).not.toContain("sock");
     expect(keys).not.toContain("fifo");
     for (const rel of ["sock", "fifo"]) {
-      const error = await ws.read(rel).then(() => undefined, (e: unknown) => e);
+      const error = await ws.read(rel).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isMsbvError(error) && error.code, rel).toBe(ErrorCodes.WORKSPACE_ESCAPE);
     }
     // A hard link is an ordinary file inside the volume (links from outside fail with EXDEV: own-attacks A4);

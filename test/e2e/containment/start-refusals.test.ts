@@ -21,7 +21,10 @@ afterAll(async () => {
 
 describe.runIf(process.getuid?.() === 0)("containment failures at start (server as root)", () => {
   it("a volume whose filesystem refuses an idmapped mount is a typed DEV_SERVER error, and nothing runs", async () => {
-    const error = await fixture.runtime.start(fixture.spec("no-idmap", { volumes: [{ host: onDevtmpfs, guest: "/data" }] })).then(() => undefined, (e: unknown) => e);
+    const error = await fixture.runtime.start(fixture.spec("no-idmap", { volumes: [{ host: onDevtmpfs, guest: "/data" }] })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isMsbvError(error) && error.code).toBe(ErrorCodes.DEV_SERVER);
     expect(String((error as Error).message)).toMatch(/containment launcher said: msbv-launcher: idmap fd \d+: Invalid argument/);
     expect(fixture.runtime.isRunning("no-idmap")).toBe(false);
@@ -37,9 +40,17 @@ describe("workdir outside the sandbox (issue 11 finding 9, runtime side)", () =>
     const { lstat } = await import("node:fs/promises");
     const hostTarget = `/tmp/msbv-oldroot-pwn-${process.pid}`;
     for (const workdir of [`/../oldroot${hostTarget}`, "/home/../oldroot/tmp", "relative/dir"]) {
-      const error = await fixture.runtime.start(fixture.spec(`wd-${workdir.length}`, { workdir })).then(() => undefined, (e: unknown) => e);
+      const error = await fixture.runtime.start(fixture.spec(`wd-${workdir.length}`, { workdir })).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isMsbvError(error) && error.code, workdir).toBe(ErrorCodes.INVALID_OPTION);
     }
-    expect(await lstat(hostTarget).then(() => "exists", () => "absent")).toBe("absent");
+    expect(
+      await lstat(hostTarget).then(
+        () => "exists",
+        () => "absent",
+      ),
+    ).toBe("absent");
   });
 });

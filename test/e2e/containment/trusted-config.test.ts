@@ -52,7 +52,10 @@ describe("a volume that exposes the trusted config is refused", () => {
 
 it("a missing folder inside .microsandbox/ with create = true is refused and not created", async () => {
   const file = path.join(project.dir, "creates.toml");
-  await writeFile(file, '[sandboxes.mk]\nimage = "microsandbox/python"\n[[sandboxes.mk.volumes]]\nhost = "./.microsandbox/made"\nguest = "/m"\ncreate = true\n');
+  await writeFile(
+    file,
+    '[sandboxes.mk]\nimage = "microsandbox/python"\n[[sandboxes.mk.volumes]]\nhost = "./.microsandbox/made"\nguest = "/m"\ncreate = true\n',
+  );
   const res = await cli(["--config", file, "up", "mk"]);
   expect(res.code, res.stderr).toBe(2);
   expect(res.stderr).toContain("MSBV_VOLUME_EXPOSES_CONFIG");

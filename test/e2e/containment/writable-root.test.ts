@@ -63,7 +63,10 @@ describe.each(MODES)("writable root (server as %s)", (mode: ServerMode) => {
     await rename(root, `${root}.gone`);
     await symlink(outside, root);
     // prepareSandboxDirs refuses a non-folder state entry, and the descriptor walk refuses a link.
-    const refused = await sb.start().then(() => "started", (error: unknown) => String(error));
+    const refused = await sb.start().then(
+      () => "started",
+      (error: unknown) => String(error),
+    );
     // The client sees a generic internal error (host paths stay in the server's log).
     expect(refused).toContain("HTTP 500");
     expect(server.logs.join("\n")).toMatch(/not a plain directory|is a symlink/);

@@ -56,7 +56,12 @@ describe("network is opt-in", () => {
       const apiKey = await mintApiKey(SECRET);
       const health = await (await fetch(`${server.url}/api/v1/health`)).json();
       expect(health).toEqual({ message: "Service is healthy", network: "host" });
-      await using sb = await PythonSandbox.create({ name: "net-host", serverUrl: server.url, apiKey, configPath: path.join(dir, "microsandbox.toml") });
+      await using sb = await PythonSandbox.create({
+        name: "net-host",
+        serverUrl: server.url,
+        apiKey,
+        configPath: path.join(dir, "microsandbox.toml"),
+      });
       expect(await (await sb.run(PROBE(port))).output()).toBe("reached");
       // Name lookups use the host's resolver settings.
       const hostResolv = await readFile("/etc/resolv.conf", "utf8").catch(() => undefined);
@@ -69,8 +74,8 @@ describe("network is opt-in", () => {
   });
 
   it("is refused together with --dev (no auth)", async () => {
-    await expect(startDevServer({ port: 0, dev: true, allowNetwork: true, projectDir: path.join(dir, "state2"), logger: () => {} })).rejects.toBeInstanceOf(
-      DevServerError,
-    );
+    await expect(
+      startDevServer({ port: 0, dev: true, allowNetwork: true, projectDir: path.join(dir, "state2"), logger: () => {} }),
+    ).rejects.toBeInstanceOf(DevServerError);
   });
 });

@@ -11,7 +11,7 @@ let fx: DevServerFixture;
 let sb: NodeSandbox;
 beforeAll(async () => {
   fx = await startFixture();
-  await writeFile(join(fx.dir, "ws", "skill.mjs"), 'export const answer = 42;\nexport default function greet(n) { return `hi ${n}`; }\n');
+  await writeFile(join(fx.dir, "ws", "skill.mjs"), "export const answer = 42;\nexport default function greet(n) { return `hi ${n}`; }\n");
   await writeFile(join(fx.dir, "ws", "helper.cjs"), "module.exports = { twice: (x) => x * 2 };\n");
   sb = await NodeSandbox.create({
     name: "node-modules",

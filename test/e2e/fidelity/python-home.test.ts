@@ -22,7 +22,10 @@ describe("upstream image commands", () => {
     const exec = await sb.command.run("python", ["/tmp/test.py"]);
     expect(exec.exitCode).toBe(0);
     expect(await exec.output()).toBe("Hello from test.py 3");
-    const same = await sb.command.run("sh", ["-c", 'python -c "import sys; print(sys.executable)"; readlink -f "$(command -v python)"; python3 -c "import os, sys; print(os.path.realpath(sys.executable))"']);
+    const same = await sb.command.run("sh", [
+      "-c",
+      'python -c "import sys; print(sys.executable)"; readlink -f "$(command -v python)"; python3 -c "import os, sys; print(os.path.realpath(sys.executable))"',
+    ]);
     const [, linked, real] = (await same.output()).split("\n");
     expect(linked).toBe(real);
     // The root is writable (as in a microVM), so code may swap the alias; the next start restores it.
@@ -64,7 +67,9 @@ describe("$HOME exists when workdir is set", () => {
       volumes: ["./ws:/workspace"],
       workdir: "/workspace",
     });
-    const exec = await sb.run("const os = require('node:os'); const fs = require('node:fs'); console.log(os.homedir(), fs.statSync(os.homedir()).isDirectory(), process.cwd())");
+    const exec = await sb.run(
+      "const os = require('node:os'); const fs = require('node:fs'); console.log(os.homedir(), fs.statSync(os.homedir()).isDirectory(), process.cwd())",
+    );
     expect(await exec.output()).toBe("/home/node true /workspace");
   });
 });

@@ -27,7 +27,10 @@ afterAll(async () => {
 });
 
 it("package.json declares the real runtime as an optional dependency under an alias, in the supported range", () => {
-  const pkg = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as { optionalDependencies?: Record<string, string>; dependencies?: Record<string, string> };
+  const pkg = JSON.parse(readFileSync(path.join(repo, "package.json"), "utf8")) as {
+    optionalDependencies?: Record<string, string>;
+    dependencies?: Record<string, string>;
+  };
   expect(pkg.optionalDependencies?.["microsandbox-embedded"]).toBe("npm:microsandbox@>=0.6.16 <0.7");
   expect(pkg.dependencies?.microsandbox).toBeUndefined();
 });
@@ -41,7 +44,7 @@ it('with "microsandbox" aliased to us, the embedded loader still gets the real S
       'const ours = await import("microsandbox");',
       'const { loadEmbeddedSdk } = await import(new URL("dist/backend/embedded/sdk.js", import.meta.resolve("microsandbox/package.json")).href);',
       "const sdk = await loadEmbeddedSdk().catch((e) => { console.log(JSON.stringify({ error: e.code })); process.exit(0); });",
-      'console.log(JSON.stringify({ oursHasPythonSandbox: typeof ours.PythonSandbox, sdkHasBuilder: typeof sdk.Sandbox?.builder, oursHasBuilder: typeof ours.Sandbox?.builder }));',
+      "console.log(JSON.stringify({ oursHasPythonSandbox: typeof ours.PythonSandbox, sdkHasBuilder: typeof sdk.Sandbox?.builder, oursHasBuilder: typeof ours.Sandbox?.builder }));",
     ].join("\n"),
   );
   const { stdout } = await run(process.execPath, [probe], { cwd: consumer });

@@ -126,7 +126,17 @@ void bad;
     await writeFile(
       path.join(consumer, "tsconfig.json"),
       JSON.stringify({
-        compilerOptions: { strict: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", lib: ["ES2023", "ESNext.Disposable"], noEmit: true, skipLibCheck: false, types: [] , typeRoots: [path.join(repo, "node_modules/@types")] },
+        compilerOptions: {
+          strict: true,
+          module: "NodeNext",
+          moduleResolution: "NodeNext",
+          target: "ES2022",
+          lib: ["ES2023", "ESNext.Disposable"],
+          noEmit: true,
+          skipLibCheck: false,
+          types: [],
+          typeRoots: [path.join(repo, "node_modules/@types")],
+        },
         files: ["consumer.ts"],
       }),
     );

@@ -49,9 +49,7 @@ describe("bwrap runtime commands, metrics and lifecycle", () => {
   });
 
   it("kills the whole process group on timeout and rejects", async () => {
-    const error = await fx.runtime
-      .runCommand("cmd", "sh", ["-c", "sleep 300 & echo $! > /tmp/child.pid; sleep 300"], 1)
-      .catch((e: unknown) => e);
+    const error = await fx.runtime.runCommand("cmd", "sh", ["-c", "sleep 300 & echo $! > /tmp/child.pid; sleep 300"], 1).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DevServerError);
     expect((error as Error).message).toContain("timed out after 1 seconds");
     // The background grandchild was in the same process group, so it is gone as well.
@@ -73,7 +71,10 @@ describe("bwrap runtime commands, metrics and lifecycle", () => {
     await fx.runtime.runRepl("cmd", "python", "marker = 'same interpreter'");
     await fx.runtime.start(fx.spec("cmd", { workdir: "/elsewhere" }));
     expect(stdout(await fx.runtime.runRepl("cmd", "python", "print(marker)"))).toBe("same interpreter");
-    const wrote = await fx.runtime.runCommand("cmd", "sh", ["-c", "mkdir -p /home/python-user && echo persisted > /home/python-user/note && echo gone > /tmp/t"]);
+    const wrote = await fx.runtime.runCommand("cmd", "sh", [
+      "-c",
+      "mkdir -p /home/python-user && echo persisted > /home/python-user/note && echo gone > /tmp/t",
+    ]);
     expect(wrote.exitCode).toBe(0);
     await fx.runtime.stop("cmd");
     expect(fx.runtime.isRunning("cmd")).toBe(false);
@@ -84,7 +85,9 @@ describe("bwrap runtime commands, metrics and lifecycle", () => {
 
   it("notices a sandbox whose main process was killed from inside, and can start it again", async () => {
     await fx.runtime.start(fx.spec("selfkill", { image: "microsandbox/node" }));
-    expect(stdout(await fx.runtime.runRepl("selfkill", "node", "require('node:fs').existsSync('/home/node/work') && process.cwd()"))).toBe("'/home/node/work'");
+    expect(stdout(await fx.runtime.runRepl("selfkill", "node", "require('node:fs').existsSync('/home/node/work') && process.cwd()"))).toBe(
+      "'/home/node/work'",
+    );
     // pid 2 is the supervisor (pid 1 is bubblewrap's init, which ignores signals from inside).
     await fx.runtime.runCommand("selfkill", "kill", ["-9", "2"]).catch(() => undefined);
     for (let i = 0; i < 100 && fx.runtime.isRunning("selfkill"); i++) await new Promise((r) => setTimeout(r, 20));

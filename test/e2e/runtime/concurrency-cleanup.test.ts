@@ -6,7 +6,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { bootTicksNow } from "../../helpers/processes.js";
-import { createRuntimeFixture, pidNamespaces, processesInNamespaces, processesMentioning, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
+import {
+  createRuntimeFixture,
+  pidNamespaces,
+  processesInNamespaces,
+  processesMentioning,
+  type RuntimeFixture,
+} from "../../helpers/runtime-fixture.js";
 import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 const SANDBOXES = 20;
@@ -34,9 +40,7 @@ describe("bwrap runtime concurrency and process cleanup", () => {
     const fixture = fx;
     const workspaces = await Promise.all(Array.from({ length: SANDBOXES }, (_, i) => fixture.newDir(`ws${i}`)));
     await Promise.all(workspaces.map((ws, i) => fixture.runtime.start(fixture.spec(`sb${i}`, { volumes: [{ host: ws, guest: "/workspace" }] }))));
-    await Promise.all(
-      workspaces.map((_, i) => fixture.runtime.runRepl(`sb${i}`, "python", `open('/workspace/id.txt', 'w').write('sandbox ${i}')`)),
-    );
+    await Promise.all(workspaces.map((_, i) => fixture.runtime.runRepl(`sb${i}`, "python", `open('/workspace/id.txt', 'w').write('sandbox ${i}')`)));
     for (const [i, ws] of workspaces.entries()) {
       expect(await readFile(path.join(ws, "id.txt"), "utf8")).toBe(`sandbox ${i}`);
     }
@@ -85,7 +89,9 @@ setInterval(() => {}, 1000);
     // The runtime's process inherits fd 200 without close-on-exec, open on the host's "/": the
     // classic chroot escape if it reached a sandbox. (Node itself only marks low fds close-on-exec.)
     const withLeakedFd = "import os, sys\nos.dup2(os.open('/', os.O_RDONLY), 200)\nos.execv(sys.argv[1], sys.argv[1:])";
-    const child = spawn("/usr/bin/python3", ["-c", withLeakedFd, process.execPath, path.join(scratch, "child.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn("/usr/bin/python3", ["-c", withLeakedFd, process.execPath, path.join(scratch, "child.mjs")], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const childOut = child.stdout;
     if (!childOut) throw new Error("no stdout pipe");
     let seen = "";

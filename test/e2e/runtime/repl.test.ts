@@ -21,7 +21,8 @@ describe("bwrap runtime REPLs", () => {
   });
 
   it("runs python code in a real __main__ module", async () => {
-    const code = "import pickle\nclass Point:\n    def __init__(self, x):\n        self.x = x\nprint(pickle.loads(pickle.dumps(Point(3))).x, __name__)";
+    const code =
+      "import pickle\nclass Point:\n    def __init__(self, x):\n        self.x = x\nprint(pickle.loads(pickle.dumps(Point(3))).x, __name__)";
     expect(await fx.runtime.runRepl("py", "python", code)).toEqual([{ stream: "stdout", text: "3 __main__" }]);
     expect(await fx.runtime.runRepl("py", "python", "'read_request' in globals()")).toEqual([{ stream: "stdout", text: "False" }]);
   });
@@ -99,7 +100,12 @@ describe("bwrap runtime REPLs", () => {
   });
 
   it("restarts a node REPL stuck in a timer loop and says so", async () => {
-    const out = await fx.runtime.runRepl("js", "node", "setTimeout(() => { while (true) {} }, 0); await new Promise((r) => setTimeout(r, 100000))", 1);
+    const out = await fx.runtime.runRepl(
+      "js",
+      "node",
+      "setTimeout(() => { while (true) {} }, 0); await new Promise((r) => setTimeout(r, 100000))",
+      1,
+    );
     expect(out.map((l) => l.text)).toContain("Error: Execution timed out after 1 seconds");
     expect(stderr(out)).toContain("was restarted");
     expect(await fx.runtime.runRepl("js", "node", "typeof greeting")).toEqual([{ stream: "stdout", text: "'undefined'" }]);
@@ -109,7 +115,9 @@ describe("bwrap runtime REPLs", () => {
   it("serialises concurrent runs on one sandbox", async () => {
     await fx.runtime.runRepl("py", "python", "counter = []");
     const runs = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => fx.runtime.runRepl("py", "python", `counter.append(${i})\nimport time\ntime.sleep(0.01)\nprint(len(counter))`)),
+      Array.from({ length: 5 }, (_, i) =>
+        fx.runtime.runRepl("py", "python", `counter.append(${i})\nimport time\ntime.sleep(0.01)\nprint(len(counter))`),
+      ),
     );
     expect(runs.map((r) => stdout(r)).sort()).toEqual(["1", "2", "3", "4", "5"]);
   });

@@ -33,7 +33,11 @@ describe("bwrap runtime volumes and isolation", () => {
 
   it("writes through the volume to the host while the sandbox runs, and a later sandbox reads it back", async () => {
     const bytes = "héllo from the sandbox\n\u0000binary\u00ff";
-    const out = await fx.runtime.runRepl("a", "python", `with open('/workspace/notes.txt', 'w', encoding='utf-8') as f:\n    _ = f.write(${JSON.stringify(bytes)})`);
+    const out = await fx.runtime.runRepl(
+      "a",
+      "python",
+      `with open('/workspace/notes.txt', 'w', encoding='utf-8') as f:\n    _ = f.write(${JSON.stringify(bytes)})`,
+    );
     expect(out).toEqual([]);
     expect(fx.runtime.isRunning("a")).toBe(true);
     expect(await readFile(path.join(wsA, "notes.txt"), "utf8")).toBe(bytes);
@@ -46,7 +50,13 @@ describe("bwrap runtime volumes and isolation", () => {
   });
 
   it("cannot write to /usr, the host home, the state dir or another sandbox's workspace", async () => {
-    const targets = [`/usr/${probe}`, `/usr/local/${probe}`, path.join(wsB, probe), path.join(fx.stateDir, probe), path.join(fx.stateDir, "b", "rw", "home", probe)];
+    const targets = [
+      `/usr/${probe}`,
+      `/usr/local/${probe}`,
+      path.join(wsB, probe),
+      path.join(fx.stateDir, probe),
+      path.join(fx.stateDir, "b", "rw", "home", probe),
+    ];
     const code = [
       "import os",
       `for target in ${JSON.stringify(targets)}:`,
@@ -82,7 +92,10 @@ describe("bwrap runtime volumes and isolation", () => {
     expect(etc.output.map((l) => l.text)).not.toContain("shadow");
     const passwd = stdout((await fx.runtime.runCommand("a", "cat", ["/etc/passwd"])).output);
     expect(passwd).toContain("python-user");
-    const hostUsers = (await readFile("/etc/passwd", "utf8")).split("\n").map((line) => line.split(":")[0]).filter((u) => u && !["root", "nobody", "node"].includes(u));
+    const hostUsers = (await readFile("/etc/passwd", "utf8"))
+      .split("\n")
+      .map((line) => line.split(":")[0])
+      .filter((u) => u && !["root", "nobody", "node"].includes(u));
     for (const user of hostUsers) expect(passwd).not.toContain(`${user}:`);
     expect((await fx.runtime.runCommand("a", "ls", ["-A", "/root"])).output).toEqual([]);
     await fx.runtime.runRepl("b", "node", "1");

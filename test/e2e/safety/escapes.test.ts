@@ -4,7 +4,14 @@ import { lstat, mkdir, readFile, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, PythonSandbox, Workspace } from "../../../src/index.js";
-import { pidNamespaces, processesInNamespaces, processesMentioning, snapshotTree, startSafetyServer, type SafetyServer } from "../../helpers/safety-fixture.js";
+import {
+  pidNamespaces,
+  processesInNamespaces,
+  processesMentioning,
+  snapshotTree,
+  startSafetyServer,
+  type SafetyServer,
+} from "../../helpers/safety-fixture.js";
 import { caught } from "../../helpers/caught.js";
 import { errorText, rawStart } from "../../helpers/raw-rpc.js";
 
@@ -21,7 +28,10 @@ let secretDir: string;
 let tcp: Server;
 let tcpPort = 0;
 
-const sha = async (file: string) => createHash("sha256").update(await readFile(file)).digest("hex");
+const sha = async (file: string) =>
+  createHash("sha256")
+    .update(await readFile(file))
+    .digest("hex");
 
 async function py(sb: PythonSandbox, code: string): Promise<string> {
   const exec = await sb.run(code);
@@ -64,29 +74,49 @@ describe("escape attempts from inside a sandbox", () => {
     // succeed but land in <state>/<name>/rw/root, never on the host's files of the same name.
     const ownLayer = new Set(["/etc/msbv-escape", "/root/msbv-escape", "/msbv-escape"]);
     const targets = [
-      "/etc/msbv-escape", "/etc/passwd", "/usr/msbv-escape", "/usr/local/msbv-escape", "/root/msbv-escape", "/msbv-escape",
-      path.join(s.serverDir, "msbv-escape"), path.join(s.serverDir, "Sandboxfile"), path.join(s.project, "msbv-escape"),
-      path.join(s.project, "not-mounted.txt"), path.join(s.home, "server.key"), path.join(wsB, "msbv-escape"),
+      "/etc/msbv-escape",
+      "/etc/passwd",
+      "/usr/msbv-escape",
+      "/usr/local/msbv-escape",
+      "/root/msbv-escape",
+      "/msbv-escape",
+      path.join(s.serverDir, "msbv-escape"),
+      path.join(s.serverDir, "Sandboxfile"),
+      path.join(s.project, "msbv-escape"),
+      path.join(s.project, "not-mounted.txt"),
+      path.join(s.home, "server.key"),
+      path.join(wsB, "msbv-escape"),
     ];
     const passwdBefore = await sha("/etc/passwd");
     const serverBefore = await snapshotTree(s.serverDir).then((m) => m.get("./Sandboxfile"));
-    const out = await py(a, [
-      "import json",
-      "res = {}",
-      `for t in ${JSON.stringify(targets)}:`,
-      "    try:",
-      "        with open(t, 'a') as f:",
-      "            _ = f.write('pwned')",
-      "        res[t] = 'WROTE'",
-      "    except OSError as e:",
-      "        res[t] = type(e).__name__",
-      "print(json.dumps(res))",
-    ].join("\n"));
+    const out = await py(
+      a,
+      [
+        "import json",
+        "res = {}",
+        `for t in ${JSON.stringify(targets)}:`,
+        "    try:",
+        "        with open(t, 'a') as f:",
+        "            _ = f.write('pwned')",
+        "        res[t] = 'WROTE'",
+        "    except OSError as e:",
+        "        res[t] = type(e).__name__",
+        "print(json.dumps(res))",
+      ].join("\n"),
+    );
     const results = JSON.parse(out) as Record<string, string>;
     expect(Object.keys(results)).toEqual(targets);
     for (const t of targets) if (!ownLayer.has(t)) expect(results[t], t).not.toBe("WROTE");
     expect(await sha("/etc/passwd")).toBe(passwdBefore);
-    for (const t of ["/etc/msbv-escape", "/usr/msbv-escape", "/root/msbv-escape", "/msbv-escape", path.join(s.project, "msbv-escape"), path.join(s.serverDir, "msbv-escape"), path.join(wsB, "msbv-escape")]) {
+    for (const t of [
+      "/etc/msbv-escape",
+      "/usr/msbv-escape",
+      "/root/msbv-escape",
+      "/msbv-escape",
+      path.join(s.project, "msbv-escape"),
+      path.join(s.serverDir, "msbv-escape"),
+      path.join(wsB, "msbv-escape"),
+    ]) {
       await expect(lstat(t), t).rejects.toMatchObject({ code: "ENOENT" });
     }
     expect(await readFile(path.join(s.project, "not-mounted.txt"), "utf8")).toBe("project file");
@@ -94,23 +124,29 @@ describe("escape attempts from inside a sandbox", () => {
   });
 
   it("2. planted symlinks (link -> /etc/passwd, dir -> /, a FIFO): the host's Workspace never returns outside content, and no later mount goes through them", async () => {
-    await py(a, [
-      "import os",
-      "os.symlink('/etc/passwd', '/workspace/link')",
-      "os.symlink('/', '/workspace/dir')",
-      `os.symlink(${JSON.stringify(secretDir)}, '/workspace/secretdir')`,
-      "os.mkfifo('/workspace/fifo')",
-      "open('/workspace/ok.txt', 'w').write('inside')",
-    ].join("\n"));
+    await py(
+      a,
+      [
+        "import os",
+        "os.symlink('/etc/passwd', '/workspace/link')",
+        "os.symlink('/', '/workspace/dir')",
+        `os.symlink(${JSON.stringify(secretDir)}, '/workspace/secretdir')`,
+        "os.mkfifo('/workspace/fifo')",
+        "open('/workspace/ok.txt', 'w').write('inside')",
+      ].join("\n"),
+    );
     const ws = await Workspace.open(wsA);
     for (const rel of ["link", "dir/etc/passwd", "secretdir/f.txt", "fifo", "dir/root"]) {
       const e = await caught(ws.readText(rel));
       expect(e.code, rel).toBe(ErrorCodes.WORKSPACE_ESCAPE);
     }
     const listing = await ws.list(".", { recursive: true });
-    expect(listing.filter((e) => e.type === "symlink").map((e) => `${e.path} -> ${e.linkTarget}`).sort()).toEqual(
-      ["dir -> /", "link -> /etc/passwd", `secretdir -> ${secretDir}`],
-    );
+    expect(
+      listing
+        .filter((e) => e.type === "symlink")
+        .map((e) => `${e.path} -> ${e.linkTarget}`)
+        .sort(),
+    ).toEqual(["dir -> /", "link -> /etc/passwd", `secretdir -> ${secretDir}`]);
     expect(listing.some((e) => e.path.startsWith("dir/") || e.path.startsWith("secretdir/"))).toBe(false);
     const snap = await ws.snapshot();
     expect([...snap.keys()]).toEqual(["ok.txt"]);
@@ -124,7 +160,14 @@ describe("escape attempts from inside a sandbox", () => {
     // Mount sources never come from content the sandbox can write: each of these goes through a link
     // the sandbox planted and is refused before anything reaches the server.
     const starts = s.server.received.length;
-    for (const spec of ["./ws-a/dir:/data", "./ws-a/secretdir:/data", "./ws-a/dir/etc:/data", "./ws-a/dir/root/.ssh:/data", "./ws-a/dir/tmp:/data", "./ws-a/secretdir/sub:/data"]) {
+    for (const spec of [
+      "./ws-a/dir:/data",
+      "./ws-a/secretdir:/data",
+      "./ws-a/dir/etc:/data",
+      "./ws-a/dir/root/.ssh:/data",
+      "./ws-a/dir/tmp:/data",
+      "./ws-a/secretdir/sub:/data",
+    ]) {
       const e = await caught(PythonSandbox.create({ serverUrl: s.url, configPath: s.configPath, name: "through-link", volumes: [spec] }));
       expect(e.code, spec).toBe(ErrorCodes.HOST_PATH_DENIED);
       expect(e.hint, spec).toBeTruthy();
@@ -180,24 +223,27 @@ describe("escape attempts from inside a sandbox", () => {
     const bInnerPid = Number(await py(b, "print(bpid)"));
 
     const candidates = [...bHostPids, bInnerPid].flatMap((pid) => [`/proc/${pid}/root/workspace/b-secret.txt`, `/proc/${pid}/cwd/b-secret.txt`]);
-    const out = await py(a, [
-      "import json, os",
-      "res = {}",
-      `for t in ${JSON.stringify([path.join(wsB, "b-secret.txt"), ...candidates])}:`,
-      "    try:",
-      "        res[t] = open(t).read()",
-      "    except OSError as e:",
-      "        res[t] = type(e).__name__",
-      `for t in ${JSON.stringify([path.join(wsB, "a-was-here"), `/proc/${bInnerPid}/root/workspace/a-was-here`])}:`,
-      "    try:",
-      "        open(t, 'w').write('x'); res[t] = 'WROTE'",
-      "    except OSError as e:",
-      "        res[t] = type(e).__name__",
-      // Every process A can see lives in A's own namespace: none of them has B's workspace.
-      "seen = [p for p in os.listdir('/proc') if p.isdigit()]",
-      "res['leak'] = [p for p in seen if os.path.exists(f'/proc/{p}/root/workspace/b-secret.txt')]",
-      "print(json.dumps(res))",
-    ].join("\n"));
+    const out = await py(
+      a,
+      [
+        "import json, os",
+        "res = {}",
+        `for t in ${JSON.stringify([path.join(wsB, "b-secret.txt"), ...candidates])}:`,
+        "    try:",
+        "        res[t] = open(t).read()",
+        "    except OSError as e:",
+        "        res[t] = type(e).__name__",
+        `for t in ${JSON.stringify([path.join(wsB, "a-was-here"), `/proc/${bInnerPid}/root/workspace/a-was-here`])}:`,
+        "    try:",
+        "        open(t, 'w').write('x'); res[t] = 'WROTE'",
+        "    except OSError as e:",
+        "        res[t] = type(e).__name__",
+        // Every process A can see lives in A's own namespace: none of them has B's workspace.
+        "seen = [p for p in os.listdir('/proc') if p.isdigit()]",
+        "res['leak'] = [p for p in seen if os.path.exists(f'/proc/{p}/root/workspace/b-secret.txt')]",
+        "print(json.dumps(res))",
+      ].join("\n"),
+    );
     const res = JSON.parse(out.split("\n").at(-1) ?? "") as Record<string, unknown>;
     for (const [target, value] of Object.entries(res)) {
       if (target === "leak") expect(value).toEqual([]);
@@ -214,14 +260,17 @@ describe("escape attempts from inside a sandbox", () => {
   });
 
   it("7. has no network: cannot reach a service on the host's loopback", async () => {
-    const out = await py(a, [
-      "import socket",
-      "try:",
-      `    socket.create_connection(('127.0.0.1', ${tcpPort}), timeout=3).recv(100)`,
-      "    print('CONNECTED')",
-      "except OSError as e:",
-      "    print('refused', type(e).__name__)",
-    ].join("\n"));
+    const out = await py(
+      a,
+      [
+        "import socket",
+        "try:",
+        `    socket.create_connection(('127.0.0.1', ${tcpPort}), timeout=3).recv(100)`,
+        "    print('CONNECTED')",
+        "except OSError as e:",
+        "    print('refused', type(e).__name__)",
+      ].join("\n"),
+    );
     expect(out).toMatch(/^refused/);
   });
 });

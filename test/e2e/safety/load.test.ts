@@ -96,7 +96,13 @@ it(`${SANDBOXES} sandboxes × ${RUNS} runs: 0 failures, every file on the host, 
   for (const f of [...startFailures, ...runFailures, ...stopFailures].slice(0, 5)) console.log("failure:", f);
 
   // On failure, the server's own log says why (the wire only carries the legacy generic 500).
-  if (failures > 0) console.log(s.logs.filter((l) => !/-> 200$/.test(l)).slice(-40).join("\n"));
+  if (failures > 0)
+    console.log(
+      s.logs
+        .filter((l) => !/-> 200$/.test(l))
+        .slice(-40)
+        .join("\n"),
+    );
   expect(failures).toBe(0);
   expect(runs).toBe(SANDBOXES * RUNS);
   expect(wrong).toEqual([]);

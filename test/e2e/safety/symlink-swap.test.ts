@@ -62,10 +62,19 @@ describe("escape attempts from inside a sandbox (symlink swap race)", () => {
       "    if first:",
       "        open('/workspace/swapper-ready', 'w').close(); first = False",
     ].join("\n");
-    await py(a, `import subprocess, sys\nswapper = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(swapper)}, ${JSON.stringify(secretDir)}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)`);
+    await py(
+      a,
+      `import subprocess, sys\nswapper = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(swapper)}, ${JSON.stringify(secretDir)}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)`,
+    );
     try {
       for (let i = 0; i < 200; i++) {
-        if (await lstat(path.join(wsA, "swapper-ready")).then(() => true, () => false)) break;
+        if (
+          await lstat(path.join(wsA, "swapper-ready")).then(
+            () => true,
+            () => false,
+          )
+        )
+          break;
         await sleep(25);
       }
       const ws = await Workspace.open(wsA);

@@ -79,9 +79,13 @@ it("a failing sync-in fails create() and stops the sandbox it started", async ()
     await using plain = await PythonSandbox.create({ name: "badin", serverUrl: fx.url, configPath: p.configPath });
     await plain.command.run("sh", ["-c", "echo in-the-way > /workspace"]);
   }
-  const err = await PythonSandbox.create({ name: "badin", serverUrl: fx.url, configPath: p.configPath, volumes: ["./ws:/workspace"], sync: true }).catch(
-    (e: unknown) => e,
-  );
+  const err = await PythonSandbox.create({
+    name: "badin",
+    serverUrl: fx.url,
+    configPath: p.configPath,
+    volumes: ["./ws:/workspace"],
+    sync: true,
+  }).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SyncError);
   expect((err as SyncError).hint).toContain("in the way");
   expect(await running("badin")).toBe(false);

@@ -110,7 +110,10 @@ it("a gzip bomb in a compressed part is refused without inflating it past the pa
   const session = await syncIn(fx.backend, "bomb", [{ host, guest: "/home/bomb" }]);
   await fx.sh("bomb", "for i in $(seq 1 100000); do echo compressible; done > /home/bomb/x.txt");
   // 256 MiB of zeros in ~256 KB: what a hostile sandbox or server could send for a 1.3 MB part.
-  const bomb = gzipSync(Buffer.alloc(256 * MiB), { level: 9 }).toString("base64").match(/.{1,76}/g) ?? [];
+  const bomb =
+    gzipSync(Buffer.alloc(256 * MiB), { level: 9 })
+      .toString("base64")
+      .match(/.{1,76}/g) ?? [];
   const w = watched(fx.backend, (script, result) =>
     script.includes("| gzip -1 | base64") ? { ...result, output: [...bomb, "MSBV-END"].map((text) => ({ stream: "stdout", text })) } : result,
   );

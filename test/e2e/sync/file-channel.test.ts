@@ -29,7 +29,10 @@ afterAll(async () => {
 });
 
 /** Forwards everything; records command bodies; lets a test replace or wrap the file channel. */
-function instrumented(inner: RpcBackend, channel?: (real: FileChannel) => FileChannel): { backend: SandboxBackend; bodies: number[]; channelCalls: string[] } {
+function instrumented(
+  inner: RpcBackend,
+  channel?: (real: FileChannel) => FileChannel,
+): { backend: SandboxBackend; bodies: number[]; channelCalls: string[] } {
   const bodies: number[] = [];
   const channelCalls: string[] = [];
   const backend: SandboxBackend = {
@@ -117,7 +120,11 @@ it("bytes altered on the way are refused both ways: the sandbox's check and the 
     copy[copy.length - 1] = (copy[copy.length - 1] ?? 0) ^ 1;
     return copy;
   };
-  const evilIn = instrumented(fx.backend, (real) => ({ maxBytes: real.maxBytes, put: (s, p, d, o) => real.put(s, p, flip(d), o), get: (...a) => real.get(...a) }));
+  const evilIn = instrumented(fx.backend, (real) => ({
+    maxBytes: real.maxBytes,
+    put: (s, p, d, o) => real.put(s, p, flip(d), o),
+    get: (...a) => real.get(...a),
+  }));
   const inErr = await caught(syncIn(evilIn.backend, "tamper", [{ host, guest: "/home/tamper" }]));
   expect(inErr).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
   expect(String(inErr)).toContain("checksum mismatch");
@@ -126,7 +133,11 @@ it("bytes altered on the way are refused both ways: the sandbox's check and the 
 
   const session = await syncIn(fx.backend, "tamper", [{ host, guest: "/home/tamper" }]);
   await fx.sh("tamper", "echo sandbox > /home/tamper/a.txt");
-  const evilOut = instrumented(fx.backend, (real) => ({ maxBytes: real.maxBytes, put: (...a) => real.put(...a), get: async (...a) => flip(await real.get(...a)) }));
+  const evilOut = instrumented(fx.backend, (real) => ({
+    maxBytes: real.maxBytes,
+    put: (...a) => real.put(...a),
+    get: async (...a) => flip(await real.get(...a)),
+  }));
   const backErr = await caught(syncBack(evilOut.backend, session));
   expect(backErr).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
   expect(String((backErr as Error).message)).toMatch(/do not match the sandbox's SHA-256/);
@@ -175,7 +186,16 @@ it("the server refuses oversized, unsized and malformed uploads before writing a
   expect((await put({ "content-type": "application/octet-stream", "content-length": String(3 * 1024 * 1024 * 1024) })).status).toBe(413);
   expect((await put({ "content-type": "application/octet-stream", "transfer-encoding": "chunked" }, "5\r\nhello\r\n0\r\n\r\n")).status).toBe(411);
   expect((await put({ "content-type": "text/plain", "content-length": "5" }, "hello")).status).toBe(415);
-  expect((await rawRequest(`${fx.url}/_dev/sync/file?sandbox=limits&path=relative`, "PUT", { "content-type": "application/octet-stream", "content-length": "5" }, "hello")).status).toBe(400);
+  expect(
+    (
+      await rawRequest(
+        `${fx.url}/_dev/sync/file?sandbox=limits&path=relative`,
+        "PUT",
+        { "content-type": "application/octet-stream", "content-length": "5" },
+        "hello",
+      )
+    ).status,
+  ).toBe(400);
   expect((await rawRequest(`${fx.url}/_dev/sync/file?sandbox=..%2Fx&path=/tmp/a`, "GET", {})).status).toBe(400);
   expect((await rawRequest(`${fx.url}/_dev/sync/file?sandbox=limits&path=/tmp/a`, "GET", {})).status).toBe(400); // no length
   expect((await rawRequest(`${fx.url}/_dev/sync/file?sandbox=nosuch&path=/tmp/a&length=1`, "GET", {})).status).toBe(404);
@@ -209,7 +229,13 @@ it("a symlink planted in the sandbox cannot make the channel read or write a hos
 });
 
 it("the route keeps the server's auth, Host and Origin rules", async () => {
-  const server = await startDevServer({ port: 0, key: TEST_SECRET, projectDir: join(fx.dir, "keyed"), home: join(fx.dir, "keyed-home"), logger: () => {} });
+  const server = await startDevServer({
+    port: 0,
+    key: TEST_SECRET,
+    projectDir: join(fx.dir, "keyed"),
+    home: join(fx.dir, "keyed-home"),
+    logger: () => {},
+  });
   const token = await mintApiKey(TEST_SECRET);
   const backend = new RpcBackend({ url: server.url, apiKey: token });
   try {
@@ -236,10 +262,13 @@ async function rawRequest(url: string, method: string, headers: Record<string, s
   const { request } = await import("node:http");
   const u = new URL(url);
   return new Promise((resolve, reject) => {
-    const req = request({ host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method, headers: { host: u.host, ...headers }, setHost: false }, (res) => {
-      res.resume();
-      resolve({ status: res.statusCode ?? 0 });
-    });
+    const req = request(
+      { host: u.hostname, port: u.port, path: `${u.pathname}${u.search}`, method, headers: { host: u.host, ...headers }, setHost: false },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0 });
+      },
+    );
     req.on("error", reject);
     if (body !== undefined) req.write(body);
     // An oversized or unsized upload is refused before its body; do not wait to send one.

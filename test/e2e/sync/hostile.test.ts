@@ -29,13 +29,16 @@ it("links planted in the guest folder are skipped, never followed, never recreat
   await fx.start("links");
   const session = await syncIn(fx.backend, "links", [{ host, guest: "/home/ws" }]);
 
-  await fx.sh("links", [
-    "cd /home/ws",
-    "ln -s /etc/passwd passwd-link",
-    "rm a.txt && ln -s /etc/passwd a.txt", // a synced file turned into a link
-    "ln -s / root-link",
-    "echo from-sandbox > out.txt",
-  ].join(" && "));
+  await fx.sh(
+    "links",
+    [
+      "cd /home/ws",
+      "ln -s /etc/passwd passwd-link",
+      "rm a.txt && ln -s /etc/passwd a.txt", // a synced file turned into a link
+      "ln -s / root-link",
+      "echo from-sandbox > out.txt",
+    ].join(" && "),
+  );
   // On the host, a link appears where the sandbox created out.txt: writing there would go through it.
   await symlink(join(outside, "victim.txt"), join(host, "out.txt"));
 

@@ -31,13 +31,16 @@ it("round trip: edits, additions and deletions come back; a file both sides edit
     "original\nprint('nested')\nodd name\ndir-ok",
   );
 
-  await fx.sh("rt", [
-    "cd /home/ws",
-    "echo sandbox-edit > edit.txt",
-    "echo sandbox-both > both.txt",
-    "rm gone.txt",
-    "mkdir -p new/deeper && echo created > new/deeper/made.txt",
-  ].join(" && "));
+  await fx.sh(
+    "rt",
+    [
+      "cd /home/ws",
+      "echo sandbox-edit > edit.txt",
+      "echo sandbox-both > both.txt",
+      "rm gone.txt",
+      "mkdir -p new/deeper && echo created > new/deeper/made.txt",
+    ].join(" && "),
+  );
   await writeFile(join(host, "both.txt"), "host-both\n"); // changed on the host after copy-in too
 
   const err = await syncBack(fx.backend, session).catch((e: unknown) => e);

@@ -16,7 +16,8 @@ volumes = ["./ws-file:/w", { host = "./skills-file", mount = "/w/skills" }]
 let s: SafetyServer;
 beforeAll(async () => {
   s = await startSafetyServer(CONFIG);
-  for (const d of ["ws", "skills", "ws-file", "skills-file", "ws-raw", "skills-raw", "m", "t"]) await mkdir(path.join(s.project, d), { recursive: true });
+  for (const d of ["ws", "skills", "ws-file", "skills-file", "ws-raw", "skills-raw", "m", "t"])
+    await mkdir(path.join(s.project, d), { recursive: true });
 });
 afterAll(async () => {
   await s?.close();
@@ -25,7 +26,9 @@ afterAll(async () => {
 const host = (...p: string[]) => path.join(s.project, ...p);
 
 async function writeInside(sb: PythonSandbox, files: Record<string, string>): Promise<void> {
-  const code = Object.entries(files).map(([p, text]) => `open(${JSON.stringify(p)}, "w").write(${JSON.stringify(text)})`).join("\n");
+  const code = Object.entries(files)
+    .map(([p, text]) => `open(${JSON.stringify(p)}, "w").write(${JSON.stringify(text)})`)
+    .join("\n");
   const exec = await sb.run(`${code}\nprint("ok")`);
   expect(await exec.output()).toContain("ok");
 }
@@ -33,7 +36,9 @@ async function writeInside(sb: PythonSandbox, files: Record<string, string>): Pr
 describe("nested mounts land in the right host folders (parent mounted first)", () => {
   it("through the client, given child first", async () => {
     await using sb = await PythonSandbox.create({
-      serverUrl: s.url, configPath: s.configPath, name: "nested-client",
+      serverUrl: s.url,
+      configPath: s.configPath,
+      name: "nested-client",
       volumes: ["./skills:/w/skills", "./ws:/w"],
     });
     await writeInside(sb, { "/w/top.txt": "parent", "/w/skills/tool.txt": "child" });
@@ -55,7 +60,9 @@ describe("nested mounts land in the right host folders (parent mounted first)", 
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
     try {
       const run = await rawRpc(s.url, "sandbox.command.run", {
-        sandbox: "nested-raw", command: "sh", args: ["-c", "echo raw-parent > /w/top.txt && echo raw-child > /w/skills/tool.txt"],
+        sandbox: "nested-raw",
+        command: "sh",
+        args: ["-c", "echo raw-parent > /w/top.txt && echo raw-child > /w/skills/tool.txt"],
       });
       expect(run.status, JSON.stringify(run.body)).toBe(200);
       expect(await readFile(host("ws-raw", "top.txt"), "utf8")).toBe("raw-parent\n");
@@ -89,7 +96,9 @@ describe("every accepted form mounts", () => {
   it("{ host, mount } objects and [host, guest] tuples", async () => {
     await writeFile(host("t", "seed.txt"), "seed");
     await using sb = await PythonSandbox.create({
-      serverUrl: s.url, configPath: s.configPath, name: "forms",
+      serverUrl: s.url,
+      configPath: s.configPath,
+      name: "forms",
       volumes: [{ host: "./m", mount: "/m" }, ["./t", "/t"]],
     });
     await writeInside(sb, { "/m/a.txt": "mount-form", "/t/b.txt": "tuple-form" });

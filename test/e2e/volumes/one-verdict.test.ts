@@ -118,7 +118,9 @@ async function viaMcp(name: string, volumes: string[]): Promise<Outcome> {
     method: "POST",
     headers: { "content-type": "application/json" },
     body: JSON.stringify({
-      jsonrpc: "2.0", id: 1, method: "tools/call",
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/call",
       params: { name: "sandbox_start", arguments: { sandbox: name, config: { image: "microsandbox/python", volumes } } },
     }),
   });

@@ -72,9 +72,26 @@ describe("raw sandbox.start: workdir", () => {
   it("control: bubblewrap given --dir /../oldroot/<host path> creates that folder on the host", () => {
     const target = path.join(s.root, "created-by-control");
     const r = spawnSync("bwrap", [
-      "--unshare-all", "--die-with-parent", "--tmpfs", "/", "--ro-bind", "/usr", "/usr",
-      "--symlink", "usr/bin", "/bin", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
-      "--dir", `/../oldroot${target}`, "--", "/bin/true",
+      "--unshare-all",
+      "--die-with-parent",
+      "--tmpfs",
+      "/",
+      "--ro-bind",
+      "/usr",
+      "/usr",
+      "--symlink",
+      "usr/bin",
+      "/bin",
+      "--symlink",
+      "usr/lib",
+      "/lib",
+      "--symlink",
+      "usr/lib64",
+      "/lib64",
+      "--dir",
+      `/../oldroot${target}`,
+      "--",
+      "/bin/true",
     ]);
     expect(r.status, String(r.stderr)).toBe(0);
     expect(spawnSync("test", ["-d", target]).status).toBe(0);
@@ -92,7 +109,9 @@ describe("raw sandbox.start: workdir", () => {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
-        jsonrpc: "2.0", id: 1, method: "tools/call",
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
         params: { name: "sandbox_start", arguments: { sandbox: "wd", config: { image: "microsandbox/python", workdir: `/../oldroot${target}` } } },
       }),
     }).then((r) => r.json() as Promise<{ result: { isError?: boolean; content: { text: string }[] } }>);

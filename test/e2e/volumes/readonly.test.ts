@@ -36,7 +36,9 @@ describe("readonly on the dev server", () => {
   it("writes inside fail with EROFS, the host folder is untouched, the read-write parent still works", async () => {
     const before = await snapshotTree(tools);
     await using sb = await PythonSandbox.create({
-      serverUrl: s.url, configPath: s.configPath, name: "ro",
+      serverUrl: s.url,
+      configPath: s.configPath,
+      name: "ro",
       // The code-execution-with-MCP layout: a read-only tool tree inside a read-write workspace.
       volumes: ["./ws:/w", { host: "./servers", guest: "/w/servers", readonly: true }],
     });
@@ -61,7 +63,9 @@ describe("readonly on the dev server", () => {
     await mkdir(path.join(scratch, "github"), { recursive: true });
     await writeFile(path.join(scratch, "github", "tool.py"), "original");
     await using sb = await PythonSandbox.create({
-      serverUrl: s.url, configPath: s.configPath, name: "rw-control",
+      serverUrl: s.url,
+      configPath: s.configPath,
+      name: "rw-control",
       volumes: ["./ws:/w", { host: "./scratch", guest: "/w/servers" }],
     });
     expect(await (await sb.run(WRITE)).output()).toContain("WROTE");
@@ -101,10 +105,14 @@ describe("readonly against a legacy-shaped server", () => {
   it("is refused before sandbox.start is sent, with a hint that is true; nothing written", async () => {
     const generated = path.join(s.project, ".microsandbox", "generated");
     const before = await readdir(generated).catch(() => []);
-    const e = await caught(PythonSandbox.create({
-      serverUrl: url, configPath: s.configPath, name: "legacy-ro",
-      volumes: [{ host: "./servers", guest: "/servers", readonly: true }],
-    }));
+    const e = await caught(
+      PythonSandbox.create({
+        serverUrl: url,
+        configPath: s.configPath,
+        name: "legacy-ro",
+        volumes: [{ host: "./servers", guest: "/servers", readonly: true }],
+      }),
+    );
     expect(e.code).toBe(ErrorCodes.READONLY_UNSUPPORTED);
     expect(e.hint).toBe("use the msbv dev server (msbv dev-server), which enforces it, or drop readonly");
     expect(methods).toEqual(["msbv.capabilities"]);

@@ -77,19 +77,26 @@ describe("Workspace under a concurrent symlink swap", () => {
         else if (text === "INSIDE") seen.inside++;
       } catch (e) {
         if (isMsbvError(e) && (e.code === ErrorCodes.WORKSPACE_ESCAPE || e.code === ErrorCodes.WORKSPACE_NOT_FOUND)) seen.refused++;
-        else if (!isMsbvError(e)) seen.refused++; // naive reader: ENOENT mid-swap
+        else if (!isMsbvError(e))
+          seen.refused++; // naive reader: ENOENT mid-swap
         else throw e;
       }
     }
     return seen;
   }
 
-  it.each<["file" | "dir", string]>([["file", "file.txt"], ["dir", "d/f.txt"]])("sanity: a naive fs.readFile leaks the outside file (%s swap)", async (kind, rel) => {
+  it.each<["file" | "dir", string]>([
+    ["file", "file.txt"],
+    ["dir", "d/f.txt"],
+  ])("sanity: a naive fs.readFile leaks the outside file (%s swap)", async (kind, rel) => {
     const target = path.join(root, rel);
     await startSwapper(kind === "file" ? target : path.join(root, "d"), kind, kind === "file" ? path.join(outside, "secret.txt") : outside);
     let secret = 0;
     for (let i = 0; i < MAX_ROUNDS && secret === 0; i++) {
-      secret += await readFile(target, "utf8").then((t) => (t === "SECRET" ? 1 : 0), () => 0);
+      secret += await readFile(target, "utf8").then(
+        (t) => (t === "SECRET" ? 1 : 0),
+        () => 0,
+      );
     }
     expect(secret).toBeGreaterThan(0);
   });

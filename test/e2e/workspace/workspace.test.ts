@@ -49,9 +49,7 @@ describe.each<WalkStrategy>(["procfd", "path"])("Workspace (%s strategy)", (stra
     const names = (await ws.list()).map((e) => `${e.type}:${e.path}`);
     expect(names).toEqual(["file:hello.txt", "directory:made", "file:new.txt", "directory:src"]);
     const deep = await ws.list(".", { recursive: true });
-    expect(deep.map((e) => e.path)).toEqual([
-      "hello.txt", "made", "made/by", "made/by/write.txt", "new.txt", "src", "src/deep", "src/deep/a.py",
-    ]);
+    expect(deep.map((e) => e.path)).toEqual(["hello.txt", "made", "made/by", "made/by/write.txt", "new.txt", "src", "src/deep", "src/deep/a.py"]);
     const a = deep.find((e) => e.path === "src/deep/a.py");
     expect(a).toMatchObject({ name: "a.py", type: "file", size: 9 });
     expect(a?.mtimeMs).toBeGreaterThan(0);
@@ -90,8 +88,11 @@ describe.each<WalkStrategy>(["procfd", "path"])("Workspace (%s strategy)", (stra
   it("refuses an intermediate folder symlinked to /", async () => {
     await symlink("/", path.join(root, "rootlink"));
     const attempts = [
-      () => ws.read("rootlink/etc/passwd"), () => ws.list("rootlink"), () => ws.write("rootlink/tmp/msbv-pwned", "x"),
-      () => ws.mkdir("rootlink/x"), () => ws.remove("rootlink/tmp", { recursive: true }),
+      () => ws.read("rootlink/etc/passwd"),
+      () => ws.list("rootlink"),
+      () => ws.write("rootlink/tmp/msbv-pwned", "x"),
+      () => ws.mkdir("rootlink/x"),
+      () => ws.remove("rootlink/tmp", { recursive: true }),
     ];
     for (const attempt of attempts) {
       expect((await caught(attempt())).code).toBe(ErrorCodes.WORKSPACE_ESCAPE);

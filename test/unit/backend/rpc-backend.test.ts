@@ -92,10 +92,7 @@ describe("RpcBackend error table", () => {
   for (const [status, code] of cases) {
     it(`HTTP ${status} → ${code}, with status, body text and never the key`, async () => {
       // A hostile/buggy server echoing the credentials back must not leak them into the message.
-      const { backend } = backendWith(
-        (req) => new Response(`{"error":"boom ${req.headers.authorization}","code":5002}`, { status }),
-        KEY,
-      );
+      const { backend } = backendWith((req) => new Response(`{"error":"boom ${req.headers.authorization}","code":5002}`, { status }), KEY);
       const err = await failure(backend.runCode("sb1", "python", "1", undefined));
       expect(err.code).toBe(code);
       expect(err.status).toBe(status);
@@ -118,9 +115,7 @@ describe("RpcBackend error table", () => {
   });
 
   it("200 with an error member → SERVER_ERROR", async () => {
-    const { backend } = backendWith(() =>
-      Response.json({ jsonrpc: "2.0", error: { code: -32601, message: "Method not found: x" }, id: "1" }),
-    );
+    const { backend } = backendWith(() => Response.json({ jsonrpc: "2.0", error: { code: -32601, message: "Method not found: x" }, id: "1" }));
     const err = await failure(backend.stop("sb1"));
     expect(err.code).toBe(ErrorCodes.SERVER_ERROR);
     expect(err.message).toContain("Method not found: x");

@@ -3,7 +3,14 @@ import { toWireStartConfig } from "../../../src/backend/rpc-wire.js";
 import type { ResolvedSandboxConfig } from "../../../src/config/index.js";
 
 const minimal: ResolvedSandboxConfig = {
-  name: "a", image: "microsandbox/python", memory: 512, cpus: 1, volumes: [], ports: [], envs: [], dependsOn: [],
+  name: "a",
+  image: "microsandbox/python",
+  memory: 512,
+  cpus: 1,
+  volumes: [],
+  ports: [],
+  envs: [],
+  dependsOn: [],
 };
 
 describe("toWireStartConfig", () => {
@@ -17,19 +24,35 @@ describe("toWireStartConfig", () => {
     const wire = toWireStartConfig({
       ...minimal,
       volumes: [{ host: "/home/u/p/workspace", guest: "/workspace", readonly: false }],
-      ports: ["8080:80"], envs: ["A=1"], dependsOn: ["db"], workdir: "/workspace", shell: "/bin/sh",
-      scripts: { setup: "echo hi" }, exec: "python",
+      ports: ["8080:80"],
+      envs: ["A=1"],
+      dependsOn: ["db"],
+      workdir: "/workspace",
+      shell: "/bin/sh",
+      scripts: { setup: "echo hi" },
+      exec: "python",
     });
     expect(wire).toEqual({
-      image: "microsandbox/python", memory: 512, cpus: 1, volumes: ["/home/u/p/workspace:/workspace"],
-      ports: ["8080:80"], envs: ["A=1"], depends_on: ["db"], workdir: "/workspace", shell: "/bin/sh",
-      scripts: { setup: "echo hi" }, exec: "python",
+      image: "microsandbox/python",
+      memory: 512,
+      cpus: 1,
+      volumes: ["/home/u/p/workspace:/workspace"],
+      ports: ["8080:80"],
+      envs: ["A=1"],
+      depends_on: ["db"],
+      workdir: "/workspace",
+      shell: "/bin/sh",
+      scripts: { setup: "echo hi" },
+      exec: "python",
     });
     expect(wire).not.toHaveProperty("dependsOn");
   });
 
   it("readonly volumes: refused unless advertised; then guest paths in readonly_volumes, the strings unchanged", () => {
-    const volumes = [{ host: "/p/ws", guest: "/w", readonly: false }, { host: "/p/tools", guest: "/w/tools", readonly: true }];
+    const volumes = [
+      { host: "/p/ws", guest: "/w", readonly: false },
+      { host: "/p/tools", guest: "/w/tools", readonly: true },
+    ];
     expect(() => toWireStartConfig({ ...minimal, volumes })).toThrow(expect.objectContaining({ code: "MSBV_READONLY_UNSUPPORTED" }));
     const wire = toWireStartConfig({ ...minimal, volumes }, { readonlyVolumes: true });
     expect(wire.volumes).toEqual(["/p/ws:/w", "/p/tools:/w/tools"]);
@@ -41,4 +64,3 @@ describe("toWireStartConfig", () => {
     expect(toWireStartConfig({ ...minimal, scripts: {} })).not.toHaveProperty("scripts");
   });
 });
-

@@ -7,9 +7,7 @@ const vol = (host: string, guest: string) => ({ host, guest, readonly: false });
 
 describe("volumesForServer (remote guard)", () => {
   it("passes volumes through for a local server", () => {
-    expect(volumesForServer([vol("/p/ws", "/workspace")], true, "http://127.0.0.1:5555", undefined)).toEqual([
-      vol("/p/ws", "/workspace"),
-    ]);
+    expect(volumesForServer([vol("/p/ws", "/workspace")], true, "http://127.0.0.1:5555", undefined)).toEqual([vol("/p/ws", "/workspace")]);
   });
 
   it("passes an empty volume list for a remote server", () => {

@@ -20,10 +20,12 @@ describe("bench figures", () => {
       roundTrip: { floor: { small: s(100), large: s(100) }, mounted: { small: s(110), large: s(130) }, copyOut: { small: s(500), large: s(2000) } },
       clientOverhead: { client: s(1.05), bareFetch: s(1) },
       devServer: { spawnFloor: s(30), createFirstRun: s(120), warmRun: s(1) },
-      scale: { levels: [
-        { concurrency: 1, failures: 0, create: { ...s(50), p95: 60 } },
-        { concurrency: 50, failures: 1, create: { ...s(300), p95: 600 } },
-      ] },
+      scale: {
+        levels: [
+          { concurrency: 1, failures: 0, create: { ...s(50), p95: 60 } },
+          { concurrency: 50, failures: 1, create: { ...s(300), p95: 600 } },
+        ],
+      },
     });
     const by = Object.fromEntries(figures.map((f) => [f.id, f]));
     expect(by["roundtrip.small.mounted_vs_floor"]?.verdict).toBe("met");
@@ -60,10 +62,26 @@ describe("bench figures", () => {
   });
 
   it("publishes each sync route side by side and memory per sandbox", () => {
-    const route = (mbps: number) => ({ inLargeMBps: mbps, largeMBps: mbps * 2, inMsPerFile: 1, msPerFile: 20, inRandomMBps: mbps / 2, randomMBps: mbps / 4 });
+    const route = (mbps: number) => ({
+      inLargeMBps: mbps,
+      largeMBps: mbps * 2,
+      inMsPerFile: 1,
+      msPerFile: 20,
+      inRandomMBps: mbps / 2,
+      randomMBps: mbps / 4,
+    });
     const figures = computeFigures({
-      sync: { available: true, ...route(150), variants: { before: { ...route(9), inRandomMBps: undefined, randomMBps: undefined }, legacy: route(40), fast: route(150) } },
-      memory: { levels: [{ sandboxes: 1, perSandboxPssMiB: 30, perSandboxRssMiB: 60, serverRssMiB: 80 }, { sandboxes: 50, perSandboxPssMiB: 20, perSandboxRssMiB: 55, serverRssMiB: 120 }] },
+      sync: {
+        available: true,
+        ...route(150),
+        variants: { before: { ...route(9), inRandomMBps: undefined, randomMBps: undefined }, legacy: route(40), fast: route(150) },
+      },
+      memory: {
+        levels: [
+          { sandboxes: 1, perSandboxPssMiB: 30, perSandboxRssMiB: 60, serverRssMiB: 80 },
+          { sandboxes: 50, perSandboxPssMiB: 20, perSandboxRssMiB: 55, serverRssMiB: 120 },
+        ],
+      },
     });
     const by = Object.fromEntries(figures.map((f) => [f.id, f]));
     expect(by["sync.before.in_mb_per_s"]).toMatchObject({ value: 9, verdict: "missed", unit: "MB/s" });

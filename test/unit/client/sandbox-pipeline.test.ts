@@ -219,8 +219,12 @@ describe("validation happens before anything is sent or written", () => {
 
   it("readonly on a legacy server → READONLY_UNSUPPORTED with a true hint; only the capability question is sent", async () => {
     const { backend, requests } = withFake();
-    const err = await PythonSandbox.create({ name: "bad", configPath, backend, volumes: [{ host: "./ws", guest: "/workspace", readonly: true }] })
-      .catch((e: unknown) => e);
+    const err = await PythonSandbox.create({
+      name: "bad",
+      configPath,
+      backend,
+      volumes: [{ host: "./ws", guest: "/workspace", readonly: true }],
+    }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: ErrorCodes.READONLY_UNSUPPORTED });
     expect((err as MsbvError).hint).toBe("use the msbv dev server (msbv dev-server), which enforces it, or drop readonly");
     // The legacy server answered "method not found" to msbv.capabilities; sandbox.start was never sent.
@@ -238,7 +242,9 @@ describe("validation happens before anything is sent or written", () => {
 
   it("sharedFilesystem next to a backend of one's own → INVALID_OPTION (the backend carries the mapping)", async () => {
     const { backend, requests } = withFake();
-    const err = await PythonSandbox.create({ name: "x", configPath, backend, sharedFilesystem: [{ hostPrefix: dir, serverPrefix: "/m" }] }).catch((e: unknown) => e);
+    const err = await PythonSandbox.create({ name: "x", configPath, backend, sharedFilesystem: [{ hostPrefix: dir, serverPrefix: "/m" }] }).catch(
+      (e: unknown) => e,
+    );
     expect(err).toMatchObject({ code: ErrorCodes.INVALID_OPTION });
     expect(requests).toHaveLength(0);
   });

@@ -14,10 +14,14 @@ describe("dependencySpec (embedded depends_on)", () => {
     const configPath = path.join(dir.path, "microsandbox.toml");
     await writeFile(
       configPath,
-      ['[sandboxes.db]', 'image = "microsandbox/node"', 'volumes = ["./db-data:/data"]', "", "[sandboxes.app]", 'depends_on = ["db"]', ""].join("\n"),
+      ["[sandboxes.db]", 'image = "microsandbox/node"', 'volumes = ["./db-data:/data"]', "", "[sandboxes.app]", 'depends_on = ["db"]', ""].join("\n"),
     );
     const spec = await dependencySpec({ kind: "python", options: { configPath }, cwd: dir.path, env: {} }, "db");
-    expect(spec).toMatchObject({ name: "db", image: "microsandbox/node", volumes: [{ host: path.join(dir.path, "db-data"), guest: "/data", readonly: false }] });
+    expect(spec).toMatchObject({
+      name: "db",
+      image: "microsandbox/node",
+      volumes: [{ host: path.join(dir.path, "db-data"), guest: "/data", readonly: false }],
+    });
   });
 
   it("an undeclared dependency is a typed config error (the file is refused), never a default sandbox", async () => {

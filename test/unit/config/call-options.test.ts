@@ -80,10 +80,24 @@ describe("call options are checked strictly before anything is sent", () => {
 
   it("accepts a complete, valid set of options unchanged", () => {
     const options: SandboxCallOptions = {
-      serverUrl: "http://127.0.0.1:5555", name: "agent-1", apiKey: "msb_x", image: "microsandbox/python",
-      memory: 1024, cpus: 2, volumes: ["./w:/w"], ports: ["8080:80"], envs: ["A=1", "EMPTY="],
-      dependsOn: ["db"], workdir: "/w", shell: "/bin/bash", scripts: { "setup.sh": "echo" }, exec: "run",
-      timeout: 30, configPath: "x.toml", allowHostPaths: ["/data"], createVolumeDirs: true,
+      serverUrl: "http://127.0.0.1:5555",
+      name: "agent-1",
+      apiKey: "msb_x",
+      image: "microsandbox/python",
+      memory: 1024,
+      cpus: 2,
+      volumes: ["./w:/w"],
+      ports: ["8080:80"],
+      envs: ["A=1", "EMPTY="],
+      dependsOn: ["db"],
+      workdir: "/w",
+      shell: "/bin/bash",
+      scripts: { "setup.sh": "echo" },
+      exec: "run",
+      timeout: 30,
+      configPath: "x.toml",
+      allowHostPaths: ["/data"],
+      createVolumeDirs: true,
     };
     expect(checkCallOptions(options)).toEqual(options);
   });

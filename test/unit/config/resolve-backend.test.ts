@@ -52,7 +52,9 @@ describe("resolveSandbox asks the chosen backend about read-only mounts", () => 
     expect(r.backend).toBe("embedded");
     expect(r.sandbox.volumes).toEqual([{ host: `${p.dir}/ws`, guest: "/w", readonly: true }]);
     // The call's backend beats the file; a backend that cannot enforce it gets the usual refusal.
-    const err = await caught(resolveSandbox({ kind: "python", options: { name: "box", backend: "rpc" }, cwd: p.dir, env: {}, readonlySupported: answer(["embedded"]) }));
+    const err = await caught(
+      resolveSandbox({ kind: "python", options: { name: "box", backend: "rpc" }, cwd: p.dir, env: {}, readonlySupported: answer(["embedded"]) }),
+    );
     expect(err.code).toBe(ErrorCodes.READONLY_UNSUPPORTED);
     expect(asked).toEqual(["embedded", "rpc"]);
   });

@@ -86,10 +86,17 @@ describe("startDevServer lifecycle", () => {
     await using server = await startDevServer({ ...base(), dev: true, projectDir: join(root, "p") });
     await rm(join(root, "p"), { recursive: true });
     const post = (method: string, params: unknown) =>
-      send(`${server.url}/api/v1/rpc`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(call(method, params)) });
+      send(`${server.url}/api/v1/rpc`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(call(method, params)),
+      });
     expect((await post("sandbox.stop", { sandbox: "a" })).json).toStrictEqual({ error: "Project directory does not exist", code: 2001 });
     const metrics = await post("sandbox.metrics.get", {});
-    expect({ status: metrics.status, body: metrics.json }).toStrictEqual({ status: 500, body: { error: "Internal server error", code: 5002, data: { kind: "internal" } } });
+    expect({ status: metrics.status, body: metrics.json }).toStrictEqual({
+      status: 500,
+      body: { error: "Internal server error", code: 5002, data: { kind: "internal" } },
+    });
     const start = await post("sandbox.start", { sandbox: "a", config: { image: "microsandbox/python" } });
     expect(start.json).toMatchObject({ result: "Sandbox a started successfully" });
   });

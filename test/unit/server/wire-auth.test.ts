@@ -23,7 +23,10 @@ beforeAll(async () => {
   keys.inLeeway = await mintApiKey(TEST_SECRET, { now: now() - 3600, expiresInSeconds: 3600 - 30 });
   keys.pastLeeway = await mintApiKey(TEST_SECRET, { now: now() - 3600, expiresInSeconds: 3600 - 120 });
   const secret = new TextEncoder().encode(TEST_SECRET);
-  keys.noIat = `msb_${await new SignJWT({}).setProtectedHeader({ alg: "HS256" }).setExpirationTime(now() + 600).sign(secret)}`;
+  keys.noIat = `msb_${await new SignJWT({})
+    .setProtectedHeader({ alg: "HS256" })
+    .setExpirationTime(now() + 600)
+    .sign(secret)}`;
   keys.fractionalExp = `msb_${await new SignJWT({ exp: now() + 600.5 }).setProtectedHeader({ alg: "HS256" }).setIssuedAt().sign(secret)}`;
 });
 afterAll(async () => h.close());
@@ -48,7 +51,14 @@ const bearer = (key: string) => ({ ...json, authorization: `Bearer ${key}` });
 const cases = (): Case[] => [
   // Routes
   { name: "health", method: "GET", path: "/api/v1/health", body: null, status: 200, json: { message: "Service is healthy" } },
-  { name: "health ignores the query", method: "GET", path: "/api/v1/health?probe=1", body: null, status: 200, json: { message: "Service is healthy" } },
+  {
+    name: "health ignores the query",
+    method: "GET",
+    path: "/api/v1/health?probe=1",
+    body: null,
+    status: 200,
+    json: { message: "Service is healthy" },
+  },
   { name: "POST on health is 405", path: "/api/v1/health", headers: json, status: 405, text: "" },
   { name: "unknown path is 404 empty", method: "GET", path: "/nope", body: null, status: 404, text: "" },
   { name: "trailing slash is 404", path: "/api/v1/rpc/", headers: bearer(keys.valid!), status: 404, text: "" },
@@ -59,11 +69,29 @@ const cases = (): Case[] => [
   { name: "GET rpc with auth is 405", method: "GET", path: "/api/v1/rpc", headers: bearer(keys.valid!), body: null, status: 405, text: "" },
   { name: "valid Bearer key", path: "/api/v1/rpc", headers: bearer(keys.valid!), status: 404, json: NOT_FOUND_RPC },
   { name: "valid bare key", path: "/api/v1/rpc", headers: { ...json, authorization: keys.valid! }, status: 404, json: NOT_FOUND_RPC },
-  { name: "lowercase bearer", path: "/api/v1/rpc", headers: { ...json, authorization: `bearer ${keys.valid}` }, status: 401, json: INVALID_CREDENTIALS },
-  { name: "Bearer with two spaces", path: "/api/v1/rpc", headers: { ...json, authorization: `Bearer  ${keys.valid}` }, status: 401, json: INVALID_CREDENTIALS },
+  {
+    name: "lowercase bearer",
+    path: "/api/v1/rpc",
+    headers: { ...json, authorization: `bearer ${keys.valid}` },
+    status: 401,
+    json: INVALID_CREDENTIALS,
+  },
+  {
+    name: "Bearer with two spaces",
+    path: "/api/v1/rpc",
+    headers: { ...json, authorization: `Bearer  ${keys.valid}` },
+    status: 401,
+    json: INVALID_CREDENTIALS,
+  },
   { name: "no msb_ prefix", path: "/api/v1/rpc", headers: bearer(keys.valid!.slice(4)), status: 401, json: INVALID_CREDENTIALS },
   { name: "Bearer xyz", path: "/api/v1/rpc", headers: bearer("xyz"), status: 401, json: INVALID_CREDENTIALS },
-  { name: "non-ASCII header", path: "/api/v1/rpc", headers: { ...json, authorization: `Bearer ${keys.valid}\u00e9` }, status: 401, json: INVALID_CREDENTIALS },
+  {
+    name: "non-ASCII header",
+    path: "/api/v1/rpc",
+    headers: { ...json, authorization: `Bearer ${keys.valid}\u00e9` },
+    status: 401,
+    json: INVALID_CREDENTIALS,
+  },
   { name: "bad signature", path: "/api/v1/rpc", headers: bearer(keys.wrongSecret!), status: 401, json: INVALID_TOKEN },
   { name: "expired", path: "/api/v1/rpc", headers: bearer(keys.expired!), status: 401, json: INVALID_TOKEN },
   { name: "expired 30 s ago (inside 60 s leeway)", path: "/api/v1/rpc", headers: bearer(keys.inLeeway!), status: 404, json: NOT_FOUND_RPC },
@@ -87,18 +115,92 @@ const cases = (): Case[] => [
   },
   { name: "mcp needs auth", path: "/mcp", headers: json, status: 401, json: INVALID_CREDENTIALS },
   { name: "received log needs auth", method: "GET", path: "/_dev/received", body: null, status: 401, json: INVALID_CREDENTIALS },
-  { name: "received log with auth", method: "GET", path: "/_dev/received", headers: bearer(keys.valid!), body: null, status: 200, json: { received: [] } },
+  {
+    name: "received log with auth",
+    method: "GET",
+    path: "/_dev/received",
+    headers: bearer(keys.valid!),
+    body: null,
+    status: 200,
+    json: { received: [] },
+  },
   // Framework rejections (plain text)
-  { name: "no content type", path: "/api/v1/rpc", headers: { authorization: `Bearer ${keys.valid}` }, status: 415, text: "Expected request with `Content-Type: application/json`" },
-  { name: "text/plain", path: "/api/v1/rpc", headers: { ...bearer(keys.valid!), "content-type": "text/plain" }, status: 415, text: "Expected request with `Content-Type: application/json`" },
-  { name: "json with charset", path: "/api/v1/rpc", headers: { ...bearer(keys.valid!), "content-type": "application/json; charset=utf-8" }, status: 404, json: NOT_FOUND_RPC },
-  { name: "+json suffix", path: "/api/v1/rpc", headers: { ...bearer(keys.valid!), "content-type": "application/vnd.api+json" }, status: 404, json: NOT_FOUND_RPC },
-  { name: "malformed JSON", path: "/api/v1/rpc", headers: bearer(keys.valid!), body: "{", status: 400, textStartsWith: "Failed to parse the request body as JSON: " },
-  { name: "empty body", path: "/api/v1/rpc", headers: bearer(keys.valid!), body: "", status: 400, textStartsWith: "Failed to parse the request body as JSON: " },
-  { name: "batch array", path: "/api/v1/rpc", headers: bearer(keys.valid!), body: `[${nope}]`, status: 422, textStartsWith: "Failed to deserialize the JSON body into the target type: " },
-  { name: "missing method", path: "/api/v1/rpc", headers: bearer(keys.valid!), body: '{"jsonrpc":"2.0","id":1}', status: 422, textStartsWith: "Failed to deserialize the JSON body into the target type: missing field `method`" },
-  { name: "missing jsonrpc", path: "/api/v1/rpc", headers: bearer(keys.valid!), body: '{"method":"sandbox.stop"}', status: 422, textStartsWith: "Failed to deserialize the JSON body into the target type: missing field `jsonrpc`" },
-  { name: "numeric jsonrpc", path: "/api/v1/rpc", headers: bearer(keys.valid!), body: '{"jsonrpc":2,"method":"x"}', status: 422, textStartsWith: "Failed to deserialize the JSON body into the target type: " },
+  {
+    name: "no content type",
+    path: "/api/v1/rpc",
+    headers: { authorization: `Bearer ${keys.valid}` },
+    status: 415,
+    text: "Expected request with `Content-Type: application/json`",
+  },
+  {
+    name: "text/plain",
+    path: "/api/v1/rpc",
+    headers: { ...bearer(keys.valid!), "content-type": "text/plain" },
+    status: 415,
+    text: "Expected request with `Content-Type: application/json`",
+  },
+  {
+    name: "json with charset",
+    path: "/api/v1/rpc",
+    headers: { ...bearer(keys.valid!), "content-type": "application/json; charset=utf-8" },
+    status: 404,
+    json: NOT_FOUND_RPC,
+  },
+  {
+    name: "+json suffix",
+    path: "/api/v1/rpc",
+    headers: { ...bearer(keys.valid!), "content-type": "application/vnd.api+json" },
+    status: 404,
+    json: NOT_FOUND_RPC,
+  },
+  {
+    name: "malformed JSON",
+    path: "/api/v1/rpc",
+    headers: bearer(keys.valid!),
+    body: "{",
+    status: 400,
+    textStartsWith: "Failed to parse the request body as JSON: ",
+  },
+  {
+    name: "empty body",
+    path: "/api/v1/rpc",
+    headers: bearer(keys.valid!),
+    body: "",
+    status: 400,
+    textStartsWith: "Failed to parse the request body as JSON: ",
+  },
+  {
+    name: "batch array",
+    path: "/api/v1/rpc",
+    headers: bearer(keys.valid!),
+    body: `[${nope}]`,
+    status: 422,
+    textStartsWith: "Failed to deserialize the JSON body into the target type: ",
+  },
+  {
+    name: "missing method",
+    path: "/api/v1/rpc",
+    headers: bearer(keys.valid!),
+    body: '{"jsonrpc":"2.0","id":1}',
+    status: 422,
+    textStartsWith: "Failed to deserialize the JSON body into the target type: missing field `method`",
+  },
+  {
+    name: "missing jsonrpc",
+    path: "/api/v1/rpc",
+    headers: bearer(keys.valid!),
+    body: '{"method":"sandbox.stop"}',
+    status: 422,
+    textStartsWith: "Failed to deserialize the JSON body into the target type: missing field `jsonrpc`",
+  },
+  {
+    name: "numeric jsonrpc",
+    path: "/api/v1/rpc",
+    headers: bearer(keys.valid!),
+    body: '{"jsonrpc":2,"method":"x"}',
+    status: 422,
+    textStartsWith: "Failed to deserialize the JSON body into the target type: ",
+  },
   // Envelope
   {
     name: "jsonrpc 1.0",

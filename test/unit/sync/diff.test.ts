@@ -42,7 +42,11 @@ describe("planIn", () => {
 
 describe("planBack", () => {
   it("applies sandbox edits, additions and deletions where the host still has the copy-in version", () => {
-    const plan = planBack(sent({ edit: "1", del: "2", keep: "3" }), tree({ edit: "1b", keep: "3", add: "4" }), tree({ edit: "1", del: "2", keep: "3" }));
+    const plan = planBack(
+      sent({ edit: "1", del: "2", keep: "3" }),
+      tree({ edit: "1b", keep: "3", add: "4" }),
+      tree({ edit: "1", del: "2", keep: "3" }),
+    );
     expect(plan).toMatchObject({ writes: ["add", "edit"], fetch: ["add", "edit"], deletes: ["del"], conflicts: [], unchanged: 1 });
   });
 
@@ -76,7 +80,10 @@ describe("planBack", () => {
   it("a host link or folder where the sandbox created a file is a conflict, never a write", () => {
     const plan = planBack(sent({}), tree({ l: "1", d: "2" }), tree({}, ["d"], ["l"]));
     expect(plan.writes).toEqual([]);
-    expect(plan.conflicts.map((c) => [c.path, c.reason])).toEqual([["d", "both-created"], ["l", "both-created"]]);
+    expect(plan.conflicts.map((c) => [c.path, c.reason])).toEqual([
+      ["d", "both-created"],
+      ["l", "both-created"],
+    ]);
   });
 
   it("a file the sandbox turned into a link is skipped, not deleted on the host", () => {

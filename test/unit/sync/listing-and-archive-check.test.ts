@@ -12,7 +12,10 @@ describe("parseListing", () => {
   it("reads files with hashes, folders and other entries; names may hold newlines and spaces", () => {
     const raw = Buffer.concat([rec(`${H}  ./a b\nc`), rec("D ./d"), rec("O ./d/link"), rec(`${H}  ./d/x`)]);
     const l = parseListing(raw, fail);
-    expect([...l.files]).toEqual([["a b\nc", H], ["d/x", H]]);
+    expect([...l.files]).toEqual([
+      ["a b\nc", H],
+      ["d/x", H],
+    ]);
     expect([...l.dirs]).toEqual(["d"]);
     expect([...l.others]).toEqual(["d/link"]);
     expect(l.undecodable).toBe(0);
@@ -39,11 +42,19 @@ describe("parseListing", () => {
 
 describe("checkArchive", () => {
   const file = (path: string, data = "x", extra: Partial<ArchiveMember> = {}): ArchiveMember => ({
-    path, type: "File", size: Buffer.byteLength(data), mode: 0o4755, data: Buffer.from(data), ...extra,
+    path,
+    type: "File",
+    size: Buffer.byteLength(data),
+    mode: 0o4755,
+    data: Buffer.from(data),
+    ...extra,
   });
 
   it("accepts exactly the requested regular files, folders ignored, special mode bits dropped", () => {
-    const { files, problems } = checkArchive([{ ...file("d/"), type: "Directory", size: 0, data: Buffer.alloc(0) }, file("d/a", "hello")], new Set(["d/a"]));
+    const { files, problems } = checkArchive(
+      [{ ...file("d/"), type: "Directory", size: 0, data: Buffer.alloc(0) }, file("d/a", "hello")],
+      new Set(["d/a"]),
+    );
     expect(problems).toEqual([]);
     expect(files.get("d/a")).toEqual({ data: Buffer.from("hello"), mode: 0o755 });
   });
@@ -62,9 +73,9 @@ describe("checkArchive", () => {
     ];
     const { problems } = checkArchive(members, new Set(["req", "link", "hard", "dev", "missing"]));
     expect(problems).toEqual([
-      '"../escape": has an empty, \'.\' or \'..\' component',
+      "\"../escape\": has an empty, '.' or '..' component",
       '"/etc/passwd": absolute path',
-      '"a/../../b": has an empty, \'.\' or \'..\' component',
+      "\"a/../../b\": has an empty, '.' or '..' component",
       '"link": a SymbolicLink -> "/etc/passwd", only regular files are accepted',
       '"hard": a Link -> "/etc/shadow", only regular files are accepted',
       '"dev": a CharacterDevice, only regular files are accepted',

@@ -39,7 +39,10 @@ describe("checkHostPath", () => {
 
   it("refuses a symlink below the root, final or on the way", async () => {
     expect(await check("ws/planted")).toMatchObject({ code: ErrorCodes.HOST_PATH_DENIED, message: expect.stringContaining("is a symlink") });
-    expect(await check("ws/planted/x", false)).toMatchObject({ code: ErrorCodes.HOST_PATH_DENIED, message: expect.stringContaining("goes through the symlink") });
+    expect(await check("ws/planted/x", false)).toMatchObject({
+      code: ErrorCodes.HOST_PATH_DENIED,
+      message: expect.stringContaining("goes through the symlink"),
+    });
   });
 
   it("gives one answer for an outside path, present or missing", async () => {

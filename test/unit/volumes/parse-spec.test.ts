@@ -13,7 +13,11 @@ const ok: [string, unknown, { host: string; guest: string; readonly?: boolean; c
   ["object readonly+create", { host: "d", guest: "/d", readonly: true, create: true }, { host: "d", guest: "/d", readonly: true, create: true }],
   // The shape a widely used fork of the Python SDK sends, and tuples: the same parsed model.
   ["{ host, mount }", { host: "./ws", mount: "/workspace" }, { host: "./ws", guest: "/workspace", readonly: false, create: false }],
-  ["{ host, mount, readonly, create }", { host: "d", mount: "/d/", readonly: true, create: true }, { host: "d", guest: "/d", readonly: true, create: true }],
+  [
+    "{ host, mount, readonly, create }",
+    { host: "d", mount: "/d/", readonly: true, create: true },
+    { host: "d", guest: "/d", readonly: true, create: true },
+  ],
   ["[host, guest] tuple", ["./ws", "/workspace"], { host: "./ws", guest: "/workspace", readonly: false, create: false }],
 ];
 
@@ -60,7 +64,7 @@ const bad: [string, unknown, string, string][] = [
   ["number", 42, "got number", "{ host, mount"],
   ["null", null, "got null", "host:guest"],
   ["tuple of three", ["./a", "/a", "ro"], "must be [host, guest]", "readonly: true"],
-  ["tuple with a number", ["./a", 1], "must be [host, guest]", "[\"./workspace\""],
+  ["tuple with a number", ["./a", 1], "must be [host, guest]", '["./workspace"'],
   ["both guest and mount", { host: "a", guest: "/a", mount: "/b" }, 'both "guest" and "mount"', "keep one"],
   ["mount object with a relative mount", { host: "a", mount: "b" }, "must be absolute", "start the guest path"],
   ["':' in a tuple host", ["./a:b", "/a"], "must not contain ':'", "rename"],

@@ -3,7 +3,12 @@ import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ErrorCodes, HostPathError } from "../../../src/errors/index.js";
 import {
-  canonicalizePath, defaultHostPathPolicy, parseVolumeSpec, resolveVolumes, toVolumeString, type HostPathPolicy,
+  canonicalizePath,
+  defaultHostPathPolicy,
+  parseVolumeSpec,
+  resolveVolumes,
+  toVolumeString,
+  type HostPathPolicy,
   type VolumeSpec,
 } from "../../../src/volumes/index.js";
 import { caught } from "../../helpers/caught.js";
@@ -106,10 +111,22 @@ describe("resolveVolumes", () => {
     ["a missing folder", "./missing:/m", ErrorCodes.HOST_PATH_INVALID, "does not exist", "create: true"],
     ["a file", "./file.txt:/f", ErrorCodes.HOST_PATH_INVALID, "is a file, not a folder", "mount the folder that contains it"],
     ["a final symlink inside the project", "./ws-link:/w", ErrorCodes.HOST_PATH_DENIED, "is a symlink", "real path"],
-    ["a folder reached through a symlink inside the project (sandbox-plantable)", "./ws-link/deep:/w", ErrorCodes.HOST_PATH_DENIED, "goes through the symlink", "real folder's path"],
+    [
+      "a folder reached through a symlink inside the project (sandbox-plantable)",
+      "./ws-link/deep:/w",
+      ErrorCodes.HOST_PATH_DENIED,
+      "goes through the symlink",
+      "real folder's path",
+    ],
     ["a symlink to /etc", "./etc-link:/w", ErrorCodes.HOST_PATH_DENIED, "is a symlink", "/etc"],
     // Never canonicalised through: a link below the root is refused wherever it points.
-    ["a folder reached through a symlink leading outside", "./out-link/sub:/w", ErrorCodes.HOST_PATH_DENIED, "goes through the symlink", "real folder's path"],
+    [
+      "a folder reached through a symlink leading outside",
+      "./out-link/sub:/w",
+      ErrorCodes.HOST_PATH_DENIED,
+      "goes through the symlink",
+      "real folder's path",
+    ],
     ["a folder outside the project", "../../outside:/w", ErrorCodes.HOST_PATH_DENIED, "outside the allowed roots", "[policy]"],
     ["the filesystem root", "/:/host", ErrorCodes.HOST_PATH_DENIED, "the filesystem root", "allow"],
     ["/etc", "/etc:/hostetc", ErrorCodes.HOST_PATH_DENIED, "a system folder", "allow"],
@@ -184,7 +201,9 @@ describe("resolveVolumes", () => {
     expect(e.code).toBe(ErrorCodes.HOST_PATH_DENIED);
     const problems = e.details.problems as { index: number; code: string }[];
     expect(problems.map((p) => [p.index, p.code])).toEqual([
-      [1, ErrorCodes.HOST_PATH_DENIED], [0, ErrorCodes.HOST_PATH_INVALID], [2, ErrorCodes.HOST_PATH_INVALID],
+      [1, ErrorCodes.HOST_PATH_DENIED],
+      [0, ErrorCodes.HOST_PATH_INVALID],
+      [2, ErrorCodes.HOST_PATH_INVALID],
     ]);
   });
 
@@ -201,4 +220,3 @@ describe("resolveVolumes", () => {
     expect(e2.message).toContain("contains ':'");
   });
 });
-

@@ -105,7 +105,15 @@ export async function prepareLaunch(input: ContainmentInput): Promise<PreparedLa
       volumeIds.push({ host: volume.host, dev: bind.opened.dev, ino: bind.opened.ino });
     }
     const plain = (bind: FdBind): FdBind => ({ fd: bind.fd, guest: bind.guest, readonly: bind.readonly });
-    const bwrapArgs = buildBwrapArgs({ ...input.plan, etcFiles, seccompFd, ...(root ? { root: plain(root) } : {}), home: plain(home), dotSandbox: plain(dotSandbox), volumes });
+    const bwrapArgs = buildBwrapArgs({
+      ...input.plan,
+      etcFiles,
+      seccompFd,
+      ...(root ? { root: plain(root) } : {}),
+      home: plain(home),
+      dotSandbox: plain(dotSandbox),
+      volumes,
+    });
     // The sandbox wrote that root last time and bubblewrap creates its mount points in it by path:
     // repair it through the descriptor just opened (the very folder bwrap will get), while stopped.
     if (root) await repairRootLayer(`/proc/self/fd/${root.opened.handle.fd}`, bwrapArgs);
@@ -113,10 +121,13 @@ export async function prepareLaunch(input: ContainmentInput): Promise<PreparedLa
     const bwrapArgv = [input.bwrapPath, ...bwrapArgs];
     if (input.identity.kind === "dedicated") {
       if (!(await executable(PYTHON))) {
-        throw new DevServerError(`Cannot start sandbox "${input.name}": the dev server runs as root, and dropping to an unprivileged uid with idmapped volumes needs Debian's ${PYTHON} (ctypes), which is missing.`, {
-          hint: "install python3 (`apt-get install python3`), or run the dev server as an ordinary user",
-          details: { sandbox: input.name },
-        });
+        throw new DevServerError(
+          `Cannot start sandbox "${input.name}": the dev server runs as root, and dropping to an unprivileged uid with idmapped volumes needs Debian's ${PYTHON} (ctypes), which is missing.`,
+          {
+            hint: "install python3 (`apt-get install python3`), or run the dev server as an ordinary user",
+            details: { sandbox: input.name },
+          },
+        );
       }
       await ensureAttachDir();
       const spec = {
@@ -141,7 +152,11 @@ export async function prepareLaunch(input: ContainmentInput): Promise<PreparedLa
       });
     }
     const limitArgs = Object.entries(input.limits.rlimits).map(([name, value]) => `${PRLIMIT_FLAGS[name] ?? "--unknown"}=${value}:${value}`);
-    const clean = await cleanFdCommand(prlimit, [...limitArgs, "--", input.bwrapPath, ...bwrapArgs], fds.map((_, index) => 3 + index));
+    const clean = await cleanFdCommand(
+      prlimit,
+      [...limitArgs, "--", input.bwrapPath, ...bwrapArgs],
+      fds.map((_, index) => 3 + index),
+    );
     return { command: clean.command, args: clean.args, fds, bwrapArgv, volumeIds, close };
   } catch (error) {
     await close();
@@ -163,8 +178,11 @@ async function ensureAttachDir(): Promise<void> {
   const info = await lstat(IDMAP_ATTACH_DIR);
   const parent = await lstat(path.dirname(IDMAP_ATTACH_DIR));
   if (!info.isDirectory() || info.uid !== 0 || !parent.isDirectory() || parent.uid !== 0) {
-    throw new DevServerError(`Cannot start sandboxes: ${IDMAP_ATTACH_DIR} must be a root-owned folder (not a symlink) under a root-owned ${path.dirname(IDMAP_ATTACH_DIR)}.`, {
-      hint: `remove ${IDMAP_ATTACH_DIR} and start the sandbox again`,
-    });
+    throw new DevServerError(
+      `Cannot start sandboxes: ${IDMAP_ATTACH_DIR} must be a root-owned folder (not a symlink) under a root-owned ${path.dirname(IDMAP_ATTACH_DIR)}.`,
+      {
+        hint: `remove ${IDMAP_ATTACH_DIR} and start the sandbox again`,
+      },
+    );
   }
 }

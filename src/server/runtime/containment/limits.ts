@@ -44,7 +44,11 @@ async function writable(file: string): Promise<boolean> {
 
 /** The mechanism a sandbox started now would get, for `msbv doctor` and the runtime. */
 export async function detectLimitMechanism(isRoot: boolean): Promise<{ mechanism: LimitMechanism; detail: string }> {
-  if (isRoot && (await writable(path.join(CGROUP_V1_ROOT, "memory", "cgroup.procs"))) && (await writable(path.join(CGROUP_V1_ROOT, "pids", "cgroup.procs")))) {
+  if (
+    isRoot &&
+    (await writable(path.join(CGROUP_V1_ROOT, "memory", "cgroup.procs"))) &&
+    (await writable(path.join(CGROUP_V1_ROOT, "pids", "cgroup.procs")))
+  ) {
     return { mechanism: "cgroup-v1", detail: `cgroup v1 memory + pids (pids.max ${PIDS_MAX}, memory.limit_in_bytes = sandbox memory)` };
   }
   return {
@@ -82,7 +86,12 @@ export function tmpfsBytes(memoryMiB: number | undefined): number {
   return Math.floor(((memoryMiB ?? DEFAULT_TMPFS_MIB) * 1024 * 1024) / 2);
 }
 
-export async function prepareLimits(name: string, identity: SandboxIdentity, memoryMiB: number | undefined, mechanism: LimitMechanism): Promise<LimitPlan> {
+export async function prepareLimits(
+  name: string,
+  identity: SandboxIdentity,
+  memoryMiB: number | undefined,
+  mechanism: LimitMechanism,
+): Promise<LimitPlan> {
   const rlimits: Record<string, number> = { RLIMIT_CORE: 0 };
   if (mechanism === "rlimit") {
     rlimits["RLIMIT_NPROC"] = identity.kind === "dedicated" ? PIDS_MAX : (await countUserProcesses(identity.uid)) + PIDS_MAX;

@@ -28,10 +28,14 @@ function errnoCode(error: unknown): string | undefined {
 export async function openHostDirNoFollow(hostPath: string, what: string): Promise<OpenedHostDir> {
   const parts = hostPath.split("/").filter(Boolean);
   if (!hostPath.startsWith("/") || parts.some((part) => part === "." || part === "..")) {
-    throw new HostPathError(ErrorCodes.HOST_PATH_DENIED, `Refusing to mount "${hostPath}" (${what}): the host path must be absolute and normalised.`, {
-      hint: "pass the folder's real absolute path",
-      details: { host: hostPath },
-    });
+    throw new HostPathError(
+      ErrorCodes.HOST_PATH_DENIED,
+      `Refusing to mount "${hostPath}" (${what}): the host path must be absolute and normalised.`,
+      {
+        hint: "pass the folder's real absolute path",
+        details: { host: hostPath },
+      },
+    );
   }
   let current = await open("/", DIR_FLAGS);
   let walked = "";
@@ -58,13 +62,21 @@ export async function openHostDirNoFollow(hostPath: string, what: string): Promi
 async function refusal(error: unknown, hostPath: string, walked: string, parentFd: number, part: string, what: string): Promise<Error> {
   const code = errnoCode(error);
   let isLink = code === "ELOOP";
-  if (code === "ENOTDIR") isLink = await lstat(`/proc/self/fd/${parentFd}/${part}`).then((info) => info.isSymbolicLink(), () => false);
+  if (code === "ENOTDIR")
+    isLink = await lstat(`/proc/self/fd/${parentFd}/${part}`).then(
+      (info) => info.isSymbolicLink(),
+      () => false,
+    );
   if (isLink) {
-    return new HostPathError(ErrorCodes.HOST_PATH_DENIED, `Refusing to mount "${hostPath}" (${what}): "${walked}" is a symlink; symlinks in a volume's host path are never followed.`, {
-      hint: "use the folder's real path (no symlink on the way)",
-      details: { host: hostPath, symlink: walked },
-      cause: error,
-    });
+    return new HostPathError(
+      ErrorCodes.HOST_PATH_DENIED,
+      `Refusing to mount "${hostPath}" (${what}): "${walked}" is a symlink; symlinks in a volume's host path are never followed.`,
+      {
+        hint: "use the folder's real path (no symlink on the way)",
+        details: { host: hostPath, symlink: walked },
+        cause: error,
+      },
+    );
   }
   return new DevServerError(`Cannot mount "${hostPath}" (${what}): "${walked}" is not an openable folder (${code ?? String(error)}).`, {
     hint: "create the folder on the host, or fix the volume's host path",

@@ -28,7 +28,13 @@ export function parseMountinfo(text: string): MountEntry[] {
   for (const line of text.split("\n")) {
     const fields = line.split(" ");
     if (fields.length < 5) continue;
-    entries.push({ id: Number(fields[0]), parentId: Number(fields[1]), device: fields[2] ?? "", root: unescape(fields[3] ?? ""), mountPoint: unescape(fields[4] ?? "") });
+    entries.push({
+      id: Number(fields[0]),
+      parentId: Number(fields[1]),
+      device: fields[2] ?? "",
+      root: unescape(fields[3] ?? ""),
+      mountPoint: unescape(fields[4] ?? ""),
+    });
   }
   return entries;
 }
@@ -39,10 +45,13 @@ export function parseMountinfo(text: string): MountEntry[] {
  */
 export function checkVolumeMounts(sandbox: string, volumes: ReadonlyArray<{ host: string; guest: string }>, entries: readonly MountEntry[]): void {
   const fail = (volume: { host: string; guest: string }, problem: string): DevServerError =>
-    new DevServerError(`Refusing to start sandbox "${sandbox}": its volume "${volume.host}" ${problem}; a symlink was swapped in at the mount point while the sandbox was set up, likely by another sandbox sharing the parent volume.`, {
-      hint: "stop the sandboxes that write the parent volume's folder, remove the symlink there, and start again; do not nest a volume under a folder another running sandbox writes",
-      details: { sandbox, host: volume.host, guest: volume.guest },
-    });
+    new DevServerError(
+      `Refusing to start sandbox "${sandbox}": its volume "${volume.host}" ${problem}; a symlink was swapped in at the mount point while the sandbox was set up, likely by another sandbox sharing the parent volume.`,
+      {
+        hint: "stop the sandboxes that write the parent volume's folder, remove the symlink there, and start again; do not nest a volume under a folder another running sandbox writes",
+        details: { sandbox, host: volume.host, guest: volume.guest },
+      },
+    );
   const key = (entry: MountEntry): string => `${entry.device} ${entry.root}`;
   // Which guest paths each mounted folder may appear at (one host folder may be mounted twice).
   const allowed = new Map<string, Set<string>>();

@@ -48,7 +48,10 @@ describe("embedded builder mapping (real addon, no boot)", () => {
     });
     expect(cfg.image).toEqual({ Oci: { reference: "python:3.12-slim" } });
     expect(cfg.resources).toMatchObject({ memoryMib: 1024, cpus: 2 });
-    expect(cfg.env).toEqual([{ key: "GREETING", value: "hi=there" }, { key: "EMPTY", value: "" }]);
+    expect(cfg.env).toEqual([
+      { key: "GREETING", value: "hi=there" },
+      { key: "EMPTY", value: "" },
+    ]);
     expect(cfg.runtime).toMatchObject({ workdir: "/work", shell: "/bin/bash", scripts: { hello: "echo hi" } });
     expect(cfg.labels).toEqual({ "managed-by": "microsandbox-volumes" });
     const network = cfg.network as { ports: unknown[] };
@@ -117,13 +120,20 @@ describe("embedded builder mapping (real addon, no boot)", () => {
 
   it("control: without our policy the runtime default is private host permissions (0600/0700 files)", async (ctx) => {
     if (!sdk) return ctx.skip();
-    const raw = (await sdk.Sandbox.builder("raw").image("alpine").volume("/w", (m) => m.bind("/srv/x")).build()) as { mounts: Array<{ hostPermissions: string }> };
+    const raw = (await sdk.Sandbox.builder("raw")
+      .image("alpine")
+      .volume("/w", (m) => m.bind("/srv/x"))
+      .build()) as { mounts: Array<{ hostPermissions: string }> };
     expect(raw.mounts[0]?.hostPermissions).toBe("private");
   });
 
   it("the runtime's own validation is typed (a relative guest path never reaches it from us: src/volumes refuses it first)", async (ctx) => {
     if (!sdk) return ctx.skip();
-    const err = await sdk.Sandbox.builder("bad").image("alpine").volume("relative", (m) => m.bind("/srv/x")).build().catch((e: unknown) => e);
+    const err = await sdk.Sandbox.builder("bad")
+      .image("alpine")
+      .volume("relative", (m) => m.bind("/srv/x"))
+      .build()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(sdk.InvalidConfigError);
   });
 });

@@ -212,7 +212,12 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
   it("depends_on sandboxes start first, in order; a cycle is refused", async (ctx) => {
     if (!real) return ctx.skip();
     const fake = fakeSdk(real);
-    const configs: Record<string, SandboxSpec> = { db: cfg("db"), cache: cfg("cache", [], ["db"]), loop1: cfg("loop1", [], ["loop2"]), loop2: cfg("loop2", [], ["loop1"]) };
+    const configs: Record<string, SandboxSpec> = {
+      db: cfg("db"),
+      cache: cfg("cache", [], ["db"]),
+      loop1: cfg("loop1", [], ["loop2"]),
+      loop2: cfg("loop2", [], ["loop1"]),
+    };
     const backend = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk, resolveDependency: async (n) => configs[n]! });
     await backend.start(cfg("app", [], ["db", "cache"]));
     expect(fake.events.filter((e) => e.startsWith("create:"))).toEqual(["create:db", "create:cache", "create:app"]);
@@ -277,11 +282,17 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
         return {} as EmbeddedSdk;
       },
     });
-    expect((await caught(backend.start(cfg("x"), {
-          onRequest: async () => {
-            requested = true;
-          },
-        }))).code).toBe(ErrorCodes.EMBEDDED_UNAVAILABLE);
+    expect(
+      (
+        await caught(
+          backend.start(cfg("x"), {
+            onRequest: async () => {
+              requested = true;
+            },
+          }),
+        )
+      ).code,
+    ).toBe(ErrorCodes.EMBEDDED_UNAVAILABLE);
     expect(loaded).toBe(false);
     expect(requested).toBe(false);
   });
@@ -315,7 +326,11 @@ describe("EmbeddedBackend lifecycle (fake VMs, real builder)", () => {
     const backend = new EmbeddedBackend({ probeKvm: usable, loadSdk: async () => fake.sdk });
     await backend.start(cfg("d"));
     await backend.runCode("d", "python", "x = 6 * 7", undefined);
-    expect(await backend.runCode("d", "Python", "x", undefined)).toEqual({ language: "Python", status: "success", output: [{ stream: "stdout", text: "42" }] });
+    expect(await backend.runCode("d", "Python", "x", undefined)).toEqual({
+      language: "Python",
+      status: "success",
+      output: [{ stream: "stdout", text: "42" }],
+    });
     expect(await backend.metrics("d")).toEqual([{ name: "d", running: true, cpu_usage: 12.5, memory_usage: 300, disk_usage: 4096 }]);
     expect((await caught(backend.runCode("d", "ruby", "1", undefined))).code).toBe(ErrorCodes.INVALID_OPTION);
   });

@@ -101,9 +101,15 @@ describe("KVM probe", () => {
     await writeFile(device, "");
     await mkdir(path.join(dir, "modules", "kvm"), { recursive: true });
     await mkdir(path.join(dir, "modules", "kvm_pvm"));
-    expect(await probeKvm({ platform: "linux", devicePath: device, modulesDir: path.join(dir, "modules") })).toMatchObject({ usable: false, reason: "kvm-paravirtual" });
+    expect(await probeKvm({ platform: "linux", devicePath: device, modulesDir: path.join(dir, "modules") })).toMatchObject({
+      usable: false,
+      reason: "kvm-paravirtual",
+    });
     await mkdir(path.join(dir, "modules", "kvm_intel"));
-    expect(await probeKvm({ platform: "linux", devicePath: device, modulesDir: path.join(dir, "modules") })).toMatchObject({ usable: true, reason: "ok" });
+    expect(await probeKvm({ platform: "linux", devicePath: device, modulesDir: path.join(dir, "modules") })).toMatchObject({
+      usable: true,
+      reason: "ok",
+    });
   });
   it("macOS is not probed (Hypervisor.framework)", async () => {
     expect(await probeKvm({ platform: "darwin" })).toMatchObject({ usable: true, reason: "not-linux-kvm" });

@@ -49,7 +49,8 @@ afterEach(() => {
   for (const child of opened.splice(0)) child.kill("SIGKILL");
 });
 
-const texts = (lines: Array<{ stream: string; text: string }>, stream: string): string[] => lines.filter((l) => l.stream === stream).map((l) => l.text);
+const texts = (lines: Array<{ stream: string; text: string }>, stream: string): string[] =>
+  lines.filter((l) => l.stream === stream).map((l) => l.text);
 
 it("the launcher moves the piped stdin to fd 3 and gives the driver /dev/null as stdin", () => {
   const { command, args } = launcherArgv(["python3", "-c", "x"]);

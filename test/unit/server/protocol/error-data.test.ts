@@ -6,7 +6,11 @@ import { errorData } from "../../../../src/server/protocol/error-data.js";
 describe("errorData", () => {
   it("names caller-caused failures found along the cause chain, with their first line and hint", () => {
     const timeout = new DevServerError("Command `sleep 9` timed out after 1 seconds.", { hint: "raise it", details: { reason: "timeout" } });
-    expect(errorData(internalError("wrapped", timeout))).toEqual({ kind: "timeout", cause: "Command `sleep 9` timed out after 1 seconds.", hint: "raise it" });
+    expect(errorData(internalError("wrapped", timeout))).toEqual({
+      kind: "timeout",
+      cause: "Command `sleep 9` timed out after 1 seconds.",
+      hint: "raise it",
+    });
     const missing = new DevServerError("Cannot run `x`: executable not found (ENOENT).", { details: { reason: "not-found" } });
     expect(errorData(missing)).toEqual({ kind: "executable_not_found", cause: "Cannot run `x`: executable not found (ENOENT)." });
     expect(errorData(new SandboxStateError(ErrorCodes.NOT_STARTED, "gone")).kind).toBe("not_started");

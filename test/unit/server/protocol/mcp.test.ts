@@ -16,7 +16,11 @@ describe("POST /mcp", () => {
   it("initialize and notifications/initialized", async () => {
     const init = await mcp(call("initialize", {}, 1));
     expect(init.status).toBe(200);
-    expect(init.json).toMatchObject({ jsonrpc: "2.0", id: 1, result: { protocolVersion: "2024-11-05", serverInfo: { name: "microsandbox-server" } } });
+    expect(init.json).toMatchObject({
+      jsonrpc: "2.0",
+      id: 1,
+      result: { protocolVersion: "2024-11-05", serverInfo: { name: "microsandbox-server" } },
+    });
     const note = await mcp({ jsonrpc: "2.0", method: "notifications/initialized" });
     expect(note.status).toBe(200);
     expect(note.text).toBe("");
@@ -51,7 +55,11 @@ describe("POST /mcp", () => {
   it("unknown methods and wrong jsonrpc are HTTP 200 JSON-RPC errors", async () => {
     const unknown = await mcp(call("resources/list", {}, 6));
     expect(unknown.status).toBe(200);
-    expect(unknown.json).toStrictEqual({ jsonrpc: "2.0", id: 6, error: { code: -32603, message: "MCP method error: Method not found: resources/list" } });
+    expect(unknown.json).toStrictEqual({
+      jsonrpc: "2.0",
+      id: 6,
+      error: { code: -32603, message: "MCP method error: Method not found: resources/list" },
+    });
     const wrong = await mcp({ jsonrpc: "1.0", method: "initialize", id: 7 });
     expect(wrong.status).toBe(200);
     expect((wrong.json as { error: { code: number } }).error.code).toBe(-32600);

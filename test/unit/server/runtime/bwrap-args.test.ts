@@ -14,7 +14,10 @@ const plan: BwrapPlan = {
     { fd: 8, guest: "/workspace", readonly: false },
     { fd: 9, guest: "/ref", readonly: true },
   ],
-  env: [["PATH", "/usr/bin"], ["A", "b c"]],
+  env: [
+    ["PATH", "/usr/bin"],
+    ["A", "b c"],
+  ],
   workdir: "/home/python-user/work",
   tmpfsBytes: 256 * 1024 * 1024,
   command: ["/usr/bin/node", "-e", "script", "label", "/home/python-user/work"],
@@ -71,7 +74,13 @@ describe("buildBwrapArgs", () => {
   });
 
   it("binds a readonly volume with --ro-bind-fd (and only that one), still parents first", () => {
-    const ro = buildBwrapArgs({ ...plan, volumes: [{ fd: 11, guest: "/w/tools", readonly: true }, { fd: 10, guest: "/w", readonly: false }] });
+    const ro = buildBwrapArgs({
+      ...plan,
+      volumes: [
+        { fd: 11, guest: "/w/tools", readonly: true },
+        { fd: 10, guest: "/w", readonly: false },
+      ],
+    });
     expect(has(ro, "--ro-bind-fd", "11", "/w/tools")).toBe(true);
     expect(has(ro, "--bind-fd", "11", "/w/tools")).toBe(false);
     expect(has(ro, "--bind-fd", "10", "/w")).toBe(true);

@@ -32,7 +32,11 @@ describe("parseStat and descendants", () => {
   it("collects a process tree", () => {
     const stat = (pid: number, ppid: number): ProcStat => ({ pid, ppid, state: "S", cpuTicks: 0, startTime: pid });
     const table = new Map([stat(1, 0), stat(10, 1), stat(11, 10), stat(12, 11), stat(13, 10), stat(20, 1)].map((s) => [s.pid, s]));
-    expect(descendants(table, 10).map((s) => s.pid).sort()).toEqual([10, 11, 12, 13]);
+    expect(
+      descendants(table, 10)
+        .map((s) => s.pid)
+        .sort(),
+    ).toEqual([10, 11, 12, 13]);
     expect(descendants(table, 99)).toEqual([]);
   });
 });
@@ -40,7 +44,11 @@ describe("parseStat and descendants", () => {
 describe("envs and names", () => {
   it("parses NAME=value entries and lets them override the base env", () => {
     const parsed = parseEnvs(["A=1", "B=x=y", "EMPTY="], "sb");
-    expect(parsed).toEqual([["A", "1"], ["B", "x=y"], ["EMPTY", ""]]);
+    expect(parsed).toEqual([
+      ["A", "1"],
+      ["B", "x=y"],
+      ["EMPTY", ""],
+    ]);
     const env = new Map(sandboxEnv("node", ["/opt/n/bin"], [["HOME", "/custom"], ...parsed]));
     expect(env.get("HOME")).toBe("/custom");
     expect(env.get("PATH")?.startsWith("/opt/n/bin:")).toBe(true);
@@ -72,13 +80,15 @@ describe("SerialQueue", () => {
   it("runs tasks one at a time in order, even after a failure", async () => {
     const queue = new SerialQueue();
     const log: string[] = [];
-    const task = (name: string, fail = false) => async () => {
-      log.push(`start ${name}`);
-      await new Promise((resolve) => setImmediate(resolve));
-      log.push(`end ${name}`);
-      if (fail) throw new Error(name);
-      return name;
-    };
+    const task =
+      (name: string, fail = false) =>
+      async () => {
+        log.push(`start ${name}`);
+        await new Promise((resolve) => setImmediate(resolve));
+        log.push(`end ${name}`);
+        if (fail) throw new Error(name);
+        return name;
+      };
     const results = await Promise.allSettled([queue.run(task("a")), queue.run(task("b", true)), queue.run(task("c"))]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
     expect(log).toEqual(["start a", "end a", "start b", "end b", "start c", "end c"]);

@@ -10,7 +10,11 @@ describe("orphansWithArgv", () => {
     // A child of ours with that argv is our own live process: never reported.
     const own = spawn(argv[0] as string, argv.slice(1), { stdio: "ignore" });
     // A grandchild whose parent exits is re-parented: that is the leftover shape.
-    const forker = spawn("/usr/bin/python3", ["-c", `import os\nif os.fork() == 0:\n    os.execv(${JSON.stringify(argv[0])}, ${JSON.stringify(argv)})`], { stdio: "ignore" });
+    const forker = spawn(
+      "/usr/bin/python3",
+      ["-c", `import os\nif os.fork() == 0:\n    os.execv(${JSON.stringify(argv[0])}, ${JSON.stringify(argv)})`],
+      { stdio: "ignore" },
+    );
     await once(forker, "exit");
     try {
       let found: number[] = [];

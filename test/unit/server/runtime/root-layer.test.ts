@@ -17,7 +17,34 @@ async function temp(): Promise<string> {
 
 describe("bwrapDestinations", () => {
   it("lists every destination with the kind of entry bubblewrap needs", async () => {
-    const args = ["--unshare-all", "--setenv", "A", "b", "--bind", "/tmp", "/", "--ro-bind", "/usr", "/usr", "--symlink", "usr/bin", "/bin", "--dir", "/etc", "--ro-bind", "/etc/hostname", "/etc/hostname", "--perms", "0755", "--proc", "/proc", "--", "sh", "--dir", "/ignored"];
+    const args = [
+      "--unshare-all",
+      "--setenv",
+      "A",
+      "b",
+      "--bind",
+      "/tmp",
+      "/",
+      "--ro-bind",
+      "/usr",
+      "/usr",
+      "--symlink",
+      "usr/bin",
+      "/bin",
+      "--dir",
+      "/etc",
+      "--ro-bind",
+      "/etc/hostname",
+      "/etc/hostname",
+      "--perms",
+      "0755",
+      "--proc",
+      "/proc",
+      "--",
+      "sh",
+      "--dir",
+      "/ignored",
+    ];
     expect(await bwrapDestinations(args)).toEqual([
       { dest: "/", kind: "dir" },
       { dest: "/usr", kind: "dir" },

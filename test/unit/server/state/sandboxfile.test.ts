@@ -15,7 +15,8 @@ afterEach(async () => h.close());
 
 const sandboxfilePath = () => join(h.server.projectDir, "Sandboxfile");
 const readYaml = async () => parse(await readFile(sandboxfilePath(), "utf8")) as { sandboxes: Record<string, Record<string, unknown>> };
-const start = (sandbox: string, config?: unknown) => h.rpc(call("sandbox.start", { sandbox, namespace: "default", ...(config !== undefined && { config }) }));
+const start = (sandbox: string, config?: unknown) =>
+  h.rpc(call("sandbox.start", { sandbox, namespace: "default", ...(config !== undefined && { config }) }));
 
 describe("Sandboxfile writes", () => {
   it("creates the file with the legacy header and writes keys in the legacy order", async () => {
@@ -86,7 +87,7 @@ describe("no poisoning: bad strings are refused before the file is written", () 
     ["reserved guest /sys", { volumes: ["data:/sys"] }, "reserved system folder /sys"],
     ["reserved guest /tmp", { volumes: ["data:/tmp"] }, "/tmp is the sandbox's private tmpfs"],
     ["readonly_volumes naming no volume", { volumes: ["data:/data"], readonly_volumes: ["/other"] }, "no volume is mounted at that guest path"],
-    ["workdir escaping the root", { workdir: "/../oldroot/x" }, "must not contain \"..\""],
+    ["workdir escaping the root", { workdir: "/../oldroot/x" }, 'must not contain ".."'],
     ["workdir in a system tree", { workdir: "/etc/x" }, "reserved system folder /etc"],
     ["port out of range", { ports: ["70000"] }, "Invalid port mapping '70000' in config.ports[0]"],
     ["port not numeric", { ports: ["a:b"] }, "Invalid port mapping 'a:b'"],

@@ -28,17 +28,26 @@ describe("openHostDirNoFollow", () => {
 
   it("refuses a symlink in the last or in a middle component with HOST_PATH_DENIED", async () => {
     for (const p of [path.join(root, "link"), path.join(root, "link", "sub")]) {
-      const error = await openHostDirNoFollow(p, "test").then(() => undefined, (e: unknown) => e);
+      const error = await openHostDirNoFollow(p, "test").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isMsbvError(error) && error.code, p).toBe(ErrorCodes.HOST_PATH_DENIED);
     }
   });
 
   it("refuses relative or non-normalised paths and reports a missing folder as DEV_SERVER", async () => {
     for (const p of ["relative/dir", `${root}/real/../real`]) {
-      const error = await openHostDirNoFollow(p, "test").then(() => undefined, (e: unknown) => e);
+      const error = await openHostDirNoFollow(p, "test").then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(isMsbvError(error) && error.code, p).toBe(ErrorCodes.HOST_PATH_DENIED);
     }
-    const missing = await openHostDirNoFollow(path.join(root, "nope"), "test").then(() => undefined, (e: unknown) => e);
+    const missing = await openHostDirNoFollow(path.join(root, "nope"), "test").then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(isMsbvError(missing) && missing.code).toBe(ErrorCodes.DEV_SERVER);
   });
 });

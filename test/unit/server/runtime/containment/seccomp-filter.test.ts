@@ -19,7 +19,19 @@ describe("seccompProgram", () => {
       if (insn.code === 0x15 && insn.jf === 4) checked.set(insn.k, ins[i + 1]!.k);
     });
     // syscall number -> offset of the mode argument in seccomp_data (16 + 8 * index)
-    expect(Object.fromEntries(checked)).toMatchObject({ 90: 24, 91: 24, 268: 32, 452: 32, 2: 32, 257: 40, 85: 24, 83: 24, 258: 32, 133: 24, 259: 32 });
+    expect(Object.fromEntries(checked)).toMatchObject({
+      90: 24,
+      91: 24,
+      268: 32,
+      452: 32,
+      2: 32,
+      257: 40,
+      85: 24,
+      83: 24,
+      258: 32,
+      133: 24,
+      259: 32,
+    });
     for (const [i, insn] of ins.entries()) if (insn.code === 0x45 && insn.k === 0o6000) expect(ins[i + 1]!.k).toBe(0x00050000 | 1);
   });
 

@@ -9,7 +9,10 @@ const base = [
   "303 302 8:1 /srv/state/etc/passwd /etc/passwd ro,nosuid,nodev - ext4 /dev/sda1 rw",
   "310 300 8:1 /proj/ws /w rw,relatime - ext4 /dev/sda1 rw",
 ];
-const volumes = [{ host: "/proj/ws", guest: "/w" }, { host: "/proj/tools", guest: "/w/skills" }];
+const volumes = [
+  { host: "/proj/ws", guest: "/w" },
+  { host: "/proj/tools", guest: "/w/skills" },
+];
 const table = (...lines: string[]): ReturnType<typeof parseMountinfo> => parseMountinfo([...base, ...lines].join("\n") + "\n");
 
 describe("checkVolumeMounts", () => {
@@ -31,7 +34,11 @@ describe("checkVolumeMounts", () => {
   it("refuses a volume mounted at its guest path and also elsewhere", () => {
     const error = (() => {
       try {
-        checkVolumeMounts("b", volumes, table("311 310 8:1 /proj/tools /w/skills rw - ext4 /dev/sda1 rw", "312 302 8:1 /proj/tools /etc/x rw - ext4 /dev/sda1 rw"));
+        checkVolumeMounts(
+          "b",
+          volumes,
+          table("311 310 8:1 /proj/tools /w/skills rw - ext4 /dev/sda1 rw", "312 302 8:1 /proj/tools /etc/x rw - ext4 /dev/sda1 rw"),
+        );
       } catch (caught) {
         return caught as { code?: string; message: string };
       }
@@ -43,11 +50,19 @@ describe("checkVolumeMounts", () => {
 
   it("allows one host folder mounted at two guest paths", () => {
     const twice = [...volumes, { host: "/proj/tools", guest: "/t" }];
-    expect(() => checkVolumeMounts("b", twice, table("311 310 8:1 /proj/tools /w/skills rw - ext4 /dev/sda1 rw", "312 300 8:1 /proj/tools /t rw - ext4 /dev/sda1 rw"))).not.toThrow();
+    expect(() =>
+      checkVolumeMounts(
+        "b",
+        twice,
+        table("311 310 8:1 /proj/tools /w/skills rw - ext4 /dev/sda1 rw", "312 300 8:1 /proj/tools /t rw - ext4 /dev/sda1 rw"),
+      ),
+    ).not.toThrow();
   });
 
   it("decodes the kernel's octal escapes in paths", () => {
     const spaced = [{ host: "/proj/my tools", guest: "/w/my skills" }];
-    expect(() => checkVolumeMounts("b", spaced, parseMountinfo("311 310 8:1 /proj/my\\040tools /w/my\\040skills rw - ext4 /dev/sda1 rw"))).not.toThrow();
+    expect(() =>
+      checkVolumeMounts("b", spaced, parseMountinfo("311 310 8:1 /proj/my\\040tools /w/my\\040skills rw - ext4 /dev/sda1 rw")),
+    ).not.toThrow();
   });
 });
