@@ -1,7 +1,7 @@
 #!/usr/bin/env zx
 // The README demo: a sandbox writes into ./workspace, a second session reads it back, the host
 // shows the files. Runs against the local dev server (bubblewrap), started here on a free port.
-import { $, fs, path, chalk } from "zx";
+import { fs, path, chalk } from "zx";
 import { startDevServer } from "microsandbox-volumes/server";
 import { PythonSandbox, NodeSandbox, Workspace } from "microsandbox-volumes";
 

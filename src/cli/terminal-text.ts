@@ -8,7 +8,7 @@
  * some terminals) as `\u009b`. Printable text, including non-ASCII, is unchanged.
  */
 export function neutraliseControls(text: string): string {
-  // eslint-disable-next-line no-control-regex
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
   return text.replace(/\r(?!\n)|[\x00-\x08\x0b-\x0c\x0e-\x1f\x7f-\x9f]/g, (ch) => {
     const code = ch.charCodeAt(0);
     if (code < 0x20) return `^${String.fromCharCode(code + 0x40)}`;

@@ -68,7 +68,7 @@ export async function readRecordedStart(
       () => undefined,
     );
     if (mtime === undefined || (best && best.mtime >= mtime)) continue;
-    let found;
+    let found: Awaited<ReturnType<typeof readGeneratedFile>>;
     try {
       found = await readGeneratedFile(file);
     } catch (e) {

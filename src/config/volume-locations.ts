@@ -14,7 +14,9 @@ export async function locateVolumeProblems(err: unknown, merged: readonly Volume
   if (!(err instanceof MsbvError) || !Array.isArray(err.details.problems)) return err;
   const origins = new Map<VolumeSpec, KeyPath>();
   const declare = (specs: readonly VolumeSpec[] | undefined, table: KeyPath) =>
-    (specs ?? []).forEach((spec, i) => origins.set(spec, [...table, "volumes", i]));
+    (specs ?? []).forEach((spec, i) => {
+      origins.set(spec, [...table, "volumes", i]);
+    });
   declare(file.defaults.volumes, ["defaults"]);
   declare(file.sandboxes[name]?.volumes, ["sandboxes", name]);
   let source: string;

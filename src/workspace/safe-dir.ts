@@ -27,7 +27,7 @@ export function toWorkspaceError(e: unknown, rel: string, action: string): Works
       hint: "check the path (it is relative to the workspace root)",
     });
   }
-  if (code === "ELOOP") return escape(rel, "a symlink appeared on the way", e);
+  if (code === "ELOOP") return escapeError(rel, "a symlink appeared on the way", e);
   if (code === undefined) return e;
   return new WorkspaceError(ErrorCodes.WORKSPACE_IO, `cannot ${action} "${rel}": ${code}`, {
     cause: e,
@@ -35,7 +35,7 @@ export function toWorkspaceError(e: unknown, rel: string, action: string): Works
   });
 }
 
-export function escape(rel: string, why: string, cause?: unknown): WorkspaceError {
+export function escapeError(rel: string, why: string, cause?: unknown): WorkspaceError {
   return new WorkspaceError(ErrorCodes.WORKSPACE_ESCAPE, `refused "${rel}": ${why}`, {
     cause,
     hint: "the workspace never follows symlinks or opens special files; use the real path inside the workspace",
@@ -109,7 +109,7 @@ export class SafeDir {
       st = await this.lstatChild(name);
     }
     if (!st) throw toWorkspaceError(Object.assign(new Error("ENOENT"), { code: "ENOENT" }), rel, "open");
-    if (st.isSymbolicLink()) throw escape(rel, "it is a symlink (symlinks are never followed)");
+    if (st.isSymbolicLink()) throw escapeError(rel, "it is a symlink (symlinks are never followed)");
     if (!st.isDirectory()) {
       throw new WorkspaceError(ErrorCodes.WORKSPACE_NOT_FOUND, `"${rel}" is ${kindOf(st)}, not a folder`, {
         hint: "pass the path of a folder",
@@ -120,13 +120,13 @@ export class SafeDir {
       handle = await open(this.child(name), O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
     } catch (e) {
       const code = errnoCode(e);
-      if (code === "ELOOP" || code === "ENOTDIR") throw escape(rel, "it was replaced by a symlink while being opened", e);
+      if (code === "ELOOP" || code === "ENOTDIR") throw escapeError(rel, "it was replaced by a symlink while being opened", e);
       throw e;
     }
     const fst = await handle.stat();
     if (!fst.isDirectory() || !sameInode(st, fst)) {
       await handle.close();
-      throw escape(rel, "it changed while being opened");
+      throw escapeError(rel, "it changed while being opened");
     }
     return new SafeDir(handle, path.join(this.dirPath, name), this.strategy, rel);
   }
@@ -142,13 +142,13 @@ export class SafeDir {
     if (st.isDirectory()) {
       throw new WorkspaceError(ErrorCodes.WORKSPACE_NOT_FOUND, `"${rel}" is a folder, not a file`, { hint: "use list() for folders" });
     }
-    if (!st.isFile()) throw escape(rel, `it is ${kindOf(st)}`);
+    if (!st.isFile()) throw escapeError(rel, `it is ${kindOf(st)}`);
     let handle: FileHandle;
     try {
       // O_NONBLOCK: if a FIFO is swapped in after the lstat, open must not hang waiting for a writer.
       handle = await open(this.child(name), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
     } catch (e) {
-      if (errnoCode(e) === "ELOOP") throw escape(rel, "it was replaced by a symlink while being opened", e);
+      if (errnoCode(e) === "ELOOP") throw escapeError(rel, "it was replaced by a symlink while being opened", e);
       throw e;
     }
     const fst = await handle.stat();
@@ -156,7 +156,7 @@ export class SafeDir {
     // legitimate concurrent replace. With the path strategy it may mean a redirected lookup.
     if (!fst.isFile() || (this.strategy === "path" && !sameInode(st, fst))) {
       await handle.close();
-      throw escape(rel, fst.isFile() ? "it changed while being opened" : `it became ${kindOf(fst)} while being opened`);
+      throw escapeError(rel, fst.isFile() ? "it changed while being opened" : `it became ${kindOf(fst)} while being opened`);
     }
     return handle;
   }

@@ -6,7 +6,7 @@ import { ErrorCodes } from "../errors/codes.js";
 import { WorkspaceError } from "../errors/errors.js";
 import { digestHandle } from "./digest.js";
 import { splitRelPath } from "./rel-path.js";
-import { SafeDir, defaultStrategy, errnoCode, escape, kindOf, toWorkspaceError } from "./safe-dir.js";
+import { SafeDir, defaultStrategy, errnoCode, escapeError, kindOf, toWorkspaceError } from "./safe-dir.js";
 import type { FileDigest, ListOptions, RemoveOptions, WalkStrategy, WorkspaceEntry, WorkspaceOptions, WriteOptions } from "./types.js";
 
 /** S_ISUID | S_ISGID: stripped from every file `write` leaves. */
@@ -90,7 +90,7 @@ export class Workspace {
   private async withParent<T>(rel: string, action: string, fn: (dir: SafeDir, name: string) => Promise<T>, create = false): Promise<T> {
     const parts = splitRelPath(rel);
     const name = parts.pop();
-    if (name === undefined) throw escape(rel, `cannot ${action} the workspace root itself`);
+    if (name === undefined) throw escapeError(rel, `cannot ${action} the workspace root itself`);
     try {
       const dir = await this.openDirs(parts, create);
       try {
@@ -181,7 +181,7 @@ export class Workspace {
           if (st.isDirectory()) {
             throw new WorkspaceError(ErrorCodes.WORKSPACE_NOT_FOUND, `cannot write "${rel}": it is a folder`, { hint: "write to a file path" });
           }
-          throw escape(rel, `it is ${kindOf(st)}; writing would go through it`);
+          throw escapeError(rel, `it is ${kindOf(st)}; writing would go through it`);
         }
         // Never set-id: a sandbox may have set 06777 on the file it left (or a caller may ask for it), and
         // carrying that over would hand a host user a setuid binary (docs/security.md, "Set-id bits").

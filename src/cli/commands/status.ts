@@ -103,11 +103,11 @@ function printTable(rows: readonly StatusRow[]): void {
       r.declared ? "yes" : "",
     ]),
   ];
-  const widths = table[0]!.map((_, col) => Math.max(...table.map((row) => row[col]!.length)));
+  const widths = (table[0] ?? []).map((_, col) => Math.max(...table.map((row) => row[col]?.length ?? 0)));
   for (const row of table)
     printLine(
       row
-        .map((cell, col) => cell.padEnd(widths[col]!))
+        .map((cell, col) => cell.padEnd(widths[col] ?? 0))
         .join("  ")
         .trimEnd(),
     );

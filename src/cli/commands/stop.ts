@@ -65,7 +65,11 @@ export function registerStop(program: Command, ctx: CliContext): void {
 async function stopWithSyncBack(backend: RpcBackend, projectDir: string, name: string): Promise<void> {
   const session = await loadSyncSession(projectDir, name);
   let syncError: unknown;
-  if (session) await syncBack(backend, session).catch((e: unknown) => void (syncError = e));
+  if (session) {
+    await syncBack(backend, session).catch((e: unknown) => {
+      syncError = e;
+    });
+  }
   await backend.stop(name);
   if (syncError !== undefined) throw syncError;
 }

@@ -14,7 +14,7 @@ export async function sandboxCommandRun(params: unknown, ctx: MethodContext, hun
     throw internalError("sandbox.command.run: 'args' must be a list of strings");
   }
   const timeout = optionalTimeout(target.params, "sandbox.command.run");
-  let result;
+  let result: Awaited<ReturnType<MethodContext["runtime"]["runCommand"]>>;
   try {
     result = await ctx.runtime.runCommand(target.name, command, args, timeout, hungUp);
   } catch (err) {

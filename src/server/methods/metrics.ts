@@ -27,7 +27,7 @@ export async function sandboxMetrics(params: unknown, ctx: MethodContext): Promi
 }
 
 async function row(name: string, ctx: MethodContext): Promise<MetricsRow> {
-  let m;
+  let m: Awaited<ReturnType<MethodContext["runtime"]["metrics"]>>;
   try {
     m = await ctx.runtime.metrics(name);
   } catch (err) {

@@ -14,7 +14,7 @@ export async function sandboxReplRun(params: unknown, ctx: MethodContext, hungUp
   const timeout = optionalTimeout(target.params, "sandbox.repl.run");
   const engine = LANGUAGES[language.toLowerCase()];
   if (engine === undefined) throw internalError(`sandbox.repl.run: unsupported language '${language}'`);
-  let lines;
+  let lines: Awaited<ReturnType<MethodContext["runtime"]["runRepl"]>>;
   try {
     lines = await ctx.runtime.runRepl(target.name, engine, code, timeout, hungUp);
   } catch (err) {

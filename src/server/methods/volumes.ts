@@ -73,7 +73,13 @@ export async function checkStartVolumes(
     out.push({ host: r.host, guest: v.guest, readonly: readonly.has(v.guest) });
   }
   const overlap = readonlyOverlapProblems(
-    parsed.map(({ v, index }, i) => ({ index, source: v.source, host: out[i]!.host, readonly: out[i]!.readonly === true })),
+    // `out` was built from `parsed` one to one, in order.
+    out.map((vol, i) => ({
+      index: parsed[i]?.index ?? i,
+      source: parsed[i]?.v.source ?? vol.guest,
+      host: vol.host,
+      readonly: vol.readonly === true,
+    })),
   )[0];
   if (overlap) throw validationError(`Invalid volume '${overlap.source}' in config.volumes[${overlap.index}]: ${overlap.message} (${overlap.code})`);
   return out;

@@ -86,7 +86,7 @@ export class SandboxInstance {
     const env = sandboxEnv(language, pathDirs, parseEnvs(spec.envs, spec.name));
     const dirs = await prepareSandboxDirs(context.stateDir, spec.name, spec.scripts, spec.shell);
     await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
-    const workdir = spec.workdir && spec.workdir.trim() ? spec.workdir.trim() : DEFAULT_WORKDIR[language];
+    const workdir = spec.workdir?.trim() ? spec.workdir.trim() : DEFAULT_WORKDIR[language];
     // bubblewrap creates the workdir (--dir) while the host root is still reachable as /oldroot, so a
     // path such as "/../oldroot/tmp/x" would create a host folder: only normalised absolute paths.
     if (!path.posix.isAbsolute(workdir) || path.posix.normalize(workdir) !== workdir || workdir.split("/").includes("..")) {
@@ -99,7 +99,7 @@ export class SandboxInstance {
       );
     }
     const identity = allocateIdentity();
-    let limits;
+    let limits: Awaited<ReturnType<typeof prepareLimits>>;
     try {
       limits = await prepareLimits(spec.name, identity, spec.memory, context.limitMechanism);
     } catch (error) {

@@ -1,3 +1,4 @@
+import type { Dirent } from "node:fs";
 import { lstat, mkdir, readdir, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
@@ -105,7 +106,7 @@ export async function prepareSandboxDirs(
   await ensureRealDir(dotSandbox, 0o755);
   const scriptsDir = path.join(dotSandbox, "scripts");
   await ensureRealDir(scriptsDir, 0o755);
-  const interpreter = shell && shell.trim() ? shell.trim() : "/bin/sh";
+  const interpreter = shell?.trim() ? shell.trim() : "/bin/sh";
   for (const [scriptName, body] of Object.entries(scripts ?? {})) {
     if (!SCRIPT_NAME_PATTERN.test(scriptName)) {
       throw new InvalidOptionError(
@@ -130,7 +131,7 @@ export async function assertNoSymlinkBelow(base: string, relative: string, what:
   let current = base;
   for (const part of relative.split("/").filter(Boolean)) {
     current = path.join(current, part);
-    let info;
+    let info: Awaited<ReturnType<typeof lstat>>;
     try {
       info = await lstat(current);
     } catch {
@@ -154,7 +155,7 @@ export async function diskUsage(dir: string): Promise<number> {
   const pending = [dir];
   while (pending.length > 0) {
     const current = pending.pop() as string;
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(current, { withFileTypes: true });
     } catch {

@@ -178,8 +178,7 @@ export class SupervisorConnection {
 
   #handleFrames(text: string): void {
     this.#frames += text;
-    let index: number;
-    while ((index = this.#frames.indexOf("\n")) >= 0) {
+    for (let index = this.#frames.indexOf("\n"); index >= 0; index = this.#frames.indexOf("\n")) {
       const line = this.#frames.slice(0, index);
       this.#frames = this.#frames.slice(index + 1);
       this.#dispatch(line);
@@ -221,7 +220,9 @@ export class SupervisorConnection {
     for (const listener of this.#closeListeners.splice(0)) listener();
     // bwrap ended on its own: make sure no init it forked is left behind.
     void orphansWithArgv(this.#bwrapArgv)
-      .then((orphans: ProcStat[]) => orphans.forEach((stat) => safeKill(stat.pid)))
+      .then((orphans: ProcStat[]) => {
+        for (const stat of orphans) safeKill(stat.pid);
+      })
       .catch(() => undefined);
   }
 }

@@ -42,7 +42,7 @@ describe("bwrap runtime volumes and isolation", () => {
     expect(fx.runtime.isRunning("a")).toBe(true);
     expect(await readFile(path.join(wsA, "notes.txt"), "utf8")).toBe(bytes);
     await fx.runtime.start(fx.spec("later", { volumes: [{ host: wsA, guest: "/data" }], workdir: "/data" }));
-    const back = await fx.runtime.runRepl("later", "python", "print(open('notes.txt', encoding='utf-8').read() == " + JSON.stringify(bytes) + ")");
+    const back = await fx.runtime.runRepl("later", "python", `print(open('notes.txt', encoding='utf-8').read() == ${JSON.stringify(bytes)})`);
     expect(back).toEqual([{ stream: "stdout", text: "True" }]);
     await writeFile(path.join(wsA, "from-host.txt"), "host wrote this");
     expect(stdout((await fx.runtime.runCommand("later", "cat", ["/data/from-host.txt"])).output)).toBe("host wrote this");

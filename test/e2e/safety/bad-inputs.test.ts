@@ -9,7 +9,6 @@ import {
   type MsbvError,
   NodeSandbox,
   PythonSandbox,
-  ValidationError,
   VolumeSpecError,
   type SandboxOptions,
 } from "../../../src/index.js";
@@ -72,7 +71,7 @@ interface Case {
 }
 
 const vol = (...volumes: NonNullable<SandboxOptions["volumes"]>): SandboxOptions => ({ volumes });
-const { INVALID_VOLUME, HOST_PATH_DENIED, HOST_PATH_INVALID, READONLY_UNSUPPORTED, REMOTE_HOST_PATHS, INVALID_OPTION, CONFIG_INVALID } = ErrorCodes;
+const { INVALID_VOLUME, HOST_PATH_DENIED, HOST_PATH_INVALID, REMOTE_HOST_PATHS, INVALID_OPTION, CONFIG_INVALID } = ErrorCodes;
 
 const cases: Case[] = [
   // Volume syntax and guest rules.

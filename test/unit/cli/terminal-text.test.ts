@@ -17,7 +17,7 @@ describe("neutraliseControls", () => {
   });
   it("leaves nothing a terminal would interpret", () => {
     const all = Array.from({ length: 0xa0 }, (_, i) => String.fromCharCode(i)).join("");
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
     expect(neutraliseControls(all).replace(/\r\n|[\n\t]/g, "")).not.toMatch(/[\x00-\x1f\x7f-\x9f]/);
   });
 });

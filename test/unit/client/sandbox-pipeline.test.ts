@@ -236,7 +236,10 @@ describe("validation happens before anything is sent or written", () => {
     await mkdir(join(dir, "skills"), { recursive: true });
     const { backend, requests } = withFake();
     const sb = await PythonSandbox.create({ name: "nested", configPath, backend, volumes: ["./skills:/w/skills", "./ws:/w"] });
-    expect((startParams(requests)?.config as { volumes: string[] }).volumes).toEqual([`${join(dir, "skills")}:/w/skills`, `${join(dir, "ws")}:/w`]);
+    expect((startParams(requests)?.config as { volumes: string[] } | undefined)?.volumes).toEqual([
+      `${join(dir, "skills")}:/w/skills`,
+      `${join(dir, "ws")}:/w`,
+    ]);
     await sb.stop();
   });
 

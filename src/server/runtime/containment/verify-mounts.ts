@@ -19,7 +19,7 @@ export interface MountEntry {
 }
 
 /** The kernel escapes space, tab, newline and backslash as \ooo. */
-function unescape(field: string): string {
+function unescapeMountField(field: string): string {
   return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
 }
 
@@ -32,8 +32,8 @@ export function parseMountinfo(text: string): MountEntry[] {
       id: Number(fields[0]),
       parentId: Number(fields[1]),
       device: fields[2] ?? "",
-      root: unescape(fields[3] ?? ""),
-      mountPoint: unescape(fields[4] ?? ""),
+      root: unescapeMountField(fields[3] ?? ""),
+      mountPoint: unescapeMountField(fields[4] ?? ""),
     });
   }
   return entries;

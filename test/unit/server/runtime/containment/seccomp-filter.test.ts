@@ -38,7 +38,7 @@ describe("seccompProgram", () => {
   it("refuses openat2, clone3 and io_uring outright, and every jump stays inside the program", () => {
     for (const arch of ["x64", "arm64"]) {
       const ins = seccompInstructions(arch);
-      const denied = ins.flatMap((insn, i) => (insn.code === 0x15 && insn.jf === 1 ? [insn.k] : []));
+      const denied = ins.flatMap((insn) => (insn.code === 0x15 && insn.jf === 1 ? [insn.k] : []));
       expect(denied).toEqual(expect.arrayContaining([437, 435, 425, 426, 427]));
       ins.forEach((insn, i) => {
         if ((insn.code & 0x07) === 0x05) expect(i + 1 + Math.max(insn.jt, insn.jf)).toBeLessThan(ins.length);

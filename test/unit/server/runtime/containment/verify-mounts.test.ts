@@ -13,7 +13,7 @@ const volumes = [
   { host: "/proj/ws", guest: "/w" },
   { host: "/proj/tools", guest: "/w/skills" },
 ];
-const table = (...lines: string[]): ReturnType<typeof parseMountinfo> => parseMountinfo([...base, ...lines].join("\n") + "\n");
+const table = (...lines: string[]): ReturnType<typeof parseMountinfo> => parseMountinfo(`${[...base, ...lines].join("\n")}\n`);
 
 describe("checkVolumeMounts", () => {
   it("accepts every volume at its guest path", () => {
