@@ -1,9 +1,9 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { parse, stringify, TomlError } from "smol-toml";
 import * as z from "zod";
 import { ConfigWriteError, ErrorCodes, InvalidOptionError } from "../errors/index.js";
+import { writeFileAtomic } from "../fs/atomic-write.js";
 import { configError, locateIssues, zodToRawIssues } from "./config-issues.js";
 import { checkSandboxName } from "./option-rules.js";
 import type { ResolvedSandboxConfig } from "./types.js";
@@ -106,27 +106,17 @@ export async function writeGeneratedFile(
   } catch {
     previous = undefined; // a damaged old file must not block a start; it is replaced below
   }
-  const tmp = path.join(dir, `.${sandbox.name}.toml.${process.pid}.${randomBytes(8).toString("hex")}.tmp`);
   try {
     await mkdir(dir, { recursive: true });
-    const handle = await open(tmp, "wx", 0o644);
-    try {
-      await handle.writeFile(renderGeneratedConfig(sandbox, serverUrl, new Date(), wire), "utf8");
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-    await rename(tmp, target);
+    await writeFileAtomic(target, renderGeneratedConfig(sandbox, serverUrl, new Date(), wire));
   } catch (e) {
     // The folder may be unusable altogether (a file in its place: ENOTDIR); the write error is what matters.
-    await rm(tmp, { force: true }).catch(() => undefined);
     throw new ConfigWriteError(ErrorCodes.CONFIG_WRITE_FAILED, `cannot write the generated config ${target}: ${(e as Error).message}`, {
       hint: `make ${dir} writable, or remove it so it can be recreated`,
       cause: e,
       details: { path: target },
     });
   }
-  await syncDir(dir);
   return { path: target, ...(previous ? { previous } : {}) };
 }
 
@@ -171,19 +161,5 @@ function stripCredentials(url: string): string {
     return u.toString();
   } catch {
     return url;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  // Makes the rename durable; not every filesystem allows fsync on a directory, so failures are ignored.
-  try {
-    const handle = await open(dir, "r");
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    /* best effort */
   }
 }
