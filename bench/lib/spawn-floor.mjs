@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { buildBwrapArgs, probeHostLayout } from "../../dist/server/runtime/bwrap-args.js";
+import { tmpfsBytes } from "../../dist/server/runtime/containment/limits.js";
 import { prepareLaunch } from "../../dist/server/runtime/containment/launch.js";
 import { detectLimitMechanism, prepareLimits } from "../../dist/server/runtime/containment/limits.js";
 import { allocateIdentity, serverIsRoot } from "../../dist/server/runtime/containment/sandbox-identity.js";
@@ -56,6 +57,8 @@ function legacyArgs(workspace, command, extraRoDirs) {
     volumes: [{ fd: 7, guest: "/workspace", readonly: false }],
     env: [["PATH", "/usr/local/bin:/usr/bin:/bin"]],
     workdir: "/workspace",
+    // What the runtime gives a sandbox with the default 512 MiB.
+    tmpfsBytes: tmpfsBytes(512),
     command,
   });
   const out = [];
@@ -110,7 +113,15 @@ async function spawnContained(workspace, command, extraRoDirs = []) {
       home: a.homeDir,
       dotSandbox: a.dotSandboxDir,
       volumes: [{ host: workspace, guest: "/workspace", readonly: false }],
-      plan: { name: "floor", layout, extraRoDirs, env: [["PATH", "/usr/local/bin:/usr/bin:/bin"]], workdir: "/workspace", command },
+      plan: {
+        name: "floor",
+        layout,
+        extraRoDirs,
+        env: [["PATH", "/usr/local/bin:/usr/bin:/bin"]],
+        workdir: "/workspace",
+        tmpfsBytes: tmpfsBytes(512),
+        command,
+      },
     });
     try {
       await run(launch.command, launch.args, { env: {}, fds: launch.fds });

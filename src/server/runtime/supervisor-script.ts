@@ -96,16 +96,20 @@ function handle(line) {
     if (child) killGroup(child.proc.pid, msg.signal === "SIGINT" ? "SIGINT" : "SIGKILL");
   }
 }
-let buffered = "";
+// Pieces of the current line, joined once when its newline arrives: re-scanning one growing string
+// costs time and memory quadratic in the frame size (a sync upload frame is megabytes).
+let pending = [];
 process.stdin.setEncoding("utf8");
 process.stdin.on("data", (data) => {
-  buffered += data;
-  let index;
-  while ((index = buffered.indexOf("\n")) >= 0) {
-    const line = buffered.slice(0, index);
-    buffered = buffered.slice(index + 1);
+  let start = 0;
+  for (let index = data.indexOf("\n"); index >= 0; index = data.indexOf("\n", start)) {
+    pending.push(data.slice(start, index));
+    const line = pending.join("");
+    pending = [];
+    start = index + 1;
     handle(line);
   }
+  if (start < data.length) pending.push(data.slice(start));
 });
 // The host went away (or closed us on purpose): take every child down with us.
 process.stdin.on("end", shutdown);
