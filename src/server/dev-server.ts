@@ -58,6 +58,12 @@ export interface DevServerOptions {
    * true; false makes sync clients use `sandbox.command.run`, as against a legacy server.
    */
   syncFileChannel?: boolean;
+  /**
+   * Pre-started sandboxes kept per (image, memory) once that kind was asked for, so a create for a
+   * new name only mounts its volumes (docs/dev-server.md#pool). Default 2; 0 turns the pool off.
+   * Only with the server as root (as an ordinary user every start is cold).
+   */
+  poolSize?: number;
   /** Receives one line per request and the real cause of every failure. Default: stderr. */
   logger?: (line: string) => void;
 }
@@ -119,7 +125,9 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const log = (line: string) => rawLog(redactSecrets(line, secretText === undefined ? [] : [secretText]));
 
   const stateDir = join(projectDir, ".menv");
-  const runtime = options.runtime ?? createDefaultRuntime(stateDir, options.allowNetwork === true);
+  const runtime =
+    options.runtime ??
+    createDefaultRuntime(stateDir, { allowNetwork: options.allowNetwork === true, ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}), log });
   const sandboxfile = new Sandboxfile(projectDir);
   const received: ReceivedLog = [];
   const ctx: MethodContext = {
@@ -143,6 +151,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ...(options.allowNetwork ? { network: "host" as const } : {}),
       mcp: (body) => dispatchMcp(body, ctx),
       received: () => ({ status: 200, body: { received } }),
+      pool: () => ({ status: 200, body: { size: runtime.pool?.size ?? 0, ready: runtime.pool?.ready ?? 0 } }),
       syncFile: (req, res) => handleSyncFile(req, res, ctx.syncFileChannel === false ? {} : runtime),
       log,
       originPolicy: { port: () => actualPort, loopbackHostOnly: isLoopback(host), allowedOrigins },
@@ -158,7 +167,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
     throw err;
   }
   log(
-    `dev server listening on ${host}:${actualPort} (${dev ? "dev mode, no auth" : "API key required"}, sandbox network: ${options.allowNetwork ? "host (--allow-network)" : "none"}), project ${projectDir}`,
+    `dev server listening on ${host}:${actualPort} (${dev ? "dev mode, no auth" : "API key required"}, sandbox network: ${options.allowNetwork ? "host (--allow-network)" : "none"}, pool: ${runtime.pool?.size ? `${runtime.pool.size} per image` : "off"}), project ${projectDir}`,
   );
 
   let closing: Promise<void> | undefined;

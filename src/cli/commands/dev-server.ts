@@ -15,6 +15,7 @@ interface DevServerFlags {
   allowNetwork?: boolean;
   allowOrigin?: string[];
   allowRoot: string[];
+  poolSize?: number;
 }
 
 /**
@@ -42,6 +43,7 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
       [] as string[],
     )
     .option("--allow-network", "sandboxes share the host network (default: none); not with --dev, see docs/dev-server.md")
+    .option("--pool-size <n>", "pre-started sandboxes kept per image (default 2, 0 = off; server as root only)", parsePoolSize)
     .action(async (flags: DevServerFlags) => {
       rejectTail(ctx, "dev-server");
       const projectDir = flags.projectDir ?? flags.path;
@@ -54,6 +56,7 @@ export function registerDevServer(program: Command, ctx: CliContext): void {
         ...(flags.allowOrigin !== undefined && flags.allowOrigin.length > 0 ? { allowOrigins: flags.allowOrigin } : {}),
         ...(flags.allowRoot.length > 0 ? { allowRoots: flags.allowRoot } : {}),
         ...(flags.allowNetwork ? { allowNetwork: true } : {}),
+        ...(flags.poolSize !== undefined ? { poolSize: flags.poolSize } : {}),
       });
       printLine(server.url);
       const signal = await untilSignal();
@@ -92,4 +95,12 @@ function parsePort(value: string): number {
     throw new InvalidArgumentError(`expected a port from 0 to 65535, got "${value}"`);
   }
   return port;
+}
+
+function parsePoolSize(value: string): number {
+  const size = Number(value);
+  if (!/^\d+$/.test(value) || size > 256) {
+    throw new InvalidArgumentError(`expected a pool size from 0 to 256, got "${value}"`);
+  }
+  return size;
 }

@@ -18,6 +18,8 @@ export interface HttpHandlers {
   /** `undefined` = HTTP 200 with an empty body (MCP notifications). */
   mcp(body: unknown): Promise<JsonReply | TextReply | undefined>;
   received(): JsonReply;
+  /** Size of the pre-started sandbox pool and how many wait now. */
+  pool(): JsonReply;
   /** Set when sandboxes share the host network; the health body then says so (doctor/status show it). */
   network?: "host";
   /** `GET`/`PUT` of the sync file channel (src/server/protocol/sync-file-route.ts). */
@@ -48,6 +50,8 @@ const ROUTES: ReadonlyMap<string, Route> = new Map<string, Route>([
   ["/mcp", { methods: ["POST"], auth: true, handle: (req, res, h) => withJsonBody(req, res, h.mcp) }],
   // Ours, not legacy: what `sandbox.start` received, for tests and debugging. Same auth as the rpc route.
   ["/_dev/received", { methods: ["GET", "HEAD"], auth: true, handle: async (_q, res, h) => sendJson(res, h.received()) }],
+  // Ours, not legacy: the pre-started sandbox pool (docs/dev-server.md#pool), for the bench and `msbv doctor`.
+  ["/_dev/pool", { methods: ["GET", "HEAD"], auth: true, handle: async (_q, res, h) => sendJson(res, h.pool()) }],
   // Ours, not legacy: sync mode's raw file channel (docs/protocol.md#dev-sync-channel). Same auth as the rpc route.
   [SYNC_FILE_ROUTE, { methods: ["GET", "PUT"], auth: true, handle: (req, res, h) => h.syncFile(req, res) }],
 ]);

@@ -98,8 +98,11 @@ export interface BwrapPlan {
   binLinkDir?: string;
   /** Size in bytes of each private tmpfs (/tmp, /var/tmp, /dev/shm); see containment/limits.ts. */
   tmpfsBytes: number;
-  /** Absolute guest working directory (the supervisor creates it when it lies in a writable area). */
-  workdir: string;
+  /**
+   * Absolute guest working directory (the supervisor creates it when it lies in a writable area).
+   * Absent for a pooled start, whose supervisor makes it when the sandbox is claimed.
+   */
+  workdir?: string;
   /** The sandbox's main process (the supervisor), run with `--` after the options. */
   command: string[];
 }
@@ -157,7 +160,8 @@ export function buildBwrapArgs(plan: BwrapPlan): string[] {
   for (const bind of binds) args.push(bind.readonly ? "--ro-bind-fd" : "--bind-fd", String(bind.fd), bind.guest);
   // The root tmpfs becomes read-only below, so a workdir that would live on it is created now.
   const writable = ["/home", "/tmp", "/var/tmp", "/.sandbox", ...plan.volumes.map((v) => v.guest)];
-  if (!writable.some((dir) => plan.workdir === dir || plan.workdir.startsWith(`${dir}/`))) args.push("--dir", plan.workdir);
+  const { workdir } = plan;
+  if (workdir !== undefined && !writable.some((dir) => workdir === dir || workdir.startsWith(`${dir}/`))) args.push("--dir", workdir);
   // Without a persistent root: read-only, so /etc, /root and everything not mounted writable stay as
   // set up. /dev is read-only either way.
   if (!plan.root) args.push("--remount-ro", "/");

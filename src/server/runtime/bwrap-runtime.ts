@@ -4,11 +4,12 @@ import { probeHostLayout } from "./bwrap-args.js";
 import { detectLimitMechanism, sweepStaleCgroups } from "./containment/limits.js";
 import { serverIsRoot } from "./containment/sandbox-identity.js";
 import { findBwrap } from "./find-bwrap.js";
+import { DEFAULT_POOL_SIZE, WarmPool } from "./pool/warm-pool.js";
 import { resolveInterpreters } from "./interpreters.js";
 import { SandboxInstance, type RuntimeContext } from "./sandbox-instance.js";
 import { prepareStateDir, writeSeccompProgram } from "./state-dir.js";
 import type { ChildHandlers, ChildRef } from "./supervisor-connection.js";
-import type { RuntimeMetrics, RuntimeOutputLine, RuntimeSandboxSpec, SandboxRuntime } from "./types.js";
+import type { RuntimeMetrics, RuntimeOutputLine, RuntimePool, RuntimeSandboxSpec, SandboxRuntime } from "./types.js";
 
 /** Options of {@link createBwrapRuntime}. */
 export interface BwrapRuntimeOptions {
@@ -18,6 +19,13 @@ export interface BwrapRuntimeOptions {
   bwrapPath?: string;
   /** Sandboxes share the host's network namespace (`--share-net`). Default false: no network at all. */
   allowNetwork?: boolean;
+  /**
+   * Pre-started sandboxes kept per (image, memory), see pool/warm-pool.ts. Default
+   * {@link DEFAULT_POOL_SIZE}; 0 turns the pool off. Only with the server as root.
+   */
+  poolSize?: number;
+  /** Where the pool reports a claim it had to give up (the start then goes cold). */
+  log?: (line: string) => void;
 }
 
 /**
@@ -38,9 +46,16 @@ class BwrapRuntime implements SandboxRuntime {
   readonly #starting = new Map<string, Promise<void>>();
   readonly #stopping = new Map<string, Promise<void>>();
   #context: Promise<RuntimeContext> | undefined;
+  readonly #pool: WarmPool;
 
   constructor(options: BwrapRuntimeOptions) {
     this.#options = { ...options, stateDir: path.resolve(options.stateDir) };
+    this.#pool = new WarmPool(options.poolSize ?? DEFAULT_POOL_SIZE, () => this.#getContext(), options.log);
+  }
+
+  /** The pre-started sandbox pool (its size, how many wait, and a way to wait until it is full). */
+  get pool(): RuntimePool {
+    return this.#pool;
   }
 
   async start(spec: RuntimeSandboxSpec): Promise<void> {
@@ -50,7 +65,7 @@ class BwrapRuntime implements SandboxRuntime {
     const pending = this.#starting.get(name);
     if (pending) return pending;
     const starting = (async () => {
-      const instance = await SandboxInstance.start(await this.#getContext(), spec);
+      const instance = (await this.#pool.claim(spec)) ?? (await SandboxInstance.start(await this.#getContext(), spec));
       this.#instances.set(name, instance);
       // A sandbox can also end on its own (its main process killed from inside).
       instance.onClose(() => {
@@ -116,6 +131,7 @@ class BwrapRuntime implements SandboxRuntime {
   }
 
   async shutdown(): Promise<void> {
+    await this.#pool.shutdown();
     await Promise.allSettled([...this.#starting.values()]);
     const names = new Set([...this.#instances.keys(), ...this.#stopping.keys()]);
     const results = await Promise.allSettled([...names].map((name) => this.stop(name)));

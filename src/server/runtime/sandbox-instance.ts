@@ -6,7 +6,8 @@ import { BIN_LINK_DIR, binLinks } from "./bin-links.js";
 import type { HostLayout } from "./bwrap-args.js";
 import { prepareLaunch } from "./containment/launch.js";
 import { prepareLimits, tmpfsBytes, type LimitMechanism } from "./containment/limits.js";
-import { allocateIdentity } from "./containment/sandbox-identity.js";
+import { allocateIdentity, type SandboxIdentity } from "./containment/sandbox-identity.js";
+import { attachVolumes } from "./pool/attach-volumes.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
 import { driverArgv } from "./driver-argv.js";
@@ -15,7 +16,7 @@ import { ReplSession } from "./repl-session.js";
 import { runCommand } from "./run-command.js";
 import { DEFAULT_WORKDIR, parseEnvs, sandboxEnv } from "./sandbox-env.js";
 import { SerialQueue } from "./serial-queue.js";
-import { diskUsage, prepareSandboxDirs, validateSandboxName, type SandboxDirs } from "./state-dir.js";
+import { adoptSandboxDirs, diskUsage, prepareSandboxDirs, validateSandboxName, type SandboxDirs } from "./state-dir.js";
 import { SUPERVISOR_SCRIPT } from "./supervisor-script.js";
 import { SupervisorConnection, type ChildHandlers, type ChildRef } from "./supervisor-connection.js";
 import type { RuntimeMetrics, RuntimeOutputLine, RuntimeSandboxSpec } from "./types.js";
@@ -70,99 +71,69 @@ export class SandboxInstance {
 
   /** Prepares the state dirs and launches bubblewrap; resolves once the supervisor is ready. */
   static async start(context: RuntimeContext, spec: RuntimeSandboxSpec): Promise<SandboxInstance> {
-    validateSandboxName(spec.name);
-    const language = requireImageLanguage(spec.image, spec.name);
-    if (language === "python" && !context.interpreters.python) {
-      throw new DevServerError(
-        `Cannot start sandbox "${spec.name}" (${spec.image}): no system python3 found (looked at /usr/bin/python3, /usr/local/bin/python3; interpreters under /root or /home are not used).`,
-        {
-          hint: "install Python 3 system-wide, e.g. `apt-get install python3`",
-          details: { sandbox: spec.name },
-        },
-      );
-    }
-    const links = await binLinks(language, context.interpreters);
-    const pathDirs = links.length > 0 ? [BIN_LINK_DIR, ...context.interpreters.pathDirs] : context.interpreters.pathDirs;
-    const env = sandboxEnv(language, pathDirs, parseEnvs(spec.envs, spec.name));
+    const { language, workdir, userEnvs } = checkSpec(context, spec);
     const dirs = await prepareSandboxDirs(context.stateDir, spec.name, spec.scripts, spec.shell);
     await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
-    const workdir = spec.workdir?.trim() ? spec.workdir.trim() : DEFAULT_WORKDIR[language];
-    // bubblewrap creates the workdir (--dir) while the host root is still reachable as /oldroot, so a
-    // path such as "/../oldroot/tmp/x" would create a host folder: only normalised absolute paths.
-    if (!path.posix.isAbsolute(workdir) || path.posix.normalize(workdir) !== workdir || workdir.split("/").includes("..")) {
-      throw new InvalidOptionError(
-        `Invalid workdir "${workdir}" for sandbox "${spec.name}": it must be a normalised absolute path inside the sandbox (no "..").`,
-        {
-          hint: 'use a path such as "/workspace" or "/home/python-user/work"',
-          details: { sandbox: spec.name, workdir },
-        },
-      );
-    }
-    const identity = allocateIdentity();
-    let limits: Awaited<ReturnType<typeof prepareLimits>>;
-    try {
-      limits = await prepareLimits(spec.name, identity, spec.memory, context.limitMechanism);
-    } catch (error) {
-      identity.release();
-      throw error;
-    }
-    let released: Promise<void> | undefined;
-    // Once per sandbox, after its last process is gone: cgroups removed, uid back to the pool.
-    const release = (): Promise<void> => (released ??= limits.cleanup().finally(() => identity.release()));
-    let connection: SupervisorConnection;
-    let mounted: MountedFolder[] = [];
-    try {
-      const launch = await prepareLaunch({
-        name: spec.name,
-        bwrapPath: context.bwrapPath,
-        identity,
-        limits,
-        seccompFile: context.seccompFile,
-        etcFiles: ["passwd", "group", "hosts"].map((file) => ({ host: path.join(context.etcDir, file), guest: `/etc/${file}` })),
-        root: dirs.rootfs,
-        home: dirs.home,
-        dotSandbox: dirs.dotSandbox,
-        volumes: spec.volumes.map((volume) => ({ host: volume.host, guest: volume.guest, readonly: volume.readonly === true })),
-        plan: {
-          name: spec.name,
-          layout: context.layout,
-          ...(context.network ? { network: true } : {}),
-          extraRoDirs: context.interpreters.roDirs,
-          binLinks: links,
-          binLinkDir: BIN_LINK_DIR,
-          env,
-          workdir,
-          tmpfsBytes: tmpfsBytes(spec.memory),
-          // The label only makes `ps` output on the host say which sandbox and which state dir a
-          // process belongs to (binds are by descriptor, so no host path is in bwrap's argv
-          // otherwise); the supervisor ignores it. Sandboxed code can read it in /proc/1/cmdline,
-          // like the mount roots in /proc/self/mountinfo (docs/security.md, out of scope).
-          command: [context.interpreters.node, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${spec.name}:${dirs.root}`, workdir],
-        },
-      });
-      // What is mounted is the descriptor opened here; replacedVolumes compares the paths against it.
-      mounted = launch.volumeIds;
-      try {
-        connection = await SupervisorConnection.launch({ bwrapPath: context.bwrapPath, launch, name: spec.name });
-      } finally {
-        await launch.close();
-      }
-    } catch (error) {
-      await release();
-      throw error;
-    }
+    const launched = await launchSandbox(context, {
+      label: spec.name,
+      language,
+      memory: spec.memory,
+      dirs,
+      userEnvs,
+      workdir,
+      volumes: spec.volumes,
+    });
     // The supervisor is ready and no user code has run yet: check the finished mount table, which
     // nothing outside the sandbox can change any more (containment/verify-mounts.ts).
     try {
+      await verifySandboxMounts(spec.name, launched.connection.bwrapPid, spec.volumes);
+    } catch (error) {
+      await launched.connection.terminate();
+      await launched.release();
+      throw error;
+    }
+    const instance = new SandboxInstance(spec.name, context, launched.connection, dirs, launched.release);
+    instance.#mounted = launched.mounted;
+    return instance;
+  }
+
+  /**
+   * Starts a sandbox for the pool (pool/warm-pool.ts): the same launch as a cold start, under the
+   * slot's own state folders, with no volumes, no user environment and the supervisor waiting for
+   * {@link SandboxInstance.adopt}.
+   */
+  static async launchPooled(context: RuntimeContext, slot: string, image: string, memory: number | undefined): Promise<PooledSandbox> {
+    const language = requireImageLanguage(image, slot);
+    const dirs = await prepareSandboxDirs(context.stateDir, slot, undefined, undefined);
+    const launched = await launchSandbox(context, { label: slot, language, memory, dirs, userEnvs: [], workdir: "", volumes: [] });
+    return { slot, language, dirs, ...launched };
+  }
+
+  /**
+   * Turns a waiting pooled sandbox into `spec`'s sandbox: its slot folders become the name's state
+   * (only for a name that has none yet, see pool/warm-pool.ts), then its volumes are mounted, its
+   * hostname set and its supervisor given the environment and workdir; the mount table is checked
+   * as after a cold start. On any failure the pooled sandbox is gone and the error is thrown.
+   */
+  static async adopt(context: RuntimeContext, pooled: PooledSandbox, spec: RuntimeSandboxSpec): Promise<SandboxInstance> {
+    const { connection, release } = pooled;
+    try {
+      const { language, workdir, userEnvs } = checkSpec(context, spec);
+      if (language !== pooled.language) throw new DevServerError(`The pooled sandbox runs ${pooled.language}, not ${language}.`);
+      const dirs = await adoptSandboxDirs(context.stateDir, pooled.dirs, spec.name, spec.scripts, spec.shell);
+      await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
+      const initPid = await sandboxInit(connection.bwrapPid);
+      const mounted = await attachVolumes({ name: spec.name, identity: pooled.identity, bwrapPid: connection.bwrapPid!, initPid }, spec.volumes);
+      await connection.attach(await environment(context, language, userEnvs), workdir);
       await verifySandboxMounts(spec.name, connection.bwrapPid, spec.volumes);
+      const instance = new SandboxInstance(spec.name, context, connection, dirs, release);
+      instance.#mounted = mounted;
+      return instance;
     } catch (error) {
       await connection.terminate();
       await release();
       throw error;
     }
-    const instance = new SandboxInstance(spec.name, context, connection, dirs, release);
-    instance.#mounted = mounted;
-    return instance;
   }
 
   /**
@@ -272,4 +243,132 @@ async function verifySandboxMounts(name: string, bwrapPid: number | undefined, v
     });
   }
   for (const stat of inside) await verifyVolumeMounts(name, stat.pid, volumes);
+}
+
+/** A started sandbox waiting in the pool: no name, no volumes, no user environment yet. */
+export interface PooledSandbox {
+  slot: string;
+  language: RuntimeLanguage;
+  /** The slot's state folders (`<state>/.pool/<slot>`), bound at /, /home and /.sandbox. */
+  dirs: SandboxDirs;
+  connection: SupervisorConnection;
+  identity: SandboxIdentity;
+  mounted: MountedFolder[];
+  release(): Promise<void>;
+}
+
+/** The checks every start makes before anything is created; returns what the launch needs. */
+function checkSpec(context: RuntimeContext, spec: RuntimeSandboxSpec): { language: RuntimeLanguage; workdir: string; userEnvs: Array<[string, string]> } {
+  validateSandboxName(spec.name);
+  const language = requireImageLanguage(spec.image, spec.name);
+  if (language === "python" && !context.interpreters.python) {
+    throw new DevServerError(
+      `Cannot start sandbox "${spec.name}" (${spec.image}): no system python3 found (looked at /usr/bin/python3, /usr/local/bin/python3; interpreters under /root or /home are not used).`,
+      {
+        hint: "install Python 3 system-wide, e.g. `apt-get install python3`",
+        details: { sandbox: spec.name },
+      },
+    );
+  }
+  const userEnvs = parseEnvs(spec.envs, spec.name);
+  const workdir = spec.workdir?.trim() ? spec.workdir.trim() : DEFAULT_WORKDIR[language];
+  // bubblewrap creates the workdir (--dir) while the host root is still reachable as /oldroot, so a
+  // path such as "/../oldroot/tmp/x" would create a host folder: only normalised absolute paths.
+  if (!path.posix.isAbsolute(workdir) || path.posix.normalize(workdir) !== workdir || workdir.split("/").includes("..")) {
+    throw new InvalidOptionError(
+      `Invalid workdir "${workdir}" for sandbox "${spec.name}": it must be a normalised absolute path inside the sandbox (no "..").`,
+      {
+        hint: 'use a path such as "/workspace" or "/home/python-user/work"',
+        details: { sandbox: spec.name, workdir },
+      },
+    );
+  }
+  return { language, workdir, userEnvs };
+}
+
+/** The environment of a sandbox of `language`: the image's base plus the user's entries. */
+async function environment(context: RuntimeContext, language: RuntimeLanguage, userEnvs: Array<[string, string]>): Promise<Array<[string, string]>> {
+  const links = await binLinks(language, context.interpreters);
+  const pathDirs = links.length > 0 ? [BIN_LINK_DIR, ...context.interpreters.pathDirs] : context.interpreters.pathDirs;
+  return sandboxEnv(language, pathDirs, userEnvs);
+}
+
+interface LaunchPlan {
+  /** The sandbox's name, or the pool slot's; shown in `ps` and used as the hostname until attached. */
+  label: string;
+  language: RuntimeLanguage;
+  memory: number | undefined;
+  dirs: SandboxDirs;
+  userEnvs: Array<[string, string]>;
+  /** "" for a pooled start: the supervisor waits for attach(). */
+  workdir: string;
+  volumes: RuntimeSandboxSpec["volumes"];
+}
+
+/** The one launch: identity, limits, descriptors, bubblewrap and the supervisor's ready signal. */
+async function launchSandbox(
+  context: RuntimeContext,
+  plan: LaunchPlan,
+): Promise<{ connection: SupervisorConnection; identity: SandboxIdentity; mounted: MountedFolder[]; release: () => Promise<void> }> {
+  const links = await binLinks(plan.language, context.interpreters);
+  const env = await environment(context, plan.language, plan.userEnvs);
+  const identity = allocateIdentity();
+  let limits: Awaited<ReturnType<typeof prepareLimits>>;
+  try {
+    limits = await prepareLimits(plan.label, identity, plan.memory, context.limitMechanism);
+  } catch (error) {
+    identity.release();
+    throw error;
+  }
+  let released: Promise<void> | undefined;
+  // Once per sandbox, after its last process is gone: cgroups removed, uid back to the pool.
+  const release = (): Promise<void> => (released ??= limits.cleanup().finally(() => identity.release()));
+  try {
+    const launch = await prepareLaunch({
+      name: plan.label,
+      bwrapPath: context.bwrapPath,
+      identity,
+      limits,
+      seccompFile: context.seccompFile,
+      etcFiles: ["passwd", "group", "hosts"].map((file) => ({ host: path.join(context.etcDir, file), guest: `/etc/${file}` })),
+      root: plan.dirs.rootfs,
+      home: plan.dirs.home,
+      dotSandbox: plan.dirs.dotSandbox,
+      volumes: plan.volumes.map((volume) => ({ host: volume.host, guest: volume.guest, readonly: volume.readonly === true })),
+      plan: {
+        name: plan.label,
+        layout: context.layout,
+        ...(context.network ? { network: true } : {}),
+        extraRoDirs: context.interpreters.roDirs,
+        binLinks: links,
+        binLinkDir: BIN_LINK_DIR,
+        env,
+        // A pooled sandbox's workdir is made by its supervisor at attach time.
+        ...(plan.workdir ? { workdir: plan.workdir } : {}),
+        tmpfsBytes: tmpfsBytes(plan.memory),
+        // The label only makes `ps` output on the host say which sandbox and which state dir a
+        // process belongs to (binds are by descriptor, so no host path is in bwrap's argv
+        // otherwise); the supervisor ignores it. Sandboxed code can read it in /proc/1/cmdline,
+        // like the mount roots in /proc/self/mountinfo (docs/security.md, out of scope).
+        command: [context.interpreters.node, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${plan.label}:${plan.dirs.root}`, plan.workdir],
+      },
+    });
+    try {
+      const connection = await SupervisorConnection.launch({ bwrapPath: context.bwrapPath, launch, name: plan.label });
+      // What is mounted is the descriptor opened here; replacedVolumes compares the paths against it.
+      return { connection, identity, mounted: launch.volumeIds, release };
+    } finally {
+      await launch.close();
+    }
+  } catch (error) {
+    await release();
+    throw error;
+  }
+}
+
+/** The sandbox's init: bubblewrap's only child (its PID namespace's pid 1). */
+async function sandboxInit(bwrapPid: number | undefined): Promise<number> {
+  const init = bwrapPid === undefined ? undefined : [...(await readProcTable()).values()].find((stat) => stat.ppid === bwrapPid);
+  if (!init) throw new DevServerError("The pooled sandbox has no init process any more.");
+  return init.pid;
 }

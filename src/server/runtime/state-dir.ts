@@ -1,5 +1,5 @@
 import type { Dirent } from "node:fs";
-import { lstat, mkdir, readdir, rm, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
 import { writeFileAtomic } from "../../fs/atomic-write.js";
@@ -95,17 +95,45 @@ export async function prepareSandboxDirs(
   scripts: Record<string, string> | undefined,
   shell: string | undefined,
 ): Promise<SandboxDirs> {
-  const root = path.join(stateDir, name);
-  const rw = path.join(root, "rw");
-  const home = path.join(rw, "home");
-  const dotSandbox = path.join(rw, "sandbox");
-  const rootfs = path.join(rw, "root");
+  const dirs = sandboxDirs(path.join(stateDir, name));
+  const { root, rw, home, dotSandbox, rootfs } = dirs;
   for (const dir of [root, rw, home, rootfs]) await ensureRealDir(dir, 0o755);
   // fs.rm removes a planted symlink itself, never its target.
   await rm(dotSandbox, { recursive: true, force: true });
   await ensureRealDir(dotSandbox, 0o755);
+  await ensureRealDir(path.join(dotSandbox, "scripts"), 0o755);
+  await writeScripts(dotSandbox, name, scripts, shell);
+  return dirs;
+}
+
+/** The layout under one sandbox's state folder (see the top of this file). */
+function sandboxDirs(root: string): SandboxDirs {
+  const rw = path.join(root, "rw");
+  return { root, rw, home: path.join(rw, "home"), dotSandbox: path.join(rw, "sandbox"), rootfs: path.join(rw, "root") };
+}
+
+/**
+ * Makes a pooled sandbox's slot folders the state of `name` (pool/warm-pool.ts): one rename, so the
+ * folders bound into the running sandbox become the name's, kept across stop/start like any other.
+ * Only for a name without state: an existing folder is never replaced or merged (the rename fails
+ * on a non-empty one). Then the start's scripts are written, as prepareSandboxDirs does.
+ */
+export async function adoptSandboxDirs(
+  stateDir: string,
+  slot: SandboxDirs,
+  name: string,
+  scripts: Record<string, string> | undefined,
+  shell: string | undefined,
+): Promise<SandboxDirs> {
+  const dirs = sandboxDirs(path.join(stateDir, name));
+  await rename(slot.root, dirs.root);
+  await writeScripts(dirs.dotSandbox, name, scripts, shell);
+  return dirs;
+}
+
+/** Writes the start's scripts into <dotSandbox>/scripts (which exists and is empty). */
+async function writeScripts(dotSandbox: string, name: string, scripts: Record<string, string> | undefined, shell: string | undefined): Promise<void> {
   const scriptsDir = path.join(dotSandbox, "scripts");
-  await ensureRealDir(scriptsDir, 0o755);
   const interpreter = shell?.trim() ? shell.trim() : "/bin/sh";
   for (const [scriptName, body] of Object.entries(scripts ?? {})) {
     if (!SCRIPT_NAME_PATTERN.test(scriptName)) {
@@ -119,7 +147,6 @@ export async function prepareSandboxDirs(
     }
     await writeFile(path.join(scriptsDir, scriptName), `#!${interpreter}\n${body}`, { mode: 0o750, flag: "wx" });
   }
-  return { root, rw, home, dotSandbox, rootfs };
 }
 
 /**

@@ -42,6 +42,7 @@ export class SupervisorConnection {
   #exited = false;
   readonly #exitPromise: Promise<void>;
   #onReady: ((error?: Error) => void) | undefined;
+  #onAttached: ((error?: Error) => void) | undefined;
 
   private constructor(proc: ChildProcess, name: string, bwrapArgv: string[]) {
     this.#proc = proc;
@@ -113,6 +114,21 @@ export class SupervisorConnection {
   onClose(listener: () => void): void {
     if (this.#exited) listener();
     else this.#closeListeners.push(listener);
+  }
+
+  /**
+   * Gives a pooled sandbox (started with an empty workdir) the environment and workdir of the
+   * sandbox it becomes; its volumes must be mounted first, so the workdir is entered through them.
+   */
+  attach(env: ReadonlyArray<[string, string]>, workdir: string): Promise<void> {
+    if (this.#exited) return Promise.reject(new Error("the pooled sandbox is gone"));
+    const attached = new Promise<void>((resolve, reject) => {
+      this.#onAttached = (error) => (error ? reject(error) : resolve());
+    });
+    this.#send({ t: "attach", env: Object.fromEntries(env), workdir });
+    return attached.finally(() => {
+      this.#onAttached = undefined;
+    });
   }
 
   /** Asks the supervisor to run `argv` (PATH lookup, no shell, stdin /dev/null). */
@@ -198,6 +214,8 @@ export class SupervisorConnection {
     const f = frame as Record<string, unknown>;
     if (f["t"] === "ready") this.#onReady?.();
     else if (f["t"] === "fatal") this.#onReady?.(new Error(String(f["message"])));
+    else if (f["t"] === "attached") this.#onAttached?.();
+    else if (f["t"] === "attach-error") this.#onAttached?.(new Error(String(f["message"])));
     const handlers = typeof f["id"] === "number" ? this.#handlers.get(f["id"]) : undefined;
     if (!handlers) return;
     if (f["t"] === "data" && (f["fd"] === 1 || f["fd"] === 2) && typeof f["b64"] === "string") {
@@ -214,6 +232,7 @@ export class SupervisorConnection {
   #handleExit(code: number | null, signal: NodeJS.Signals | null): void {
     this.#exited = true;
     this.#onReady?.(new Error(`bwrap exited before the sandbox was ready (${signal ?? `exit code ${code}`})`));
+    this.#onAttached?.(new Error(`the pooled sandbox ended before it was attached (${signal ?? `exit code ${code}`})`));
     const orphans = [...this.#handlers.values()];
     this.#handlers.clear();
     for (const handlers of orphans) handlers.onExit(null, "SIGKILL");

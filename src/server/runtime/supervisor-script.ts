@@ -6,7 +6,9 @@
 // not drop capabilities the way bubblewrap does.
 //
 // Requests:  {t:"spawn", id, argv, ctl}  {t:"write", id, b64}  {t:"kill", id, signal}
+//            {t:"attach", env, workdir}   (pooled start only, once)
 // Events:    {t:"ready"}  {t:"fatal", message}  {t:"spawned", id, pid}
+//            {t:"attached"}  {t:"attach-error", message}
 //            {t:"spawn-error", id, code, message}  {t:"data", id, fd, b64}  {t:"exit", id, code, signal}
 //
 // Each child is its own process group (detached), so a kill reaches its grandchildren too.
@@ -32,13 +34,32 @@ function shutdown() {
 }
 // $HOME exists as in the upstream images even when the workdir lies elsewhere (Python's
 // expanduser("~"), Node's os.homedir()); where it cannot be made (read-only), runs still go on.
-try { if (process.env.HOME) fs.mkdirSync(process.env.HOME, { recursive: true }); } catch {}
-try {
-  fs.mkdirSync(workdir, { recursive: true });
-  process.chdir(workdir);
-} catch (error) {
-  send({ t: "fatal", message: "cannot create or enter the workdir " + workdir + ": " + error.message });
-  process.exit(70);
+function enterWorkdir(dir) {
+  try { if (process.env.HOME) fs.mkdirSync(process.env.HOME, { recursive: true }); } catch {}
+  fs.mkdirSync(dir, { recursive: true });
+  process.chdir(dir);
+}
+let attached = workdir !== "";
+if (attached) {
+  try {
+    enterWorkdir(workdir);
+  } catch (error) {
+    send({ t: "fatal", message: "cannot create or enter the workdir " + workdir + ": " + error.message });
+    process.exit(70);
+  }
+}
+function attach(msg) {
+  if (attached) return send({ t: "attach-error", message: "already attached" });
+  try {
+    // Children inherit process.env: the pooled base environment is replaced as a whole.
+    for (const key of Object.keys(process.env)) delete process.env[key];
+    for (const [key, value] of Object.entries(msg.env || {})) process.env[key] = String(value);
+    enterWorkdir(String(msg.workdir));
+    attached = true;
+    send({ t: "attached" });
+  } catch (error) {
+    send({ t: "attach-error", message: "cannot create or enter the workdir " + msg.workdir + ": " + error.message });
+  }
 }
 function finish(id) {
   const child = children.get(id);
@@ -49,6 +70,10 @@ function finish(id) {
   send({ t: "exit", id, code: child.exit.code, signal: child.exit.signal });
 }
 function spawn(msg) {
+  if (!attached) {
+    send({ t: "spawn-error", id: msg.id, code: "ENOTCONN", message: "the pooled sandbox is not attached yet" });
+    return;
+  }
   if (!Array.isArray(msg.argv) || msg.argv.length === 0) {
     send({ t: "spawn-error", id: msg.id, code: "EINVAL", message: "empty argv" });
     return;
@@ -88,6 +113,7 @@ function handle(line) {
   try { msg = JSON.parse(line); } catch { return; }
   if (!msg || typeof msg !== "object") return;
   if (msg.t === "spawn") spawn(msg);
+  else if (msg.t === "attach") attach(msg);
   else if (msg.t === "write") {
     const child = children.get(msg.id);
     if (child && child.ctl) child.ctl.write(Buffer.from(String(msg.b64), "base64"));

@@ -37,7 +37,19 @@ export interface RuntimeMetrics {
   diskBytes: number | null;
 }
 
+/** Pre-started sandboxes (dev server `--pool-size`, src/server/runtime/pool/warm-pool.ts). */
+export interface RuntimePool {
+  /** Waiting sandboxes kept per (image, memory); 0 when off. */
+  readonly size: number;
+  /** Sandboxes waiting now. */
+  readonly ready: number;
+  /** Resolves once the pool has stopped starting sandboxes (full for every image asked for). */
+  filled(): Promise<void>;
+}
+
 export interface SandboxRuntime {
+  /** The runtime's pool of pre-started sandboxes, when it has one. */
+  readonly pool?: RuntimePool;
   /** Starts (or, if already running, leaves running) the sandbox. Rejects with a clear Error on failure. */
   start(spec: RuntimeSandboxSpec): Promise<void>;
   /** Kills the sandbox's whole process tree. No-op when not running. */

@@ -15,68 +15,16 @@
 //      and exec bubblewrap with an empty environment.
 // Any failure prints one `msbv-launcher: <step>: <error>` line on stderr and exits 121; the server
 // turns it into a typed error. There is no fallback that would keep host root.
-export const LAUNCHER_EXIT_CODE = 121;
+import { mountApiPrelude } from "./mount-api-python.js";
 
-export const LAUNCHER_SCRIPT = String.raw`
-import ctypes, json, os, sys, time
-spec = json.loads(sys.argv[1])
-libc = ctypes.CDLL(None, use_errno=True)
-libc.syscall.restype = ctypes.c_long
-libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-# The new mount API has the same numbers on every architecture (x86_64 and aarch64 included).
-OPEN_TREE, MOUNT_SETATTR, MOVE_MOUNT = 428, 442, 429
-CLONE_NEWNS, CLONE_NEWUSER = 0x00020000, 0x10000000
-OPEN_TREE_CLONE, OPEN_TREE_CLOEXEC, AT_EMPTY_PATH = 1, 0o2000000, 0x1000
-MOUNT_ATTR_RDONLY, MOUNT_ATTR_NOSUID, MOUNT_ATTR_NODEV, MOUNT_ATTR_IDMAP = 1, 2, 4, 0x100000
-MOVE_MOUNT_F_EMPTY_PATH = 4
+export { LAUNCHER_EXIT_CODE } from "./mount-api-python.js";
+
+export const LAUNCHER_SCRIPT = String.raw`${mountApiPrelude("msbv-launcher")}
 MS_REC, MS_PRIVATE = 0x4000, 1 << 18
-class MountAttr(ctypes.Structure):
-    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64), ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
-step = "start"
-def fail(message):
-    sys.stderr.write("msbv-launcher: %s: %s\n" % (step, message))
-    sys.stderr.flush()
-    os._exit(${LAUNCHER_EXIT_CODE})
-def check(result):
-    if result < 0:
-        err = ctypes.get_errno()
-        fail("%s (errno %d)" % (os.strerror(err), err))
-    return result
-namespaces = {}
-def idmap_userns(owner_uid, owner_gid):
-    key = (owner_uid, owner_gid)
-    if key in namespaces: return namespaces[key]
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        if libc.unshare(CLONE_NEWUSER) != 0: os._exit(1)
-        os.write(w, b"x")
-        time.sleep(60)
-        os._exit(0)
-    os.close(w)
-    ok = os.read(r, 1)
-    os.close(r)
-    try:
-        if ok != b"x": fail("could not create a user namespace for the id mapping")
-        with open("/proc/%d/uid_map" % pid, "w") as f: f.write("%d %d 1\n" % (owner_uid, spec["uid"]))
-        with open("/proc/%d/setgroups" % pid, "w") as f: f.write("deny")
-        with open("/proc/%d/gid_map" % pid, "w") as f: f.write("%d %d 1\n" % (owner_gid, spec["gid"]))
-        fd = os.open("/proc/%d/ns/user" % pid, os.O_RDONLY | os.O_CLOEXEC)
-    finally:
-        os.kill(pid, 9)
-        os.waitpid(pid, 0)
-    namespaces[key] = fd
-    return fd
 try:
     trees = []
     for m in spec["mounts"]:
-        step = "idmap fd %d" % m["fd"]
-        tree = check(libc.syscall(OPEN_TREE, m["fd"], b"", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH))
-        flags = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | (MOUNT_ATTR_RDONLY if m["readonly"] else 0)
-        attr = MountAttr(flags, 0, 0, idmap_userns(m["ownerUid"], m["ownerGid"]))
-        check(libc.syscall(MOUNT_SETATTR, tree, b"", AT_EMPTY_PATH, ctypes.byref(attr), ctypes.c_size_t(ctypes.sizeof(attr))))
-        trees.append((m["fd"], tree))
+        trees.append((m["fd"], idmapped_tree(m)))
     step = "private mount namespace"
     check(libc.unshare(CLONE_NEWNS))
     check(libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None))

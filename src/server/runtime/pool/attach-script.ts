@@ -1,0 +1,64 @@
+import { mountApiPrelude } from "../containment/mount-api-python.js";
+
+// The root-mode attach helper (Debian's /usr/bin/python3 with ctypes, like the launcher: Node has
+// no open_tree/mount_setattr/move_mount/setns). It gives a waiting pooled sandbox its volumes and
+// hostname, the same mounts a cold start gives (docs/dev-server.md#pool), in this order:
+//   1. pidfd_open the sandbox's init, open its root and check, through the pidfd, that the pid
+//      still names that process (no pid reuse in between);
+//   2. for each volume, on the descriptor the server opened without following symlinks (never a
+//      path): open_tree(OPEN_TREE_CLONE) and mount_setattr(IDMAP | NOSUID | NODEV [| RDONLY]) with
+//      the folder's owner mapped to the sandbox's uid, exactly as the launcher does;
+//   3. setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS) and chroot into the sandbox's root, so mount
+//      points resolve as the sandbox sees them; take the sandbox's uid as fsuid so a mount point
+//      it creates belongs to the sandbox, never to host root;
+//   4. for each volume, parents first: walk the guest path one component at a time with
+//      O_NOFOLLOW (a symlink anywhere fails the attach), create missing folders, and move_mount
+//      the tree onto the folder just opened (by descriptor, so the path is not resolved again);
+//   5. sethostname(<sandbox name>).
+// Nothing of the sandbox has run user code yet, and the server checks the finished mount table
+// afterwards (containment/verify-mounts.ts) as after a cold start.
+// Failures print `msbv-attach: <step>: <error>` and exit with the launcher's code.
+
+export const ATTACH_SCRIPT = String.raw`${mountApiPrelude("msbv-attach")}
+import signal
+DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+try:
+    step = "find the sandbox"
+    pidfd = check(libc.syscall(PIDFD_OPEN, spec["pid"], 0))
+    with open("/proc/%d/stat" % spec["pid"]) as f: ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+    if ppid != spec["bwrapPid"]: fail("pid %d is not the sandbox's init" % spec["pid"])
+    root = os.open("/proc/%d/root" % spec["pid"], os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    # Still the same process: a reused pid would have made the pidfd's process gone.
+    signal.pidfd_send_signal(pidfd, 0)
+    trees = [(m, idmapped_tree(m)) for m in spec["mounts"]]
+    step = "enter the sandbox"
+    check(libc.setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS))
+    os.fchdir(root)
+    os.chroot(".")
+    libc.setfsgid(spec["gid"])
+    libc.setfsuid(spec["uid"])
+    if libc.setfsuid(-1) != spec["uid"] or libc.setfsgid(-1) != spec["gid"]: fail("fsuid/fsgid did not change")
+    for m, tree in trees:
+        step = "mount point %s" % m["guest"]
+        current = os.open("/", DIR_FLAGS)
+        for part in [p for p in m["guest"].split("/") if p]:
+            if part in (".", ".."): fail("not a normalised path")
+            try:
+                following = os.open(part, DIR_FLAGS, dir_fd=current)
+            except FileNotFoundError:
+                os.mkdir(part, 0o755, dir_fd=current)
+                following = os.open(part, DIR_FLAGS, dir_fd=current)
+            os.close(current)
+            current = following
+        step = "mount %s" % m["guest"]
+        check(libc.syscall(MOVE_MOUNT, tree, b"", current, b"", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH))
+        os.close(current)
+        os.close(tree)
+    step = "hostname"
+    name = spec["hostname"].encode()
+    check(libc.sethostname(name, len(name)))
+except SystemExit:
+    raise
+except BaseException as error:
+    fail(repr(error))
+`;
