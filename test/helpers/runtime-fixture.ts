@@ -16,11 +16,12 @@ export interface RuntimeFixture extends AsyncDisposable {
   dispose(): Promise<void>;
 }
 
-export async function createRuntimeFixture(): Promise<RuntimeFixture> {
+/** `poolSize`: pre-started sandboxes per image (src/server/runtime/pool); default the runtime's own. */
+export async function createRuntimeFixture(options: { poolSize?: number } = {}): Promise<RuntimeFixture> {
   const temp = await tempDir("msbv-runtime-");
   const root = temp.path;
   const stateDir = path.join(root, "state");
-  const runtime = createBwrapRuntime({ stateDir });
+  const runtime = createBwrapRuntime({ stateDir, ...options });
   let counter = 0;
   const dispose = async () => {
     try {

@@ -1,13 +1,8 @@
 import * as path from "node:path";
 import { DevServerError, ErrorCodes, SandboxStateError } from "../../errors/index.js";
-import { probeHostLayout } from "./bwrap-args.js";
-import { detectLimitMechanism, sweepStaleCgroups } from "./containment/limits.js";
-import { serverIsRoot } from "./containment/sandbox-identity.js";
-import { findBwrap } from "./find-bwrap.js";
 import { DEFAULT_POOL_SIZE, WarmPool } from "./pool/warm-pool.js";
-import { resolveInterpreters } from "./interpreters.js";
+import { createRuntimeContext } from "./runtime-context.js";
 import { SandboxInstance, type RuntimeContext } from "./sandbox-instance.js";
-import { prepareStateDir, writeSeccompProgram } from "./state-dir.js";
 import type { ChildHandlers, ChildRef } from "./supervisor-connection.js";
 import type { RuntimeMetrics, RuntimeOutputLine, RuntimePool, RuntimeSandboxSpec, SandboxRuntime } from "./types.js";
 
@@ -150,45 +145,11 @@ class BwrapRuntime implements SandboxRuntime {
   }
 
   #getContext(): Promise<RuntimeContext> {
-    this.#context ??= this.#createContext().catch((error: unknown) => {
+    this.#context ??= createRuntimeContext(this.#options).catch((error: unknown) => {
       this.#context = undefined; // let a later start retry, e.g. after bubblewrap got installed
       throw error;
     });
     return this.#context;
   }
 
-  async #createContext(): Promise<RuntimeContext> {
-    const bwrapPath = this.#options.bwrapPath ?? (await findBwrap());
-    if (!bwrapPath) {
-      throw new DevServerError("Cannot start sandboxes: bubblewrap (bwrap) was not found on PATH or in /usr/bin.", {
-        hint: "install it (Debian/Ubuntu: `apt-get install bubblewrap`) or set MSBV_BWRAP to its path",
-      });
-    }
-    const interpreters = await resolveInterpreters();
-    if (!interpreters) {
-      throw new DevServerError(
-        "Cannot start sandboxes: no Node.js binary outside home directories was found (looked at /usr/local/bin/node, /usr/bin/node and the running node).",
-        {
-          hint: "install Node.js system-wide; the sandbox supervisor needs it",
-        },
-      );
-    }
-    const [etcDir, layout, limits] = await Promise.all([
-      prepareStateDir(this.#options.stateDir),
-      probeHostLayout(),
-      detectLimitMechanism(serverIsRoot()),
-    ]);
-    const seccompFile = await writeSeccompProgram(etcDir);
-    if (limits.mechanism === "cgroup-v1") await sweepStaleCgroups();
-    return {
-      stateDir: this.#options.stateDir,
-      bwrapPath,
-      etcDir,
-      layout,
-      interpreters,
-      network: this.#options.allowNetwork === true,
-      seccompFile,
-      limitMechanism: limits.mechanism,
-    };
-  }
 }

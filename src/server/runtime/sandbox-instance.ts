@@ -122,8 +122,7 @@ export class SandboxInstance {
       if (language !== pooled.language) throw new DevServerError(`The pooled sandbox runs ${pooled.language}, not ${language}.`);
       const dirs = await adoptSandboxDirs(context.stateDir, pooled.dirs, spec.name, spec.scripts, spec.shell);
       await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
-      const initPid = await sandboxInit(connection.bwrapPid);
-      const mounted = await attachVolumes({ name: spec.name, identity: pooled.identity, bwrapPid: connection.bwrapPid!, initPid }, spec.volumes);
+      const mounted = await attachVolumes({ name: spec.name, identity: pooled.identity, bwrapPid: connection.bwrapPid }, spec.volumes);
       await connection.attach(await environment(context, language, userEnvs), workdir);
       await verifySandboxMounts(spec.name, connection.bwrapPid, spec.volumes);
       const instance = new SandboxInstance(spec.name, context, connection, dirs, release);
@@ -364,11 +363,4 @@ async function launchSandbox(
     await release();
     throw error;
   }
-}
-
-/** The sandbox's init: bubblewrap's only child (its PID namespace's pid 1). */
-async function sandboxInit(bwrapPid: number | undefined): Promise<number> {
-  const init = bwrapPid === undefined ? undefined : [...(await readProcTable()).values()].find((stat) => stat.ppid === bwrapPid);
-  if (!init) throw new DevServerError("The pooled sandbox has no init process any more.");
-  return init.pid;
 }

@@ -51,8 +51,11 @@ if (attached) {
 function attach(msg) {
   if (attached) return send({ t: "attach-error", message: "already attached" });
   try {
-    // Children inherit process.env: the pooled base environment is replaced as a whole.
+    // Children inherit process.env: the pooled base environment is replaced as a whole, except
+    // PWD, which bubblewrap sets for its child (--chdir) in a cold sandbox too.
+    const pwd = process.env.PWD;
     for (const key of Object.keys(process.env)) delete process.env[key];
+    if (pwd !== undefined) process.env.PWD = pwd;
     for (const [key, value] of Object.entries(msg.env || {})) process.env[key] = String(value);
     enterWorkdir(String(msg.workdir));
     attached = true;

@@ -118,6 +118,7 @@ export async function startContainmentServer(mode: ServerMode): Promise<Containm
         throw new Error(`${String(error)}\nserver log:\n${logs.slice(-20).join("\n")}`, { cause: error });
       });
       sandboxes.push(sb);
+      await poolRefilled(url);
       return sb;
     },
     async close() {
@@ -168,4 +169,19 @@ export async function descendantsOf(root: number): Promise<number[]> {
     return false;
   };
   return [...parent.keys()].filter(below);
+}
+
+/**
+ * Waits until the server's pool of pre-started sandboxes is full again (`GET /_dev/pool`), so every
+ * create after a server's first one takes a pooled sandbox when the server runs as root: the
+ * containment tests then attack pooled sandboxes as well as cold ones. As an ordinary user the
+ * pool is off (size 0) and this returns at once.
+ */
+async function poolRefilled(url: string): Promise<void> {
+  for (let attempt = 0; attempt < 300; attempt++) {
+    const { size, ready } = (await (await fetch(`${url}/_dev/pool`)).json()) as { size: number; ready: number };
+    if (ready >= size) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`the dev server's sandbox pool at ${url} did not fill within 15 s`);
 }

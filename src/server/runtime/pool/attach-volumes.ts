@@ -3,6 +3,7 @@ import { DevServerError } from "../../../errors/index.js";
 import { mountOrder } from "../../../volumes/guest-paths.js";
 import { openHostDirNoFollow, type OpenedHostDir } from "../containment/open-host-dir.js";
 import type { SandboxIdentity } from "../containment/sandbox-identity.js";
+import { readProcTable } from "../proc-tree.js";
 import type { RuntimeVolume } from "../types.js";
 import { ATTACH_SCRIPT } from "./attach-script.js";
 
@@ -13,9 +14,8 @@ export interface AttachTarget {
   /** Name the sandbox becomes (its hostname). */
   name: string;
   identity: SandboxIdentity;
-  /** bubblewrap's pid (our child) and the sandbox's init, bwrap's only child. */
-  bwrapPid: number;
-  initPid: number;
+  /** bubblewrap's pid (our child); the sandbox's init is its only child. */
+  bwrapPid: number | undefined;
 }
 
 /**
@@ -34,7 +34,7 @@ export async function attachVolumes(target: AttachTarget, volumes: readonly Runt
       mounts.push({ fd: 3 + index, guest: volume.guest, readonly: volume.readonly, ownerUid: dir.uid, ownerGid: dir.gid });
     }
     const spec = {
-      pid: target.initPid,
+      pid: await sandboxInit(target.bwrapPid),
       bwrapPid: target.bwrapPid,
       uid: target.identity.uid,
       gid: target.identity.gid,
@@ -50,6 +50,13 @@ export async function attachVolumes(target: AttachTarget, volumes: readonly Runt
   } finally {
     await Promise.all(opened.map((dir) => dir.handle.close().catch(() => undefined)));
   }
+}
+
+/** The sandbox's init: bubblewrap's only child (its PID namespace's pid 1). */
+export async function sandboxInit(bwrapPid: number | undefined): Promise<number> {
+  const init = bwrapPid === undefined ? undefined : [...(await readProcTable()).values()].find((stat) => stat.ppid === bwrapPid);
+  if (!init) throw new DevServerError("The pooled sandbox has no init process any more.", { hint: "start the sandbox again" });
+  return init.pid;
 }
 
 function runHelper(name: string, args: string[], fds: number[]): Promise<void> {

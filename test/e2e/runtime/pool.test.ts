@@ -1,0 +1,184 @@
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { launchPooledForTest } from "../../helpers/pool-fixture.js";
+import { createRuntimeFixture, processesMentioning, stdout, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
+
+// The pool of pre-started sandboxes (src/server/runtime/pool): with the server as root, a create
+// for a name without state takes a waiting sandbox. It must be the same sandbox a cold start gives
+// (mounts, user, hostname, environment, workdir, empty /tmp), hold the name's state afterwards,
+// never be handed out twice, and refuse the same mount-point tricks.
+
+const isRoot = process.getuid?.() === 0;
+
+/** What a sandbox looks like from inside, minus what differs between any two sandboxes (ids, paths of state). */
+const PROBE = String.raw`
+import os, socket, json
+mounts = []
+for line in open("/proc/self/mountinfo"):
+    f = line.split(" ")
+    sep = f.index("-")
+    mounts.append([f[4], f[5], f[sep + 1]])
+print(json.dumps({
+  "mounts": mounts, "host": socket.gethostname(), "cwd": os.getcwd(), "uid": os.getuid(), "gid": os.getgid(),
+  "env": dict(os.environ), "tmp": os.listdir("/tmp"), "label": open("/proc/1/cmdline").read().split("\0")[-3],
+}))`;
+
+interface Probe {
+  mounts: string[][];
+  host: string;
+  cwd: string;
+  uid: number;
+  gid: number;
+  env: Record<string, string>;
+  tmp: string[];
+  label: string;
+}
+
+async function probe(fixture: RuntimeFixture, name: string): Promise<Probe> {
+  return JSON.parse(stdout(await fixture.runtime.runRepl(name, "python", PROBE))) as Probe;
+}
+
+describe.runIf(isRoot)("pre-started sandbox pool (server as root)", () => {
+  let fixture: RuntimeFixture;
+  beforeEach(async () => {
+    fixture = await createRuntimeFixture({ poolSize: 2 });
+  });
+  afterEach(async () => {
+    await fixture.dispose();
+  });
+
+  /** Starts `name`, first making sure the pool is full, so the start is a claim. */
+  async function startPooled(name: string, overrides: Parameters<RuntimeFixture["spec"]>[1] = {}): Promise<Probe> {
+    await fixture.runtime.pool?.filled();
+    expect(fixture.runtime.pool?.ready).toBe(2);
+    await fixture.runtime.start(fixture.spec(name, overrides));
+    return probe(fixture, name);
+  }
+
+  it("gives a pooled sandbox exactly what a cold start gives", async () => {
+    const ws = await fixture.newDir("ws");
+    await mkdir(path.join(ws, "skills"));
+    const volumes = [
+      { host: ws, guest: "/workspace" },
+      { host: path.join(ws, "skills"), guest: "/workspace/skills", readonly: true },
+    ];
+    const overrides = { volumes, envs: ["FOO=bar", "PATH=/custom/bin:/usr/bin:/bin"], workdir: "/workspace" };
+    // The first start of an image is cold (the pool fills for images asked for); the second is pooled.
+    await fixture.runtime.start(fixture.spec("cold", overrides));
+    const cold = await probe(fixture, "cold");
+    const pooled = await startPooled("pooled", overrides);
+    expect(cold.label).toMatch(/^msbv-sandbox:cold:/);
+    expect(pooled.label).toMatch(/^msbv-sandbox:\.pool-/);
+    expect(pooled.mounts).toEqual(cold.mounts);
+    // Parent before child, both nosuid/nodev, as a cold start mounts them.
+    expect(pooled.mounts.filter(([point]) => point?.startsWith("/workspace")).map(([point]) => point)).toEqual(["/workspace", "/workspace/skills"]);
+    expect(pooled.mounts.find(([p]) => p === "/workspace")?.[1]).toMatch(/^rw,nosuid,nodev/);
+    expect(pooled.mounts.find(([p]) => p === "/workspace/skills")?.[1]).toMatch(/^ro,/);
+    expect({ ...pooled, label: "", host: "", mounts: [] }).toEqual({ ...cold, label: "", host: "", mounts: [] });
+    expect(pooled.host).toBe("pooled");
+    expect(pooled.env["FOO"]).toBe("bar");
+    expect(pooled.env["PATH"]).toBe("/custom/bin:/usr/bin:/bin");
+    expect(pooled.cwd).toBe("/workspace");
+    expect(pooled.tmp).toEqual([]);
+    // Writes land on the host; the read-only volume refuses them.
+    const out = stdout(
+      await fixture.runtime.runRepl(
+        "pooled",
+        "python",
+        "open('from-pool.txt', 'w').write('x')\ntry:\n    open('/workspace/skills/f', 'w')\nexcept OSError as e:\n    print('refused', e.errno)",
+      ),
+    );
+    expect(out).toContain("refused 30");
+    expect(await readFile(path.join(ws, "from-pool.txt"), "utf8")).toBe("x");
+    expect(await readdir(path.join(ws, "skills"))).toEqual([]);
+  });
+
+  it("makes the slot the name's state: it persists across stop/start, and a name with state starts cold", async () => {
+    await fixture.runtime.start(fixture.spec("warmup"));
+    await startPooled("keeper");
+    await fixture.runtime.runRepl("keeper", "python", "import os\nos.mkdir('/data')\nopen('/data/kept', 'w').write('1')\nopen(os.path.expanduser('~/h'), 'w').write('2')");
+    await fixture.runtime.stop("keeper");
+    await fixture.runtime.pool?.filled();
+    expect(fixture.runtime.pool?.ready).toBe(2);
+    await fixture.runtime.start(fixture.spec("keeper"));
+    const again = await probe(fixture, "keeper");
+    expect(again.label).toMatch(/^msbv-sandbox:keeper:/);
+    // A name with state is never given a waiting sandbox: the pool is untouched.
+    expect(fixture.runtime.pool?.ready).toBe(2);
+    expect(stdout(await fixture.runtime.runRepl("keeper", "python", "import os\nprint(open('/data/kept').read() + open(os.path.expanduser('~/h')).read())"))).toBe("12");
+  });
+
+  it("never hands out a sandbox twice and leaves no slot or process behind", async () => {
+    await fixture.runtime.start(fixture.spec("first"));
+    const seen = new Set<string>();
+    for (const name of ["p1", "p2", "p3", "p4"]) {
+      const p = await startPooled(name);
+      expect(p.label).toMatch(/^msbv-sandbox:\.pool-/);
+      expect(seen.has(p.label)).toBe(false);
+      seen.add(p.label);
+      // Each one runs as its own host uid: nothing shared with the sandbox before it.
+      const uids = new Set<string>();
+      for (const pid of await processesMentioning(p.label.split(":")[1]!)) {
+        const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
+        const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
+        if (uid) uids.add(uid);
+      }
+      expect(uids.size).toBe(1);
+      const [uid] = [...uids];
+      expect(Number(uid)).toBeGreaterThan(0);
+      expect(seen.has(`uid ${uid}`)).toBe(false);
+      seen.add(`uid ${uid}`);
+      await fixture.runtime.runRepl(name, "python", "open('/tmp/mine', 'w').write('secret')");
+    }
+    for (const name of ["p5", "p6"]) expect((await startPooled(name)).tmp).toEqual([]);
+    await fixture.runtime.shutdown();
+    expect((await readdir(fixture.stateDir)).filter((entry) => entry.startsWith(".pool-"))).toEqual([]);
+    expect(await processesMentioning(fixture.stateDir)).toEqual([]);
+  });
+
+  it("refuses a symlink at a nested mount point like a cold start", async () => {
+    await fixture.runtime.start(fixture.spec("first"));
+    const ws = await fixture.newDir("ws");
+    const secret = await fixture.newDir("secret");
+    await writeFile(path.join(secret, "key"), "host secret");
+    await symlink(secret, path.join(ws, "link"));
+    const other = await fixture.newDir("other");
+    await fixture.runtime.pool?.filled();
+    const before = fixture.runtime.pool?.ready;
+    expect(before).toBe(2);
+    await expect(
+      fixture.runtime.start(
+        fixture.spec("tricked", {
+          volumes: [
+            { host: ws, guest: "/workspace" },
+            { host: other, guest: "/workspace/link" },
+          ],
+        }),
+      ),
+    ).rejects.toThrow(/symlink/);
+    expect(fixture.runtime.isRunning("tricked")).toBe(false);
+    expect(await readdir(secret)).toEqual(["key"]);
+  });
+});
+
+describe.runIf(isRoot)("the attach helper on its own", () => {
+  it("refuses a symlink swapped in at a mount point after the checks (no path is followed)", async () => {
+    await using pooled = await launchPooledForTest();
+    const ws = await pooled.newDir("ws");
+    const outside = await pooled.newDir("outside");
+    const other = await pooled.newDir("other");
+    // The state a racing sandbox leaves: the nested mount point in the parent volume is a symlink
+    // to a host folder (absolute paths resolve inside the sandbox's root, so point at its /etc).
+    await symlink("/etc", path.join(ws, "nested"));
+    await expect(
+      pooled.attach([
+        { host: ws, guest: "/w" },
+        { host: other, guest: "/w/nested" },
+      ]),
+    ).rejects.toThrow(/msbv-attach: mount point \/w\/nested/);
+    expect(await readdir(outside)).toEqual([]);
+    // Nothing was mounted over the sandbox's /etc.
+    expect(await pooled.mountPoints()).not.toContain("/etc");
+  });
+});

@@ -1,0 +1,44 @@
+import { mkdir, readFile } from "node:fs/promises";
+import * as path from "node:path";
+import { attachVolumes, sandboxInit } from "../../src/server/runtime/pool/attach-volumes.js";
+import { parseMountinfo } from "../../src/server/runtime/containment/verify-mounts.js";
+import { createRuntimeContext } from "../../src/server/runtime/runtime-context.js";
+import { SandboxInstance } from "../../src/server/runtime/sandbox-instance.js";
+import type { RuntimeVolume } from "../../src/server/runtime/types.js";
+import { tempDir } from "./temp-dir.js";
+
+/** One waiting pooled sandbox (server as root), to drive the attach helper directly, past the runtime's own checks. */
+export interface PooledForTest extends AsyncDisposable {
+  newDir(label: string): Promise<string>;
+  attach(volumes: RuntimeVolume[]): Promise<unknown>;
+  /** Mount points of the sandbox's init, as it sees them. */
+  mountPoints(): Promise<string[]>;
+}
+
+export async function launchPooledForTest(): Promise<PooledForTest> {
+  const temp = await tempDir("msbv-pool-");
+  const context = await createRuntimeContext({ stateDir: path.join(temp.path, "state") });
+  const pooled = await SandboxInstance.launchPooled(context, ".pool-test", "microsandbox/python", undefined);
+  const bwrapPid = pooled.connection.bwrapPid;
+  let counter = 0;
+  return {
+    async newDir(label) {
+      const dir = path.join(temp.path, `${label}-${counter++}`);
+      await mkdir(dir);
+      return dir;
+    },
+    attach: (volumes) => attachVolumes({ name: "attach-test", identity: pooled.identity, bwrapPid }, volumes),
+    async mountPoints() {
+      const init = await sandboxInit(bwrapPid);
+      return parseMountinfo(await readFile(`/proc/${init}/mountinfo`, "utf8")).map((entry) => entry.mountPoint);
+    },
+    async [Symbol.asyncDispose]() {
+      try {
+        await pooled.connection.terminate();
+        await pooled.release();
+      } finally {
+        await temp.remove();
+      }
+    },
+  };
+}
