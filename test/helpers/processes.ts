@@ -1,4 +1,4 @@
-import { readdir, readFile, readlink } from "node:fs/promises";
+import { access, readdir, readFile, readlink } from "node:fs/promises";
 
 // /proc scans shared by the end-to-end suites that prove "no process left behind" and PID isolation.
 
@@ -13,6 +13,23 @@ export async function processesMentioning(needle: string): Promise<number[]> {
     } catch {
       // exited meanwhile
     }
+  }
+  return hits;
+}
+
+/**
+ * Host processes mentioning `needle` that belong to sandboxes someone started: the processes of a
+ * pre-started sandbox still waiting in the pool (src/server/runtime/pool) are left out. Their command
+ * line names their slot folder `<state>/.pool-<hex>`, which exists exactly while they wait: a claim
+ * renames it to the sandbox's name, so a claimed sandbox left behind is still counted.
+ */
+export async function sandboxProcessesMentioning(needle: string): Promise<number[]> {
+  const hits: number[] = [];
+  for (const pid of await processesMentioning(needle)) {
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).replaceAll("\0", " ");
+    const slot = /(\/\S*\/\.pool-[0-9a-f]+)(?:\s|$)/.exec(cmdline)?.[1];
+    if (slot !== undefined && (await access(slot).then(() => true, () => false))) continue;
+    hits.push(pid);
   }
   return hits;
 }

@@ -3,7 +3,7 @@ import * as path from "node:path";
 import { createBwrapRuntime } from "../../src/server/runtime/index.js";
 import type { RuntimeSandboxSpec, SandboxRuntime } from "../../src/server/runtime/types.js";
 import { tempDir } from "./temp-dir.js";
-export { processesMentioning, pidNamespaces, processesInNamespaces } from "./processes.js";
+export { processesMentioning, pidNamespaces, processesInNamespaces, sandboxProcessesMentioning } from "./processes.js";
 
 /** A runtime over a fresh temp state dir plus a workspace dir; `dispose` stops and deletes all. */
 export interface RuntimeFixture extends AsyncDisposable {

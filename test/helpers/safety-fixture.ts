@@ -4,8 +4,8 @@ import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RpcBackend } from "../../src/index.js";
 import { startDevServer, type DevServerHandle } from "../../src/server/index.js";
-export { processesMentioning, pidNamespaces, processesInNamespaces } from "./processes.js";
-import { processesMentioning } from "./processes.js";
+export { processesMentioning, pidNamespaces, processesInNamespaces, sandboxProcessesMentioning } from "./processes.js";
+import { sandboxProcessesMentioning } from "./processes.js";
 import { tempDir } from "./temp-dir.js";
 
 /**
@@ -72,7 +72,7 @@ export async function startSafetyServer(configToml = "# safety tests\n"): Promis
       const rows = await backend.metrics(undefined).catch(() => []);
       return rows.filter((r) => r.running).map((r) => r.name);
     },
-    sandboxProcesses: () => processesMentioning(serverDir),
+    sandboxProcesses: () => sandboxProcessesMentioning(serverDir),
     close,
     [Symbol.asyncDispose]: close,
   };

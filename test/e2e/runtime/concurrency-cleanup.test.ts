@@ -11,6 +11,7 @@ import {
   pidNamespaces,
   processesInNamespaces,
   processesMentioning,
+  sandboxProcessesMentioning,
   type RuntimeFixture,
 } from "../../helpers/runtime-fixture.js";
 import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
@@ -46,7 +47,8 @@ describe("bwrap runtime concurrency and process cleanup", () => {
     }
     // Every sandbox's bwrap mentions the fixture's unique root; their PID namespaces cover the
     // supervisors and REPLs inside, which do not.
-    const bwraps = await processesMentioning(fixture.root);
+    // Waiting pre-started sandboxes (the pool) have namespaces of their own; count the started ones.
+    const bwraps = await sandboxProcessesMentioning(fixture.root);
     expect(bwraps.length).toBeGreaterThanOrEqual(SANDBOXES);
     const namespaces = await pidNamespaces(bwraps);
     namespaces.delete(await pidNamespaces([process.pid]).then((set) => [...set][0] ?? ""));
@@ -104,7 +106,7 @@ setInterval(() => {}, 1000);
       child.once("exit", (code) => reject(new Error(`child exited early (${code}): ${seen}`)));
     });
     expect(seen).toContain('fds ["0","1","2","3"]');
-    const bwraps = await processesMentioning(scratch);
+    const bwraps = await sandboxProcessesMentioning(scratch);
     const namespaces = await pidNamespaces(bwraps);
     namespaces.delete([...(await pidNamespaces([process.pid]))][0] ?? "");
     expect(namespaces.size).toBe(2);

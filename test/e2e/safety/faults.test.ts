@@ -12,6 +12,7 @@ import {
   pidNamespaces,
   processesInNamespaces,
   processesMentioning,
+  sandboxProcessesMentioning,
   startSafetyServer,
   waitUntilEmpty,
 } from "../../helpers/safety-fixture.js";
@@ -76,7 +77,9 @@ describe("faults", () => {
     const sb = await PythonSandbox.create({ serverUrl: url, configPath, name: "doomed", volumes: ["./ws:/workspace"] });
     const first = await sb.run("open('/workspace/before.txt', 'w').write('complete')");
     expect(first.hasError()).toBe(false);
-    const bwraps = await processesMentioning(serverDir);
+    // The pool's waiting sandboxes have namespaces of their own; the started one is counted here,
+    // and the check after the kill covers every process, the pool's included.
+    const bwraps = await sandboxProcessesMentioning(serverDir);
     expect(bwraps.length).toBeGreaterThan(0);
     const namespaces = await pidNamespaces(bwraps);
     for (const own of await pidNamespaces([process.pid])) namespaces.delete(own);

@@ -137,6 +137,7 @@ export async function prepareLaunch(input: ContainmentInput): Promise<PreparedLa
         keep: fds.map((_, index) => 3 + index),
         attachDir: IDMAP_ATTACH_DIR,
         cgroupProcs: input.limits.cgroupProcs,
+        parentPid: process.pid,
         rlimits: input.limits.rlimits,
         bwrap: input.bwrapPath,
         args: bwrapArgs,

@@ -51,6 +51,12 @@ try:
     os.setresgid(spec["gid"], spec["gid"], spec["gid"])
     os.setresuid(spec["uid"], spec["uid"], spec["uid"])
     if os.getresuid() != (spec["uid"],) * 3 or os.getresgid() != (spec["gid"],) * 3 or os.getgroups(): fail("ids did not change")
+    step = "die with the server"
+    # bwrap's --die-with-parent only starts once bwrap runs; a server that died while this launcher
+    # was still setting up would leave an orphan sandbox. The setting survives exec (bwrap is not
+    # set-id) but not the uid change above, hence here; then make sure the server is still there.
+    check(libc.prctl(1, 9, 0, 0, 0))  # PR_SET_PDEATHSIG, SIGKILL
+    if os.getppid() != spec["parentPid"]: fail("the dev server is gone")
     step = "close descriptors"
     keep = sorted(set(spec["keep"]))
     last = 3
