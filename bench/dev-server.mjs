@@ -30,20 +30,14 @@ export async function benchDevServer(ctx) {
     return out;
   }
 
+  // Create + first run as users get it (server as root: the pool's default size, refilled untimed
+  // between reps, so every rep takes a waiting sandbox), then with the pool off (every start cold).
+  out.createFirstRun = await createFirstRun({ ...ctx, project, poolSize: undefined, label: "pooled" });
+  out.createFirstRunCold = await createFirstRun({ ...ctx, project, poolSize: 0, label: "cold" });
+
   const server = await startServerProcess(project);
   const live = [];
   try {
-    log(`dev server: create + first run, ${reps.create.reps} reps`);
-    const createSamples = await timeRepeated({
-      ...reps.create,
-      fn: async (i) => {
-        const sb = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: `cold-${i}`, workspaces: [`ws-${i}`] });
-        live.push(sb);
-        await runChecked(sb, "pass");
-      },
-      after: async () => stopAll(live.splice(0)),
-    });
-    out.createFirstRun = summarize(createSamples);
 
     const sb = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: "warm", workspaces: ["ws-warm"] });
     live.push(sb);
@@ -54,4 +48,28 @@ export async function benchDevServer(ctx) {
     await server.close();
   }
   return out;
+}
+
+/** Create (with a workspace volume) + first run("pass"), on a server of its own with `poolSize`. */
+async function createFirstRun({ log, lib, reps, project, poolSize, label }) {
+  const server = await startServerProcess(project, poolSize === undefined ? {} : { poolSize });
+  const live = [];
+  try {
+    log(`dev server: create + first run (${label}), ${reps.create.reps} reps`);
+    return summarize(
+      await timeRepeated({
+        ...reps.create,
+        before: () => server.poolFilled(),
+        fn: async (i) => {
+          const sb = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: `${label}-${i}`, workspaces: [`ws-${label}-${i}`] });
+          live.push(sb);
+          await runChecked(sb, "pass");
+        },
+        after: async () => stopAll(live.splice(0)),
+      }),
+    );
+  } finally {
+    await stopAll(live);
+    await server.close();
+  }
 }

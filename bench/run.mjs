@@ -87,6 +87,8 @@ try {
   await section("clientOverhead", "overhead", () => benchClientOverhead({ log, lib, reps: R.overhead }));
   await section("devServer", "devserver", () => benchDevServer({ log, lib, reps: { spawn: R.spawn, create: R.create, warm: R.warm } }));
   await section("scale", "scale", () => benchScale({ log, lib, levels: R.scale }));
+  // The largest burst again, with the server's default pool size instead of one sized to the burst.
+  await section("scaleDefaultPool", "scale", () => benchScale({ log, lib, levels: R.scale.slice(-1), poolSize: 2 }));
   await section("memory", "memory", () => benchMemory({ log, lib, counts: [1, 50] }));
   await section("sync", "sync", () => benchSync({ log, lib, reps: R.sync }));
 } finally {

@@ -33,7 +33,10 @@ export async function benchScale(ctx) {
   const { log, lib, levels } = ctx;
   if (!lib.ok) return { levels: [], notes: [`not measured: ${lib.reason}`] };
   const project = await newProject("scale");
-  const server = await startServerProcess(project);
+  // The pool sized to the largest burst (issue 14: a pool hides create cost from a burst it can
+  // cover), refilled untimed before each round (ctx.poolSize overrides, e.g. the default size).
+  const burst = Math.max(...levels.map((l) => l.concurrency));
+  const server = await startServerProcess(project, { poolSize: ctx.poolSize ?? burst });
   const rss = sampleTreeRss(server.pid, 100);
   const out = { levels: [], notes: [] };
   try {
@@ -44,6 +47,7 @@ export async function benchScale(ctx) {
       const errors = [];
       let wallMs = 0;
       for (let r = 0; r < rounds; r++) {
+        await server.poolFilled();
         log(`scale: ${concurrency} concurrent sandboxes, round ${r + 1}/${rounds}`);
         const t0 = performance.now();
         const settled = await Promise.allSettled(
@@ -89,7 +93,8 @@ export async function benchMemory(ctx) {
   const { log, lib, counts } = ctx;
   if (!lib.ok) return { levels: [], notes: [`not measured: ${lib.reason}`] };
   const project = await newProject("memory");
-  const server = await startServerProcess(project);
+  // Pool off: the figures are running sandboxes only, not the waiting ones a pool adds.
+  const server = await startServerProcess(project, { poolSize: 0 });
   const out = { levels: [], notes: [] };
   try {
     await settle();

@@ -77,9 +77,14 @@ export function computeFigures(s) {
     ),
     fig(
       "devserver.create_vs_spawn",
-      "Dev server: create + first run / spawn floor",
+      "Dev server: create + first run / spawn floor (default pool)",
       ratioOf(ok(s.devServer?.createFirstRun), ok(s.devServer?.spawnFloor)),
       MAX(3),
+    ),
+    fig(
+      "devserver.create_cold_vs_spawn",
+      "Dev server: create + first run / spawn floor (pool off, every start cold)",
+      ratioOf(ok(s.devServer?.createFirstRunCold), ok(s.devServer?.spawnFloor)),
     ),
     fig("devserver.warm_speedup", "Dev server: spawn-per-run / warm run()", ratioOf(ok(s.devServer?.spawnFloor), ok(s.devServer?.warmRun)), MIN(5)),
   ];
@@ -88,7 +93,11 @@ export function computeFigures(s) {
   const top = levels.reduce((a, l) => (a && a.concurrency >= l.concurrency ? a : l), undefined);
   const p95 = (l) => (l && Number.isFinite(l.create?.p95) ? { median: l.create.p95, min: l.create.p95, max: l.create.p95 } : undefined);
   const r = ratioOf(p95(top), p95(one));
-  out.push(fig("scale.p95_create", `Scale: p95 create at ${top?.concurrency ?? 50} / at 1`, r && { value: r.value }, MAX(4)));
+  out.push(fig("scale.p95_create", `Scale: p95 create at ${top?.concurrency ?? 50} / at 1 (pool sized to the burst)`, r && { value: r.value }, MAX(4)));
+  // The same burst against the default pool size: what a server started without --pool-size gives.
+  const dflt = (s.scaleDefaultPool?.levels ?? []).find((l) => l.concurrency === top?.concurrency);
+  const rd = ratioOf(p95(dflt), p95(one));
+  out.push(fig("scale.p95_create_default_pool", `Scale: p95 create at ${top?.concurrency ?? 50} / at 1 (default pool of 2)`, rd && { value: rd.value }));
   const failures = levels.length > 0 ? levels.reduce((n, l) => n + l.failures, 0) : undefined;
   out.push(
     fig("scale.failures", "Scale: failed lifecycles (all levels)", failures === undefined ? undefined : { value: failures }, MAX(0, "failures")),

@@ -61,7 +61,8 @@ export function measurementsTable(sections) {
   add("Dev server: spawn floor (bwrap + python3 -c pass)", sections.devServer?.spawnFloor);
   add("Dev server: contained spawn (fd binds, uid switch, idmap, seccomp, limits)", sections.devServer?.spawnContained);
   add("Dev server: bwrap + node -e 0 (supervisor start, info)", sections.devServer?.spawnNode);
-  add("Dev server: create + first run", sections.devServer?.createFirstRun);
+  add("Dev server: create + first run (default pool)", sections.devServer?.createFirstRun);
+  add("Dev server: create + first run (pool off)", sections.devServer?.createFirstRunCold);
   add('Dev server: warm run("pass")', sections.devServer?.warmRun);
   return table(["Measurement", "n", "Median", "IQR (ms)", "Min–max (ms)"], rows);
 }
@@ -113,7 +114,7 @@ export function stdoutReport(results) {
   return [
     `## Targets\n\n${targetsTable(results.figures)}`,
     `## Measurements\n\n${measurementsTable(results.sections)}`,
-    `## Scale\n\n${scaleTable(results.sections.scale)}`,
+    `## Scale\n\nPool sized to the largest burst (\`--pool-size\` = its concurrency), refilled untimed before each round:\n\n${scaleTable(results.sections.scale)}\n\nThe largest burst with the default pool (2 per image):\n\n${scaleTable(results.sections.scaleDefaultPool)}`,
     results.sections.memory ? `## Memory per sandbox\n\n${memoryTable(results.sections.memory)}` : "",
     notesList(results),
     `Total elapsed: ${results.elapsedSec.toFixed(1)} s`,

@@ -4,7 +4,9 @@
 import { startDevServer } from "microsandbox-volumes/server";
 
 const projectDir = process.argv[2];
-const server = await startDevServer({ port: 0, dev: true, projectDir });
+// Pre-started sandboxes per image (src/server/runtime/pool); absent: the server's default.
+const poolSize = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
+const server = await startDevServer({ port: 0, dev: true, projectDir, ...(poolSize === undefined ? {} : { poolSize }), logger: () => {} });
 process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
 
 let closing = false;

@@ -7,10 +7,12 @@ const childScript = fileURLToPath(new URL("./server-child.mjs", import.meta.url)
 
 /**
  * @param {string} projectDir
- * @returns {Promise<{ url: string, pid: number, peakRssKiB(): number | null, close(): Promise<void> }>}
+ * @param {{ poolSize?: number }} [options] pre-started sandboxes per image; default: the server's own default
+ * @returns {Promise<{ url: string, pid: number, peakRssKiB(): number | null, poolFilled(): Promise<void>, close(): Promise<void> }>}
  */
-export async function startServerProcess(projectDir) {
-  const child = spawn(process.execPath, [childScript, projectDir], {
+export async function startServerProcess(projectDir, options = {}) {
+  const args = options.poolSize === undefined ? [] : [String(options.poolSize)];
+  const child = spawn(process.execPath, [childScript, projectDir, ...args], {
     stdio: ["pipe", "pipe", "pipe"],
     cwd: projectDir,
   });
@@ -42,6 +44,14 @@ export async function startServerProcess(projectDir) {
     url: info.url,
     pid: child.pid,
     peakRssKiB: () => procStatusKiB(child.pid, "VmHWM"),
+    /** Resolves once the server's pool holds as many waiting sandboxes as its size (untimed set-up). */
+    async poolFilled() {
+      for (;;) {
+        const { ready, wanted } = await (await fetch(`${info.url}/_dev/pool`)).json();
+        if (ready >= wanted) return;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+    },
     async close() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       child.kill("SIGTERM");

@@ -151,7 +151,7 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       ...(options.allowNetwork ? { network: "host" as const } : {}),
       mcp: (body) => dispatchMcp(body, ctx),
       received: () => ({ status: 200, body: { received } }),
-      pool: () => ({ status: 200, body: { size: runtime.pool?.size ?? 0, ready: runtime.pool?.ready ?? 0 } }),
+      pool: () => ({ status: 200, body: { size: runtime.pool?.size ?? 0, ready: runtime.pool?.ready ?? 0, wanted: runtime.pool?.wanted ?? 0 } }),
       syncFile: (req, res) => handleSyncFile(req, res, ctx.syncFileChannel === false ? {} : runtime),
       log,
       originPolicy: { port: () => actualPort, loopbackHostOnly: isLoopback(host), allowedOrigins },

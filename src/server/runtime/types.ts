@@ -43,6 +43,8 @@ export interface RuntimePool {
   readonly size: number;
   /** Sandboxes waiting now. */
   readonly ready: number;
+  /** Sandboxes the pool means to keep waiting now: `size` for each (image, memory) asked for so far. */
+  readonly wanted: number;
   /** Resolves once the pool has stopped starting sandboxes (full for every image asked for). */
   filled(): Promise<void>;
 }

@@ -179,8 +179,8 @@ export async function descendantsOf(root: number): Promise<number[]> {
  */
 async function poolRefilled(url: string): Promise<void> {
   for (let attempt = 0; attempt < 300; attempt++) {
-    const { size, ready } = (await (await fetch(`${url}/_dev/pool`)).json()) as { size: number; ready: number };
-    if (ready >= size) return;
+    const { ready, wanted } = (await (await fetch(`${url}/_dev/pool`)).json()) as { ready: number; wanted: number };
+    if (ready >= wanted) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`the dev server's sandbox pool at ${url} did not fill within 15 s`);

@@ -85,6 +85,10 @@ export class WarmPool {
     }
   }
 
+  get wanted(): number {
+    return this.#size * this.#demand.size;
+  }
+
   /** Resolves once every key asked for so far has its waiting sandboxes (bench and tests). */
   async filled(): Promise<void> {
     while (this.#filling) await this.#filling;
