@@ -14,7 +14,7 @@ import { createScratch, removeScratch, uploadNames } from "./scratch.js";
 import { emptyReport } from "./report.js";
 import { saveSyncState } from "./state-file.js";
 import { asSyncError } from "./sync-in.js";
-import { PRELUDE, download, sha256 } from "./transfer.js";
+import { PRELUDE, downloadParts, sha256 } from "./transfer.js";
 import type { ManifestEntry, SyncOptions, SyncReport, SyncSession, SyncVolume, VolumeState } from "./types.js";
 
 /** Suffix of the file holding the sandbox's version of a conflicting file, next to the host's version. */
@@ -188,10 +188,10 @@ async function fetchFiles(
   if (plan.fetch.length === 0) return new Map();
   const names = `${scratch}/names`;
   const out = `${scratch}/out.tar`;
-  const { sha256: sum } = await uploadNames(target, `file list for ${guest}`, plan.fetch, names);
+  const { check: sum } = await uploadNames(target, `file list for ${guest}`, plan.fetch, names);
   await runScript(target, `packing changed files in ${guest}`, PACK_SCRIPT, [guest, names, sum, out]);
-  const archive = await download(target, `archive of ${guest}`, out);
-  report.archiveBytes += archive.length;
+  const archive = await downloadParts(target, `archive of ${guest}`, out);
+  report.archiveBytes += archive.reduce((n, part) => n + part.length, 0);
   const members = await readArchive(archive).catch((err: unknown) => {
     throw new SyncError(ErrorCodes.SYNC_FAILED, `the archive of ${guest} from sandbox "${target.name}" is not a valid tar: ${String(err)}`, {
       cause: err,

@@ -7,7 +7,7 @@ import { findBwrap } from "./find-bwrap.js";
 import { resolveInterpreters } from "./interpreters.js";
 import { SandboxInstance, type RuntimeContext } from "./sandbox-instance.js";
 import { prepareStateDir, writeSeccompProgram } from "./state-dir.js";
-import type { ChildHandlers, ChildRef } from "./supervisor-connection.js";
+import type { ChildHandlers, RawChildRef, SpawnOptions } from "./supervisor-connection.js";
 import type { RuntimeMetrics, RuntimeOutputLine, RuntimeSandboxSpec, SandboxRuntime } from "./types.js";
 
 /** Options of {@link createBwrapRuntime}. */
@@ -105,8 +105,8 @@ class BwrapRuntime implements SandboxRuntime {
     return this.#running(name).then((instance) => instance.runCommand(command, args, timeoutSeconds, hungUp));
   }
 
-  spawnRaw(name: string, argv: string[], handlers: ChildHandlers): Promise<ChildRef> {
-    return this.#running(name).then((instance) => instance.spawnRaw(argv, handlers));
+  spawnRaw(name: string, argv: string[], handlers: ChildHandlers, options?: SpawnOptions): Promise<RawChildRef> {
+    return this.#running(name).then((instance) => instance.spawnRaw(argv, handlers, options));
   }
 
   async metrics(name: string): Promise<RuntimeMetrics> {
