@@ -14,7 +14,7 @@
 //
 // Bulk bytes travel as raw frames (a JSON header line, then exactly n bytes), never as base64 in JSON:
 // the sync file channel moves whole archives this way (docs/protocol.md#dev-sync-channel). Flow control
-// is per child: the host keeps a window of unacknowledged input, and a child spawned with \`credit\`
+// is per child: the host keeps a window of unacknowledged input, and a child spawned with `credit`
 // has its output paused once it has sent that many bytes beyond what the host granted, so neither side
 // holds more than a window whatever the other's speed.
 //
@@ -137,7 +137,13 @@ function handle(line) {
     }
   } else if (msg.t === "kill") {
     const child = children.get(msg.id);
-    if (child) killGroup(child.proc.pid, msg.signal === "SIGINT" ? "SIGINT" : "SIGKILL");
+    if (!child) return;
+    killGroup(child.proc.pid, msg.signal === "SIGINT" ? "SIGINT" : "SIGKILL");
+    // The host gave up on this child's output: let what is held back drain, so its exit can be reported.
+    if (msg.signal !== "SIGINT" && child.credit !== null) {
+      child.credit = null;
+      child.proc.stdout.resume();
+    }
   }
 }
 function writeRaw(id, bytes) {
