@@ -44,7 +44,7 @@ export async function upload(target: SandboxTarget, step: string, data: Payload,
 }
 
 // Size and SHA-256 of the file.
-const HEAD_SCRIPT = `${PRELUDE}wc -c < "$1"\nsha256sum < "$1"\n`;
+const HEAD_SCRIPT = `${PRELUDE}wc -c < "$1"\nsha256 < "$1"\n`;
 // The same, and for the file channel a gzip copy when a 1 MiB sample compresses well, with its size
 // (the channel then moves the copy, src/sync/compression.ts).
 const PROBE_SCRIPT = `${HEAD_SCRIPT}if [ "$(wc -c < "$1")" -gt ${SAMPLE_BYTES} ] && [ "$(head -c ${SAMPLE_BYTES} "$1" | gzip -1 | wc -c)" -le ${Math.floor(SAMPLE_BYTES * COMPRESS_RATIO)} ]; then

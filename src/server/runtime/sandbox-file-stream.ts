@@ -11,6 +11,10 @@ import type { SandboxRuntime } from "./types.js";
 
 /** Unacknowledged bytes per transfer, each way (what the host and the supervisor may hold for it). */
 export const WINDOW_BYTES = 4 * 1024 * 1024;
+/** Bytes per raw frame (one header, one acknowledgement): HTTP bodies arrive in pieces of 16-64 KiB. */
+const FRAME_BYTES = 1024 * 1024;
+/** Output is granted back in steps of this much rather than per pipe read. */
+const GRANT_STEP = 1024 * 1024;
 /** A transfer that makes no progress for this long is killed (a stopped or wedged sandbox). */
 const IDLE_TIMEOUT_MS = 120_000;
 const STDERR_KEEP = 2048;
@@ -19,13 +23,16 @@ const STDERR_KEEP = 2048;
 // are written, next to the file; only a copy whose SHA-256 is the expected one is renamed into place, so
 // nothing unverified ever appears at the path (the verify-before-use rule of src/sync/README.md).
 // gzip input is unpacked on the way, never past the expected size.
+// `openssl dgst` where the image has it (the CPU's SHA instructions: 115 ms against sha256sum's 190 ms
+// for 64 MiB), else coreutils sha256sum.
 const WRITE_SCRIPT = `set -eu
 f=$1; n=$2; sum=$3; enc=$4; size=$5; part=$6
 trap 'rm -f -- "$part"' EXIT
+if command -v openssl >/dev/null 2>&1; then sha256() { openssl dgst -sha256 -r; }; else sha256() { sha256sum; }; fi
 if [ "$enc" = gzip ]; then
-  got=$(head -c "$n" <&3 | gzip -dc | head -c "$size" | tee -- "$part" | sha256sum)
+  got=$(head -c "$n" <&3 | gzip -dc | head -c "$size" | tee -- "$part" | sha256)
 else
-  got=$(head -c "$n" <&3 | tee -- "$part" | sha256sum)
+  got=$(head -c "$n" <&3 | tee -- "$part" | sha256)
 fi
 [ "\${got%% *}" = "$sum" ] || { echo "$f: SHA-256 mismatch after transfer; the file was not written" >&2; exit 3; }
 mv -fT -- "$part" "$f"
@@ -70,12 +77,22 @@ export async function writeSandboxFile(
   const run = await Transfer.start(spawn, sandbox, argv);
   try {
     let total = 0;
+    let frame: Buffer[] = [];
+    let framed = 0;
     for await (const chunk of source) {
       total += chunk.length;
       if (total > bodySize) throw new SandboxStreamError(`the body is longer than its declared ${bodySize} bytes`, null);
-      await run.send(chunk);
+      frame.push(chunk);
+      framed += chunk.length;
+      if (framed >= FRAME_BYTES) {
+        const full = frame;
+        frame = [];
+        framed = 0;
+        await run.send(full);
+      }
     }
     if (total !== bodySize) throw new SandboxStreamError(`the body ended after ${total} of ${bodySize} bytes`, null);
+    if (framed > 0) await run.send(frame);
     run.child.endInput();
     await run.finished();
   } catch (err) {
@@ -96,6 +113,7 @@ export async function readSandboxFile(
   sink: (chunk: Buffer) => void | Promise<void>,
 ): Promise<number> {
   let received = 0;
+  let owed = 0;
   let delivery: Promise<void> = Promise.resolve();
   let run: Transfer | undefined;
   const onStdout = (chunk: Buffer) => {
@@ -106,7 +124,11 @@ export async function readSandboxFile(
     }
     delivery = delivery.then(async () => {
       await sink(chunk);
-      run?.child.grant(chunk.length);
+      owed += chunk.length;
+      if (owed >= GRANT_STEP) {
+        run?.child.grant(owed);
+        owed = 0;
+      }
     });
     delivery.catch((err: unknown) => run?.fail(err));
   };
@@ -165,11 +187,11 @@ class Transfer {
     return run;
   }
 
-  /** Hands `chunk` to the process's fd 3; waits while a full window is unacknowledged. */
-  async send(chunk: Buffer): Promise<void> {
+  /** Hands `pieces` to the process's fd 3 as one frame; waits while a full window is unacknowledged. */
+  async send(pieces: readonly Buffer[]): Promise<void> {
     this.#throwIfOver();
-    this.child.writeRaw(chunk);
-    this.#inFlight += chunk.length;
+    this.child.writeRaw(pieces);
+    this.#inFlight += pieces.reduce((n, piece) => n + piece.length, 0);
     while (this.#inFlight >= WINDOW_BYTES) {
       await new Promise<void>((resolve) => {
         this.#wake = resolve;

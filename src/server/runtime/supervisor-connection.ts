@@ -10,7 +10,7 @@ export interface ChildHandlers {
   onExit(code: number | null, signal: string | null): void;
   /** The process could not be started (`code` is the errno name, e.g. ENOENT). */
   onSpawnError(code: string, message: string): void;
-  /** `n` bytes given to {@link ChildRef.writeRaw} reached the process's fd 3 (flow control of bulk input). */
+  /** A {@link RawChildRef.writeRaw} frame of `n` bytes reached the process's fd 3 (flow control of bulk input). */
   onAck?(n: number): void;
 }
 
@@ -35,7 +35,7 @@ export interface ChildRef {
 /** A process run by the in-sandbox supervisor, with the bulk-byte controls of the sync file channel. */
 export interface RawChildRef extends ChildRef {
   /** Bulk bytes for the private fd 3, sent as one raw frame; acknowledged through `onAck` once handed over. */
-  writeRaw(data: Uint8Array): void;
+  writeRaw(pieces: readonly Uint8Array[]): void;
   /** Closes the process's fd 3 (end of input). */
   endInput(): void;
   /** Lets a process spawned with `credit` send `n` more bytes of stdout. */
@@ -156,10 +156,14 @@ export class SupervisorConnection {
           id,
           b64: (typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString("base64"),
         }),
-      writeRaw: (data) => {
-        // Header and bytes are queued back to back, so no other message can come between them.
-        this.#send({ t: "raw", id, n: data.byteLength });
-        if (!this.#exited && this.#proc.stdin?.writable) this.#proc.stdin.write(data);
+      writeRaw: (pieces) => {
+        const stdin = this.#proc.stdin;
+        if (this.#exited || !stdin?.writable) return;
+        // Header and bytes are queued back to back (one writev), so no other message can come between them.
+        stdin.cork();
+        this.#send({ t: "raw", id, n: pieces.reduce((n, piece) => n + piece.byteLength, 0) });
+        for (const piece of pieces) stdin.write(piece);
+        stdin.uncork();
       },
       endInput: () => this.#send({ t: "end", id }),
       grant: (n) => this.#send({ t: "credit", id, n }),

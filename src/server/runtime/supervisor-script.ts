@@ -10,7 +10,7 @@
 //            {t:"credit", id, n} (the host takes n more output bytes of a flow-controlled child)
 // Events:    {t:"ready"}  {t:"fatal", message}  {t:"spawned", id, pid}  {t:"spawn-error", id, code, message}
 //            {t:"raw", id, fd, n} + n raw bytes of the child's stdout/stderr  {t:"exit", id, code, signal}
-//            {t:"ack", id, n} (n bytes of "raw" input were handed to the child's fd 3)
+//            {t:"ack", id, n} (a whole "raw" frame of n bytes was handed to the child's fd 3)
 //
 // Bulk bytes travel as raw frames (a JSON header line, then exactly n bytes), never as base64 in JSON:
 // the sync file channel moves whole archives this way (docs/protocol.md#dev-sync-channel). Flow control
@@ -40,8 +40,8 @@ const workdir = process.argv[2];
 const children = new Map();
 function send(msg) { process.stdout.write(JSON.stringify(msg) + "\n"); }
 function sendRaw(id, fd, chunk) {
-  process.stdout.write('{"t":"raw","id":' + id + ',"fd":' + fd + ',"n":' + chunk.length + '}\n');
-  process.stdout.write(chunk);
+  // One write (one syscall) per chunk: the header is small, the copy cheaper than a second write.
+  process.stdout.write(Buffer.concat([Buffer.from('{"t":"raw","id":' + id + ',"fd":' + fd + ',"n":' + chunk.length + '}\n'), chunk]));
 }
 process.stdout.on("error", () => process.exit(0));
 function killGroup(pid, signal) {
@@ -125,7 +125,10 @@ function handle(line) {
     const child = children.get(msg.id);
     if (child && child.ctl) child.ctl.write(Buffer.from(String(msg.b64), "base64"));
   } else if (msg.t === "raw") {
-    if (Number.isSafeInteger(msg.n) && msg.n >= 0) rawInput = { id: msg.id, left: msg.n };
+    if (Number.isSafeInteger(msg.n) && msg.n >= 0) {
+      rawInput = { id: msg.id, left: msg.n, size: msg.n };
+      if (msg.n === 0) endRaw();
+    }
   } else if (msg.t === "end") {
     const child = children.get(msg.id);
     if (child && child.ctl) child.ctl.end();
@@ -146,12 +149,18 @@ function handle(line) {
     }
   }
 }
-function writeRaw(id, bytes) {
-  const child = children.get(id);
-  const ack = () => send({ t: "ack", id, n: bytes.length });
-  // A child that is gone (or never had fd 3) still acknowledges, so the host sees its exit instead of stalling.
-  if (!child || !child.ctl || child.ctl.destroyed) return ack();
+// One acknowledgement per frame, once its last piece was handed over (the pieces are written in order).
+// A child that is gone (or never had fd 3) still acknowledges, so the host sees its exit instead of stalling.
+function writeRaw(frame, bytes, last) {
+  const child = children.get(frame.id);
+  const ack = last ? () => send({ t: "ack", id: frame.id, n: frame.size }) : undefined;
+  if (!child || !child.ctl || child.ctl.destroyed) return ack && ack();
   child.ctl.write(bytes, ack);
+}
+function endRaw() {
+  const frame = rawInput;
+  rawInput = null;
+  writeRaw(frame, Buffer.alloc(0), true);
 }
 // Pieces of the current line, joined once when its newline arrives: re-scanning one growing string
 // costs time and memory quadratic in the frame size. After a "raw" header the next n bytes are data.
@@ -161,11 +170,11 @@ process.stdin.on("data", (data) => {
   let at = 0;
   while (at < data.length) {
     if (rawInput) {
-      const take = Math.min(rawInput.left, data.length - at);
-      const id = rawInput.id;
-      rawInput.left -= take;
-      if (rawInput.left === 0) rawInput = null;
-      writeRaw(id, data.subarray(at, at + take));
+      const frame = rawInput;
+      const take = Math.min(frame.left, data.length - at);
+      frame.left -= take;
+      if (frame.left === 0) rawInput = null;
+      writeRaw(frame, data.subarray(at, at + take), frame.left === 0);
       at += take;
       continue;
     }

@@ -56,9 +56,9 @@ it("bytes written as raw frames reach the child's fd 3 unchanged and are acknowl
   data[0] = 10;
   data[1] = 0;
   const r = run(["sh", "-c", "head -c 300000 <&3 | sha256sum"]);
-  r.child.writeRaw(data.subarray(0, 1));
-  r.child.writeRaw(data.subarray(1, 100_000));
-  r.child.writeRaw(data.subarray(100_000));
+  r.child.writeRaw([data.subarray(0, 1)]);
+  r.child.writeRaw([data.subarray(1, 100_000), data.subarray(100_000, 100_001)]);
+  r.child.writeRaw([data.subarray(100_001)]);
   r.child.endInput();
   expect(await r.exit).toBe(0);
   expect(r.out().toString().slice(0, 64)).toBe(createHash("sha256").update(data).digest("hex"));
