@@ -22,7 +22,8 @@ export interface ArchiveMember {
   size: number;
   /** Permission bits from the header. */
   mode: number;
-  data: Buffer;
+  /** The member's bytes as the parser handed them over, not joined (a large file is not copied once more). */
+  pieces: Buffer[];
 }
 
 const BLOCK = 512;
@@ -75,7 +76,7 @@ export function readArchive(archive: Buffer | readonly Buffer[]): Promise<Archiv
                 ...(entry.linkpath ? { linkpath: entry.linkpath } : {}),
                 size: entry.size,
                 mode: (entry.mode ?? 0o644) & 0o7777,
-                data: chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks),
+                pieces: chunks,
               });
               done();
             });

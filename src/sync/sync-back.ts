@@ -147,8 +147,8 @@ async function syncVolumeBack(
   const written = new Map<string, ManifestEntry>();
   for (const p of plan.writes) {
     const f = fetched.get(p) as AcceptedFile;
-    await ws.write(p, f.data, { createParents: true, mode: f.mode }).then(
-      () => void written.set(p, { sha256: sha256(f.data), size: f.data.length }),
+    await ws.write(p, f.pieces, { createParents: true, mode: f.mode }).then(
+      () => void written.set(p, { sha256: sha256(f.pieces), size: f.size }),
       (err: unknown) => {
         kept.add(p);
         fail(p, err);
@@ -163,7 +163,7 @@ async function syncVolumeBack(
       continue;
     }
     const copy = `${c.path}${CONFLICT_SUFFIX}`;
-    await ws.write(copy, f.data, { createParents: true, mode: f.mode }).then(
+    await ws.write(copy, f.pieces, { createParents: true, mode: f.mode }).then(
       () => void report.conflicts.push({ ...conflict, sandboxCopy: copy }),
       (err: unknown) => {
         report.conflicts.push(conflict);

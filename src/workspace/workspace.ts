@@ -169,9 +169,10 @@ export class Workspace {
   /**
    * Writes a file atomically: a new temp file in the same folder (O_EXCL|O_NOFOLLOW), then rename over
    * the target. A symlink or special file at the target is refused; one swapped in concurrently is
-   * replaced by the rename, never written through.
+   * replaced by the rename, never written through. `data` may come in pieces (written in order), so a
+   * large file received in chunks is not joined into one more buffer first.
    */
-  async write(rel: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+  async write(rel: string, data: string | Uint8Array | readonly Uint8Array[], options: WriteOptions = {}): Promise<void> {
     await this.withParent(
       rel,
       "write",
