@@ -1,3 +1,5 @@
+import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { ErrorCodes } from "../errors/codes.js";
 import { ServerError } from "../errors/errors.js";
 import type { CallOptions } from "./backend.js";
@@ -5,93 +7,133 @@ import { composeCallSignal } from "./call-signal.js";
 
 // Client of the dev server's sync file channel (docs/protocol.md#dev-sync-channel): raw bytes over
 // HTTP instead of base64 in JSON through `sandbox.command.run`. Only sync mode uses it, and only when
-// the server advertised it (`msbv.sync_channel`); a legacy server never sees these requests.
+// the server advertised it (`syncChannel` in `msbv.capabilities`); a legacy server never sees these requests.
+
+/** What a written file must be: checked in the sandbox before the file appears at its path. */
+export interface PutCheck {
+  /** SHA-256 (lowercase hex) of the file as it must end up. */
+  sha256: string;
+  /** Size of the file as it must end up. */
+  size: number;
+  /** `gzip`: the body is gzip data the sandbox unpacks on the way (never past `size`). Default identity. */
+  encoding?: "identity" | "gzip";
+}
 
 /** A raw file channel into a sandbox's files (written and read by a process inside the sandbox). */
 export interface FileChannel {
   /** Largest file the server takes or gives in one request. */
   readonly maxBytes: number;
-  /** Writes `data` to the absolute sandbox path (created or truncated). */
-  put(sandbox: string, path: string, data: Uint8Array, options?: CallOptions): Promise<void>;
   /**
-   * Reads at most `length` bytes of the sandbox file. A server that sends more fails with
-   * MSBV_RESPONSE_TOO_LARGE after at most `length` bytes were held.
+   * Whether gzip is worth trying on this channel. Not on loopback: there the raw bytes cross faster than
+   * gzip -1 can pack them, so compressing only costs CPU (measured in bench/sync.mjs).
    */
-  get(sandbox: string, path: string, length: number, options?: CallOptions): Promise<Buffer>;
+  readonly compress: boolean;
+  /**
+   * Writes `body` to the absolute sandbox path (created or replaced). The sandbox hashes the bytes as it
+   * writes them and renames the file into place only when they match `check`; otherwise the path is left
+   * as it was and the call fails.
+   */
+  put(sandbox: string, path: string, body: Uint8Array | readonly Uint8Array[], check: PutCheck, options?: CallOptions): Promise<void>;
+  /**
+   * Reads at most `length` bytes of the sandbox file, as the pieces they arrived in (not joined: a large
+   * file is not copied once more). A server that sends more fails with MSBV_RESPONSE_TOO_LARGE after at
+   * most `length` bytes were held.
+   */
+  get(sandbox: string, path: string, length: number, options?: CallOptions): Promise<Buffer[]>;
 }
 
 export interface HttpFileChannelOptions {
-  /** Base URL of the server. */
+  /** Base URL of the server (http or https). */
   url: string;
   /** The route the server advertised (a path on the same origin). */
   route: string;
   maxBytes: number;
+  /** See {@link FileChannel.compress}. */
+  compress: boolean;
   headers: Record<string, string>;
-  fetch: typeof globalThis.fetch;
 }
+
+/** A response whose body is still to be read. */
+type Answer = { status: number; headers: IncomingHttpHeaders; body: IncomingMessage };
+
+// node:http rather than fetch: undici's fetch copies every body chunk through web streams, which
+// measured 550 ms for a 64 MiB PUT on loopback against 65 ms here. (The backend's `fetch` option is for
+// the JSON-RPC calls; this channel is only ever offered by our dev server.)
+const agents = { "http:": new HttpAgent({ keepAlive: true }), "https:": new HttpsAgent({ keepAlive: true }) };
 
 export class HttpFileChannel implements FileChannel {
   readonly maxBytes: number;
+  readonly compress: boolean;
   readonly #o: HttpFileChannelOptions;
 
   constructor(options: HttpFileChannelOptions) {
     this.#o = options;
     this.maxBytes = options.maxBytes;
+    this.compress = options.compress;
   }
 
-  async put(sandbox: string, path: string, data: Uint8Array, options?: CallOptions): Promise<void> {
-    const res = await this.#request("PUT", { sandbox, path }, options, data);
-    const text = await res.text().catch(() => "");
-    if (res.status !== 204 && res.status !== 200) throw this.#failed("PUT", res.status, text);
+  async put(sandbox: string, path: string, body: Uint8Array | readonly Uint8Array[], check: PutCheck, options?: CallOptions): Promise<void> {
+    const encoding = check.encoding ?? "identity";
+    const query = { sandbox, path, sha256: check.sha256, ...(encoding === "gzip" ? { encoding, size: String(check.size) } : {}) };
+    await this.#exchange("PUT", query, options, body, async (res) => {
+      const text = Buffer.concat(await readAll(res.body, 64 * 1024)).toString("utf8");
+      if (res.status !== 204 && res.status !== 200) throw this.#failed("PUT", res.status, text);
+    });
   }
 
-  async get(sandbox: string, path: string, length: number, options?: CallOptions): Promise<Buffer> {
-    const res = await this.#request("GET", { sandbox, path, length: String(length) }, options);
-    if (res.status !== 200) throw this.#failed("GET", res.status, await res.text().catch(() => ""));
-    const tooLarge = () =>
-      new ServerError(
-        ErrorCodes.RESPONSE_TOO_LARGE,
-        `The sync file channel of ${this.#o.url} sent more than the ${length} bytes asked for ${path}; it was not read further`,
-        res.status,
-        {
-          hint: "the server or the sandbox misbehaves; nothing was written on the host",
-          details: { url: this.#o.url, limit: length },
-        },
-      );
-    const declared = Number(res.headers.get("content-length") ?? Number.NaN);
-    if (Number.isFinite(declared) && declared > length) {
-      await res.body?.cancel().catch(() => undefined);
-      throw tooLarge();
-    }
-    const chunks: Uint8Array[] = [];
-    let size = 0;
-    if (res.body) {
-      const reader = res.body.getReader();
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        size += value.byteLength;
-        if (size > length) {
-          await reader.cancel().catch(() => undefined);
-          throw tooLarge();
-        }
-        chunks.push(value);
-      }
-    }
-    return Buffer.concat(chunks, size);
+  async get(sandbox: string, path: string, length: number, options?: CallOptions): Promise<Buffer[]> {
+    return this.#exchange("GET", { sandbox, path, length: String(length) }, options, undefined, async (res) => {
+      if (res.status !== 200) throw this.#failed("GET", res.status, Buffer.concat(await readAll(res.body, 64 * 1024)).toString("utf8"));
+      const tooLarge = () =>
+        new ServerError(
+          ErrorCodes.RESPONSE_TOO_LARGE,
+          `The sync file channel of ${this.#o.url} sent more than the ${length} bytes asked for ${path}; it was not read further`,
+          res.status,
+          {
+            hint: "the server or the sandbox misbehaves; nothing was written on the host",
+            details: { url: this.#o.url, limit: length },
+          },
+        );
+      const declared = Number(res.headers["content-length"] ?? Number.NaN);
+      if (Number.isFinite(declared) && declared > length) throw tooLarge();
+      const data = await readAll(res.body, length);
+      if (data === TOO_MUCH) throw tooLarge();
+      return data;
+    });
   }
 
-  async #request(method: "GET" | "PUT", query: Record<string, string>, options: CallOptions | undefined, body?: Uint8Array): Promise<Response> {
+  /** One request; `handle` reads the answer. Transport failures (and the caller's abort or time limit) become typed errors. */
+  async #exchange<T>(
+    method: "GET" | "PUT",
+    query: Record<string, string>,
+    options: CallOptions | undefined,
+    body: Uint8Array | readonly Uint8Array[] | undefined,
+    handle: (res: Answer) => Promise<T>,
+  ): Promise<T> {
     const call = composeCallSignal(options);
-    const url = `${this.#o.url}${this.#o.route}?${new URLSearchParams(query).toString()}`;
+    const url = new URL(`${this.#o.url}${this.#o.route}?${new URLSearchParams(query).toString()}`);
+    const send = url.protocol === "https:" ? httpsRequest : httpRequest;
+    const agent = url.protocol === "https:" ? agents["https:"] : agents["http:"];
+    const headers: Record<string, string | number> = { ...this.#o.headers };
+    const parts = body === undefined ? [] : body instanceof Uint8Array ? [body] : body;
+    if (body) Object.assign(headers, { "Content-Type": "application/octet-stream", "Content-Length": parts.reduce((n, p) => n + p.byteLength, 0) });
+    let req: ClientRequest | undefined;
     try {
-      return await this.#o.fetch(url, {
-        method,
-        headers: { ...this.#o.headers, ...(body ? { "Content-Type": "application/octet-stream" } : {}) },
-        ...(body ? { body } : {}),
-        ...(call.signal ? { signal: call.signal } : {}),
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        req = send(url, { method, headers, agent, ...(call.signal ? { signal: call.signal } : {}) }, resolve);
+        req.on("error", reject);
+        for (const part of parts) req.write(part);
+        req.end();
       });
+      try {
+        return await handle({ status: res.statusCode ?? 0, headers: res.headers, body: res });
+      } finally {
+        // Whatever was not read (a refusal, an oversized answer) is not waited for.
+        if (!res.complete) res.destroy();
+      }
     } catch (err) {
+      if (err instanceof ServerError) throw err;
+      req?.destroy();
       const why = call.callerAborted() ? "aborted by the caller" : call.timedOut() ? `timed out after ${call.timeoutMs} ms` : "could not connect";
       throw new ServerError(
         call.callerAborted() ? ErrorCodes.ABORTED : call.timedOut() ? ErrorCodes.TIMEOUT : ErrorCodes.CONNECTION_FAILED,
@@ -116,4 +158,21 @@ export class HttpFileChannel implements FileChannel {
       },
     );
   }
+}
+
+const TOO_MUCH: Buffer[] = [];
+
+/** The whole body as received, or TOO_MUCH as soon as more than `limit` bytes arrived (the rest is not read). */
+async function readAll(body: IncomingMessage, limit: number): Promise<Buffer[]> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      body.destroy();
+      return TOO_MUCH;
+    }
+    chunks.push(chunk);
+  }
+  return chunks;
 }

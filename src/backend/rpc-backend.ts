@@ -19,7 +19,6 @@ import {
   messageResultSchema,
   metricsResultSchema,
   replResultSchema,
-  syncChannelResultSchema,
 } from "./rpc-schemas.js";
 import { toWireStartConfig } from "./rpc-wire.js";
 import type { SandboxSpec } from "./sandbox-spec.js";
@@ -51,6 +50,14 @@ export interface RpcBackendOptions {
 // Failures that say nothing about the method: the server was not reached or refused us.
 const TRANSPORT_CODES: readonly string[] = [ErrorCodes.CONNECTION_FAILED, ErrorCodes.ABORTED, ErrorCodes.TIMEOUT, ErrorCodes.AUTH_FAILED];
 
+/** The sync file channel contract this client speaks (docs/protocol.md#dev-sync-channel). */
+const SYNC_CHANNEL_VERSION = 2;
+
+interface Probed {
+  capabilities: BackendCapabilities;
+  fileChannel?: FileChannel;
+}
+
 /** Extra time the start request gets beyond the sandbox start timeout, as the upstream Python SDK. */
 const START_GRACE_MS = 30_000;
 /** Upstream default start timeout in seconds (the one definition). */
@@ -68,7 +75,8 @@ export class RpcBackend implements SandboxBackend {
   readonly #fetch: typeof globalThis.fetch;
   readonly #maxResponseBytes: number;
   readonly #shared: readonly SharedFilesystemMapping[] | undefined;
-  #capabilities: Promise<BackendCapabilities> | undefined;
+  /** The one `msbv.capabilities` answer, shared by {@link capabilities} and {@link fileChannel}. */
+  #probed: Promise<Probed> | undefined;
 
   constructor(options: RpcBackendOptions) {
     this.url = options.url.replace(/\/+$/, "");
@@ -86,26 +94,43 @@ export class RpcBackend implements SandboxBackend {
 
   /**
    * Asks `msbv.capabilities` once. A legacy server has no such method (it answers "method not found"
-   * or another error): no read-only mounts, nothing else assumed. Transport failures are thrown, and
-   * not cached, so a later call asks again.
+   * or another error): no read-only mounts, no sync file channel, nothing else assumed. Transport
+   * failures are thrown, and not cached, so a later call asks again.
    */
-  capabilities(options?: CallOptions): Promise<BackendCapabilities> {
-    this.#capabilities ??= this.#probe(options).catch((err: unknown) => {
-      this.#capabilities = undefined;
-      throw err;
-    });
-    return this.#capabilities;
+  async capabilities(options?: CallOptions): Promise<BackendCapabilities> {
+    return (await this.#probe(options)).capabilities;
   }
 
-  async #probe(options: CallOptions | undefined): Promise<BackendCapabilities> {
+  #probe(options: CallOptions | undefined): Promise<Probed> {
+    this.#probed ??= this.#ask(options).catch((err: unknown) => {
+      this.#probed = undefined;
+      throw err;
+    });
+    return this.#probed;
+  }
+
+  async #ask(options: CallOptions | undefined): Promise<Probed> {
     const localHostPaths = isLocalServerUrl(this.url);
+    let caps: z.output<typeof capabilitiesSchema>;
     try {
-      const caps = await this.#call("msbv.capabilities", {}, capabilitiesSchema, "Failed to query server capabilities", options);
-      return { readonlyVolumes: caps.readonlyVolumes === true, localHostPaths };
+      caps = await this.#call("msbv.capabilities", {}, capabilitiesSchema, "Failed to query server capabilities", options);
     } catch (err) {
       if (err instanceof ServerError && TRANSPORT_CODES.includes(err.code)) throw err;
-      return { readonlyVolumes: false, localHostPaths };
+      return { capabilities: { readonlyVolumes: false, localHostPaths } };
     }
+    const capabilities = { readonlyVolumes: caps.readonlyVolumes === true, localHostPaths };
+    const sync = caps.syncChannel;
+    // Only the contract this client speaks, and only a path on the same origin (never another host).
+    if (!sync || sync.version !== SYNC_CHANNEL_VERSION || !sync.route.startsWith("/") || sync.route.startsWith("//")) return { capabilities };
+    const headers: Record<string, string> = this.#apiKey ? { Authorization: `Bearer ${this.#apiKey}` } : {};
+    const fileChannel = new HttpFileChannel({
+      url: this.url,
+      route: sync.route,
+      maxBytes: sync.maxBytes,
+      compress: !localHostPaths,
+      headers,
+    });
+    return { capabilities, fileChannel };
   }
 
   /**
@@ -155,29 +180,19 @@ export class RpcBackend implements SandboxBackend {
   }
 
   /**
-   * The dev server's sync file channel, when it advertises one (`msbv.sync_channel`); `undefined` for a
-   * legacy server (method not found) or any failure to ask, so sync falls back to `runCommand`. Asked once.
+   * The dev server's sync file channel, when its `msbv.capabilities` answer advertises one (`syncChannel`);
+   * `undefined` for a legacy server (method not found), so sync falls back to `runCommand`. The same one
+   * probe as {@link capabilities}. A caller's abort is thrown; another transport failure means no channel
+   * for this call (not remembered: the next call asks again).
    */
-  fileChannel(options?: CallOptions): Promise<FileChannel | undefined> {
-    this.#fileChannel ??= this.#call("msbv.sync_channel", {}, syncChannelResultSchema, "Failed to ask for the sync channel", options).then(
-      (r) => {
-        if (!r.available || r.version !== 1 || !r.route?.startsWith("/") || r.route.startsWith("//")) return undefined;
-        const headers: Record<string, string> = this.#apiKey ? { Authorization: `Bearer ${this.#apiKey}` } : {};
-        return new HttpFileChannel({ url: this.url, route: r.route, maxBytes: r.maxBytes ?? 0, headers, fetch: this.#fetch });
-      },
-      (err: unknown) => {
-        // Method not found (a legacy server) or any other failure: no channel. Only a caller's abort is not remembered.
-        if (options?.signal?.aborted) {
-          this.#fileChannel = undefined;
-          throw err;
-        }
-        return undefined;
-      },
-    );
-    return this.#fileChannel;
+  async fileChannel(options?: CallOptions): Promise<FileChannel | undefined> {
+    try {
+      return (await this.#probe(options)).fileChannel;
+    } catch (err) {
+      if (options?.signal?.aborted) throw err;
+      return undefined;
+    }
   }
-
-  #fileChannel: Promise<FileChannel | undefined> | undefined;
 
   async #call<S extends z.ZodType>(
     method: string,

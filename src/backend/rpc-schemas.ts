@@ -12,13 +12,6 @@ const outputLine = z.object({ stream: z.enum(["stdout", "stderr"]), text: z.stri
 
 export const messageResultSchema = z.string();
 
-/** `msbv.sync_channel` (dev-server extra, docs/protocol.md#dev-sync-channel). */
-export const syncChannelResultSchema = z.object({
-  available: z.boolean(),
-  version: z.number().optional(),
-  route: z.string().optional(),
-  maxBytes: z.number().int().nonnegative().optional(),
-});
 
 export const replResultSchema = z.object({
   language: z.string(),
@@ -47,5 +40,18 @@ export const metricsResultSchema = z.object({
   ),
 });
 
-/** `msbv.capabilities` (our dev server's extra method); unknown fields are future capabilities. */
-export const capabilitiesSchema = z.looseObject({ readonlyVolumes: z.boolean().optional() });
+/** `syncChannel` of `msbv.capabilities` (dev-server extra, docs/protocol.md#dev-sync-channel). */
+export const syncChannelSchema = z.looseObject({
+  version: z.number(),
+  route: z.string(),
+  maxBytes: z.number().int().nonnegative(),
+});
+
+/**
+ * `msbv.capabilities` (our dev server's extra method); unknown fields are future capabilities. A
+ * `syncChannel` of another shape is read as "no channel" rather than failing the whole probe.
+ */
+export const capabilitiesSchema = z.looseObject({
+  readonlyVolumes: z.boolean().optional(),
+  syncChannel: syncChannelSchema.optional().catch(undefined),
+});

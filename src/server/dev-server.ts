@@ -54,7 +54,7 @@ export interface DevServerOptions {
    */
   allowRoots?: string[];
   /**
-   * Offer sync mode's raw file channel (`msbv.sync_channel`, docs/protocol.md#dev-sync-channel). Default
+   * Offer sync mode's raw file channel (`syncChannel` in `msbv.capabilities`, docs/protocol.md#dev-sync-channel). Default
    * true; false makes sync clients use `sandbox.command.run`, as against a legacy server.
    */
   syncFileChannel?: boolean;

@@ -3,7 +3,9 @@ import { relPathProblem } from "./rel-paths.js";
 
 /** A file accepted from a sandbox archive. */
 export interface AcceptedFile {
-  data: Buffer;
+  /** The file's bytes, in pieces (see ArchiveMember.pieces). */
+  pieces: readonly Buffer[];
+  size: number;
   /** Permission bits only (no setuid/setgid/sticky). */
   mode: number;
 }
@@ -36,10 +38,10 @@ export function checkArchive(
       problems.push(`${JSON.stringify(name)}: not requested`);
     } else if (files.has(name)) {
       problems.push(`${JSON.stringify(name)}: appears twice`);
-    } else if (m.data.length !== m.size) {
-      problems.push(`${JSON.stringify(name)}: ${m.data.length} bytes, header says ${m.size}`);
     } else {
-      files.set(name, { data: m.data, mode: m.mode & 0o777 });
+      const received = m.pieces.reduce((n, piece) => n + piece.length, 0);
+      if (received !== m.size) problems.push(`${JSON.stringify(name)}: ${received} bytes, header says ${m.size}`);
+      else files.set(name, { pieces: m.pieces, size: received, mode: m.mode & 0o777 });
     }
   }
   for (const r of requested) if (!files.has(r)) problems.push(`${JSON.stringify(r)}: requested but missing`);

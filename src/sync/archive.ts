@@ -22,13 +22,22 @@ export interface ArchiveMember {
   size: number;
   /** Permission bits from the header. */
   mode: number;
-  data: Buffer;
+  /** The member's bytes as the parser handed them over, not joined (a large file is not copied once more). */
+  pieces: Buffer[];
 }
 
 const BLOCK = 512;
 
 /** A POSIX (pax) tar of `entries` in order; names too long for ustar get a pax header, as GNU tar reads them. */
 export function packArchive(entries: readonly PackEntry[]): Buffer {
+  return Buffer.concat(packArchiveParts(entries));
+}
+
+/**
+ * The same archive as consecutive pieces that share the files' bytes instead of copying them: a large
+ * file is not copied into one more buffer of its size before it is sent.
+ */
+export function packArchiveParts(entries: readonly PackEntry[]): Buffer[] {
   const blocks: Buffer[] = [];
   for (const e of entries) {
     const size = e.type === "File" ? (e.data?.length ?? 0) : 0;
@@ -45,11 +54,11 @@ export function packArchive(entries: readonly PackEntry[]): Buffer {
     }
   }
   blocks.push(Buffer.alloc(BLOCK * 2));
-  return Buffer.concat(blocks);
+  return blocks;
 }
 
 /** Every member of a tar held in memory. Rejects on a damaged archive (strict mode: bad checksums, truncation). */
-export function readArchive(archive: Buffer): Promise<ArchiveMember[]> {
+export function readArchive(archive: Buffer | readonly Buffer[]): Promise<ArchiveMember[]> {
   return new Promise((resolve, reject) => {
     const members: ArchiveMember[] = [];
     const pending: Promise<void>[] = [];
@@ -67,7 +76,7 @@ export function readArchive(archive: Buffer): Promise<ArchiveMember[]> {
                 ...(entry.linkpath ? { linkpath: entry.linkpath } : {}),
                 size: entry.size,
                 mode: (entry.mode ?? 0o644) & 0o7777,
-                data: Buffer.concat(chunks),
+                pieces: chunks,
               });
               done();
             });
@@ -79,6 +88,10 @@ export function readArchive(archive: Buffer): Promise<ArchiveMember[]> {
     parser.on("end", () => {
       Promise.all(pending).then(() => resolve(members), reject);
     });
-    parser.end(archive);
+    if (Buffer.isBuffer(archive)) parser.end(archive);
+    else {
+      for (const part of archive) parser.write(part);
+      parser.end();
+    }
   });
 }

@@ -2,8 +2,8 @@ import type { FileChannel } from "../backend/file-channel.js";
 import { ErrorCodes } from "../errors/codes.js";
 import { SyncError } from "../errors/errors.js";
 import { MsbvError } from "../errors/msbv-error.js";
-import { GUNZIP_SCRIPT, gzipIfWorth } from "./compression.js";
-import { runScript, type SandboxTarget } from "./sandbox-shell.js";
+import { gzipIfWorth } from "./compression.js";
+import type { SandboxTarget } from "./sandbox-shell.js";
 
 // The dev server's raw file channel (docs/protocol.md#dev-sync-channel): one HTTP request per file
 // each way, bytes as they are. Used only when the backend offers it and `options.channel` is "auto".
@@ -24,20 +24,30 @@ export function fileChannelOf(target: SandboxTarget): Promise<FileChannel | unde
   return channel;
 }
 
-/** Puts `data` at `remote` (gzipped when that pays, then unpacked in the sandbox); returns the request count. */
-export async function channelUpload(target: SandboxTarget, channel: FileChannel, step: string, data: Buffer, remote: string): Promise<number> {
-  const packed = gzipIfWorth(data);
+/**
+ * Puts `data` (SHA-256 `sha256`) at `remote` in one request, gzipped when that pays (unpacked in the
+ * sandbox on the way). The sandbox verifies the hash before the file appears at `remote`.
+ */
+export async function channelUpload(
+  target: SandboxTarget,
+  channel: FileChannel,
+  step: string,
+  data: Buffer | readonly Buffer[],
+  sha256: string,
+  remote: string,
+): Promise<number> {
+  const parts = Buffer.isBuffer(data) ? [data] : data;
+  const size = parts.reduce((n, part) => n + part.length, 0);
+  const packed = channel.compress ? gzipIfWorth(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)) : undefined;
   try {
-    await channel.put(target.name, packed ? `${remote}.gz` : remote, packed ?? data, callOptions(target));
+    await channel.put(target.name, remote, packed ?? parts, { sha256, size, ...(packed ? { encoding: "gzip" as const } : {}) }, callOptions(target));
   } catch (err) {
-    throw failed(target, `${step} (upload of ${(packed ?? data).length} bytes${packed ? ", gzip" : ""})`, err);
+    throw failed(target, `${step} (upload of ${packed ? `${packed.length} bytes, gzip` : `${size} bytes`})`, err);
   }
-  if (!packed) return 1;
-  await runScript(target, `${step} (gunzip)`, GUNZIP_SCRIPT, [`${remote}.gz`, remote]);
-  return 2;
+  return 1;
 }
 
-export async function channelDownload(target: SandboxTarget, channel: FileChannel, step: string, remote: string, size: number): Promise<Buffer> {
+export async function channelDownload(target: SandboxTarget, channel: FileChannel, step: string, remote: string, size: number): Promise<Buffer[]> {
   try {
     return await channel.get(target.name, remote, size, callOptions(target));
   } catch (err) {

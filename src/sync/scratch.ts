@@ -17,7 +17,7 @@ export async function removeScratch(target: SandboxTarget, scratch: string): Pro
 }
 
 /** Uploads a NUL-separated name list (for `xargs -0` / `tar --null -T`). */
-export function uploadNames(target: SandboxTarget, step: string, names: readonly string[], remote: string): Promise<{ sha256: string }> {
+export function uploadNames(target: SandboxTarget, step: string, names: readonly string[], remote: string): Promise<{ check: string }> {
   const data = Buffer.concat(names.map((n) => Buffer.from(`${n}\0`, "utf8")));
   return upload(target, step, data, remote);
 }

@@ -14,7 +14,7 @@ import { createScratch, removeScratch, uploadNames } from "./scratch.js";
 import { emptyReport } from "./report.js";
 import { saveSyncState } from "./state-file.js";
 import { asSyncError } from "./sync-in.js";
-import { PRELUDE, download, sha256 } from "./transfer.js";
+import { PRELUDE, downloadParts, sha256 } from "./transfer.js";
 import type { ManifestEntry, SyncOptions, SyncReport, SyncSession, SyncVolume, VolumeState } from "./types.js";
 
 /** Suffix of the file holding the sandbox's version of a conflicting file, next to the host's version. */
@@ -147,8 +147,8 @@ async function syncVolumeBack(
   const written = new Map<string, ManifestEntry>();
   for (const p of plan.writes) {
     const f = fetched.get(p) as AcceptedFile;
-    await ws.write(p, f.data, { createParents: true, mode: f.mode }).then(
-      () => void written.set(p, { sha256: sha256(f.data), size: f.data.length }),
+    await ws.write(p, f.pieces, { createParents: true, mode: f.mode }).then(
+      () => void written.set(p, { sha256: sha256(f.pieces), size: f.size }),
       (err: unknown) => {
         kept.add(p);
         fail(p, err);
@@ -163,7 +163,7 @@ async function syncVolumeBack(
       continue;
     }
     const copy = `${c.path}${CONFLICT_SUFFIX}`;
-    await ws.write(copy, f.data, { createParents: true, mode: f.mode }).then(
+    await ws.write(copy, f.pieces, { createParents: true, mode: f.mode }).then(
       () => void report.conflicts.push({ ...conflict, sandboxCopy: copy }),
       (err: unknown) => {
         report.conflicts.push(conflict);
@@ -188,10 +188,10 @@ async function fetchFiles(
   if (plan.fetch.length === 0) return new Map();
   const names = `${scratch}/names`;
   const out = `${scratch}/out.tar`;
-  const { sha256: sum } = await uploadNames(target, `file list for ${guest}`, plan.fetch, names);
+  const { check: sum } = await uploadNames(target, `file list for ${guest}`, plan.fetch, names);
   await runScript(target, `packing changed files in ${guest}`, PACK_SCRIPT, [guest, names, sum, out]);
-  const archive = await download(target, `archive of ${guest}`, out);
-  report.archiveBytes += archive.length;
+  const archive = await downloadParts(target, `archive of ${guest}`, out);
+  report.archiveBytes += archive.reduce((n, part) => n + part.length, 0);
   const members = await readArchive(archive).catch((err: unknown) => {
     throw new SyncError(ErrorCodes.SYNC_FAILED, `the archive of ${guest} from sandbox "${target.name}" is not a valid tar: ${String(err)}`, {
       cause: err,

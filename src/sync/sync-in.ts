@@ -4,7 +4,7 @@ import { SyncError } from "../errors/errors.js";
 import { SyncConflictError } from "./sync-conflict-error.js";
 import { MsbvError } from "../errors/msbv-error.js";
 import { Workspace } from "../workspace/index.js";
-import { packArchive, type PackEntry } from "./archive.js";
+import { packArchiveParts, type PackEntry } from "./archive.js";
 import { planIn, type InPlan, type TreeListing } from "./diff.js";
 import { listGuest } from "./guest-listing.js";
 import { emptyReport } from "./report.js";
@@ -118,14 +118,14 @@ async function planVolume(
 async function applyVolume(target: SandboxTarget, { volume, plan, pack }: VolumePlan, scratch: string, report: SyncReport): Promise<void> {
   const args = [volume.guest, "-", "-", "-", "-"];
   if (plan.remove.length > 0) {
-    const { sha256: sum } = await uploadNames(target, `removal list for ${volume.guest}`, plan.remove, `${scratch}/rm`);
+    const { check: sum } = await uploadNames(target, `removal list for ${volume.guest}`, plan.remove, `${scratch}/rm`);
     args.splice(1, 2, `${scratch}/rm`, sum);
   }
   if (pack.length > 0) {
-    const archive = packArchive(pack);
-    const { sha256: sum } = await upload(target, `archive for ${volume.guest}`, archive, `${scratch}/in.tar`);
+    const archive = packArchiveParts(pack);
+    const { check: sum } = await upload(target, `archive for ${volume.guest}`, archive, `${scratch}/in.tar`);
     args.splice(3, 2, `${scratch}/in.tar`, sum);
-    report.archiveBytes += archive.length;
+    report.archiveBytes += archive.reduce((n, part) => n + part.length, 0);
   }
   await runScript(target, `unpacking into ${volume.guest}`, APPLY_SCRIPT, args);
   const files = pack.filter((p) => p.type === "File");

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { commandDownload, commandUpload } from "./command-transfer.js";
 import { COMPRESS_RATIO, inflateExactly, SAMPLE_BYTES } from "./compression.js";
 import { channelDownload, channelUpload, fileChannelOf } from "./file-channel-transfer.js";
-import { PRELUDE, runScript, type SandboxTarget } from "./sandbox-shell.js";
+import { PRELUDE, runScript, VERIFIED_ON_WRITE, type SandboxTarget } from "./sandbox-shell.js";
 import { corrupt, tooLarge } from "./transfer-errors.js";
 
 export { PRELUDE };
@@ -17,22 +17,34 @@ export { PRELUDE };
 /** Default of `SyncOptions.maxTransferBytes`. */
 export const DEFAULT_MAX_TRANSFER_BYTES = 1024 * 1024 * 1024;
 
-export function sha256(data: Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+export function sha256(data: Uint8Array | readonly Uint8Array[]): string {
+  const hash = createHash("sha256");
+  for (const part of data instanceof Uint8Array ? [data] : data) hash.update(part);
+  return hash.digest("hex");
 }
 
-/** Writes `data` to `remote` in the sandbox; returns its SHA-256 for the consumer's `check`. */
-export async function upload(target: SandboxTarget, step: string, data: Buffer, remote: string): Promise<{ sha256: string; requests: number }> {
+/** Bytes to send: one buffer, or consecutive pieces (an archive that shares its files' buffers). */
+export type Payload = Buffer | readonly Buffer[];
+
+function byteLength(data: Payload): number {
+  return Buffer.isBuffer(data) ? data.length : data.reduce((n, part) => n + part.length, 0);
+}
+
+/**
+ * Writes `data` to `remote` in the sandbox; returns what the consumer's `check` takes: the SHA-256, or
+ * VERIFIED_ON_WRITE when the file channel already verified it in the sandbox before it appeared.
+ */
+export async function upload(target: SandboxTarget, step: string, data: Payload, remote: string): Promise<{ check: string; requests: number }> {
   const channel = await fileChannelOf(target);
-  const requests =
-    channel && data.length <= channel.maxBytes
-      ? await channelUpload(target, channel, step, data, remote)
-      : await commandUpload(target, step, data, remote);
-  return { sha256: sha256(data), requests };
+  const sum = sha256(data);
+  if (channel && byteLength(data) <= channel.maxBytes) {
+    return { check: VERIFIED_ON_WRITE, requests: await channelUpload(target, channel, step, data, sum, remote) };
+  }
+  return { check: sum, requests: await commandUpload(target, step, Buffer.isBuffer(data) ? data : Buffer.concat(data), remote) };
 }
 
 // Size and SHA-256 of the file.
-const HEAD_SCRIPT = `${PRELUDE}wc -c < "$1"\nsha256sum < "$1"\n`;
+const HEAD_SCRIPT = `${PRELUDE}wc -c < "$1"\nsha256 < "$1"\n`;
 // The same, and for the file channel a gzip copy when a 1 MiB sample compresses well, with its size
 // (the channel then moves the copy, src/sync/compression.ts).
 const PROBE_SCRIPT = `${HEAD_SCRIPT}if [ "$(wc -c < "$1")" -gt ${SAMPLE_BYTES} ] && [ "$(head -c ${SAMPLE_BYTES} "$1" | gzip -1 | wc -c)" -le ${Math.floor(SAMPLE_BYTES * COMPRESS_RATIO)} ]; then
@@ -42,8 +54,14 @@ fi
 
 /** Reads a sandbox file: its size and SHA-256 first (size checked against `maxTransferBytes`), then the bytes, verified. */
 export async function download(target: SandboxTarget, step: string, remote: string): Promise<Buffer> {
+  const parts = await downloadParts(target, step, remote);
+  return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
+}
+
+/** {@link download}, the bytes as the pieces they arrived in (a large archive is not copied once more). */
+export async function downloadParts(target: SandboxTarget, step: string, remote: string): Promise<Buffer[]> {
   const channel = await fileChannelOf(target);
-  const head = await runScript(target, `${step} (size)`, channel ? PROBE_SCRIPT : HEAD_SCRIPT, [remote]);
+  const head = await runScript(target, `${step} (size)`, channel?.compress ? PROBE_SCRIPT : HEAD_SCRIPT, [remote]);
   const size = Number(head[0]?.trim());
   const expected = /^[0-9a-f]{64}/.exec(head[1] ?? "")?.[0];
   if (!Number.isSafeInteger(size) || size < 0 || !expected) {
@@ -54,18 +72,19 @@ export async function download(target: SandboxTarget, step: string, remote: stri
   const limit = target.options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
   if (size > limit) throw tooLarge(target, step, `claims ${size} bytes`, size, limit);
   const gzSize = head[2] === undefined ? undefined : Number(head[2].trim());
-  let data: Buffer;
+  let data: Buffer[];
   if (channel && gzSize !== undefined && Number.isSafeInteger(gzSize) && gzSize >= 0 && gzSize < size) {
     // Only ever fewer bytes than the file itself, and never inflated past `size`.
-    const inflated = inflateExactly(await channelDownload(target, channel, step, `${remote}.gz`, gzSize), size);
+    const inflated = inflateExactly(Buffer.concat(await channelDownload(target, channel, step, `${remote}.gz`, gzSize)), size);
     if ("problem" in inflated) throw corrupt(target, step, inflated.problem);
-    data = inflated.data;
+    data = [inflated.data];
   } else if (channel && size <= channel.maxBytes) {
     data = await channelDownload(target, channel, step, remote, size);
   } else {
-    data = await commandDownload(target, step, remote, size);
+    data = [await commandDownload(target, step, remote, size)];
   }
-  if (data.length !== size) throw corrupt(target, step, `${data.length} bytes received, the sandbox reported ${size}`);
+  const received = byteLength(data);
+  if (received !== size) throw corrupt(target, step, `${received} bytes received, the sandbox reported ${size}`);
   if (sha256(data) !== expected) {
     throw corrupt(target, step, `the ${size} bytes received do not match the sandbox's SHA-256 ${expected}`);
   }

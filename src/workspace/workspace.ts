@@ -169,9 +169,10 @@ export class Workspace {
   /**
    * Writes a file atomically: a new temp file in the same folder (O_EXCL|O_NOFOLLOW), then rename over
    * the target. A symlink or special file at the target is refused; one swapped in concurrently is
-   * replaced by the rename, never written through.
+   * replaced by the rename, never written through. `data` may come in pieces (written in order), so a
+   * large file received in chunks is not joined into one more buffer first.
    */
-  async write(rel: string, data: string | Uint8Array, options: WriteOptions = {}): Promise<void> {
+  async write(rel: string, data: string | Uint8Array | readonly Uint8Array[], options: WriteOptions = {}): Promise<void> {
     await this.withParent(
       rel,
       "write",
@@ -287,10 +288,19 @@ async function readBounded(fh: FileHandle, rel: string, max: number): Promise<Bu
     });
   const { size } = await fh.stat();
   if (size > max) throw tooLarge(`${size} bytes`);
-  const chunks: Buffer[] = [];
+  // Read into one buffer of the stat size (+1 to see growth): a large file is not gathered in pieces
+  // and copied once more (fresh memory is what costs, more than the copy).
+  const first = Buffer.allocUnsafe(Math.min(size, max) + 1);
   let total = 0;
+  while (total < first.length) {
+    const { bytesRead } = await fh.read(first, total, Math.min(first.length - total, 8 * 1024 * 1024), null);
+    if (bytesRead === 0) return first.subarray(0, total);
+    total += bytesRead;
+  }
+  if (total > max) throw tooLarge("growing");
+  const chunks: Buffer[] = [first];
   for (;;) {
-    const buf = Buffer.allocUnsafe(Math.min(Math.max(size - total, 0) + 1, 1024 * 1024, max - total + 1));
+    const buf = Buffer.allocUnsafe(Math.min(1024 * 1024, max - total + 1));
     const { bytesRead } = await fh.read(buf, 0, buf.length, null);
     if (bytesRead === 0) return Buffer.concat(chunks, total);
     total += bytesRead;

@@ -5,7 +5,6 @@ import { sandboxMetrics } from "./metrics.js";
 import { sandboxReplRun } from "./repl-run.js";
 import { sandboxStart } from "./start.js";
 import { sandboxStop } from "./stop.js";
-import { syncChannel } from "./sync-channel.js";
 
 export type { MethodContext, MethodHandler } from "./context.js";
 
@@ -16,7 +15,6 @@ export const METHODS: ReadonlyMap<string, MethodHandler> = new Map<string, Metho
   ["sandbox.metrics.get", sandboxMetrics],
   ["sandbox.repl.run", sandboxReplRun],
   ["sandbox.command.run", sandboxCommandRun],
+  // Ours, not legacy (docs/protocol.md#capabilities-probe); a legacy server answers "method not found".
   ["msbv.capabilities", msbvCapabilities],
-  // Ours, not legacy (docs/protocol.md#dev-sync-channel); a legacy server answers "method not found".
-  ["msbv.sync_channel", syncChannel],
 ]);

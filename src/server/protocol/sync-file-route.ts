@@ -10,11 +10,13 @@ import type { SandboxRuntime } from "../runtime/types.js";
 // in the sandbox); the bytes are written and read by a process inside the sandbox
 // (src/server/runtime/sandbox-file-stream.ts), never through a host path.
 
-/** The route; advertised by `msbv.sync_channel`. */
+/** The route; advertised in `msbv.capabilities` (`syncChannel`). */
 export const SYNC_FILE_ROUTE = "/_dev/sync/file";
 /** Largest file one request may carry either way. */
 export const SYNC_FILE_MAX_BYTES = 2 * 1024 * 1024 * 1024;
-/** Transfers served at once; more wait their turn (each holds up to two segments in memory). */
+/** Version of the route's contract (docs/protocol.md#dev-sync-channel); 2: verified writes, streamed. */
+export const SYNC_FILE_VERSION = 2;
+/** Transfers served at once; more wait their turn (each holds up to a window each way in memory). */
 const MAX_ACTIVE = 4;
 const MAX_PATH_CHARS = 4096;
 
@@ -77,7 +79,19 @@ async function put(
   if (!Number.isSafeInteger(size) || size < 0) return refuse(res, 400, `Invalid Content-Length ${JSON.stringify(declared)}.`);
   if (size > SYNC_FILE_MAX_BYTES) return refuse(res, 413, `The file is larger than ${SYNC_FILE_MAX_BYTES} bytes; this channel refuses it.`);
   if (!isOctetStream(req.headers["content-type"])) return refuse(res, 415, "Expected `Content-Type: application/octet-stream`.");
-  await turn(() => writeSandboxFile(spawn, sandbox, path, req, size));
+  const query = new URL(req.url ?? "/", "http://x").searchParams;
+  const sha256 = query.get("sha256") ?? "";
+  if (!/^[0-9a-f]{64}$/.test(sha256)) return refuse(res, 400, "Give `sha256`: the SHA-256 (lowercase hex) the file must have; it is verified before the file is written.");
+  const encoding = query.get("encoding") ?? "identity";
+  if (encoding !== "identity" && encoding !== "gzip") return refuse(res, 400, "`encoding` is `identity` (default) or `gzip`.");
+  let fileSize = size;
+  if (encoding === "gzip") {
+    const sizeParam = query.get("size") ?? "";
+    fileSize = Number(sizeParam);
+    if (!/^\d+$/.test(sizeParam) || !Number.isSafeInteger(fileSize)) return refuse(res, 400, "Give `size`: the file's size once unpacked.");
+    if (fileSize > SYNC_FILE_MAX_BYTES) return refuse(res, 413, `The file is larger than ${SYNC_FILE_MAX_BYTES} bytes; this channel refuses it.`);
+  }
+  await turn(() => writeSandboxFile(spawn, sandbox, path, req, size, { sha256, encoding, size: fileSize }));
   res.writeHead(204);
   res.end();
 }
@@ -95,10 +109,10 @@ async function get(
   }
   if (length > SYNC_FILE_MAX_BYTES) return refuse(res, 413, `At most ${SYNC_FILE_MAX_BYTES} bytes can be read at once.`);
   await turn(() =>
-    readSandboxFile(spawn, sandbox, path, length, async (segment) => {
-      // Headers wait for the first segment, so a missing file is a clean 422 rather than a cut stream.
+    readSandboxFile(spawn, sandbox, path, length, async (chunk) => {
+      // Headers wait for the first bytes, so a missing file is a clean 422 rather than a cut stream.
       if (!res.headersSent) res.writeHead(200, { "content-type": "application/octet-stream" });
-      if (!res.write(segment)) await drained(res);
+      if (!res.write(chunk)) await drained(res);
     }),
   );
   if (!res.headersSent) res.writeHead(200, { "content-type": "application/octet-stream" });

@@ -3,7 +3,7 @@ import { DevServerError, ErrorCodes, SandboxStateError } from "../../errors/inde
 import { DEFAULT_POOL_SIZE, WarmPool } from "./pool/warm-pool.js";
 import { createRuntimeContext } from "./runtime-context.js";
 import { SandboxInstance, type RuntimeContext } from "./sandbox-instance.js";
-import type { ChildHandlers, ChildRef } from "./supervisor-connection.js";
+import type { ChildHandlers, RawChildRef, SpawnOptions } from "./supervisor-connection.js";
 import type { RuntimeMetrics, RuntimeOutputLine, RuntimePool, RuntimeSandboxSpec, SandboxRuntime } from "./types.js";
 
 /** Options of {@link createBwrapRuntime}. */
@@ -115,8 +115,8 @@ class BwrapRuntime implements SandboxRuntime {
     return this.#running(name).then((instance) => instance.runCommand(command, args, timeoutSeconds, hungUp));
   }
 
-  spawnRaw(name: string, argv: string[], handlers: ChildHandlers): Promise<ChildRef> {
-    return this.#running(name).then((instance) => instance.spawnRaw(argv, handlers));
+  spawnRaw(name: string, argv: string[], handlers: ChildHandlers, options?: SpawnOptions): Promise<RawChildRef> {
+    return this.#running(name).then((instance) => instance.spawnRaw(argv, handlers, options));
   }
 
   async metrics(name: string): Promise<RuntimeMetrics> {

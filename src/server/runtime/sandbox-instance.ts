@@ -17,8 +17,8 @@ import { runCommand } from "./run-command.js";
 import { DEFAULT_WORKDIR, parseEnvs, sandboxEnv } from "./sandbox-env.js";
 import { SerialQueue } from "./serial-queue.js";
 import { adoptSandboxDirs, diskUsage, prepareSandboxDirs, validateSandboxName, type SandboxDirs } from "./state-dir.js";
-import { SUPERVISOR_SCRIPT } from "./supervisor-script.js";
-import { SupervisorConnection, type ChildHandlers, type ChildRef } from "./supervisor-connection.js";
+import { SUPERVISOR_NODE_FLAGS, SUPERVISOR_SCRIPT } from "./supervisor-script.js";
+import { SupervisorConnection, type ChildHandlers, type RawChildRef, type SpawnOptions } from "./supervisor-connection.js";
 import type { RuntimeMetrics, RuntimeOutputLine, RuntimeSandboxSpec } from "./types.js";
 import { checkVolumes } from "./volume-checks.js";
 import { verifyVolumeMounts } from "./containment/verify-mounts.js";
@@ -171,8 +171,8 @@ export class SandboxInstance {
   }
 
   /** Sync file channel hook (src/server/runtime/sandbox-file-stream.ts): a child with raw output and a private input fd 3. */
-  spawnRaw(argv: string[], handlers: ChildHandlers): ChildRef {
-    return this.#connection.spawn(argv, true, handlers);
+  spawnRaw(argv: string[], handlers: ChildHandlers, options?: SpawnOptions): RawChildRef {
+    return this.#connection.spawn(argv, true, handlers, options);
   }
 
   async metrics(): Promise<RuntimeMetrics> {
@@ -349,7 +349,7 @@ async function launchSandbox(
         // process belongs to (binds are by descriptor, so no host path is in bwrap's argv
         // otherwise); the supervisor ignores it. Sandboxed code can read it in /proc/1/cmdline,
         // like the mount roots in /proc/self/mountinfo (docs/security.md, out of scope).
-        command: [context.interpreters.node, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${plan.label}:${plan.dirs.root}`, plan.workdir],
+        command: [context.interpreters.node, ...SUPERVISOR_NODE_FLAGS, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${plan.label}:${plan.dirs.root}`, plan.workdir],
       },
     });
     try {

@@ -10,19 +10,40 @@ export interface ChildHandlers {
   onExit(code: number | null, signal: string | null): void;
   /** The process could not be started (`code` is the errno name, e.g. ENOENT). */
   onSpawnError(code: string, message: string): void;
+  /** A {@link RawChildRef.writeRaw} frame of `n` bytes reached the process's fd 3 (flow control of bulk input). */
+  onAck?(n: number): void;
+}
+
+/** Options of {@link SupervisorConnection.spawn}. */
+export interface SpawnOptions {
+  /**
+   * Flow-controlled stdout: the supervisor pauses the process's stdout once it has sent this many bytes
+   * more than granted through {@link ChildRef.grant}. Without it, output flows freely.
+   */
+  credit?: number;
 }
 
 /** A process inside the sandbox. */
 export interface ChildRef {
   readonly id: number;
-  /** Writes to the process's private control fd (REPL drivers; raw bytes for the sync file channel). */
+  /** Writes to the process's private control fd (REPL drivers' requests, as JSON). */
   write(data: string | Uint8Array): void;
   /** Signals the process's whole process group. */
   kill(signal: "SIGINT" | "SIGKILL"): void;
 }
 
+/** A process run by the in-sandbox supervisor, with the bulk-byte controls of the sync file channel. */
+export interface RawChildRef extends ChildRef {
+  /** Bulk bytes for the private fd 3, sent as one raw frame; acknowledged through `onAck` once handed over. */
+  writeRaw(pieces: readonly Uint8Array[]): void;
+  /** Closes the process's fd 3 (end of input). */
+  endInput(): void;
+  /** Lets a process spawned with `credit` send `n` more bytes of stdout. */
+  grant(n: number): void;
+}
+
 const READY_TIMEOUT_MS = 30_000;
-const MAX_FRAME_CHARS = 16 * 1024 * 1024;
+const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const STDERR_TAIL_CHARS = 4096;
 
 /**
@@ -37,7 +58,11 @@ export class SupervisorConnection {
   readonly #handlers = new Map<number, ChildHandlers>();
   readonly #closeListeners: Array<() => void> = [];
   #nextId = 1;
-  #frames = "";
+  /** Pieces of the current event line (the whole line is joined once, when its newline arrives). */
+  #line: Buffer[] = [];
+  #lineBytes = 0;
+  /** Inside a raw frame: whose bytes, and how many are still to come. */
+  #raw: { id: number; fd: 1 | 2; left: number } | undefined;
   #stderrTail = "";
   #exited = false;
   readonly #exitPromise: Promise<void>;
@@ -51,8 +76,7 @@ export class SupervisorConnection {
     this.#exitPromise = new Promise((resolve) => proc.once("exit", () => resolve()));
     proc.once("exit", (code, signal) => this.#handleExit(code, signal));
     proc.stdin?.on("error", () => {});
-    proc.stdout?.setEncoding("utf8");
-    proc.stdout?.on("data", (text: string) => this.#handleFrames(text));
+    proc.stdout?.on("data", (chunk: Buffer) => this.#handleFrames(chunk));
     proc.stderr?.setEncoding("utf8");
     proc.stderr?.on("data", (text: string) => {
       this.#stderrTail = (this.#stderrTail + text).slice(-STDERR_TAIL_CHARS);
@@ -132,13 +156,13 @@ export class SupervisorConnection {
   }
 
   /** Asks the supervisor to run `argv` (PATH lookup, no shell, stdin /dev/null). */
-  spawn(argv: string[], ctl: boolean, handlers: ChildHandlers): ChildRef {
+  spawn(argv: string[], ctl: boolean, handlers: ChildHandlers, options: SpawnOptions = {}): RawChildRef {
     const id = this.#nextId++;
     if (this.#exited) {
       queueMicrotask(() => handlers.onSpawnError("ESRCH", `sandbox "${this.#name}" is not running`));
     } else {
       this.#handlers.set(id, handlers);
-      this.#send({ t: "spawn", id, argv, ctl });
+      this.#send({ t: "spawn", id, argv, ctl, ...(options.credit !== undefined ? { credit: options.credit } : {}) });
     }
     return {
       id,
@@ -148,6 +172,17 @@ export class SupervisorConnection {
           id,
           b64: (typeof data === "string" ? Buffer.from(data, "utf8") : Buffer.from(data.buffer, data.byteOffset, data.byteLength)).toString("base64"),
         }),
+      writeRaw: (pieces) => {
+        const stdin = this.#proc.stdin;
+        if (this.#exited || !stdin?.writable) return;
+        // Header and bytes are queued back to back (one writev), so no other message can come between them.
+        stdin.cork();
+        this.#send({ t: "raw", id, n: pieces.reduce((n, piece) => n + piece.byteLength, 0) });
+        for (const piece of pieces) stdin.write(piece);
+        stdin.uncork();
+      },
+      endInput: () => this.#send({ t: "end", id }),
+      grant: (n) => this.#send({ t: "credit", id, n }),
       kill: (signal) => this.#send({ t: "kill", id, signal }),
     };
   }
@@ -192,15 +227,35 @@ export class SupervisorConnection {
     this.#proc.stdin.write(`${JSON.stringify(message)}\n`);
   }
 
-  #handleFrames(text: string): void {
-    this.#frames += text;
-    for (let index = this.#frames.indexOf("\n"); index >= 0; index = this.#frames.indexOf("\n")) {
-      const line = this.#frames.slice(0, index);
-      this.#frames = this.#frames.slice(index + 1);
+  #handleFrames(chunk: Buffer): void {
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.#raw) {
+        const raw = this.#raw;
+        const take = Math.min(raw.left, chunk.length - at);
+        raw.left -= take;
+        if (raw.left === 0) this.#raw = undefined;
+        if (take > 0) this.#handlers.get(raw.id)?.onData(raw.fd, chunk.subarray(at, at + take));
+        at += take;
+        continue;
+      }
+      const index = chunk.indexOf(10, at);
+      if (index < 0) {
+        // Sandboxed code can write into the supervisor's stdout; never let one line grow without bound.
+        this.#lineBytes += chunk.length - at;
+        if (this.#lineBytes > MAX_FRAME_BYTES) {
+          this.#line = [];
+          this.#lineBytes = 0;
+        } else this.#line.push(chunk.subarray(at));
+        return;
+      }
+      this.#line.push(chunk.subarray(at, index));
+      const line = Buffer.concat(this.#line).toString("utf8");
+      this.#line = [];
+      this.#lineBytes = 0;
+      at = index + 1;
       this.#dispatch(line);
     }
-    // Sandboxed code can write into the supervisor's stdout; never let that grow without bound.
-    if (this.#frames.length > MAX_FRAME_CHARS) this.#frames = "";
   }
 
   #dispatch(line: string): void {
@@ -212,14 +267,22 @@ export class SupervisorConnection {
     }
     if (typeof frame !== "object" || frame === null) return;
     const f = frame as Record<string, unknown>;
+    if (f["t"] === "raw") {
+      // Bytes follow the header whoever they are for; a bad count makes the line plain garbage.
+      const n = f["n"];
+      if (typeof n === "number" && Number.isSafeInteger(n) && n >= 0 && n <= MAX_FRAME_BYTES && typeof f["id"] === "number") {
+        this.#raw = { id: f["id"], fd: f["fd"] === 2 ? 2 : 1, left: n };
+      }
+      return;
+    }
     if (f["t"] === "ready") this.#onReady?.();
     else if (f["t"] === "fatal") this.#onReady?.(new Error(String(f["message"])));
     else if (f["t"] === "attached") this.#onAttached?.();
     else if (f["t"] === "attach-error") this.#onAttached?.(new Error(String(f["message"])));
     const handlers = typeof f["id"] === "number" ? this.#handlers.get(f["id"]) : undefined;
     if (!handlers) return;
-    if (f["t"] === "data" && (f["fd"] === 1 || f["fd"] === 2) && typeof f["b64"] === "string") {
-      handlers.onData(f["fd"], Buffer.from(f["b64"], "base64"));
+    if (f["t"] === "ack" && typeof f["n"] === "number") {
+      handlers.onAck?.(f["n"]);
     } else if (f["t"] === "exit") {
       this.#handlers.delete(f["id"] as number);
       handlers.onExit(typeof f["code"] === "number" ? f["code"] : null, typeof f["signal"] === "string" ? f["signal"] : null);

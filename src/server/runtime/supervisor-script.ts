@@ -5,16 +5,34 @@
 // look-alike sandbox per command with `bwrap` or entering namespaces with `nsenter`, which would
 // not drop capabilities the way bubblewrap does.
 //
-// Requests:  {t:"spawn", id, argv, ctl}  {t:"write", id, b64}  {t:"kill", id, signal}
+// Requests:  {t:"spawn", id, argv, ctl, credit?}  {t:"write", id, b64}  {t:"kill", id, signal}
+//            {t:"raw", id, n} + n raw bytes for the child's fd 3   {t:"end", id} (closes its fd 3)
+//            {t:"credit", id, n} (the host takes n more output bytes of a flow-controlled child)
 //            {t:"attach", env, workdir}   (pooled start only, once)
-// Events:    {t:"ready"}  {t:"fatal", message}  {t:"spawned", id, pid}
+// Events:    {t:"ready"}  {t:"fatal", message}  {t:"spawned", id, pid}  {t:"spawn-error", id, code, message}
+//            {t:"raw", id, fd, n} + n raw bytes of the child's stdout/stderr  {t:"exit", id, code, signal}
+//            {t:"ack", id, n} (a whole "raw" frame of n bytes was handed to the child's fd 3)
 //            {t:"attached"}  {t:"attach-error", message}
-//            {t:"spawn-error", id, code, message}  {t:"data", id, fd, b64}  {t:"exit", id, code, signal}
+//
+// Bulk bytes travel as raw frames (a JSON header line, then exactly n bytes), never as base64 in JSON:
+// the sync file channel moves whole archives this way (docs/protocol.md#dev-sync-channel). Flow control
+// is per child: the host keeps a window of unacknowledged input, and a child spawned with `credit`
+// has its output paused once it has sent that many bytes beyond what the host granted, so neither side
+// holds more than a window whatever the other's speed.
 //
 // Each child is its own process group (detached), so a kill reaches its grandchildren too.
 // `ctl` children get a private fd 3 for requests (REPL drivers); stdin is always /dev/null.
 // Sandboxed code can reach this process (same uid); that only lets it disturb its own sandbox,
 // and the host treats every event as untrusted input.
+
+/**
+ * Node flags of the supervisor. Its heap is capped because it lives inside the sandbox's memory limit:
+ * uncapped, V8 sized its heap from the whole limit and let garbage from multi-MiB requests (the legacy
+ * sync route's base64 argv, about 4 MiB of strings per request) pile up to 250-330 MiB before collecting,
+ * which with the sandbox's files in /tmp (tmpfs, charged to the same cgroup) got the supervisor OOM-killed
+ * and the sandbox with it (seen in dmesg during bench/sync.mjs). What it really holds is a few MiB.
+ */
+export const SUPERVISOR_NODE_FLAGS = ["--max-old-space-size=48", "--max-semi-space-size=4"];
 
 export const SUPERVISOR_SCRIPT = String.raw`
 "use strict";
@@ -23,6 +41,10 @@ const fs = require("node:fs");
 const workdir = process.argv[2];
 const children = new Map();
 function send(msg) { process.stdout.write(JSON.stringify(msg) + "\n"); }
+function sendRaw(id, fd, chunk) {
+  // One write (one syscall) per chunk: the header is small, the copy cheaper than a second write.
+  process.stdout.write(Buffer.concat([Buffer.from('{"t":"raw","id":' + id + ',"fd":' + fd + ',"n":' + chunk.length + '}\n'), chunk]));
+}
 process.stdout.on("error", () => process.exit(0));
 function killGroup(pid, signal) {
   if (!pid) return;
@@ -89,7 +111,8 @@ function spawn(msg) {
     send({ t: "spawn-error", id: msg.id, code: error.code || "EINVAL", message: error.message });
     return;
   }
-  const child = { proc, ctl: msg.ctl ? proc.stdio[3] : null, open: 2, exit: null, done: false, timer: undefined };
+  const credit = Number.isSafeInteger(msg.credit) && msg.credit >= 0 ? msg.credit : null;
+  const child = { proc, ctl: msg.ctl ? proc.stdio[3] : null, open: 2, exit: null, done: false, timer: undefined, credit };
   children.set(msg.id, child);
   if (child.ctl) child.ctl.on("error", () => {});
   proc.on("spawn", () => send({ t: "spawned", id: msg.id, pid: proc.pid }));
@@ -100,15 +123,25 @@ function spawn(msg) {
     send({ t: "spawn-error", id: msg.id, code: error.code || "EINVAL", message: error.message });
   });
   for (const [fd, stream] of [[1, proc.stdout], [2, proc.stderr]]) {
-    stream.on("data", (chunk) => send({ t: "data", id: msg.id, fd, b64: chunk.toString("base64") }));
+    stream.on("data", (chunk) => {
+      sendRaw(msg.id, fd, chunk);
+      if (fd === 1 && child.credit !== null) {
+        child.credit -= chunk.length;
+        if (child.credit <= 0) stream.pause();
+      }
+    });
     stream.on("close", () => { child.open -= 1; if (child.open === 0) finish(msg.id); });
   }
   proc.on("exit", (code, signal) => {
     if (proc.pid === undefined) return;
     child.exit = { code, signal };
     if (child.open === 0) finish(msg.id);
-    // A background grandchild may keep the pipes open forever; do not wait for it.
-    else child.timer = setTimeout(() => finish(msg.id), 200);
+    // A background grandchild may keep the pipes open forever; do not wait for it. Output held back
+    // for want of credit is not such a case: wait until the host has taken it.
+    else {
+      const later = () => { child.timer = setTimeout(() => (child.credit !== null && child.credit <= 0 ? later() : finish(msg.id)), 200); };
+      later();
+    }
   });
 }
 function handle(line) {
@@ -120,25 +153,71 @@ function handle(line) {
   else if (msg.t === "write") {
     const child = children.get(msg.id);
     if (child && child.ctl) child.ctl.write(Buffer.from(String(msg.b64), "base64"));
+  } else if (msg.t === "raw") {
+    if (Number.isSafeInteger(msg.n) && msg.n >= 0) {
+      rawInput = { id: msg.id, left: msg.n, size: msg.n };
+      if (msg.n === 0) endRaw();
+    }
+  } else if (msg.t === "end") {
+    const child = children.get(msg.id);
+    if (child && child.ctl) child.ctl.end();
+  } else if (msg.t === "credit") {
+    const child = children.get(msg.id);
+    if (child && child.credit !== null && Number.isSafeInteger(msg.n) && msg.n > 0) {
+      child.credit += msg.n;
+      if (child.credit > 0) child.proc.stdout.resume();
+    }
   } else if (msg.t === "kill") {
     const child = children.get(msg.id);
-    if (child) killGroup(child.proc.pid, msg.signal === "SIGINT" ? "SIGINT" : "SIGKILL");
+    if (!child) return;
+    killGroup(child.proc.pid, msg.signal === "SIGINT" ? "SIGINT" : "SIGKILL");
+    // The host gave up on this child's output: let what is held back drain, so its exit can be reported.
+    if (msg.signal !== "SIGINT" && child.credit !== null) {
+      child.credit = null;
+      child.proc.stdout.resume();
+    }
   }
 }
+// One acknowledgement per frame, once its last piece was handed over (the pieces are written in order).
+// A child that is gone (or never had fd 3) still acknowledges, so the host sees its exit instead of stalling.
+function writeRaw(frame, bytes, last) {
+  const child = children.get(frame.id);
+  const ack = last ? () => send({ t: "ack", id: frame.id, n: frame.size }) : undefined;
+  if (!child || !child.ctl || child.ctl.destroyed) return ack && ack();
+  child.ctl.write(bytes, ack);
+}
+function endRaw() {
+  const frame = rawInput;
+  rawInput = null;
+  writeRaw(frame, Buffer.alloc(0), true);
+}
 // Pieces of the current line, joined once when its newline arrives: re-scanning one growing string
-// costs time and memory quadratic in the frame size (a sync upload frame is megabytes).
+// costs time and memory quadratic in the frame size. After a "raw" header the next n bytes are data.
 let pending = [];
-process.stdin.setEncoding("utf8");
+let rawInput = null;
 process.stdin.on("data", (data) => {
-  let start = 0;
-  for (let index = data.indexOf("\n"); index >= 0; index = data.indexOf("\n", start)) {
-    pending.push(data.slice(start, index));
-    const line = pending.join("");
+  let at = 0;
+  while (at < data.length) {
+    if (rawInput) {
+      const frame = rawInput;
+      const take = Math.min(frame.left, data.length - at);
+      frame.left -= take;
+      if (frame.left === 0) rawInput = null;
+      writeRaw(frame, data.subarray(at, at + take), frame.left === 0);
+      at += take;
+      continue;
+    }
+    const index = data.indexOf(10, at);
+    if (index < 0) {
+      pending.push(data.subarray(at));
+      break;
+    }
+    pending.push(data.subarray(at, index));
+    const line = Buffer.concat(pending).toString("utf8");
     pending = [];
-    start = index + 1;
+    at = index + 1;
     handle(line);
   }
-  if (start < data.length) pending.push(data.slice(start));
 });
 // The host went away (or closed us on purpose): take every child down with us.
 process.stdin.on("end", shutdown);

@@ -1,7 +1,7 @@
 // Contract between the dev server's HTTP/JSON-RPC layer (src/server/*.ts) and its sandbox runtime
 // (src/server/runtime/*). The HTTP layer owns the wire, auth and the Sandboxfile; the runtime owns
 // processes. Volumes arrive here already resolved to absolute host paths.
-import type { ChildHandlers, ChildRef } from "./supervisor-connection.js";
+import type { ChildHandlers, RawChildRef, SpawnOptions } from "./supervisor-connection.js";
 
 export interface RuntimeVolume {
   /** Absolute host directory (already resolved against the project dir). */
@@ -76,9 +76,10 @@ export interface SandboxRuntime {
   /**
    * Dev-server extra for the sync file channel (src/server/runtime/sandbox-file-stream.ts): runs `argv`
    * inside the sandbox like runCommand, but hands over raw output chunks and gives it a private input
-   * fd 3. Optional: a runtime without it has no file channel (the server then does not advertise one).
+   * fd 3 (bulk bytes as raw frames, flow-controlled by acks; stdout flow-controlled by `options.credit`).
+   * Optional: a runtime without it has no file channel (the server then does not advertise one).
    */
-  spawnRaw?(name: string, argv: string[], handlers: ChildHandlers): Promise<ChildRef>;
+  spawnRaw?(name: string, argv: string[], handlers: ChildHandlers, options?: SpawnOptions): Promise<RawChildRef>;
   /** Stops every sandbox. */
   shutdown(): Promise<void>;
 }

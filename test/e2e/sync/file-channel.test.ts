@@ -51,9 +51,10 @@ function instrumented(
       const used = channel ? channel(real) : real;
       return {
         maxBytes: used.maxBytes,
-        put: (s, p, d, o) => {
-          channelCalls.push(`PUT ${p} ${d.length}`);
-          return used.put(s, p, d, o);
+        compress: used.compress,
+        put: (s, p, d, c, o) => {
+          channelCalls.push(`PUT ${p} ${byteCount(d)}`);
+          return used.put(s, p, d, c, o);
         },
         get: (s, p, l, o) => {
           channelCalls.push(`GET ${p} ${l}`);
@@ -65,22 +66,61 @@ function instrumented(
   return { backend, bodies, channelCalls };
 }
 
-it("the dev server advertises the channel; a server without the method means none", async () => {
+it("the dev server advertises the channel in its one capabilities answer; a legacy server gets the command route", async () => {
   const channel = await fx.backend.fileChannel();
   expect(channel?.maxBytes).toBeGreaterThanOrEqual(1024 * MiB);
-  // A legacy server answers "method not found" to msbv.sync_channel: no channel, no error.
+  // Loopback: raw bytes cross faster than gzip -1 packs them.
+  expect(channel?.compress).toBe(false);
+  // A legacy server answers "method not found" to msbv.capabilities: no channel, no error, and sync
+  // goes through sandbox.command.run (the only methods it ever sees are the legacy ones).
+  const methods: string[] = [];
   const legacy = createServer((req, res) => {
-    req.resume();
+    let body = "";
+    req.on("data", (c: Buffer) => {
+      body += c.toString();
+    });
     req.on("end", () => {
+      const method = (JSON.parse(body) as { method: string }).method;
+      methods.push(method);
       res.writeHead(404, { "content-type": "application/json" });
-      res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32601, message: "Method not found: msbv.sync_channel" }, id: null }));
+      res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32601, message: `Method not found: ${method}` }, id: null }));
     });
   });
   const url = await listen(legacy);
   try {
-    expect(await new RpcBackend({ url }).fileChannel()).toBeUndefined();
+    const backend = new RpcBackend({ url });
+    expect(await backend.fileChannel()).toBeUndefined();
+    expect(await backend.capabilities()).toMatchObject({ readonlyVolumes: false });
+    // One probe serves both questions.
+    expect(methods).toEqual(["msbv.capabilities"]);
   } finally {
     legacy.close();
+  }
+});
+
+it("a channel of another version or on another origin is not used", async () => {
+  const answers = [
+    { readonlyVolumes: true, syncChannel: { version: 1, route: "/_dev/sync/file", maxBytes: 1024 } },
+    { readonlyVolumes: true, syncChannel: { version: 2, route: "//evil.example/x", maxBytes: 1024 } },
+    { readonlyVolumes: true, syncChannel: "yes" },
+  ];
+  for (const result of answers) {
+    const server = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(JSON.stringify({ jsonrpc: "2.0", result, id: null }));
+      });
+    });
+    const url = await listen(server);
+    try {
+      const backend = new RpcBackend({ url });
+      expect(await backend.fileChannel()).toBeUndefined();
+      // The rest of the answer still counts.
+      expect((await backend.capabilities()).readonlyVolumes).toBe(true);
+    } finally {
+      server.close();
+    }
   }
 });
 
@@ -122,12 +162,13 @@ it("bytes altered on the way are refused both ways: the sandbox's check and the 
   };
   const evilIn = instrumented(fx.backend, (real) => ({
     maxBytes: real.maxBytes,
-    put: (s, p, d, o) => real.put(s, p, flip(d), o),
+    compress: real.compress,
+    put: (s, p, d, c, o) => real.put(s, p, flip(Buffer.concat(d instanceof Uint8Array ? [d] : d)), c, o),
     get: (...a) => real.get(...a),
   }));
   const inErr = await caught(syncIn(evilIn.backend, "tamper", [{ host, guest: "/home/tamper" }]));
   expect(inErr).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
-  expect(String(inErr)).toContain("checksum mismatch");
+  expect(String((inErr as Error).message)).toMatch(/SHA-256 mismatch after transfer/);
   // Nothing was unpacked.
   expect(await fx.sh("tamper", "ls -A /home/tamper 2>/dev/null || true")).toBe("");
 
@@ -135,8 +176,9 @@ it("bytes altered on the way are refused both ways: the sandbox's check and the 
   await fx.sh("tamper", "echo sandbox > /home/tamper/a.txt");
   const evilOut = instrumented(fx.backend, (real) => ({
     maxBytes: real.maxBytes,
+    compress: real.compress,
     put: (...a) => real.put(...a),
-    get: async (...a) => flip(await real.get(...a)),
+    get: async (...a) => [flip(Buffer.concat(await real.get(...a)))],
   }));
   const backErr = await caught(syncBack(evilOut.backend, session));
   expect(backErr).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
@@ -164,7 +206,7 @@ it("a hostile channel that streams more than the file's size is cut off with MSB
   });
   const url = await listen(flood);
   try {
-    const hostile = new HttpFileChannel({ url, route: "/x", maxBytes: 1024 * MiB, headers: {}, fetch: globalThis.fetch });
+    const hostile = new HttpFileChannel({ url, route: "/x", maxBytes: 1024 * MiB, compress: false, headers: {} });
     const evil = instrumented(fx.backend, () => hostile);
     const err = await caught(syncBack(evil.backend, session));
     expect(err).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
@@ -179,17 +221,22 @@ it("a hostile channel that streams more than the file's size is cut off with MSB
   }
 });
 
-it("the server refuses oversized, unsized and malformed uploads before writing anything", async () => {
+it("the server refuses oversized, unsized, unhashed and malformed uploads before writing anything", async () => {
   await fx.start("limits");
-  const route = `${fx.url}/_dev/sync/file?sandbox=limits&path=/tmp/target`;
+  const route = `${fx.url}/_dev/sync/file?sandbox=limits&path=/tmp/target&sha256=${sha(Buffer.from("hello"))}`;
   const put = (headers: Record<string, string>, body?: string) => rawRequest(route, "PUT", headers, body);
   expect((await put({ "content-type": "application/octet-stream", "content-length": String(3 * 1024 * 1024 * 1024) })).status).toBe(413);
   expect((await put({ "content-type": "application/octet-stream", "transfer-encoding": "chunked" }, "5\r\nhello\r\n0\r\n\r\n")).status).toBe(411);
   expect((await put({ "content-type": "text/plain", "content-length": "5" }, "hello")).status).toBe(415);
+  // No SHA-256: nothing could be verified before the file appears, so nothing is written.
+  expect(
+    (await rawRequest(`${fx.url}/_dev/sync/file?sandbox=limits&path=/tmp/target`, "PUT", { "content-type": "application/octet-stream", "content-length": "5" }, "hello"))
+      .status,
+  ).toBe(400);
   expect(
     (
       await rawRequest(
-        `${fx.url}/_dev/sync/file?sandbox=limits&path=relative`,
+        `${fx.url}/_dev/sync/file?sandbox=limits&path=relative&sha256=${sha(Buffer.from("hello"))}`,
         "PUT",
         { "content-type": "application/octet-stream", "content-length": "5" },
         "hello",
@@ -199,6 +246,9 @@ it("the server refuses oversized, unsized and malformed uploads before writing a
   expect((await rawRequest(`${fx.url}/_dev/sync/file?sandbox=..%2Fx&path=/tmp/a`, "GET", {})).status).toBe(400);
   expect((await rawRequest(`${fx.url}/_dev/sync/file?sandbox=limits&path=/tmp/a`, "GET", {})).status).toBe(400); // no length
   expect((await rawRequest(`${fx.url}/_dev/sync/file?sandbox=nosuch&path=/tmp/a&length=1`, "GET", {})).status).toBe(404);
+  // A body that does not hash to the declared SHA-256 is refused in the sandbox and leaves nothing behind.
+  const wrong = `${fx.url}/_dev/sync/file?sandbox=limits&path=/tmp/target&sha256=${sha(Buffer.from("other"))}`;
+  expect((await rawRequest(wrong, "PUT", { "content-type": "application/octet-stream", "content-length": "5" }, "hello")).status).toBe(422);
   expect(await fx.sh("limits", "ls -A /tmp")).not.toContain("target");
   // Control: a well-formed upload does land.
   expect((await put({ "content-type": "application/octet-stream", "content-length": "5" }, "hello")).status).toBe(204);
@@ -220,9 +270,11 @@ it("a symlink planted in the sandbox cannot make the channel read or write a hos
   // Through the channel the link resolves inside the sandbox, where that host path does not exist.
   const read = await caught(channel.get("links", "/home/link-file", 100));
   expect(read).toMatchObject({ code: ErrorCodes.SERVER_ERROR, status: 422 });
-  const write = await caught(channel.put("links", "/home/link-file", Buffer.from("overwritten\n")));
-  const writeInto = await caught(channel.put("links", "/home/link-dir/new.txt", Buffer.from("planted\n")));
-  expect(write).toMatchObject({ status: 422 });
+  const put = (path: string, text: string) => channel.put("links", path, Buffer.from(text), { sha256: sha(Buffer.from(text)), size: text.length });
+  // Writing where a link stands replaces the link inside the sandbox (rename), never the link's target.
+  await put("/home/link-file", "overwritten\n");
+  expect(await fx.sh("links", "test ! -L /home/link-file && cat /home/link-file")).toBe("overwritten");
+  const writeInto = await caught(put("/home/link-dir/new.txt", "planted\n"));
   expect(writeInto).toMatchObject({ status: 422 });
   expect(await readFile(secret, "utf8")).toBe("host secret\n");
   expect(await readFile(join(secretDir, "new.txt"), "utf8").catch(() => "absent")).toBe("absent");
@@ -240,7 +292,7 @@ it("the route keeps the server's auth, Host and Origin rules", async () => {
   const backend = new RpcBackend({ url: server.url, apiKey: token });
   try {
     await backend.start({ name: "keyed", image: "microsandbox/python", memory: 256, cpus: 1, volumes: [], ports: [], envs: [], dependsOn: [] });
-    const route = `${server.url}/_dev/sync/file?sandbox=keyed&path=/tmp/f`;
+    const route = `${server.url}/_dev/sync/file?sandbox=keyed&path=/tmp/f&sha256=${sha(Buffer.from("hi"))}`;
     const body = { "content-type": "application/octet-stream", "content-length": "2" };
     expect((await rawRequest(route, "PUT", body, "hi")).status).toBe(401);
     expect((await rawRequest(route, "PUT", { ...body, authorization: "Bearer not-a-token" }, "hi")).status).toBe(401);
@@ -250,7 +302,7 @@ it("the route keeps the server's auth, Host and Origin rules", async () => {
     // Control: the same request with the key is served.
     expect((await rawRequest(route, "PUT", { ...body, authorization: `Bearer ${token}` }, "hi")).status).toBe(204);
     const channel = (await backend.fileChannel()) as FileChannel;
-    expect((await channel.get("keyed", "/tmp/f", 10)).toString()).toBe("hi");
+    expect(Buffer.concat(await channel.get("keyed", "/tmp/f", 10)).toString()).toBe("hi");
   } finally {
     await backend.stop("keyed").catch(() => undefined);
     await server.close();
@@ -274,6 +326,10 @@ async function rawRequest(url: string, method: string, headers: Record<string, s
     // An oversized or unsized upload is refused before its body; do not wait to send one.
     req.end();
   });
+}
+
+function byteCount(body: Uint8Array | readonly Uint8Array[]): number {
+  return body instanceof Uint8Array ? body.length : body.reduce((n, p) => n + p.length, 0);
 }
 
 function listen(server: Server): Promise<string> {

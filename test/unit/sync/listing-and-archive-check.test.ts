@@ -46,17 +46,17 @@ describe("checkArchive", () => {
     type: "File",
     size: Buffer.byteLength(data),
     mode: 0o4755,
-    data: Buffer.from(data),
+    pieces: [Buffer.from(data)],
     ...extra,
   });
 
   it("accepts exactly the requested regular files, folders ignored, special mode bits dropped", () => {
     const { files, problems } = checkArchive(
-      [{ ...file("d/"), type: "Directory", size: 0, data: Buffer.alloc(0) }, file("d/a", "hello")],
+      [{ ...file("d/"), type: "Directory", size: 0, pieces: [] }, file("d/a", "hello")],
       new Set(["d/a"]),
     );
     expect(problems).toEqual([]);
-    expect(files.get("d/a")).toEqual({ data: Buffer.from("hello"), mode: 0o755 });
+    expect(files.get("d/a")).toEqual({ pieces: [Buffer.from("hello")], size: 5, mode: 0o755 });
   });
 
   it("refuses traversal, absolute names, links, devices, extras, duplicates and missing files", () => {
@@ -64,9 +64,9 @@ describe("checkArchive", () => {
       file("../escape"),
       file("/etc/passwd"),
       file("a/../../b"),
-      { ...file("link"), type: "SymbolicLink", linkpath: "/etc/passwd", size: 0, data: Buffer.alloc(0) },
-      { ...file("hard"), type: "Link", linkpath: "/etc/shadow", size: 0, data: Buffer.alloc(0) },
-      { ...file("dev"), type: "CharacterDevice", size: 0, data: Buffer.alloc(0) },
+      { ...file("link"), type: "SymbolicLink", linkpath: "/etc/passwd", size: 0, pieces: [] },
+      { ...file("hard"), type: "Link", linkpath: "/etc/shadow", size: 0, pieces: [] },
+      { ...file("dev"), type: "CharacterDevice", size: 0, pieces: [] },
       file("extra"),
       file("req"),
       file("req"),

@@ -21,7 +21,14 @@ describe("msbv.capabilities", () => {
     h = await startHarness({ dev: true });
     const reply = await h.rpc(call("msbv.capabilities", {}));
     expect(reply.status).toBe(200);
+    // The fake runtime cannot run processes, so no sync file channel is advertised (syncChannel absent).
     expect((reply.json as { result: unknown }).result).toEqual({ readonlyVolumes: true, nestedVolumes: true });
+  });
+
+  it("the separate msbv.sync_channel method is gone: the channel is a field of this one answer", async () => {
+    h = await startHarness({ dev: true });
+    const reply = await h.rpc(call("msbv.sync_channel", {}));
+    expect((reply.json as { error?: { code: number } }).error?.code).toBe(-32601);
   });
 });
 
