@@ -105,7 +105,8 @@ export class SandboxInstance {
   static async launchPooled(context: RuntimeContext, slot: string, image: string, memory: number | undefined): Promise<PooledSandbox> {
     const language = requireImageLanguage(image, slot);
     const dirs = await prepareSandboxDirs(context.stateDir, slot, undefined, undefined);
-    const launched = await launchSandbox(context, { label: slot, language, memory, dirs, userEnvs: [], workdir: "", volumes: [] });
+    // Nice 19: filling the pool must not take CPU from the starts and runs it is there to speed up.
+    const launched = await launchSandbox(context, { label: slot, language, memory, dirs, userEnvs: [], workdir: "", volumes: [], nice: 19 });
     return { slot, language, dirs, ...launched };
   }
 
@@ -302,6 +303,7 @@ interface LaunchPlan {
   /** "" for a pooled start: the supervisor waits for attach(). */
   workdir: string;
   volumes: RuntimeSandboxSpec["volumes"];
+  nice?: number;
 }
 
 /** The one launch: identity, limits, descriptors, bubblewrap and the supervisor's ready signal. */
@@ -325,6 +327,7 @@ async function launchSandbox(
   try {
     const launch = await prepareLaunch({
       name: plan.label,
+      ...(plan.nice ? { nice: plan.nice } : {}),
       bwrapPath: context.bwrapPath,
       identity,
       limits,

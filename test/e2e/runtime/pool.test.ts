@@ -123,6 +123,9 @@ describe.runIf(isRoot)("pre-started sandbox pool (server as root)", () => {
         const status = await readFile(`/proc/${pid}/status`, "utf8").catch(() => "");
         const uid = /^Uid:\s+(\d+)/m.exec(status)?.[1];
         if (uid) uids.add(uid);
+        // Filled at nice 19 in the background; a claimed sandbox runs at normal priority.
+        const stat = await readFile(`/proc/${pid}/stat`, "utf8").catch(() => "");
+        if (stat) expect(Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[16])).toBe(0);
       }
       expect(uids.size).toBe(1);
       const [uid] = [...uids];

@@ -29,6 +29,8 @@ const PRLIMIT_FLAGS: Record<string, string> = { RLIMIT_CORE: "--core", RLIMIT_NP
 
 export interface ContainmentInput {
   name: string;
+  /** Niceness for a background (pooled) launch; the attach helper sets it back to 0 at claim time. */
+  nice?: number;
   bwrapPath: string;
   identity: SandboxIdentity;
   limits: LimitPlan;
@@ -138,6 +140,7 @@ export async function prepareLaunch(input: ContainmentInput): Promise<PreparedLa
         attachDir: IDMAP_ATTACH_DIR,
         cgroupProcs: input.limits.cgroupProcs,
         parentPid: process.pid,
+        nice: input.nice ?? 0,
         rlimits: input.limits.rlimits,
         bwrap: input.bwrapPath,
         args: bwrapArgs,

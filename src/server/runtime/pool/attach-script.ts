@@ -31,6 +31,10 @@ try:
     # Still the same process: a reused pid would have made the pidfd's process gone.
     signal.pidfd_send_signal(pidfd, 0)
     trees = [(m, idmapped_tree(m)) for m in spec["mounts"]]
+    step = "priority"
+    for pid in spec["renice"]:
+        try: os.setpriority(os.PRIO_PROCESS, pid, 0)
+        except ProcessLookupError: pass
     step = "enter the sandbox"
     check(libc.setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS))
     os.fchdir(root)

@@ -3,7 +3,7 @@ import { DevServerError } from "../../../errors/index.js";
 import { mountOrder } from "../../../volumes/guest-paths.js";
 import { openHostDirNoFollow, type OpenedHostDir } from "../containment/open-host-dir.js";
 import type { SandboxIdentity } from "../containment/sandbox-identity.js";
-import { readProcTable } from "../proc-tree.js";
+import { descendants, readProcTable } from "../proc-tree.js";
 import type { RuntimeVolume } from "../types.js";
 import { ATTACH_SCRIPT } from "./attach-script.js";
 
@@ -33,8 +33,11 @@ export async function attachVolumes(target: AttachTarget, volumes: readonly Runt
       opened.push(dir);
       mounts.push({ fd: 3 + index, guest: volume.guest, readonly: volume.readonly, ownerUid: dir.uid, ownerGid: dir.gid });
     }
+    const processes = await sandboxProcesses(target.bwrapPid);
     const spec = {
-      pid: await sandboxInit(target.bwrapPid),
+      pid: processes.init,
+      // Launched at nice 19 to fill the pool; from now on it is a user's sandbox like any other.
+      renice: processes.all,
       bwrapPid: target.bwrapPid,
       uid: target.identity.uid,
       gid: target.identity.gid,
@@ -54,9 +57,15 @@ export async function attachVolumes(target: AttachTarget, volumes: readonly Runt
 
 /** The sandbox's init: bubblewrap's only child (its PID namespace's pid 1). */
 export async function sandboxInit(bwrapPid: number | undefined): Promise<number> {
-  const init = bwrapPid === undefined ? undefined : [...(await readProcTable()).values()].find((stat) => stat.ppid === bwrapPid);
-  if (!init) throw new DevServerError("The pooled sandbox has no init process any more.", { hint: "start the sandbox again" });
-  return init.pid;
+  return (await sandboxProcesses(bwrapPid)).init;
+}
+
+/** bubblewrap, its only child (the sandbox's init) and everything below it. */
+async function sandboxProcesses(bwrapPid: number | undefined): Promise<{ init: number; all: number[] }> {
+  const table = bwrapPid === undefined ? undefined : await readProcTable();
+  const init = table && [...table.values()].find((stat) => stat.ppid === bwrapPid);
+  if (!table || !init || bwrapPid === undefined) throw new DevServerError("The pooled sandbox has no init process any more.", { hint: "start the sandbox again" });
+  return { init: init.pid, all: descendants(table, bwrapPid).map((stat) => stat.pid) };
 }
 
 function runHelper(name: string, args: string[], fds: number[]): Promise<void> {
