@@ -38,7 +38,6 @@ export async function benchDevServer(ctx) {
   const server = await startServerProcess(project);
   const live = [];
   try {
-
     const sb = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: "warm", workspaces: ["ws-warm"] });
     live.push(sb);
     log(`dev server: warm run("pass"), ${reps.warm.reps} reps`);
@@ -61,7 +60,12 @@ async function createFirstRun({ log, lib, reps, project, poolSize, label }) {
         ...reps.create,
         before: () => server.poolFilled(),
         fn: async (i) => {
-          const sb = await createSandbox(lib.PythonSandbox, { project, serverUrl: server.url, name: `${label}-${i}`, workspaces: [`ws-${label}-${i}`] });
+          const sb = await createSandbox(lib.PythonSandbox, {
+            project,
+            serverUrl: server.url,
+            name: `${label}-${i}`,
+            workspaces: [`ws-${label}-${i}`],
+          });
           live.push(sb);
           await runChecked(sb, "pass");
         },

@@ -93,11 +93,15 @@ export function computeFigures(s) {
   const top = levels.reduce((a, l) => (a && a.concurrency >= l.concurrency ? a : l), undefined);
   const p95 = (l) => (l && Number.isFinite(l.create?.p95) ? { median: l.create.p95, min: l.create.p95, max: l.create.p95 } : undefined);
   const r = ratioOf(p95(top), p95(one));
-  out.push(fig("scale.p95_create", `Scale: p95 create at ${top?.concurrency ?? 50} / at 1 (pool sized to the burst)`, r && { value: r.value }, MAX(4)));
+  out.push(
+    fig("scale.p95_create", `Scale: p95 create at ${top?.concurrency ?? 50} / at 1 (pool sized to the burst)`, r && { value: r.value }, MAX(4)),
+  );
   // The same burst against the default pool size: what a server started without --pool-size gives.
   const dflt = (s.scaleDefaultPool?.levels ?? []).find((l) => l.concurrency === top?.concurrency);
   const rd = ratioOf(p95(dflt), p95(one));
-  out.push(fig("scale.p95_create_default_pool", `Scale: p95 create at ${top?.concurrency ?? 50} / at 1 (default pool of 2)`, rd && { value: rd.value }));
+  out.push(
+    fig("scale.p95_create_default_pool", `Scale: p95 create at ${top?.concurrency ?? 50} / at 1 (default pool of 2)`, rd && { value: rd.value }),
+  );
   const failures = levels.length > 0 ? levels.reduce((n, l) => n + l.failures, 0) : undefined;
   out.push(
     fig("scale.failures", "Scale: failed lifecycles (all levels)", failures === undefined ? undefined : { value: failures }, MAX(0, "failures")),

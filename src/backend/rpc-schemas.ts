@@ -12,7 +12,6 @@ const outputLine = z.object({ stream: z.enum(["stdout", "stderr"]), text: z.stri
 
 export const messageResultSchema = z.string();
 
-
 export const replResultSchema = z.object({
   language: z.string(),
   output: z.array(outputLine),

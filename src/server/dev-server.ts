@@ -14,6 +14,7 @@ import type { MethodContext } from "./methods/index.js";
 import type { ReceivedLog, ReceivedRequest } from "./state/received-log.js";
 import { dispatchRpc } from "./protocol/rpc-dispatch.js";
 import { handleSyncFile } from "./protocol/sync-file-route.js";
+import { isValidPoolSize, MAX_POOL_SIZE } from "./runtime/pool/warm-pool.js";
 import type { SandboxRuntime } from "./runtime/types.js";
 import { Sandboxfile } from "./state/sandboxfile.js";
 import { readOrCreateServerKey, serverKeyPath } from "./auth/server-key.js";
@@ -104,6 +105,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
       },
     );
   }
+  if (options.poolSize !== undefined && !isValidPoolSize(options.poolSize)) {
+    throw new DevServerError(`Invalid pool size ${String(options.poolSize)}: expected a whole number from 0 to ${MAX_POOL_SIZE}.`, {
+      hint: "pass poolSize (--pool-size) between 0 (no pre-started sandboxes) and 256",
+    });
+  }
   if (!dev && options.key === "") {
     throw new DevServerError("The server key is empty", { hint: "Pass a non-empty key, or omit it to use server.key." });
   }
@@ -127,7 +133,11 @@ export async function startDevServer(options: DevServerOptions = {}): Promise<De
   const stateDir = join(projectDir, ".menv");
   const runtime =
     options.runtime ??
-    createDefaultRuntime(stateDir, { allowNetwork: options.allowNetwork === true, ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}), log });
+    createDefaultRuntime(stateDir, {
+      allowNetwork: options.allowNetwork === true,
+      ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
+      log,
+    });
   const sandboxfile = new Sandboxfile(projectDir);
   const received: ReceivedLog = [];
   const ctx: MethodContext = {

@@ -28,7 +28,14 @@ export async function sandboxProcessesMentioning(needle: string): Promise<number
   for (const pid of await processesMentioning(needle)) {
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).replaceAll("\0", " ");
     const slot = /(\/\S*\/\.pool-[0-9a-f]+)(?:\s|$)/.exec(cmdline)?.[1];
-    if (slot !== undefined && (await access(slot).then(() => true, () => false))) continue;
+    if (
+      slot !== undefined &&
+      (await access(slot).then(
+        () => true,
+        () => false,
+      ))
+    )
+      continue;
     hits.push(pid);
   }
   return hits;

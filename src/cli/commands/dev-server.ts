@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { InvalidArgumentError, Option } from "commander";
 import { startDevServer } from "../../server/index.js";
+import { isValidPoolSize, MAX_POOL_SIZE } from "../../server/runtime/pool/warm-pool.js";
 import type { CliContext } from "../context.js";
 import { note, printLine } from "../output.js";
 import { rejectTail } from "./tail.js";
@@ -99,8 +100,8 @@ function parsePort(value: string): number {
 
 function parsePoolSize(value: string): number {
   const size = Number(value);
-  if (!/^\d+$/.test(value) || size > 256) {
-    throw new InvalidArgumentError(`expected a pool size from 0 to 256, got "${value}"`);
+  if (!/^\d+$/.test(value) || !isValidPoolSize(size)) {
+    throw new InvalidArgumentError(`expected a pool size from 0 to ${MAX_POOL_SIZE}, got "${value}"`);
   }
   return size;
 }

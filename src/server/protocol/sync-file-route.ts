@@ -81,7 +81,8 @@ async function put(
   if (!isOctetStream(req.headers["content-type"])) return refuse(res, 415, "Expected `Content-Type: application/octet-stream`.");
   const query = new URL(req.url ?? "/", "http://x").searchParams;
   const sha256 = query.get("sha256") ?? "";
-  if (!/^[0-9a-f]{64}$/.test(sha256)) return refuse(res, 400, "Give `sha256`: the SHA-256 (lowercase hex) the file must have; it is verified before the file is written.");
+  if (!/^[0-9a-f]{64}$/.test(sha256))
+    return refuse(res, 400, "Give `sha256`: the SHA-256 (lowercase hex) the file must have; it is verified before the file is written.");
   const encoding = query.get("encoding") ?? "identity";
   if (encoding !== "identity" && encoding !== "gzip") return refuse(res, 400, "`encoding` is `identity` (default) or `gzip`.");
   let fileSize = size;

@@ -151,5 +151,4 @@ class BwrapRuntime implements SandboxRuntime {
     });
     return this.#context;
   }
-
 }

@@ -24,11 +24,7 @@ export async function createRuntimeContext(options: { stateDir: string; bwrapPat
       },
     );
   }
-  const [etcDir, layout, limits] = await Promise.all([
-    prepareStateDir(options.stateDir),
-    probeHostLayout(),
-    detectLimitMechanism(serverIsRoot()),
-  ]);
+  const [etcDir, layout, limits] = await Promise.all([prepareStateDir(options.stateDir), probeHostLayout(), detectLimitMechanism(serverIsRoot())]);
   const seccompFile = await writeSeccompProgram(etcDir);
   if (limits.mechanism === "cgroup-v1") await sweepStaleCgroups();
   return {

@@ -180,7 +180,8 @@ class Transfer {
         run.#outcome = { code, signal };
         run.#end();
       },
-      onSpawnError: (code, message) => run.fail(new SandboxStreamError(`cannot start the transfer process in the sandbox (${code}: ${message})`, null)),
+      onSpawnError: (code, message) =>
+        run.fail(new SandboxStreamError(`cannot start the transfer process in the sandbox (${code}: ${message})`, null)),
     };
     run.child = await spawn(sandbox, argv, handlers, output ? { credit: output.credit } : {});
     run.#progress();

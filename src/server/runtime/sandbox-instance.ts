@@ -258,7 +258,10 @@ export interface PooledSandbox {
 }
 
 /** The checks every start makes before anything is created; returns what the launch needs. */
-function checkSpec(context: RuntimeContext, spec: RuntimeSandboxSpec): { language: RuntimeLanguage; workdir: string; userEnvs: Array<[string, string]> } {
+function checkSpec(
+  context: RuntimeContext,
+  spec: RuntimeSandboxSpec,
+): { language: RuntimeLanguage; workdir: string; userEnvs: Array<[string, string]> } {
   validateSandboxName(spec.name);
   const language = requireImageLanguage(spec.image, spec.name);
   if (language === "python" && !context.interpreters.python) {
@@ -352,7 +355,14 @@ async function launchSandbox(
         // process belongs to (binds are by descriptor, so no host path is in bwrap's argv
         // otherwise); the supervisor ignores it. Sandboxed code can read it in /proc/1/cmdline,
         // like the mount roots in /proc/self/mountinfo (docs/security.md, out of scope).
-        command: [context.interpreters.node, ...SUPERVISOR_NODE_FLAGS, "-e", SUPERVISOR_SCRIPT, `msbv-sandbox:${plan.label}:${plan.dirs.root}`, plan.workdir],
+        command: [
+          context.interpreters.node,
+          ...SUPERVISOR_NODE_FLAGS,
+          "-e",
+          SUPERVISOR_SCRIPT,
+          `msbv-sandbox:${plan.label}:${plan.dirs.root}`,
+          plan.workdir,
+        ],
       },
     });
     try {

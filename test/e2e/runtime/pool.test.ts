@@ -97,7 +97,11 @@ describe.runIf(isRoot)("pre-started sandbox pool (server as root)", () => {
   it("makes the slot the name's state: it persists across stop/start, and a name with state starts cold", async () => {
     await fixture.runtime.start(fixture.spec("warmup"));
     await startPooled("keeper");
-    await fixture.runtime.runRepl("keeper", "python", "import os\nos.mkdir('/data')\nopen('/data/kept', 'w').write('1')\nopen(os.path.expanduser('~/h'), 'w').write('2')");
+    await fixture.runtime.runRepl(
+      "keeper",
+      "python",
+      "import os\nos.mkdir('/data')\nopen('/data/kept', 'w').write('1')\nopen(os.path.expanduser('~/h'), 'w').write('2')",
+    );
     await fixture.runtime.stop("keeper");
     await fixture.runtime.pool?.filled();
     expect(fixture.runtime.pool?.ready).toBe(2);
@@ -106,7 +110,11 @@ describe.runIf(isRoot)("pre-started sandbox pool (server as root)", () => {
     expect(again.label).toMatch(/^msbv-sandbox:keeper:/);
     // A name with state is never given a waiting sandbox: the pool is untouched.
     expect(fixture.runtime.pool?.ready).toBe(2);
-    expect(stdout(await fixture.runtime.runRepl("keeper", "python", "import os\nprint(open('/data/kept').read() + open(os.path.expanduser('~/h')).read())"))).toBe("12");
+    expect(
+      stdout(
+        await fixture.runtime.runRepl("keeper", "python", "import os\nprint(open('/data/kept').read() + open(os.path.expanduser('~/h')).read())"),
+      ),
+    ).toBe("12");
   });
 
   it("never hands out a sandbox twice and leaves no slot or process behind", async () => {

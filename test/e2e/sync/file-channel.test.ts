@@ -230,8 +230,14 @@ it("the server refuses oversized, unsized, unhashed and malformed uploads before
   expect((await put({ "content-type": "text/plain", "content-length": "5" }, "hello")).status).toBe(415);
   // No SHA-256: nothing could be verified before the file appears, so nothing is written.
   expect(
-    (await rawRequest(`${fx.url}/_dev/sync/file?sandbox=limits&path=/tmp/target`, "PUT", { "content-type": "application/octet-stream", "content-length": "5" }, "hello"))
-      .status,
+    (
+      await rawRequest(
+        `${fx.url}/_dev/sync/file?sandbox=limits&path=/tmp/target`,
+        "PUT",
+        { "content-type": "application/octet-stream", "content-length": "5" },
+        "hello",
+      )
+    ).status,
   ).toBe(400);
   expect(
     (

@@ -33,7 +33,9 @@ async function roundTrip(fx: SyncFixture, name: string, channel: "command" | "au
   else expect(await fx.backend.fileChannel()).toBeUndefined();
   await fx.sh(name, "mkdir -p /tmp/other && head -c 67108864 /dev/zero > /tmp/other/large.bin");
   // As in bench/lib/workload.mjs: the REPL keeps a 64 MiB bytes object for its writes.
-  expect((await fx.backend.runCode(name, "python", `_BIG = bytes(range(256)) * ${(64 * MiB) / 256}\nprint(len(_BIG))\n`, 120)).status).toBe("success");
+  expect((await fx.backend.runCode(name, "python", `_BIG = bytes(range(256)) * ${(64 * MiB) / 256}\nprint(len(_BIG))\n`, 120)).status).toBe(
+    "success",
+  );
   const host = await fx.hostDir(`${name}-in`);
   const data = randomBytes(64 * MiB);
   await writeFile(join(host, "large.bin"), data);

@@ -51,10 +51,7 @@ describe("checkArchive", () => {
   });
 
   it("accepts exactly the requested regular files, folders ignored, special mode bits dropped", () => {
-    const { files, problems } = checkArchive(
-      [{ ...file("d/"), type: "Directory", size: 0, pieces: [] }, file("d/a", "hello")],
-      new Set(["d/a"]),
-    );
+    const { files, problems } = checkArchive([{ ...file("d/"), type: "Directory", size: 0, pieces: [] }, file("d/a", "hello")], new Set(["d/a"]));
     expect(problems).toEqual([]);
     expect(files.get("d/a")).toEqual({ pieces: [Buffer.from("hello")], size: 5, mode: 0o755 });
   });

@@ -23,7 +23,10 @@ export interface AttachTarget {
  * Every host folder is opened here without following symlinks and mounted by that descriptor, as
  * in a cold start; returns each folder's identity as opened, for replacedVolumes.
  */
-export async function attachVolumes(target: AttachTarget, volumes: readonly RuntimeVolume[]): Promise<Array<{ host: string; dev: number; ino: number }>> {
+export async function attachVolumes(
+  target: AttachTarget,
+  volumes: readonly RuntimeVolume[],
+): Promise<Array<{ host: string; dev: number; ino: number }>> {
   const opened: OpenedHostDir[] = [];
   try {
     const ordered = mountOrder(volumes.map((volume) => ({ ...volume, readonly: volume.readonly === true })));
@@ -64,7 +67,8 @@ export async function sandboxInit(bwrapPid: number | undefined): Promise<number>
 async function sandboxProcesses(bwrapPid: number | undefined): Promise<{ init: number; all: number[] }> {
   const table = bwrapPid === undefined ? undefined : await readProcTable();
   const init = table && [...table.values()].find((stat) => stat.ppid === bwrapPid);
-  if (!table || !init || bwrapPid === undefined) throw new DevServerError("The pooled sandbox has no init process any more.", { hint: "start the sandbox again" });
+  if (!table || !init || bwrapPid === undefined)
+    throw new DevServerError("The pooled sandbox has no init process any more.", { hint: "start the sandbox again" });
   return { init: init.pid, all: descendants(table, bwrapPid).map((stat) => stat.pid) };
 }
 
@@ -81,10 +85,13 @@ function runHelper(name: string, args: string[], fds: number[]): Promise<void> {
     child.once("close", (code, signal) => {
       if (code === 0) return resolve();
       reject(
-        new DevServerError(`Cannot attach volumes to the pooled sandbox for "${name}": ${stderr.trim() || `helper ended with ${signal ?? `exit code ${code}`}`}`, {
-          hint: "start the dev server with --pool-size 0 to start every sandbox cold",
-          details: { sandbox: name },
-        }),
+        new DevServerError(
+          `Cannot attach volumes to the pooled sandbox for "${name}": ${stderr.trim() || `helper ended with ${signal ?? `exit code ${code}`}`}`,
+          {
+            hint: "start the dev server with --pool-size 0 to start every sandbox cold",
+            details: { sandbox: name },
+          },
+        ),
       );
     });
   });

@@ -26,6 +26,14 @@ import type { RuntimeSandboxSpec } from "../types.js";
 /** Waiting sandboxes kept per (image, memory) when nothing else is said (dev server `--pool-size`). */
 export const DEFAULT_POOL_SIZE = 2;
 
+/** Largest pool size accepted per (image, memory): each waiting sandbox holds processes and memory. */
+export const MAX_POOL_SIZE = 256;
+
+/** The one rule for a pool size (dev server option and `--pool-size`): a whole number from 0 to MAX_POOL_SIZE. */
+export function isValidPoolSize(size: number): boolean {
+  return Number.isInteger(size) && size >= 0 && size <= MAX_POOL_SIZE;
+}
+
 const SLOT_PREFIX = ".pool-";
 
 interface Demand {
