@@ -1,5 +1,6 @@
 import { mkdir, readFile } from "node:fs/promises";
 import * as path from "node:path";
+import { AttachServer } from "../../src/server/runtime/pool/attach-server.js";
 import { attachVolumes, sandboxInit } from "../../src/server/runtime/pool/attach-volumes.js";
 import { parseMountinfo } from "../../src/server/runtime/containment/verify-mounts.js";
 import { createRuntimeContext } from "../../src/server/runtime/runtime-context.js";
@@ -20,6 +21,7 @@ export async function launchPooledForTest(): Promise<PooledForTest> {
   const context = await createRuntimeContext({ stateDir: path.join(temp.path, "state") });
   const pooled = await SandboxInstance.launchPooled(context, ".pool-test", "microsandbox/python", undefined);
   const bwrapPid = pooled.connection.bwrapPid;
+  const attacher = new AttachServer();
   let counter = 0;
   return {
     async newDir(label) {
@@ -27,13 +29,14 @@ export async function launchPooledForTest(): Promise<PooledForTest> {
       await mkdir(dir);
       return dir;
     },
-    attach: (volumes) => attachVolumes({ name: "attach-test", identity: pooled.identity, bwrapPid }, volumes),
+    attach: (volumes) => attachVolumes(attacher, { name: "attach-test", identity: pooled.identity, bwrapPid }, volumes),
     async mountPoints() {
       const init = await sandboxInit(bwrapPid);
       return parseMountinfo(await readFile(`/proc/${init}/mountinfo`, "utf8")).map((entry) => entry.mountPoint);
     },
     async [Symbol.asyncDispose]() {
       try {
+        attacher.close();
         await pooled.connection.terminate();
         await pooled.release();
       } finally {

@@ -109,3 +109,25 @@ export async function orphansWithArgv(argv: readonly string[]): Promise<ProcStat
   }
   return out;
 }
+
+/** Direct children of `pid`, from every one of its threads' `children` files (proc(5)); [] once gone. */
+async function childPids(pid: number): Promise<number[]> {
+  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+  const lists = await Promise.all(tasks.map((tid) => readFile(`/proc/${pid}/task/${tid}/children`, "utf8").catch(() => "")));
+  return lists.flatMap((text) => text.split(" ").filter(Boolean).map(Number));
+}
+
+/**
+ * `root` and all its descendants, found by walking down from `root` only: a sandbox's few processes
+ * cost a few reads, however many other processes the host runs (readProcTable reads them all).
+ */
+export async function processTree(root: number): Promise<number[]> {
+  const out: number[] = [];
+  const pending = [root];
+  while (pending.length > 0) {
+    const pid = pending.pop() as number;
+    out.push(pid);
+    pending.push(...(await childPids(pid)));
+  }
+  return out;
+}

@@ -7,11 +7,12 @@ import type { HostLayout } from "./bwrap-args.js";
 import { prepareLaunch } from "./containment/launch.js";
 import { prepareLimits, tmpfsBytes, type LimitMechanism } from "./containment/limits.js";
 import { allocateIdentity, type SandboxIdentity } from "./containment/sandbox-identity.js";
+import type { AttachServer } from "./pool/attach-server.js";
 import { attachVolumes } from "./pool/attach-volumes.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
 import { driverArgv } from "./driver-argv.js";
-import { CLOCK_TICKS_PER_SECOND, descendants, readProcTable, rssKiB } from "./proc-tree.js";
+import { CLOCK_TICKS_PER_SECOND, descendants, processTree, readProcTable, rssKiB } from "./proc-tree.js";
 import { ReplSession } from "./repl-session.js";
 import { runCommand } from "./run-command.js";
 import { DEFAULT_WORKDIR, parseEnvs, sandboxEnv } from "./sandbox-env.js";
@@ -116,14 +117,14 @@ export class SandboxInstance {
    * hostname set and its supervisor given the environment and workdir; the mount table is checked
    * as after a cold start. On any failure the pooled sandbox is gone and the error is thrown.
    */
-  static async adopt(context: RuntimeContext, pooled: PooledSandbox, spec: RuntimeSandboxSpec): Promise<SandboxInstance> {
+  static async adopt(context: RuntimeContext, pooled: PooledSandbox, spec: RuntimeSandboxSpec, attacher: AttachServer): Promise<SandboxInstance> {
     const { connection, release } = pooled;
     try {
       const { language, workdir, userEnvs } = checkSpec(context, spec);
       if (language !== pooled.language) throw new DevServerError(`The pooled sandbox runs ${pooled.language}, not ${language}.`);
       const dirs = await adoptSandboxDirs(context.stateDir, pooled.dirs, spec.name, spec.scripts, spec.shell);
       await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
-      const mounted = await attachVolumes({ name: spec.name, identity: pooled.identity, bwrapPid: connection.bwrapPid }, spec.volumes);
+      const mounted = await attachVolumes(attacher, { name: spec.name, identity: pooled.identity, bwrapPid: connection.bwrapPid }, spec.volumes);
       await connection.attach(await environment(context, language, userEnvs), workdir);
       await verifySandboxMounts(spec.name, connection.bwrapPid, spec.volumes);
       const instance = new SandboxInstance(spec.name, context, connection, dirs, release);
@@ -235,14 +236,14 @@ async function folderId(host: string): Promise<{ dev: number; ino: number }> {
 /** Checks the mount table of every process inside the sandbox (bubblewrap's init and the supervisor). */
 async function verifySandboxMounts(name: string, bwrapPid: number | undefined, volumes: RuntimeSandboxSpec["volumes"]): Promise<void> {
   if (volumes.length === 0) return;
-  const inside = bwrapPid === undefined ? [] : descendants(await readProcTable(), bwrapPid).filter((stat) => stat.pid !== bwrapPid);
+  const inside = bwrapPid === undefined ? [] : (await processTree(bwrapPid)).filter((pid) => pid !== bwrapPid);
   if (inside.length === 0) {
     throw new DevServerError(`Cannot start sandbox "${name}": no process inside it to check its mounts against.`, {
       hint: "start the sandbox again",
       details: { sandbox: name },
     });
   }
-  for (const stat of inside) await verifyVolumeMounts(name, stat.pid, volumes);
+  for (const pid of inside) await verifyVolumeMounts(name, pid, volumes);
 }
 
 /** A started sandbox waiting in the pool: no name, no volumes, no user environment yet. */

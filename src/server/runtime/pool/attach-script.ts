@@ -1,12 +1,14 @@
-import { mountApiPrelude } from "../containment/mount-api-python.js";
+import { LAUNCHER_EXIT_CODE, mountApiPrelude } from "../containment/mount-api-python.js";
 
 // The root-mode attach helper (Debian's /usr/bin/python3 with ctypes, like the launcher: Node has
-// no open_tree/mount_setattr/move_mount/setns). It gives a waiting pooled sandbox its volumes and
-// hostname, the same mounts a cold start gives (docs/dev-server.md#pool), in this order:
+// no open_tree/mount_setattr/move_mount/setns). One long-lived process per runtime (started on the
+// first claim, so a claim does not pay for a Python start) reads one JSON request per line and
+// forks a child per request, which answers with one JSON line and exits; the child gives a waiting
+// pooled sandbox its volumes and hostname, the same mounts a cold start gives (docs/dev-server.md#pool), in this order:
 //   1. pidfd_open the sandbox's init, open its root and check, through the pidfd, that the pid
 //      still names that process (no pid reuse in between);
-//   2. for each volume, on the descriptor the server opened without following symlinks (never a
-//      path): open_tree(OPEN_TREE_CLONE) and mount_setattr(IDMAP | NOSUID | NODEV [| RDONLY]) with
+//   2. for each volume, on the descriptor the server opened without following symlinks and holds
+//      open until the answer (reached as /proc/<server>/fd/<n>, checked to be the same folder): open_tree(OPEN_TREE_CLONE) and mount_setattr(IDMAP | NOSUID | NODEV [| RDONLY]) with
 //      the folder's owner mapped to the sandbox's uid, exactly as the launcher does;
 //   3. setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS) and chroot into the sandbox's root, so mount
 //      points resolve as the sandbox sees them; take the sandbox's uid as fsuid so a mount point
@@ -17,12 +19,26 @@ import { mountApiPrelude } from "../containment/mount-api-python.js";
 //   5. sethostname(<sandbox name>).
 // Nothing of the sandbox has run user code yet, and the server checks the finished mount table
 // afterwards (containment/verify-mounts.ts) as after a cold start.
-// Failures print `msbv-attach: <step>: <error>` and exit with the launcher's code.
+// A failure answers `msbv-attach: <step>: <error>` for that request only.
 
-export const ATTACH_SCRIPT = String.raw`${mountApiPrelude("msbv-attach")}
+export const ATTACH_SERVER_SCRIPT = String.raw`${mountApiPrelude("msbv-attach")}
 import signal
 DIR_FLAGS = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-try:
+request_id = None
+def respond(answer):
+    os.write(1, (json.dumps(answer) + "\n").encode())
+def fail(message):
+    # Replaces the prelude's: one answer line for this request, then this child ends.
+    respond({"id": request_id, "error": "msbv-attach: %s: %s" % (step, message)})
+    os._exit(${LAUNCHER_EXIT_CODE})
+def attach():
+    global step
+    step = "open the volumes"
+    for m in spec["mounts"]:
+        fd = os.open(m["fdPath"], os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        st = os.fstat(fd)
+        if (st.st_dev, st.st_ino) != (m["dev"], m["ino"]): fail("the folder behind %s is not the one the server opened" % m["fdPath"])
+        m["fd"] = fd
     step = "find the sandbox"
     pidfd = check(libc.syscall(PIDFD_OPEN, spec["pid"], 0))
     with open("/proc/%d/stat" % spec["pid"]) as f: ppid = int(f.read().rsplit(")", 1)[1].split()[1])
@@ -61,8 +77,23 @@ try:
     step = "hostname"
     name = spec["hostname"].encode()
     check(libc.sethostname(name, len(name)))
-except SystemExit:
-    raise
-except BaseException as error:
-    fail(repr(error))
+# Dies with the dev server (whose death would otherwise leave a root helper behind).
+check(libc.prctl(1, 9, 0, 0, 0))
+if os.getppid() != int(sys.argv[2]): os._exit(0)
+signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+for line in sys.stdin.buffer:
+    request = json.loads(line)
+    if os.fork() == 0:
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        request_id = request["id"]
+        spec = request["spec"]
+        step = "start"
+        try:
+            attach()
+        except SystemExit:
+            raise
+        except BaseException as error:
+            fail(repr(error))
+        respond({"id": request_id, "ok": True})
+        os._exit(0)
 `;

@@ -3,6 +3,7 @@ import { lstat, rm } from "node:fs/promises";
 import * as path from "node:path";
 import { isValidSandboxName } from "../../../names/sandbox-name.js";
 import { serverIsRoot } from "../containment/sandbox-identity.js";
+import { AttachServer } from "./attach-server.js";
 import { SandboxInstance, type PooledSandbox, type RuntimeContext } from "../sandbox-instance.js";
 import type { RuntimeSandboxSpec } from "../types.js";
 
@@ -50,6 +51,7 @@ export class WarmPool {
   readonly #waiting = new Map<string, PooledSandbox[]>();
   #filling: Promise<void> | undefined;
   #closed = false;
+  readonly #attacher = new AttachServer();
 
   constructor(size: number, context: () => Promise<RuntimeContext>, log: (line: string) => void = () => undefined) {
     this.#size = serverIsRoot() ? Math.max(0, Math.floor(size)) : 0;
@@ -83,7 +85,7 @@ export class WarmPool {
       const pooled = this.#waiting.get(key)?.shift();
       if (!pooled) return undefined;
       try {
-        return await SandboxInstance.adopt(context, pooled, spec);
+        return await SandboxInstance.adopt(context, pooled, spec, this.#attacher);
       } catch (error) {
         this.#log(`pool: claiming a waiting sandbox for "${spec.name}" failed, starting it cold: ${(error as Error).message}`);
         return undefined;
@@ -109,6 +111,7 @@ export class WarmPool {
     const all = [...this.#waiting.values()].flat();
     this.#waiting.clear();
     await Promise.allSettled(all.map((pooled) => discard(pooled)));
+    this.#attacher.close();
   }
 
   #topUp(): void {
