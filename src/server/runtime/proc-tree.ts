@@ -131,3 +131,11 @@ export async function processTree(root: number): Promise<number[]> {
   }
   return out;
 }
+
+/** {@link processTree} with each process's stat (the ones that exit meanwhile are skipped). */
+export async function processTreeStats(root: number): Promise<ProcStat[]> {
+  const stats = await Promise.all(
+    (await processTree(root)).map(async (pid) => parseStat(await readFile(`/proc/${pid}/stat`, "utf8").catch(() => ""))),
+  );
+  return stats.filter((stat): stat is ProcStat => stat !== undefined);
+}

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError } from "../../errors/index.js";
-import { descendants, orphansWithArgv, readProcTable, stillAlive, type ProcStat } from "./proc-tree.js";
+import { orphansWithArgv, processTreeStats, stillAlive, type ProcStat } from "./proc-tree.js";
 
 /** Callbacks for one process run by the in-sandbox supervisor. */
 export interface ChildHandlers {
@@ -194,7 +194,8 @@ export class SupervisorConnection {
    */
   async terminate(): Promise<void> {
     const root = this.#proc.pid;
-    const before: ProcStat[] = root === undefined || this.#exited ? [] : descendants(await readProcTable(), root);
+    // Walked down from bwrap: a stop costs a few reads, however many processes the host runs.
+    const before: ProcStat[] = root === undefined || this.#exited ? [] : await processTreeStats(root);
     this.#proc.stdin?.end();
     if (!this.#exited) {
       // With --unshare-pid, bwrap's only child is the namespace's init; until it exists, killing
@@ -207,7 +208,9 @@ export class SupervisorConnection {
       await this.#exitPromise;
     }
     // Whatever escaped the tree (an init whose bwrap died during setup) is found by its argv.
-    before.push(...(await orphansWithArgv(this.#bwrapArgv)));
+    // An init whose bwrap died during setup escaped the tree; look for it by argv (a scan of every
+    // process) only then. With bwrap's init in the tree, its death took the whole PID namespace.
+    if (!before.some((stat) => stat.ppid === root)) before.push(...(await orphansWithArgv(this.#bwrapArgv)));
     for (let attempt = 0; attempt < 100; attempt++) {
       const alive = (await Promise.all(before.map(async (stat) => ((await stillAlive(stat)) ? stat : undefined)))).filter(
         (stat) => stat !== undefined,
