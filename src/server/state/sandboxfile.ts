@@ -23,10 +23,14 @@ export class SandboxfileParseError extends DevServerError {}
  * The project's Sandboxfile (YAML). Reads are lock-free because writes are atomic renames; writes
  * go through one in-process mutex (the dev server is the file's only writer) and use temp file +
  * fsync + rename, so a reader never sees half a file and concurrent starts never lose entries.
+ * Concurrent upserts are committed together: while one write runs, the entries that arrive wait
+ * and then go out in one load + write (a burst of 50 starts is not 50 serial fsyncs), and each
+ * upsert resolves only once a write holding its entry is on disk.
  */
 export class Sandboxfile {
   readonly path: string;
   readonly #mutex = new AsyncMutex();
+  #batch: Array<{ name: string; entry: SandboxfileEntry; done: { resolve: () => void; reject: (error: unknown) => void } }> = [];
 
   constructor(projectDir: string) {
     this.path = join(projectDir, "Sandboxfile");
@@ -40,15 +44,29 @@ export class Sandboxfile {
   }
 
   /** Inserts or wholesale-replaces `name`'s entry, creating the file when missing. */
-  async upsert(name: string, entry: SandboxfileEntry): Promise<void> {
-    await this.#mutex.run(async () => {
+  upsert(name: string, entry: SandboxfileEntry): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.#batch.push({ name, entry, done: { resolve, reject } });
+      // The first upsert of a batch schedules its write; the ones queued meanwhile join it.
+      if (this.#batch.length === 1) void this.#mutex.run(() => this.#commit());
+    });
+  }
+
+  async #commit(): Promise<void> {
+    const batch = this.#batch;
+    this.#batch = [];
+    try {
       const doc = (await this.#load()) ?? parseDocument(DEFAULT_SANDBOXFILE);
       normalise(doc);
-      doc.setIn(["sandboxes", name], doc.createNode(entry));
+      // In arrival order, so the last upsert of a name wins, as with one write each.
+      for (const { name, entry } of batch) doc.setIn(["sandboxes", name], doc.createNode(entry));
       // Legacy start (re)creates a missing project dir instead of failing.
       await mkdir(dirname(this.path), { recursive: true });
       await writeFileAtomic(this.path, doc.toString());
-    });
+      for (const { done } of batch) done.resolve();
+    } catch (error) {
+      for (const { done } of batch) done.reject(error);
+    }
   }
 
   async #load(): Promise<Document | undefined> {
