@@ -37,7 +37,12 @@ fi
 [ "\${got%% *}" = "$sum" ] || { echo "$f: SHA-256 mismatch after transfer; the file was not written" >&2; exit 3; }
 mv -fT -- "$part" "$f"
 `;
-const READ_SCRIPT = `[ -f "$1" ] || { echo "$1: not a regular file" >&2; exit 2; }; exec head -c "$2" -- "$1"`;
+// GNU dd where the image has it: `head -c` writes 4 KiB at a time, so the supervisor relayed 16384 tiny
+// frames for 64 MiB; dd writes 1 MiB blocks and the supervisor reads the pipe 64 KiB at a time.
+// `count_bytes` keeps it to exactly the first n bytes, as head -c.
+const READ_SCRIPT = `[ -f "$1" ] || { echo "$1: not a regular file" >&2; exit 2; }
+if dd --version >/dev/null 2>&1; then exec dd if="$1" bs=1M count="$2" iflag=count_bytes status=none; fi
+exec head -c "$2" -- "$1"`;
 
 /** A sandbox-side step failed (the process's exit code and the tail of its stderr). */
 export class SandboxStreamError extends Error {
