@@ -3,7 +3,7 @@ import type { ChildHandlers, RawChildRef } from "./supervisor-connection.js";
 import type { SandboxRuntime } from "./types.js";
 
 // The sync file channel's sandbox side (docs/protocol.md#dev-sync-channel). Bytes reach the sandbox's
-// files only through a process running INSIDE the sandbox (`head`/`tee` spawned by its supervisor), never
+// files only through a process running INSIDE the sandbox (its supervisor, or `head`/`tee` it spawned), never
 // through the host path of its state folder: a path is resolved by the sandbox's own mount namespace, so a
 // symlink the sandbox planted can only lead to what the sandbox itself may read or write, never to a host
 // file. One process per transfer, its bytes streamed as raw supervisor frames (no base64, no JSON), with a
@@ -37,12 +37,6 @@ fi
 [ "\${got%% *}" = "$sum" ] || { echo "$f: SHA-256 mismatch after transfer; the file was not written" >&2; exit 3; }
 mv -fT -- "$part" "$f"
 `;
-// GNU dd where the image has it: `head -c` writes 4 KiB at a time, so the supervisor relayed 16384 tiny
-// frames for 64 MiB; dd writes 1 MiB blocks and the supervisor reads the pipe 64 KiB at a time.
-// `count_bytes` keeps it to exactly the first n bytes, as head -c.
-const READ_SCRIPT = `[ -f "$1" ] || { echo "$1: not a regular file" >&2; exit 2; }
-if dd --version >/dev/null 2>&1; then exec dd if="$1" bs=1M count="$2" iflag=count_bytes status=none; fi
-exec head -c "$2" -- "$1"`;
 
 /** A sandbox-side step failed (the process's exit code and the tail of its stderr). */
 export class SandboxStreamError extends Error {
@@ -137,7 +131,9 @@ export async function readSandboxFile(
     });
     delivery.catch((err: unknown) => run?.fail(err));
   };
-  run = await Transfer.start(spawn, sandbox, ["sh", "-c", READ_SCRIPT, "sh", path, String(length)], { onStdout, credit: WINDOW_BYTES });
+  // The supervisor reads the file itself (opened in the sandbox's mount namespace, regular files only):
+  // relaying a reader process's pipe cost more CPU than everything else of a download.
+  run = await Transfer.start(spawn, sandbox, ["read", path], { onStdout, credit: WINDOW_BYTES, readFile: { path, length } });
   try {
     await run.finished();
     await delivery;
@@ -166,7 +162,7 @@ class Transfer {
     spawn: Spawner,
     sandbox: string,
     argv: string[],
-    output?: { onStdout: (chunk: Buffer) => void; credit: number },
+    output?: { onStdout: (chunk: Buffer) => void; credit: number; readFile?: { path: string; length: number } },
   ): Promise<Transfer> {
     const run = new Transfer();
     const handlers: ChildHandlers = {
@@ -187,7 +183,7 @@ class Transfer {
       },
       onSpawnError: (code, message) => run.fail(new SandboxStreamError(`cannot start the transfer process in the sandbox (${code}: ${message})`, null)),
     };
-    run.child = await spawn(sandbox, argv, handlers, output ? { credit: output.credit } : {});
+    run.child = await spawn(sandbox, argv, handlers, output ? { credit: output.credit, ...(output.readFile ? { readFile: output.readFile } : {}) } : {});
     run.#progress();
     return run;
   }
