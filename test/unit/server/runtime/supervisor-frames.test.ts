@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -25,8 +26,10 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(argv: string[], options: { credit?: number; onStdout?: (chunk: Buffer) => void } = {}) {
+function run(argv: string[], options: { credit?: number; onStdout?: (chunk: Buffer) => void; readFile?: { path: string; length: number } } = {}) {
   const out: Buffer[] = [];
+  let stderr = "";
+  let signal: string | null = null;
   let acked = 0;
   let settle!: (code: number | null) => void;
   const exit = new Promise<number | null>((resolve) => {
@@ -37,17 +40,23 @@ function run(argv: string[], options: { credit?: number; onStdout?: (chunk: Buff
       if (fd === 1) {
         out.push(chunk);
         options.onStdout?.(chunk);
-      }
+      } else stderr += chunk.toString("utf8");
     },
-    onExit: (code) => settle(code),
+    onExit: (code, sig) => {
+      signal = sig;
+      settle(code);
+    },
     // Never expected here: reported as an impossible exit code so the test names the failure.
     onSpawnError: () => settle(-1),
     onAck: (n) => {
       acked += n;
     },
   };
-  const child = conn.spawn(argv, true, handlers, options.credit !== undefined ? { credit: options.credit } : {});
-  return { child, exit, out: () => Buffer.concat(out), acked: () => acked };
+  const child = conn.spawn(argv, true, handlers, {
+    ...(options.credit !== undefined ? { credit: options.credit } : {}),
+    ...(options.readFile ? { readFile: options.readFile } : {}),
+  });
+  return { child, exit, out: () => Buffer.concat(out), acked: () => acked, stderr: () => stderr, signal: () => signal };
 }
 
 it("bytes written as raw frames reach the child's fd 3 unchanged and are acknowledged", async () => {
@@ -94,4 +103,66 @@ it("a child spawned with credit never sends more than granted plus one pipe read
   expect(received).toBe(2_000_000);
   // A pipe read is at most 64 KiB: the overshoot past the grant is bounded by it.
   expect(worst).toBeLessThanOrEqual(64 * 1024);
+});
+
+it("readFile: the supervisor sends exactly the first `length` bytes of a file, within the credit granted", async () => {
+  const data = randomBytes(3 * 1024 * 1024 + 17);
+  const path = join(dir, "read-me.bin");
+  await writeFile(path, data);
+  const length = 2.5 * 1024 * 1024;
+  const credit = 256 * 1024;
+  let granted = credit;
+  let received = 0;
+  let worst = 0;
+  const r = run(["read", path], {
+    credit,
+    readFile: { path, length },
+    onStdout: (chunk) => {
+      received += chunk.length;
+      worst = Math.max(worst, received - granted);
+      setImmediate(() => {
+        granted += chunk.length;
+        r.child.grant(chunk.length);
+      });
+    },
+  });
+  expect(await r.exit).toBe(0);
+  expect(r.out().equals(data.subarray(0, length))).toBe(true);
+  // One read (1 MiB) at most beyond what was granted.
+  expect(worst).toBeLessThanOrEqual(1024 * 1024);
+  // Shorter than asked: all of it, and a clean exit (the caller compares the count).
+  const all = run(["read", path], { readFile: { path, length: data.length + 1000 } });
+  expect(await all.exit).toBe(0);
+  expect(all.out().equals(data)).toBe(true);
+});
+
+// A FIFO with no writer: a blocking open would hang this test (it has no writer at all).
+it("readFile refuses a FIFO (without waiting for a writer), a folder and a missing path with exit 2", async () => {
+  const fifo = join(dir, "fifo");
+  execFileSync("mkfifo", [fifo]);
+  const folder = join(dir, "folder");
+  await mkdir(folder);
+  for (const path of [fifo, folder, join(dir, "missing")]) {
+    const r = run(["read", path], { readFile: { path, length: 10 } });
+    expect(await r.exit).toBe(2);
+    expect(r.out().length).toBe(0);
+    expect(r.stderr()).toContain(path);
+  }
+});
+
+it("readFile stops on kill while waiting for credit", async () => {
+  const path = join(dir, "big.bin");
+  await writeFile(path, Buffer.alloc(4 * 1024 * 1024));
+  let got = 0;
+  const r = run(["read", path], {
+    credit: 1,
+    readFile: { path, length: 4 * 1024 * 1024 },
+    onStdout: (chunk) => {
+      got += chunk.length;
+      r.child.kill("SIGKILL");
+    },
+  });
+  expect(await r.exit).toBe(null);
+  expect(r.signal()).toBe("SIGKILL");
+  expect(got).toBe(1024 * 1024);
 });
