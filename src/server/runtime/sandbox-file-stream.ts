@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { ChildHandlers, RawChildRef } from "./supervisor-connection.js";
+import type { ChildHandlers, RawChildRef, SpawnOptions } from "./supervisor-connection.js";
 import type { SandboxRuntime } from "./types.js";
 
 // The sync file channel's sandbox side (docs/protocol.md#dev-sync-channel). Bytes reach the sandbox's
@@ -72,8 +72,12 @@ export async function writeSandboxFile(
   check: WriteCheck,
 ): Promise<void> {
   const part = `${path}.msbv-part-${randomBytes(6).toString("hex")}`;
-  const argv = ["sh", "-c", WRITE_SCRIPT, "sh", path, String(bodySize), check.sha256, check.encoding, String(check.size), part];
-  const run = await Transfer.start(spawn, sandbox, argv);
+  // Plain bytes: the supervisor writes and hashes them itself (the same checks, without a 4-8 KiB pipeline);
+  // gzip goes through the shell writer, which unpacks on the way.
+  const run =
+    check.encoding === "identity"
+      ? await Transfer.start(spawn, sandbox, ["write", path], undefined, { writeFile: { path, part, sha256: check.sha256, size: check.size } })
+      : await Transfer.start(spawn, sandbox, ["sh", "-c", WRITE_SCRIPT, "sh", path, String(bodySize), check.sha256, check.encoding, String(check.size), part]);
   try {
     let total = 0;
     let frame: Buffer[] = [];
@@ -133,7 +137,7 @@ export async function readSandboxFile(
   };
   // The supervisor reads the file itself (opened in the sandbox's mount namespace, regular files only):
   // relaying a reader process's pipe cost more CPU than everything else of a download.
-  run = await Transfer.start(spawn, sandbox, ["read", path], { onStdout, credit: WINDOW_BYTES, readFile: { path, length } });
+  run = await Transfer.start(spawn, sandbox, ["read", path], { onStdout, credit: WINDOW_BYTES }, { readFile: { path, length } });
   try {
     await run.finished();
     await delivery;
@@ -162,7 +166,8 @@ class Transfer {
     spawn: Spawner,
     sandbox: string,
     argv: string[],
-    output?: { onStdout: (chunk: Buffer) => void; credit: number; readFile?: { path: string; length: number } },
+    output?: { onStdout: (chunk: Buffer) => void; credit: number },
+    builtin: Pick<SpawnOptions, "readFile" | "writeFile"> = {},
   ): Promise<Transfer> {
     const run = new Transfer();
     const handlers: ChildHandlers = {
@@ -183,7 +188,7 @@ class Transfer {
       },
       onSpawnError: (code, message) => run.fail(new SandboxStreamError(`cannot start the transfer process in the sandbox (${code}: ${message})`, null)),
     };
-    run.child = await spawn(sandbox, argv, handlers, output ? { credit: output.credit, ...(output.readFile ? { readFile: output.readFile } : {}) } : {});
+    run.child = await spawn(sandbox, argv, handlers, { ...(output ? { credit: output.credit } : {}), ...builtin });
     run.#progress();
     return run;
   }

@@ -27,6 +27,12 @@ export interface SpawnOptions {
    * not a readable regular file). Cheaper than relaying a reader process's pipe.
    */
   readFile?: { path: string; length: number };
+  /**
+   * No process: the supervisor itself writes this child's raw input to the new file `part` (created, never
+   * opened through a link), hashing it as it comes; at end of input `part` becomes `path` only when exactly
+   * `size` bytes with SHA-256 `sha256` came (exit 0), else it is removed (exit 3, the reason on stderr).
+   */
+  writeFile?: { path: string; part: string; sha256: string; size: number };
 }
 
 /** A process inside the sandbox. */
@@ -175,6 +181,7 @@ export class SupervisorConnection {
         ctl,
         ...(options.credit !== undefined ? { credit: options.credit } : {}),
         ...(options.readFile ? { readFile: options.readFile } : {}),
+        ...(options.writeFile ? { writeFile: options.writeFile } : {}),
       });
     }
     return {
