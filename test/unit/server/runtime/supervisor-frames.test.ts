@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { SupervisorConnection, type ChildHandlers } from "../../../../src/server/runtime/supervisor-connection.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SupervisorConnection, type ChildHandlers, type SpawnOptions } from "../../../../src/server/runtime/supervisor-connection.js";
 import { SUPERVISOR_NODE_FLAGS, SUPERVISOR_SCRIPT } from "../../../../src/server/runtime/supervisor-script.js";
 
 // The supervisor's raw frames (bulk bytes without base64/JSON) and per-child flow control, host side and
@@ -26,7 +27,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(argv: string[], options: { credit?: number; onStdout?: (chunk: Buffer) => void; readFile?: { path: string; length: number } } = {}) {
+type Builtin = Pick<SpawnOptions, "readFile" | "writeFile">;
+
+function run(argv: string[], options: { credit?: number; onStdout?: (chunk: Buffer) => void } & Builtin = {}) {
   const out: Buffer[] = [];
   let stderr = "";
   let signal: string | null = null;
@@ -55,6 +58,7 @@ function run(argv: string[], options: { credit?: number; onStdout?: (chunk: Buff
   const child = conn.spawn(argv, true, handlers, {
     ...(options.credit !== undefined ? { credit: options.credit } : {}),
     ...(options.readFile ? { readFile: options.readFile } : {}),
+    ...(options.writeFile ? { writeFile: options.writeFile } : {}),
   });
   return { child, exit, out: () => Buffer.concat(out), acked: () => acked, stderr: () => stderr, signal: () => signal };
 }
@@ -165,4 +169,65 @@ it("readFile stops on kill while waiting for credit", async () => {
   expect(await r.exit).toBe(null);
   expect(r.signal()).toBe("SIGKILL");
   expect(got).toBe(1024 * 1024);
+});
+
+describe("writeFile", () => {
+  function write(path: string, part: string, sha256: string, size: number, pieces: Buffer[]) {
+    const r = run(["write", path], { writeFile: { path, part, sha256, size } });
+    for (const piece of pieces) r.child.writeRaw([piece]);
+    r.child.endInput();
+    return r;
+  }
+  const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+  it("puts the bytes at the path only once exactly `size` bytes with the SHA-256 came; the part is gone", async () => {
+    const data = randomBytes(2 * 1024 * 1024 + 5);
+    const path = join(dir, "written.bin");
+    const part = `${path}.part`;
+    const r = write(path, part, sha(data), data.length, [data.subarray(0, 70_000), data.subarray(70_000)]);
+    expect(await r.exit).toBe(0);
+    expect(r.acked()).toBe(data.length);
+    expect((await readFile(path)).equals(data)).toBe(true);
+    expect(existsSync(part)).toBe(false);
+  });
+
+  it("a wrong SHA-256 or a short input leaves the path as it was and removes the part (exit 3)", async () => {
+    const path = join(dir, "kept.txt");
+    await writeFile(path, "before");
+    const data = randomBytes(100_000);
+    const wrong = write(path, `${path}.p1`, sha(randomBytes(8)), data.length, [data]);
+    expect(await wrong.exit).toBe(3);
+    expect(wrong.stderr()).toContain("SHA-256 mismatch");
+    const short = write(path, `${path}.p2`, sha(data), data.length + 1, [data]);
+    expect(await short.exit).toBe(3);
+    expect(short.stderr()).toContain(`after ${data.length} of ${data.length + 1} bytes`);
+    expect(await readFile(path, "utf8")).toBe("before");
+    expect(existsSync(`${path}.p1`) || existsSync(`${path}.p2`)).toBe(false);
+  });
+
+  it("a link planted at the part's name is not written through", async () => {
+    const victim = join(dir, "victim.txt");
+    await writeFile(victim, "victim");
+    const part = join(dir, "planted.part");
+    await symlink(victim, part);
+    const data = Buffer.from("attacker bytes");
+    const r = write(join(dir, "target.txt"), part, sha(data), data.length, [data]);
+    expect(await r.exit).toBe(1);
+    expect(await readFile(victim, "utf8")).toBe("victim");
+    // Control: an ordinary writer that opens the name follows the link into the victim.
+    const control = run(["sh", "-c", 'printf x >> "$1"', "sh", part]);
+    expect(await control.exit).toBe(0);
+    expect(await readFile(victim, "utf8")).toBe("victimx");
+  });
+
+  it("a kill removes the part and writes nothing", async () => {
+    const path = join(dir, "killed.bin");
+    const part = `${path}.part`;
+    const r = run(["write", path], { writeFile: { path, part, sha256: sha(Buffer.alloc(10)), size: 10 } });
+    r.child.writeRaw([Buffer.alloc(4)]);
+    r.child.kill("SIGKILL");
+    expect(await r.exit).toBe(null);
+    expect(r.signal()).toBe("SIGKILL");
+    expect(existsSync(path) || existsSync(part)).toBe(false);
+  });
 });
