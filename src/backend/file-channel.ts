@@ -163,16 +163,29 @@ export class HttpFileChannel implements FileChannel {
 const TOO_MUCH: Buffer[] = [];
 
 /** The whole body as received, or TOO_MUCH as soon as more than `limit` bytes arrived (the rest is not read). */
-async function readAll(body: IncomingMessage, limit: number): Promise<Buffer[]> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy();
-      return TOO_MUCH;
-    }
-    chunks.push(chunk);
-  }
-  return chunks;
+function readAll(body: IncomingMessage, limit: number): Promise<Buffer[]> {
+  // 'data' events, not `for await`: the async iterator reads with `read()`, which joins every chunk
+  // buffered meanwhile into a fresh copy; for a 64 MiB download that copying (and its garbage) measured
+  // about half of the client's CPU time.
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        body.off("data", onData);
+        body.destroy();
+        resolve(TOO_MUCH);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    body.on("data", onData);
+    body.once("end", () => resolve(chunks));
+    body.once("error", reject);
+    // Destroyed before its end (the connection dropped): a cut body is a failure, never a short result.
+    body.once("close", () => {
+      if (!body.complete && size <= limit) reject(new Error("the connection closed before the whole body arrived"));
+    });
+  });
 }

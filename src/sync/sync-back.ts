@@ -14,7 +14,7 @@ import { createScratch, removeScratch, uploadNames } from "./scratch.js";
 import { emptyReport } from "./report.js";
 import { saveSyncState } from "./state-file.js";
 import { asSyncError } from "./sync-in.js";
-import { PRELUDE, downloadParts, sha256 } from "./transfer.js";
+import { PRELUDE, downloadParts, reportHead, sha256 } from "./transfer.js";
 import type { ManifestEntry, SyncOptions, SyncReport, SyncSession, SyncVolume, VolumeState } from "./types.js";
 
 /** Suffix of the file holding the sandbox's version of a conflicting file, next to the host's version. */
@@ -25,7 +25,7 @@ export const CONFLICT_SUFFIX = ".sandbox-conflict";
 const PACK_SCRIPT = `${PRELUDE}d=$1; names=$2; sum=$3; out=$4
 check "$names" "$sum"
 tar -c -f "$out" --format=pax --no-recursion --null --verbatim-files-from -C "$d" -T "$names"
-`;
+${reportHead("out")}`;
 
 interface Failure {
   path: string;
@@ -189,8 +189,8 @@ async function fetchFiles(
   const names = `${scratch}/names`;
   const out = `${scratch}/out.tar`;
   const { check: sum } = await uploadNames(target, `file list for ${guest}`, plan.fetch, names);
-  await runScript(target, `packing changed files in ${guest}`, PACK_SCRIPT, [guest, names, sum, out]);
-  const archive = await downloadParts(target, `archive of ${guest}`, out);
+  const head = await runScript(target, `packing changed files in ${guest}`, PACK_SCRIPT, [guest, names, sum, out]);
+  const archive = await downloadParts(target, `archive of ${guest}`, out, head);
   report.archiveBytes += archive.reduce((n, part) => n + part.length, 0);
   const members = await readArchive(archive).catch((err: unknown) => {
     throw new SyncError(ErrorCodes.SYNC_FAILED, `the archive of ${guest} from sandbox "${target.name}" is not a valid tar: ${String(err)}`, {

@@ -43,8 +43,17 @@ export async function upload(target: SandboxTarget, step: string, data: Payload,
   return { check: sum, requests: await commandUpload(target, step, Buffer.isBuffer(data) ? data : Buffer.concat(data), remote) };
 }
 
+/**
+ * Shell lines printing the size and SHA-256 of the file named by the shell variable `name`: a step that
+ * makes a file ends with them and hands its stdout to {@link downloadParts}, which then needs no probe of
+ * its own (one command less per download). The lines are the sandbox's claim, checked as the probe's are.
+ */
+export function reportHead(name: string): string {
+  return `wc -c < "$${name}"\nsha256 < "$${name}"\n`;
+}
+
 // Size and SHA-256 of the file.
-const HEAD_SCRIPT = `${PRELUDE}wc -c < "$1"\nsha256 < "$1"\n`;
+const HEAD_SCRIPT = `${PRELUDE}f=$1\n${reportHead("f")}`;
 // The same, and for the file channel a gzip copy when a 1 MiB sample compresses well, with its size
 // (the channel then moves the copy, src/sync/compression.ts).
 const PROBE_SCRIPT = `${HEAD_SCRIPT}if [ "$(wc -c < "$1")" -gt ${SAMPLE_BYTES} ] && [ "$(head -c ${SAMPLE_BYTES} "$1" | gzip -1 | wc -c)" -le ${Math.floor(SAMPLE_BYTES * COMPRESS_RATIO)} ]; then
@@ -53,15 +62,22 @@ fi
 `;
 
 /** Reads a sandbox file: its size and SHA-256 first (size checked against `maxTransferBytes`), then the bytes, verified. */
-export async function download(target: SandboxTarget, step: string, remote: string): Promise<Buffer> {
-  const parts = await downloadParts(target, step, remote);
+export async function download(target: SandboxTarget, step: string, remote: string, reported?: readonly string[]): Promise<Buffer> {
+  const parts = await downloadParts(target, step, remote, reported);
   return parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
 }
 
-/** {@link download}, the bytes as the pieces they arrived in (a large archive is not copied once more). */
-export async function downloadParts(target: SandboxTarget, step: string, remote: string): Promise<Buffer[]> {
+/**
+ * {@link download}, the bytes as the pieces they arrived in (a large archive is not copied once more).
+ * `reported`: the stdout of the step that made the file, ending with {@link reportHead}'s lines; used
+ * instead of a probe unless the channel compresses (its probe also makes the gzip copy).
+ */
+export async function downloadParts(target: SandboxTarget, step: string, remote: string, reported?: readonly string[]): Promise<Buffer[]> {
   const channel = await fileChannelOf(target);
-  const head = await runScript(target, `${step} (size)`, channel?.compress ? PROBE_SCRIPT : HEAD_SCRIPT, [remote]);
+  const head =
+    reported && reported.length >= 2 && !channel?.compress
+      ? reported.slice(-2)
+      : await runScript(target, `${step} (size)`, channel?.compress ? PROBE_SCRIPT : HEAD_SCRIPT, [remote]);
   const size = Number(head[0]?.trim());
   const expected = /^[0-9a-f]{64}/.exec(head[1] ?? "")?.[0];
   if (!Number.isSafeInteger(size) || size < 0 || !expected) {

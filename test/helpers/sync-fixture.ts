@@ -72,7 +72,8 @@ export async function startSyncFixture(options: Pick<DevServerOptions, "syncFile
 /** Wraps a backend to observe (and, for attack tests, act after) each command the sync layer sends. */
 export function observeCommands(
   inner: SandboxBackend,
-  after?: (script: string, args: string[]) => Promise<void>,
+  // May return replacement stdout lines: a hostile sandbox controls what its commands print.
+  after?: (script: string, args: string[]) => Promise<void | string[]>,
 ): { backend: SandboxBackend; bodies: number[]; scripts: string[] } {
   const bodies: number[] = [];
   const scripts: string[] = [];
@@ -86,8 +87,9 @@ export function observeCommands(
       bodies.push(Buffer.byteLength(JSON.stringify({ command, args })));
       scripts.push(args[1] ?? "");
       const result = await inner.runCommand(name, command, args, timeout, options);
-      if (after) await after(args[1] ?? "", args.slice(3));
-      return result;
+      const stdout = after ? await after(args[1] ?? "", args.slice(3)) : undefined;
+      if (!stdout) return result;
+      return { ...result, output: [...result.output.filter((l) => l.stream !== "stdout"), ...stdout.map((text) => ({ stream: "stdout" as const, text }))] };
     },
   };
   return { backend, bodies, scripts };

@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import type { ChildHandlers, RawChildRef } from "./supervisor-connection.js";
+import type { ChildHandlers, RawChildRef, SpawnOptions } from "./supervisor-connection.js";
 import type { SandboxRuntime } from "./types.js";
 
 // The sync file channel's sandbox side (docs/protocol.md#dev-sync-channel). Bytes reach the sandbox's
-// files only through a process running INSIDE the sandbox (`head`/`tee` spawned by its supervisor), never
+// files only through a process running INSIDE the sandbox (its supervisor, or `head`/`tee` it spawned), never
 // through the host path of its state folder: a path is resolved by the sandbox's own mount namespace, so a
 // symlink the sandbox planted can only lead to what the sandbox itself may read or write, never to a host
 // file. One process per transfer, its bytes streamed as raw supervisor frames (no base64, no JSON), with a
@@ -37,7 +37,6 @@ fi
 [ "\${got%% *}" = "$sum" ] || { echo "$f: SHA-256 mismatch after transfer; the file was not written" >&2; exit 3; }
 mv -fT -- "$part" "$f"
 `;
-const READ_SCRIPT = `[ -f "$1" ] || { echo "$1: not a regular file" >&2; exit 2; }; exec head -c "$2" -- "$1"`;
 
 /** A sandbox-side step failed (the process's exit code and the tail of its stderr). */
 export class SandboxStreamError extends Error {
@@ -73,8 +72,12 @@ export async function writeSandboxFile(
   check: WriteCheck,
 ): Promise<void> {
   const part = `${path}.msbv-part-${randomBytes(6).toString("hex")}`;
-  const argv = ["sh", "-c", WRITE_SCRIPT, "sh", path, String(bodySize), check.sha256, check.encoding, String(check.size), part];
-  const run = await Transfer.start(spawn, sandbox, argv);
+  // Plain bytes: the supervisor writes and hashes them itself (the same checks, without a 4-8 KiB pipeline);
+  // gzip goes through the shell writer, which unpacks on the way.
+  const run =
+    check.encoding === "identity"
+      ? await Transfer.start(spawn, sandbox, ["write", path], undefined, { writeFile: { path, part, sha256: check.sha256, size: check.size } })
+      : await Transfer.start(spawn, sandbox, ["sh", "-c", WRITE_SCRIPT, "sh", path, String(bodySize), check.sha256, check.encoding, String(check.size), part]);
   try {
     let total = 0;
     let frame: Buffer[] = [];
@@ -132,7 +135,9 @@ export async function readSandboxFile(
     });
     delivery.catch((err: unknown) => run?.fail(err));
   };
-  run = await Transfer.start(spawn, sandbox, ["sh", "-c", READ_SCRIPT, "sh", path, String(length)], { onStdout, credit: WINDOW_BYTES });
+  // The supervisor reads the file itself (opened in the sandbox's mount namespace, regular files only):
+  // relaying a reader process's pipe cost more CPU than everything else of a download.
+  run = await Transfer.start(spawn, sandbox, ["read", path], { onStdout, credit: WINDOW_BYTES }, { readFile: { path, length } });
   try {
     await run.finished();
     await delivery;
@@ -162,6 +167,7 @@ class Transfer {
     sandbox: string,
     argv: string[],
     output?: { onStdout: (chunk: Buffer) => void; credit: number },
+    builtin: Pick<SpawnOptions, "readFile" | "writeFile"> = {},
   ): Promise<Transfer> {
     const run = new Transfer();
     const handlers: ChildHandlers = {
@@ -183,7 +189,7 @@ class Transfer {
       onSpawnError: (code, message) =>
         run.fail(new SandboxStreamError(`cannot start the transfer process in the sandbox (${code}: ${message})`, null)),
     };
-    run.child = await spawn(sandbox, argv, handlers, output ? { credit: output.credit } : {});
+    run.child = await spawn(sandbox, argv, handlers, { ...(output ? { credit: output.credit } : {}), ...builtin });
     run.#progress();
     return run;
   }

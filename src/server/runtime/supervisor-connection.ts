@@ -21,6 +21,18 @@ export interface SpawnOptions {
    * more than granted through {@link ChildRef.grant}. Without it, output flows freely.
    */
   credit?: number;
+  /**
+   * No process: the supervisor itself sends up to `length` bytes of the regular file at `path` (opened
+   * inside the sandbox) as this child's stdout, then exits 0 (2 with a message on stderr when the path is
+   * not a readable regular file). Cheaper than relaying a reader process's pipe.
+   */
+  readFile?: { path: string; length: number };
+  /**
+   * No process: the supervisor itself writes this child's raw input to the new file `part` (created, never
+   * opened through a link), hashing it as it comes; at end of input `part` becomes `path` only when exactly
+   * `size` bytes with SHA-256 `sha256` came (exit 0), else it is removed (exit 3, the reason on stderr).
+   */
+  writeFile?: { path: string; part: string; sha256: string; size: number };
 }
 
 /** A process inside the sandbox. */
@@ -162,7 +174,15 @@ export class SupervisorConnection {
       queueMicrotask(() => handlers.onSpawnError("ESRCH", `sandbox "${this.#name}" is not running`));
     } else {
       this.#handlers.set(id, handlers);
-      this.#send({ t: "spawn", id, argv, ctl, ...(options.credit !== undefined ? { credit: options.credit } : {}) });
+      this.#send({
+        t: "spawn",
+        id,
+        argv,
+        ctl,
+        ...(options.credit !== undefined ? { credit: options.credit } : {}),
+        ...(options.readFile ? { readFile: options.readFile } : {}),
+        ...(options.writeFile ? { writeFile: options.writeFile } : {}),
+      });
     }
     return {
       id,

@@ -37,10 +37,10 @@ it("the sandbox already stopped → SyncError, host untouched", async () => {
 
 it("data altered between checksum and transfer (corrupt stdout) → SyncError, host untouched", async () => {
   const { host, session } = await prepared("corrupt");
-  // After the sync step has read the archive's size and SHA-256, code in the sandbox flips bytes in it.
+  // After the pack step has reported the archive's size and SHA-256, code in the sandbox flips bytes in it.
   const tamper = observeCommands(fx.backend, async (script, args) => {
-    if (script.includes("wc -c") && args[0]?.endsWith("out.tar")) {
-      await fx.sh("corrupt", `printf XXXX | dd of=${args[0]} bs=1 seek=700 conv=notrunc 2>/dev/null`);
+    if (script.includes("tar -c") && args[3]?.endsWith("out.tar")) {
+      await fx.sh("corrupt", `printf XXXX | dd of=${args[3]} bs=1 seek=700 conv=notrunc 2>/dev/null`);
     }
   });
   const err = await syncBack(tamper.backend, session).catch((e: unknown) => e);

@@ -93,9 +93,11 @@ with tarfile.open(OUT, "w", format=tarfile.PAX_FORMAT) as t:
     add("a.txt", kind=tarfile.SYMTYPE, link="/etc/passwd")
     add("hard", kind=tarfile.LNKTYPE, link="/etc/passwd")
 `;
+  // The pack step reports its archive's size and SHA-256; a lying sandbox reports the forged archive's.
   const attacker = observeCommands(fx.backend, async (script, args) => {
     if (!script.includes("tar -c")) return;
     await fx.backend.runCode("forged", "python", `OUT = ${JSON.stringify(args[3])}\n${forge}`, 30);
+    return (await fx.sh("forged", `wc -c < ${args[3]}; sha256sum < ${args[3]}`)).trim().split("\n");
   });
   const err = await syncBack(attacker.backend, session).catch((e: unknown) => e);
   expect(err).toBeInstanceOf(SyncError);

@@ -1,9 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, expect, it } from "vitest";
-import { SupervisorConnection, type ChildHandlers } from "../../../../src/server/runtime/supervisor-connection.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { SupervisorConnection, type ChildHandlers, type SpawnOptions } from "../../../../src/server/runtime/supervisor-connection.js";
 import { SUPERVISOR_NODE_FLAGS, SUPERVISOR_SCRIPT } from "../../../../src/server/runtime/supervisor-script.js";
 
 // The supervisor's raw frames (bulk bytes without base64/JSON) and per-child flow control, host side and
@@ -25,8 +27,12 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-function run(argv: string[], options: { credit?: number; onStdout?: (chunk: Buffer) => void } = {}) {
+type Builtin = Pick<SpawnOptions, "readFile" | "writeFile">;
+
+function run(argv: string[], options: { credit?: number; onStdout?: (chunk: Buffer) => void } & Builtin = {}) {
   const out: Buffer[] = [];
+  let stderr = "";
+  let signal: string | null = null;
   let acked = 0;
   let settle!: (code: number | null) => void;
   const exit = new Promise<number | null>((resolve) => {
@@ -37,17 +43,24 @@ function run(argv: string[], options: { credit?: number; onStdout?: (chunk: Buff
       if (fd === 1) {
         out.push(chunk);
         options.onStdout?.(chunk);
-      }
+      } else stderr += chunk.toString("utf8");
     },
-    onExit: (code) => settle(code),
+    onExit: (code, sig) => {
+      signal = sig;
+      settle(code);
+    },
     // Never expected here: reported as an impossible exit code so the test names the failure.
     onSpawnError: () => settle(-1),
     onAck: (n) => {
       acked += n;
     },
   };
-  const child = conn.spawn(argv, true, handlers, options.credit !== undefined ? { credit: options.credit } : {});
-  return { child, exit, out: () => Buffer.concat(out), acked: () => acked };
+  const child = conn.spawn(argv, true, handlers, {
+    ...(options.credit !== undefined ? { credit: options.credit } : {}),
+    ...(options.readFile ? { readFile: options.readFile } : {}),
+    ...(options.writeFile ? { writeFile: options.writeFile } : {}),
+  });
+  return { child, exit, out: () => Buffer.concat(out), acked: () => acked, stderr: () => stderr, signal: () => signal };
 }
 
 it("bytes written as raw frames reach the child's fd 3 unchanged and are acknowledged", async () => {
@@ -94,4 +107,127 @@ it("a child spawned with credit never sends more than granted plus one pipe read
   expect(received).toBe(2_000_000);
   // A pipe read is at most 64 KiB: the overshoot past the grant is bounded by it.
   expect(worst).toBeLessThanOrEqual(64 * 1024);
+});
+
+it("readFile: the supervisor sends exactly the first `length` bytes of a file, within the credit granted", async () => {
+  const data = randomBytes(3 * 1024 * 1024 + 17);
+  const path = join(dir, "read-me.bin");
+  await writeFile(path, data);
+  const length = 2.5 * 1024 * 1024;
+  const credit = 256 * 1024;
+  let granted = credit;
+  let received = 0;
+  let worst = 0;
+  const r = run(["read", path], {
+    credit,
+    readFile: { path, length },
+    onStdout: (chunk) => {
+      received += chunk.length;
+      worst = Math.max(worst, received - granted);
+      setImmediate(() => {
+        granted += chunk.length;
+        r.child.grant(chunk.length);
+      });
+    },
+  });
+  expect(await r.exit).toBe(0);
+  expect(r.out().equals(data.subarray(0, length))).toBe(true);
+  // One read (1 MiB) at most beyond what was granted.
+  expect(worst).toBeLessThanOrEqual(1024 * 1024);
+  // Shorter than asked: all of it, and a clean exit (the caller compares the count).
+  const all = run(["read", path], { readFile: { path, length: data.length + 1000 } });
+  expect(await all.exit).toBe(0);
+  expect(all.out().equals(data)).toBe(true);
+});
+
+// A FIFO with no writer: a blocking open would hang this test (it has no writer at all).
+it("readFile refuses a FIFO (without waiting for a writer), a folder and a missing path with exit 2", async () => {
+  const fifo = join(dir, "fifo");
+  execFileSync("mkfifo", [fifo]);
+  const folder = join(dir, "folder");
+  await mkdir(folder);
+  for (const path of [fifo, folder, join(dir, "missing")]) {
+    const r = run(["read", path], { readFile: { path, length: 10 } });
+    expect(await r.exit).toBe(2);
+    expect(r.out().length).toBe(0);
+    expect(r.stderr()).toContain(path);
+  }
+});
+
+it("readFile stops on kill while waiting for credit", async () => {
+  const path = join(dir, "big.bin");
+  await writeFile(path, Buffer.alloc(4 * 1024 * 1024));
+  let got = 0;
+  const r = run(["read", path], {
+    credit: 1,
+    readFile: { path, length: 4 * 1024 * 1024 },
+    onStdout: (chunk) => {
+      got += chunk.length;
+      r.child.kill("SIGKILL");
+    },
+  });
+  expect(await r.exit).toBe(null);
+  expect(r.signal()).toBe("SIGKILL");
+  expect(got).toBe(1024 * 1024);
+});
+
+describe("writeFile", () => {
+  function write(path: string, part: string, sha256: string, size: number, pieces: Buffer[]) {
+    const r = run(["write", path], { writeFile: { path, part, sha256, size } });
+    for (const piece of pieces) r.child.writeRaw([piece]);
+    r.child.endInput();
+    return r;
+  }
+  const sha = (data: Buffer) => createHash("sha256").update(data).digest("hex");
+
+  it("puts the bytes at the path only once exactly `size` bytes with the SHA-256 came; the part is gone", async () => {
+    const data = randomBytes(2 * 1024 * 1024 + 5);
+    const path = join(dir, "written.bin");
+    const part = `${path}.part`;
+    const r = write(path, part, sha(data), data.length, [data.subarray(0, 70_000), data.subarray(70_000)]);
+    expect(await r.exit).toBe(0);
+    expect(r.acked()).toBe(data.length);
+    expect((await readFile(path)).equals(data)).toBe(true);
+    expect(existsSync(part)).toBe(false);
+  });
+
+  it("a wrong SHA-256 or a short input leaves the path as it was and removes the part (exit 3)", async () => {
+    const path = join(dir, "kept.txt");
+    await writeFile(path, "before");
+    const data = randomBytes(100_000);
+    const wrong = write(path, `${path}.p1`, sha(randomBytes(8)), data.length, [data]);
+    expect(await wrong.exit).toBe(3);
+    expect(wrong.stderr()).toContain("SHA-256 mismatch");
+    const short = write(path, `${path}.p2`, sha(data), data.length + 1, [data]);
+    expect(await short.exit).toBe(3);
+    expect(short.stderr()).toContain(`after ${data.length} of ${data.length + 1} bytes`);
+    expect(await readFile(path, "utf8")).toBe("before");
+    expect(existsSync(`${path}.p1`) || existsSync(`${path}.p2`)).toBe(false);
+  });
+
+  it("a link planted at the part's name is not written through", async () => {
+    const victim = join(dir, "victim.txt");
+    await writeFile(victim, "victim");
+    const part = join(dir, "planted.part");
+    await symlink(victim, part);
+    const data = Buffer.from("attacker bytes");
+    const r = write(join(dir, "target.txt"), part, sha(data), data.length, [data]);
+    expect(await r.exit).toBe(1);
+    expect(await readFile(victim, "utf8")).toBe("victim");
+    // Control: an ordinary writer that opens the name follows the link into the victim.
+    const control = run(["sh", "-c", 'printf x >> "$1"', "sh", part]);
+    expect(await control.exit).toBe(0);
+    expect(await readFile(victim, "utf8")).toBe("victimx");
+  });
+
+  it("a kill removes the part and writes nothing", async () => {
+    const path = join(dir, "killed.bin");
+    const part = `${path}.part`;
+    const r = run(["write", path], { writeFile: { path, part, sha256: sha(Buffer.alloc(10)), size: 10 } });
+    r.child.writeRaw([Buffer.alloc(4)]);
+    r.child.kill("SIGKILL");
+    expect(await r.exit).toBe(null);
+    expect(r.signal()).toBe("SIGKILL");
+    expect(existsSync(path) || existsSync(part)).toBe(false);
+  });
 });
