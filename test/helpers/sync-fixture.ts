@@ -89,7 +89,10 @@ export function observeCommands(
       const result = await inner.runCommand(name, command, args, timeout, options);
       const stdout = after ? await after(args[1] ?? "", args.slice(3)) : undefined;
       if (!stdout) return result;
-      return { ...result, output: [...result.output.filter((l) => l.stream !== "stdout"), ...stdout.map((text) => ({ stream: "stdout" as const, text }))] };
+      return {
+        ...result,
+        output: [...result.output.filter((l) => l.stream !== "stdout"), ...stdout.map((text) => ({ stream: "stdout" as const, text }))],
+      };
     },
   };
   return { backend, bodies, scripts };

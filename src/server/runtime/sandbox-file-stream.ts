@@ -77,7 +77,18 @@ export async function writeSandboxFile(
   const run =
     check.encoding === "identity"
       ? await Transfer.start(spawn, sandbox, ["write", path], undefined, { writeFile: { path, part, sha256: check.sha256, size: check.size } })
-      : await Transfer.start(spawn, sandbox, ["sh", "-c", WRITE_SCRIPT, "sh", path, String(bodySize), check.sha256, check.encoding, String(check.size), part]);
+      : await Transfer.start(spawn, sandbox, [
+          "sh",
+          "-c",
+          WRITE_SCRIPT,
+          "sh",
+          path,
+          String(bodySize),
+          check.sha256,
+          check.encoding,
+          String(check.size),
+          part,
+        ]);
   try {
     let total = 0;
     let frame: Buffer[] = [];
