@@ -73,6 +73,7 @@ export async function startSyncFixture(options: Pick<DevServerOptions, "syncFile
 export function observeCommands(
   inner: SandboxBackend,
   // May return replacement stdout lines: a hostile sandbox controls what its commands print.
+  // biome-ignore lint/suspicious/noConfusingVoidType: hooks are plain async functions that may return nothing.
   after?: (script: string, args: string[]) => Promise<void | string[]>,
 ): { backend: SandboxBackend; bodies: number[]; scripts: string[] } {
   const bodies: number[] = [];
