@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { chown, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
@@ -27,8 +27,23 @@ export async function userIds(name: string): Promise<{ uid: number; gid: number 
   return { uid: Number(uid), gid: Number(gid) };
 }
 
+/**
+ * The ordinary user must reach this checkout (dist/, node_modules/, the fixture scripts). A clone
+ * under `mktemp -d` (mode 0700) hides it: give each folder above the checkout the search bit for
+ * others (o+x: pass through, never list or read) where it lacks it.
+ */
+async function ensureCheckoutReachable(): Promise<void> {
+  const checkout = path.resolve(import.meta.dirname, "..", "..", "..");
+  for (let dir = checkout; ; dir = path.dirname(dir)) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) await chmod(dir, (mode & 0o7777) | 0o001);
+    if (dir === path.dirname(dir)) break;
+  }
+}
+
 /** The ordinary user the "user" mode runs the server as (useradd when missing). */
 export async function ensureTestUser(): Promise<{ uid: number; gid: number }> {
+  await ensureCheckoutReachable();
   const existing = await userIds(TEST_USER);
   if (existing) return existing;
   await run("useradd", ["--no-create-home", "--shell", "/usr/sbin/nologin", "--user-group", TEST_USER]).catch(async (error: unknown) => {
