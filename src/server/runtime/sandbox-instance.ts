@@ -12,7 +12,7 @@ import { attachVolumes } from "./pool/attach-volumes.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
 import { driverArgv } from "./driver-argv.js";
-import { CLOCK_TICKS_PER_SECOND, descendants, processTree, readProcTable, rssKiB } from "./proc-tree.js";
+import { CLOCK_TICKS_PER_SECOND, processTree, processTreeStats, rssKiB } from "./proc-tree.js";
 import { ReplSession } from "./repl-session.js";
 import { runCommand } from "./run-command.js";
 import { DEFAULT_WORKDIR, parseEnvs, sandboxEnv } from "./sandbox-env.js";
@@ -211,7 +211,7 @@ export class SandboxInstance {
   }
 
   async #treeSample(root: number): Promise<{ at: number; ticks: number; pids: number[] }> {
-    const tree = descendants(await readProcTable(), root);
+    const tree = await processTreeStats(root);
     return { at: Date.now(), ticks: tree.reduce((sum, stat) => sum + stat.cpuTicks, 0), pids: tree.map((stat) => stat.pid) };
   }
 
