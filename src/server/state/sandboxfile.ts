@@ -1,4 +1,6 @@
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, open, stat } from "node:fs/promises";
+import type { BigIntStats } from "node:fs";
+import type { FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { isMap, parseDocument, type Document } from "yaml";
 import { DevServerError } from "../../errors/errors.js";
@@ -16,6 +18,13 @@ export const DEFAULT_SANDBOXFILE = "# Sandbox configurations\nsandboxes:\n";
  */
 export type SandboxfileEntry = Omit<WireStartConfig, "memory" | "cpus"> & Partial<Pick<WireStartConfig, "memory" | "cpus">>;
 
+/** One parse of the file: the document (only #commit changes it, after dropping it) and its entries. */
+interface Parsed {
+  identity: string;
+  doc: Document;
+  sandboxes: ReadonlyMap<string, unknown>;
+}
+
 /** Thrown for unreadable/unparsable files; the server turns it into a generic 500. */
 export class SandboxfileParseError extends DevServerError {}
 
@@ -26,10 +35,16 @@ export class SandboxfileParseError extends DevServerError {}
  * Concurrent upserts are committed together: while one write runs, the entries that arrive wait
  * and then go out in one load + write (a burst of 50 starts is not 50 serial fsyncs), and each
  * upsert resolves only once a write holding its entry is on disk.
+ *
+ * Every start, stop and metrics call reads the file, and parsing a Sandboxfile of a few hundred
+ * entries costs milliseconds of the server's one thread, so the last parse is kept with the file's
+ * identity (device, inode, size, mtime in ns) and reused while the file on disk is that same file.
+ * A hand edit or another writer's rename changes the identity and is read afresh.
  */
 export class Sandboxfile {
   readonly path: string;
   readonly #mutex = new AsyncMutex();
+  #parsed: Parsed | undefined;
   #batch: Array<{ name: string; entry: SandboxfileEntry; done: { resolve: () => void; reject: (error: unknown) => void } }> = [];
 
   constructor(projectDir: string) {
@@ -38,9 +53,8 @@ export class Sandboxfile {
 
   /** The raw entries (name → untyped value), or `undefined` when the file does not exist. */
   async readEntries(): Promise<Map<string, unknown> | undefined> {
-    const doc = await this.#load();
-    if (doc === undefined) return undefined;
-    return entriesOf(doc);
+    const parsed = await this.#read();
+    return parsed === undefined ? undefined : new Map(parsed.sandboxes);
   }
 
   /** Inserts or wholesale-replaces `name`'s entry, creating the file when missing. */
@@ -56,33 +70,62 @@ export class Sandboxfile {
     const batch = this.#batch;
     this.#batch = [];
     try {
-      const doc = (await this.#load()) ?? parseDocument(DEFAULT_SANDBOXFILE);
+      const doc = (await this.#read())?.doc ?? parseSandboxfile(this.path, DEFAULT_SANDBOXFILE);
+      // The kept parse is changed in place below: dropped first, so a failed write leaves none.
+      this.#parsed = undefined;
       normalise(doc);
       // In arrival order, so the last upsert of a name wins, as with one write each.
       for (const { name, entry } of batch) doc.setIn(["sandboxes", name], doc.createNode(entry));
       // Legacy start (re)creates a missing project dir instead of failing.
       await mkdir(dirname(this.path), { recursive: true });
       await writeFileAtomic(this.path, doc.toString());
+      // Our own write is known without reading it back (a change by someone else between the
+      // rename and this stat would go unseen until the file changes again: the server is its only writer).
+      this.#parsed = await stat(this.path, { bigint: true }).then(
+        (st) => ({ identity: identityOf(st), doc, sandboxes: entriesOf(doc) }),
+        () => undefined,
+      );
       for (const { done } of batch) done.resolve();
     } catch (error) {
       for (const { done } of batch) done.reject(error);
     }
   }
 
-  async #load(): Promise<Document | undefined> {
-    let text: string;
+  /** The file parsed, again only when the file is not the one parsed last. */
+  async #read(): Promise<Parsed | undefined> {
+    let handle: FileHandle;
     try {
-      text = await readFile(this.path, "utf8");
+      handle = await open(this.path, "r");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw new SandboxfileParseError(`cannot read ${this.path}: ${(err as Error).message}`, { cause: err });
     }
-    const doc = parseDocument(text);
-    if (doc.errors.length > 0) {
-      throw new SandboxfileParseError(`cannot parse ${this.path}: ${doc.errors[0]?.message ?? "YAML error"}`);
+    try {
+      // Identity and text from the same open file, so the two always belong together.
+      const identity = identityOf(await handle.stat({ bigint: true }));
+      if (this.#parsed?.identity === identity) return this.#parsed;
+      const text = await handle.readFile("utf8");
+      const doc = parseSandboxfile(this.path, text);
+      const parsed = { identity, doc, sandboxes: entriesOf(doc) };
+      this.#parsed = parsed;
+      return parsed;
+    } catch (err) {
+      if (err instanceof SandboxfileParseError) throw err;
+      throw new SandboxfileParseError(`cannot read ${this.path}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      await handle.close();
     }
-    return doc;
   }
+}
+
+function parseSandboxfile(file: string, text: string): Document {
+  const doc = parseDocument(text);
+  if (doc.errors.length > 0) throw new SandboxfileParseError(`cannot parse ${file}: ${doc.errors[0]?.message ?? "YAML error"}`);
+  return doc;
+}
+
+function identityOf(st: BigIntStats): string {
+  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
 }
 
 // Legacy normalisation: non-mapping root → empty mapping; missing/non-mapping `sandboxes` → empty mapping.
@@ -91,10 +134,19 @@ function normalise(doc: Document): void {
   if (!isMap(doc.get("sandboxes"))) doc.set("sandboxes", doc.createNode({}));
 }
 
-function entriesOf(doc: Document): Map<string, unknown> {
+/** The entries, frozen: the cached ones are handed to every reader, and none may change them. */
+function entriesOf(doc: Document): ReadonlyMap<string, unknown> {
   const root: unknown = doc.toJS();
   const sandboxes = isPlainObject(root) ? root.sandboxes : undefined;
-  return new Map(isPlainObject(sandboxes) ? Object.entries(sandboxes) : []);
+  return new Map(isPlainObject(sandboxes) ? Object.entries(sandboxes).map(([name, entry]) => [name, deepFreeze(entry)]) : []);
+}
+
+function deepFreeze(value: unknown): unknown {
+  if (typeof value === "object" && value !== null && !Object.isFrozen(value)) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
