@@ -70,16 +70,28 @@ export function builtinDenied(extraDenied: readonly string[] = [], home = homedi
 /**
  * Deny entries in both spellings, as written and canonical, because on merged-/usr systems `/lib` is
  * `/usr/lib` and `/var/run` is `/run`, and the check runs on canonical host paths.
+ * Read afresh for every check (a symlinked `~/.ssh` may be re-pointed at any time), but callers that
+ * ask while the same list is being read share that read: a burst of 50 starts is one read of some
+ * 40 paths, not 2,000 file-system calls queued behind each other.
  */
-export async function canonicalDenied(extraDenied: readonly string[] = [], opts: { microsandboxHome?: boolean } = {}): Promise<DeniedEntry[]> {
-  const out: DeniedEntry[] = [];
-  for (const d of builtinDenied(extraDenied, homedir(), opts.microsandboxHome ?? true)) {
-    out.push(d);
-    const canon = await realpathLongestPrefix(d.path).catch(() => d.path);
-    if (canon !== d.path) out.push({ ...d, path: canon });
-  }
-  return out;
+export function canonicalDenied(extraDenied: readonly string[] = [], opts: { microsandboxHome?: boolean } = {}): Promise<readonly DeniedEntry[]> {
+  const entries = builtinDenied(extraDenied, homedir(), opts.microsandboxHome ?? true);
+  const key = JSON.stringify(entries);
+  const ongoing = readingDenied.get(key);
+  if (ongoing) return ongoing;
+  const reading = Promise.all(
+    entries.map(async (d) => {
+      const canon = await realpathLongestPrefix(d.path).catch(() => d.path);
+      return canon === d.path ? [d] : [d, { ...d, path: canon }];
+    }),
+  )
+    .then((pairs) => Object.freeze(pairs.flat().map((d) => Object.freeze(d))))
+    .finally(() => readingDenied.delete(key));
+  readingDenied.set(key, reading);
+  return reading;
 }
+
+const readingDenied = new Map<string, Promise<readonly DeniedEntry[]>>();
 
 /** Why a canonical host path is refused by the policy, or undefined when it may be mounted. */
 export function hostPolicyViolation(
