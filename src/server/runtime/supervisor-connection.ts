@@ -77,6 +77,12 @@ export class SupervisorConnection {
   #raw: { id: number; fd: 1 | 2; left: number } | undefined;
   #stderrTail = "";
   #exited = false;
+  /**
+   * The supervisor reported ready: bubblewrap finished setting up, so its init had armed its
+   * parent-death signal and cannot outlive it. Only a sandbox that never got this far can leave an
+   * init behind, and only then is every host process's argv worth reading.
+   */
+  #wasReady = false;
   readonly #exitPromise: Promise<void>;
   #onReady: ((error?: Error) => void) | undefined;
   #onAttached: ((error?: Error) => void) | undefined;
@@ -117,7 +123,10 @@ export class SupervisorConnection {
     const outcome = await Promise.race([ready, spawnError, timer]);
     abort.abort();
     connection.#onReady = undefined;
-    if (outcome === undefined) return connection;
+    if (outcome === undefined) {
+      connection.#wasReady = true;
+      return connection;
+    }
     await connection.terminate();
     // bwrap's own error message may still be in flight when its exit is seen.
     await Promise.race([new Promise((resolve) => proc.once("close", resolve)), sleep(500)]);
@@ -227,10 +236,9 @@ export class SupervisorConnection {
       if (!exited) this.#proc.kill("SIGKILL");
       await this.#exitPromise;
     }
-    // Whatever escaped the tree (an init whose bwrap died during setup) is found by its argv.
     // An init whose bwrap died during setup escaped the tree; look for it by argv (a scan of every
     // process) only then. With bwrap's init in the tree, its death took the whole PID namespace.
-    if (!before.some((stat) => stat.ppid === root)) before.push(...(await orphansWithArgv(this.#bwrapArgv)));
+    if (!this.#wasReady && !before.some((stat) => stat.ppid === root)) before.push(...(await orphansWithArgv(this.#bwrapArgv)));
     for (let attempt = 0; attempt < 100; attempt++) {
       const alive = (await Promise.all(before.map(async (stat) => ((await stillAlive(stat)) ? stat : undefined)))).filter(
         (stat) => stat !== undefined,
@@ -323,7 +331,8 @@ export class SupervisorConnection {
     this.#handlers.clear();
     for (const handlers of orphans) handlers.onExit(null, "SIGKILL");
     for (const listener of this.#closeListeners.splice(0)) listener();
-    // bwrap ended on its own: make sure no init it forked is left behind.
+    // bwrap ended during setup: make sure no init it forked is left behind.
+    if (this.#wasReady) return;
     void orphansWithArgv(this.#bwrapArgv)
       .then((orphans: ProcStat[]) => {
         for (const stat of orphans) safeKill(stat.pid);
