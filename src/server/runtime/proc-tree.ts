@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from "node:fs";
 import { readFile, readdir } from "node:fs/promises";
 
 /** The fields of /proc/<pid>/stat this runtime needs. */
@@ -49,26 +50,6 @@ export async function readProcTable(): Promise<Map<number, ProcStat>> {
   return table;
 }
 
-/** `root` and all its descendants in `table`. */
-export function descendants(table: ReadonlyMap<number, ProcStat>, root: number): ProcStat[] {
-  const children = new Map<number, ProcStat[]>();
-  for (const stat of table.values()) {
-    const list = children.get(stat.ppid);
-    if (list) list.push(stat);
-    else children.set(stat.ppid, [stat]);
-  }
-  const first = table.get(root);
-  if (!first) return [];
-  const out: ProcStat[] = [];
-  const pending = [first];
-  while (pending.length > 0) {
-    const stat = pending.pop() as ProcStat;
-    out.push(stat);
-    pending.push(...(children.get(stat.pid) ?? []));
-  }
-  return out;
-}
-
 /** Resident set size of one process in KiB (0 when it is gone or a kernel thread). */
 export async function rssKiB(pid: number): Promise<number> {
   try {
@@ -82,12 +63,8 @@ export async function rssKiB(pid: number): Promise<number> {
 
 /** True while `stat.pid` still names the same, not yet dead process (not a reused pid, not a zombie). */
 export async function stillAlive(stat: ProcStat): Promise<boolean> {
-  try {
-    const now = parseStat(await readFile(`/proc/${stat.pid}/stat`, "utf8"));
-    return now !== undefined && now.startTime === stat.startTime && now.state !== "Z" && now.state !== "X";
-  } catch {
-    return false;
-  }
+  const now = parseStat(readProcFile(`/proc/${stat.pid}/stat`));
+  return now !== undefined && now.startTime === stat.startTime && now.state !== "Z" && now.state !== "X";
 }
 
 /**
@@ -110,11 +87,28 @@ export async function orphansWithArgv(argv: readonly string[]): Promise<ProcStat
   return out;
 }
 
+/**
+ * A small /proc file read synchronously ("" once the process is gone). /proc answers from kernel
+ * memory, never the disk, so a synchronous read costs microseconds, while the promise form takes
+ * four trips through libuv's four-thread pool, where a burst of starts queues them behind fsyncs.
+ */
+function readProcFile(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return "";
+  }
+}
+
 /** Direct children of `pid`, from every one of its threads' `children` files (proc(5)); [] once gone. */
-async function childPids(pid: number): Promise<number[]> {
-  const tasks = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
-  const lists = await Promise.all(tasks.map((tid) => readFile(`/proc/${pid}/task/${tid}/children`, "utf8").catch(() => "")));
-  return lists.flatMap((text) => text.split(" ").filter(Boolean).map(Number));
+function childPids(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tasks.flatMap((tid) => readProcFile(`/proc/${pid}/task/${tid}/children`).split(" ").filter(Boolean).map(Number));
 }
 
 /**
@@ -127,15 +121,13 @@ export async function processTree(root: number): Promise<number[]> {
   while (pending.length > 0) {
     const pid = pending.pop() as number;
     out.push(pid);
-    pending.push(...(await childPids(pid)));
+    pending.push(...childPids(pid));
   }
   return out;
 }
 
 /** {@link processTree} with each process's stat (the ones that exit meanwhile are skipped). */
 export async function processTreeStats(root: number): Promise<ProcStat[]> {
-  const stats = await Promise.all(
-    (await processTree(root)).map(async (pid) => parseStat(await readFile(`/proc/${pid}/stat`, "utf8").catch(() => ""))),
-  );
+  const stats = (await processTree(root)).map((pid) => parseStat(readProcFile(`/proc/${pid}/stat`)));
   return stats.filter((stat): stat is ProcStat => stat !== undefined);
 }

@@ -1,8 +1,10 @@
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { InvalidOptionError } from "../../../../src/errors/index.js";
 import { bindsFor } from "../../../../src/server/runtime/interpreters.js";
 import { LineSplitter } from "../../../../src/server/runtime/line-splitter.js";
-import { descendants, parseStat, type ProcStat } from "../../../../src/server/runtime/proc-tree.js";
+import { parseStat, processTree, processTreeStats } from "../../../../src/server/runtime/proc-tree.js";
 import { parseEnvs, sandboxEnv } from "../../../../src/server/runtime/sandbox-env.js";
 import { SerialQueue } from "../../../../src/server/runtime/serial-queue.js";
 import { validateSandboxName } from "../../../../src/server/runtime/state-dir.js";
@@ -22,22 +24,35 @@ describe("LineSplitter", () => {
   });
 });
 
-describe("parseStat and descendants", () => {
+describe("parseStat and processTree", () => {
   it("parses a stat line whose command contains spaces and parentheses", () => {
     const line = "4242 (we ird) (x)) S 17 4242 4242 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 98765 1000 200";
     expect(parseStat(line)).toEqual({ pid: 4242, ppid: 17, state: "S", cpuTicks: 10, startTime: 98765 });
     expect(parseStat("garbage")).toBeUndefined();
   });
 
-  it("collects a process tree", () => {
-    const stat = (pid: number, ppid: number): ProcStat => ({ pid, ppid, state: "S", cpuTicks: 0, startTime: pid });
-    const table = new Map([stat(1, 0), stat(10, 1), stat(11, 10), stat(12, 11), stat(13, 10), stat(20, 1)].map((s) => [s.pid, s]));
-    expect(
-      descendants(table, 10)
-        .map((s) => s.pid)
-        .sort(),
-    ).toEqual([10, 11, 12, 13]);
-    expect(descendants(table, 99)).toEqual([]);
+  it("walks a real process tree down from its root, children forked by any thread included", async () => {
+    // A Python parent that forks one child from its main thread and one from a second thread:
+    // the second is listed only in that thread's /proc/<pid>/task/<tid>/children.
+    const parent = spawn(
+      "/usr/bin/python3",
+      [
+        "-c",
+        "import subprocess, threading, time\nsubprocess.Popen(['sleep', '30'])\nthreading.Thread(target=lambda: (subprocess.Popen(['sleep', '31']), print('ready', flush=True), time.sleep(30))).start()\ntime.sleep(30)",
+      ],
+      { stdio: ["ignore", "pipe", "inherit"] },
+    );
+    try {
+      await new Promise((resolve) => parent.stdout.once("data", resolve));
+      const tree = await processTree(parent.pid as number);
+      const argvs = tree.map((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, 2).join(" "));
+      expect(tree[0]).toBe(parent.pid);
+      expect(argvs.slice(1).sort()).toEqual(["sleep 30", "sleep 31"]);
+      expect((await processTreeStats(parent.pid as number)).map((s) => s.pid).sort()).toEqual([...tree].sort());
+    } finally {
+      for (const pid of await processTree(parent.pid as number)) process.kill(pid, "SIGKILL");
+    }
+    expect(await processTree(999_999_999)).toEqual([999_999_999]);
   });
 });
 
