@@ -1,9 +1,8 @@
 import { spawn } from "node:child_process";
 import { once } from "node:events";
-import { readFile, writeFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { bootTicksNow } from "../../helpers/processes.js";
 import {
@@ -14,6 +13,7 @@ import {
   sandboxProcessesMentioning,
   type RuntimeFixture,
 } from "../../helpers/runtime-fixture.js";
+import { startRuntimeChild } from "../../helpers/runtime-child.js";
 import { type TempDir, tempDir } from "../../helpers/temp-dir.js";
 
 const SANDBOXES = 20;
@@ -65,46 +65,21 @@ describe("bwrap runtime concurrency and process cleanup", () => {
   it("kills every sandbox when the Node process that runs the runtime dies, and leaks no inherited fd into them", async () => {
     scratchDir = await tempDir("msbv-orphan-");
     scratch = scratchDir.path;
-    const runtimeIndex = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../src/server/runtime/index.ts")).href;
-    // Node 22 strips types itself; this hook only maps the sources' `.js` specifiers to `.ts`.
-    await writeFile(
-      path.join(scratch, "hook.mjs"),
-      `export async function resolve(s, c, next) {
-  try { return await next(s, c); } catch (e) { if (s.startsWith(".") && s.endsWith(".js")) return next(s.slice(0, -3) + ".ts", c); throw e; }
-}\n`,
-    );
-    await writeFile(
-      path.join(scratch, "child.mjs"),
-      `import { register } from "node:module";
-register(${JSON.stringify(pathToFileURL(path.join(scratch, "hook.mjs")).href)});
-const { createBwrapRuntime } = await import(${JSON.stringify(runtimeIndex)});
-const runtime = createBwrapRuntime({ stateDir: ${JSON.stringify(path.join(scratch, "state"))} });
+    // The runtime's process inherits fd 200 without close-on-exec, open on the host's "/": the
+    // classic chroot escape if it reached a sandbox. (Node itself only marks low fds close-on-exec.)
+    const withLeakedFd = "import os, sys\nos.dup2(os.open('/', os.O_RDONLY), 200)\nos.execv(sys.argv[1], sys.argv[1:])";
+    const { child, output } = await startRuntimeChild(
+      scratch,
+      `const runtime = createBwrapRuntime({ stateDir: ${JSON.stringify(path.join(scratch, "state"))} });
 await runtime.start({ name: "orphan1", image: "microsandbox/python", volumes: [], envs: [] });
 await runtime.start({ name: "orphan2", image: "microsandbox/node", volumes: [], envs: [] });
 await runtime.runRepl("orphan1", "python", "import subprocess; p = subprocess.Popen(['sleep', '300'])");
 const fds = await runtime.runCommand("orphan1", "ls", ["/proc/self/fd"]);
 console.log("fds " + JSON.stringify(fds.output.map((line) => line.text)));
-console.log("ready");
-setInterval(() => {}, 1000);
-`,
+console.log("ready");`,
+      ["/usr/bin/python3", "-c", withLeakedFd],
     );
-    // The runtime's process inherits fd 200 without close-on-exec, open on the host's "/": the
-    // classic chroot escape if it reached a sandbox. (Node itself only marks low fds close-on-exec.)
-    const withLeakedFd = "import os, sys\nos.dup2(os.open('/', os.O_RDONLY), 200)\nos.execv(sys.argv[1], sys.argv[1:])";
-    const child = spawn("/usr/bin/python3", ["-c", withLeakedFd, process.execPath, path.join(scratch, "child.mjs")], {
-      stdio: ["ignore", "pipe", "inherit"],
-    });
-    const childOut = child.stdout;
-    if (!childOut) throw new Error("no stdout pipe");
-    let seen = "";
-    childOut.setEncoding("utf8");
-    await new Promise<void>((resolve, reject) => {
-      childOut.on("data", (text: string) => {
-        seen += text;
-        if (seen.includes("ready")) resolve();
-      });
-      child.once("exit", (code) => reject(new Error(`child exited early (${code}): ${seen}`)));
-    });
+    const seen = output();
     expect(seen).toContain('fds ["0","1","2","3"]');
     const bwraps = await sandboxProcessesMentioning(scratch);
     const namespaces = await pidNamespaces(bwraps);

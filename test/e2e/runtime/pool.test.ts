@@ -1,7 +1,11 @@
+import { once } from "node:events";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { createBwrapRuntime } from "../../../src/server/runtime/index.js";
 import { launchPooledForTest } from "../../helpers/pool-fixture.js";
+import { startRuntimeChild } from "../../helpers/runtime-child.js";
+import { tempDir } from "../../helpers/temp-dir.js";
 import { createRuntimeFixture, processesMentioning, stdout, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
 
 // The pool of pre-started sandboxes (src/server/runtime/pool): with the server as root, a create
@@ -191,5 +195,45 @@ describe.runIf(isRoot)("the attach helper on its own", () => {
     expect(await readdir(outside)).toEqual([]);
     // Nothing was mounted over the sandbox's /etc.
     expect(await pooled.mountPoints()).not.toContain("/etc");
+  });
+});
+
+describe.runIf(isRoot)("pool slots left by a killed server", () => {
+  const slots = async (state: string) => (await readdir(state)).filter((entry) => entry.startsWith(".pool-")).sort();
+
+  it("are removed by the next server on the same state folder, and nothing else is", async () => {
+    await using scratch = await tempDir("msbv-pool-kill-");
+    const state = path.join(scratch.path, "state");
+    const spec = (name: string) => ({ name, image: "microsandbox/python", volumes: [], envs: [] });
+    const { child } = await startRuntimeChild(
+      scratch.path,
+      `const runtime = createBwrapRuntime({ stateDir: ${JSON.stringify(state)}, poolSize: 2 });
+await runtime.start(${JSON.stringify(spec("first"))});
+await runtime.pool.filled();
+console.log("ready");`,
+    );
+    const left = await slots(state);
+    // Two slot folders, each with its owner file.
+    expect(left.filter((entry) => entry.endsWith(".owner")).map((entry) => entry.slice(0, -".owner".length))).toEqual(
+      left.filter((entry) => !entry.endsWith(".owner")),
+    );
+    expect(left).toHaveLength(4);
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    expect(await slots(state)).toEqual(left);
+
+    const runtime = createBwrapRuntime({ stateDir: state, poolSize: 2 });
+    try {
+      await runtime.start(spec("second"));
+      await runtime.pool?.filled();
+      const now = await slots(state);
+      expect(now.filter((entry) => left.includes(entry))).toEqual([]);
+      expect(now).toHaveLength(4);
+      // A name's state is never a slot, whoever made it.
+      expect((await readdir(state)).filter((entry) => entry === "first" || entry === "second").sort()).toEqual(["first", "second"]);
+    } finally {
+      await runtime.shutdown();
+    }
+    expect(await slots(state)).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@ import * as path from "node:path";
 import { isValidSandboxName } from "../../../names/sandbox-name.js";
 import { serverIsRoot } from "../containment/sandbox-identity.js";
 import { AttachServer } from "./attach-server.js";
+import { removeSlotOwner, sweepDeadSlots, writeSlotOwner } from "./slot-owner.js";
 import { SandboxInstance, type PooledSandbox, type RuntimeContext } from "../sandbox-instance.js";
 import type { RuntimeSandboxSpec } from "../types.js";
 
@@ -51,6 +52,8 @@ export class WarmPool {
   readonly #waiting = new Map<string, PooledSandbox[]>();
   #filling: Promise<void> | undefined;
   #closed = false;
+  /** Slots left by a killed server are removed once, before this pool makes its first. */
+  #swept = false;
   readonly #attacher = new AttachServer();
 
   constructor(size: number, context: () => Promise<RuntimeContext>, log: (line: string) => void = () => undefined) {
@@ -88,7 +91,11 @@ export class WarmPool {
         return await SandboxInstance.adopt(context, pooled, spec, this.#attacher);
       } catch (error) {
         this.#log(`pool: claiming a waiting sandbox for "${spec.name}" failed, starting it cold: ${(error as Error).message}`);
+        // Still a slot when the claim failed before its folder became the name's state.
+        await rm(pooled.dirs.root, { recursive: true, force: true });
         return undefined;
+      } finally {
+        await removeSlotOwner(context.stateDir, pooled.slot);
       }
     } finally {
       this.#topUp();
@@ -126,6 +133,11 @@ export class WarmPool {
   }
 
   async #fill(): Promise<void> {
+    if (!this.#swept) {
+      this.#swept = true;
+      const swept = await sweepDeadSlots((await this.#context()).stateDir, SLOT_PREFIX);
+      if (swept.length > 0) this.#log(`pool: removed ${swept.length} slot(s) left by a server that is no longer running`);
+    }
     for (;;) {
       if (this.#closed) return;
       const next = [...this.#demand.entries()].find(([key]) => (this.#waiting.get(key)?.length ?? 0) < this.#size);
@@ -133,8 +145,10 @@ export class WarmPool {
       const [key, demand] = next;
       const context = await this.#context();
       const slot = `${SLOT_PREFIX}${randomBytes(6).toString("hex")}`;
+      await writeSlotOwner(context.stateDir, slot);
       const pooled = await SandboxInstance.launchPooled(context, slot, demand.image, demand.memory).catch(async (error: unknown) => {
         await rm(path.join(context.stateDir, slot), { recursive: true, force: true });
+        await removeSlotOwner(context.stateDir, slot);
         throw error;
       });
       if (this.#closed) {
@@ -174,4 +188,5 @@ async function discard(pooled: PooledSandbox): Promise<void> {
   await pooled.connection.terminate();
   await pooled.release();
   await rm(pooled.dirs.root, { recursive: true, force: true });
+  await removeSlotOwner(path.dirname(pooled.dirs.root), pooled.slot);
 }
