@@ -3,6 +3,7 @@ import { chmod, chown, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } 
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { createInterface } from "node:readline";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { PythonSandbox, type SandboxOptions } from "../../../src/index.js";
 import { distEntry } from "../../helpers/safety-fixture.js";
@@ -157,6 +158,44 @@ export async function py(sb: PythonSandbox, code: string): Promise<string> {
 export async function pyJson<T = Record<string, unknown>>(sb: PythonSandbox, code: string): Promise<T> {
   const out = (await py(sb, code)).trim().split("\n").pop() ?? "";
   return JSON.parse(out) as T;
+}
+
+/**
+ * Starts a rename-exchange loop inside `sb` (renameat2 RENAME_EXCHANGE of each pair, as fast as it
+ * can) and waits until it runs (it creates `<guest>/swapper-ready`, seen on the host in `hostDir`).
+ * The loop stays in the REPL as `swapper`; end it with `swapper.kill()`.
+ */
+export async function startRenameSwapper(
+  sb: PythonSandbox,
+  guest: string,
+  hostDir: string,
+  pairs: ReadonlyArray<readonly [string, string]>,
+): Promise<void> {
+  const swapper = `
+import ctypes
+libc = ctypes.CDLL(None, use_errno=True)
+pairs = ${JSON.stringify(pairs.map(([x, y]) => [`${guest}/${x}`, `${guest}/${y}`]))}
+pairs = [(x.encode(), y.encode()) for x, y in pairs]
+open(${JSON.stringify(`${guest}/swapper-ready`)}, 'w').close()
+while True:
+    for x, y in pairs:
+        libc.renameat2(-100, x, -100, y, 2)  # RENAME_EXCHANGE
+`;
+  await py(
+    sb,
+    `import subprocess, sys\nswapper = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(swapper)}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)`,
+  );
+  for (let i = 0; i < 200; i++) {
+    if (
+      await stat(path.join(hostDir, "swapper-ready")).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
+    await sleep(25);
+  }
+  throw new Error("the rename swapper did not start within 5 s");
 }
 
 /** Host uids (real) of the processes whose command line mentions `needle`. */

@@ -1,12 +1,11 @@
 import { execFile } from "node:child_process";
 import { mkdir, realpath, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PythonSandbox } from "../../../src/index.js";
 import { errorText, rawRpc, rawStart } from "../../helpers/raw-rpc.js";
-import { MODES, py, startContainmentServer, type ContainmentServer } from "./containment-fixture.js";
+import { MODES, py, startContainmentServer, startRenameSwapper, type ContainmentServer } from "./containment-fixture.js";
 
 // Issue 11 finding 2, end to end: sandbox A shares the tree `ws` with the host folder sandbox B is
 // about to mount. A swaps a real sub-folder with a symlink to a folder of its choice
@@ -15,15 +14,11 @@ import { MODES, py, startContainmentServer, type ContainmentServer } from "./con
 // never get the folder A chose. Two shapes: a middle component swapped (`ws/sub` <-> `ws/evil`, B
 // mounts `ws/sub/data`) and the last one (`ws/leaf` <-> `ws/leaflink`, B mounts `ws/leaf`).
 
-const SWAPPER = `
-import ctypes, os
-libc = ctypes.CDLL(None, use_errno=True)
-pairs = [(b'/workspace/sub', b'/workspace/evil'), (b'/workspace/leaf', b'/workspace/leaflink')]
-open('/workspace/swapper-ready', 'w').close()
-while True:
-    for a, b in pairs:
-        libc.renameat2(-100, a, -100, b, 2)  # RENAME_EXCHANGE
-`;
+// Swapped from inside A: a middle component and the last one.
+const SWAP_PAIRS = [
+  ["sub", "evil"],
+  ["leaf", "leaflink"],
+] as const;
 
 const RAW_ROUNDS = 30;
 const CLIENT_ROUNDS = 10;
@@ -54,20 +49,7 @@ describe.each(MODES)("mount redirection race end to end (server as %s)", (mode) 
     await symlink("../secret/data", path.join(ws, "leaflink"));
     await promisify(execFile)("chown", ["-R", "-h", `${s.uid}:${s.gid}`, s.project]);
     a = await s.create("race-a", { volumes: ["./ws:/workspace"] });
-    await py(
-      a,
-      `import subprocess, sys\nswapper = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(SWAPPER)}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)`,
-    );
-    for (let i = 0; i < 200; i++) {
-      if (
-        await realpath(path.join(ws, "swapper-ready")).then(
-          () => true,
-          () => false,
-        )
-      )
-        break;
-      await sleep(25);
-    }
+    await startRenameSwapper(a, "/workspace", ws, SWAP_PAIRS);
   }, 120_000);
   afterAll(async () => {
     await a?.run("swapper.kill(); _ = swapper.wait()").catch(() => undefined);

@@ -1,13 +1,12 @@
 import { execFile } from "node:child_process";
-import { lstat, mkdir, realpath, rm, symlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, rm, symlink, writeFile } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import * as path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PythonSandbox } from "../../../src/index.js";
 import { errorText, rawRpc, rawStart } from "../../helpers/raw-rpc.js";
-import { MODES, py, startContainmentServer, type ContainmentServer } from "./containment-fixture.js";
+import { MODES, py, startContainmentServer, startRenameSwapper, type ContainmentServer } from "./containment-fixture.js";
 
 // Nested volumes under a shared parent: B mounts `ws` at /w and its own `tools` at /w/skills (and
 // `tools2` at /w/made). bubblewrap creates and mounts the nested mount point BY PATH inside the
@@ -51,29 +50,10 @@ describe.each(MODES)("nested mount point swapped by the parent volume's sandbox 
     expect(fixedPoints).not.toContain("/etc");
     await base.stop();
     a = await s.create("nest-a", { volumes: ["./ws:/workspace"] });
-    const swapper = String.raw`
-import ctypes
-libc = ctypes.CDLL(None, use_errno=True)
-pairs = [(b'/workspace/skills', b'/workspace/skillslink'), (b'/workspace/made', b'/workspace/madelink')]
-open('/workspace/swapper-ready', 'w').close()
-while True:
-    for x, y in pairs:
-        libc.renameat2(-100, x, -100, y, 2)
-`;
-    await py(
-      a,
-      `import subprocess, sys\nswapper = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(swapper)}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)`,
-    );
-    for (let i = 0; i < 200; i++) {
-      if (
-        await realpath(path.join(ws, "swapper-ready")).then(
-          () => true,
-          () => false,
-        )
-      )
-        break;
-      await sleep(25);
-    }
+    await startRenameSwapper(a, "/workspace", ws, [
+      ["skills", "skillslink"],
+      ["made", "madelink"],
+    ]);
   }, 120_000);
   afterAll(async () => {
     await a?.run("swapper.kill(); _ = swapper.wait()").catch(() => undefined);
