@@ -4,6 +4,7 @@
 import { fs, path, chalk } from "zx";
 import { startDevServer } from "microsandbox-volumes/server";
 import { PythonSandbox, NodeSandbox, Workspace } from "microsandbox-volumes";
+import { NODE_READS_SESSION_2, READ_BACK_AND_REUSE_SKILL, writeResultsAndSkill } from "./lib/agent-sessions.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 process.chdir(root);
@@ -30,15 +31,7 @@ try {
   // Plain JS on Node 22 has no `await using` yet (TypeScript users get it); try/finally does the same.
   let sb = await PythonSandbox.create({ name: "agent" });
   try {
-    const exec = await sb.run(`
-import json, os, platform
-os.makedirs("/workspace/skills", exist_ok=True)
-with open("/workspace/skills/fib.py", "w") as f:
-    _ = f.write("def fib(n):\\n    a, b = 0, 1\\n    for _ in range(n):\\n        a, b = b, a + b\\n    return a\\n")
-with open("/workspace/results.json", "w") as f:
-    json.dump({"written_by": "session 1", "python": platform.python_version(), "role": os.environ.get("AGENT_ROLE")}, f)
-print("wrote", sorted(os.listdir("/workspace")))
-`);
+    const exec = await sb.run(writeResultsAndSkill("session 1"));
     console.log(await exec.output());
     if (exec.hasError()) throw new Error(await exec.error());
   } finally {
@@ -48,15 +41,7 @@ print("wrote", sorted(os.listdir("/workspace")))
   step("session 2: a new sandbox session reads the workspace back and reuses the skill");
   sb = await PythonSandbox.create({ name: "agent" });
   try {
-    const exec = await sb.run(`
-import json, sys
-sys.path.insert(0, "/workspace/skills")
-from fib import fib
-data = json.load(open("/workspace/results.json"))
-print("session 2 read:", data)
-print("fib(30) via the saved skill =", fib(30))
-_ = open("/workspace/session2.txt", "w").write(f"fib(30)={fib(30)}\\n")
-`);
+    const exec = await sb.run(READ_BACK_AND_REUSE_SKILL);
     console.log(await exec.output());
     if (exec.hasError()) throw new Error(await exec.error());
   } finally {
@@ -66,7 +51,7 @@ _ = open("/workspace/session2.txt", "w").write(f"fib(30)={fib(30)}\\n")
   step("session 3: a Node sandbox with the same workspace sees the same files");
   const node = await NodeSandbox.create({ name: "node-agent" });
   try {
-    const exec = await node.run(`console.log(require("fs").readFileSync("/workspace/session2.txt", "utf8").trim())`);
+    const exec = await node.run(`console.log(${NODE_READS_SESSION_2})`);
     console.log(await exec.output());
     if (exec.hasError()) throw new Error(await exec.error());
   } finally {

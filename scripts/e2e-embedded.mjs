@@ -5,6 +5,7 @@
 // Images come from Docker Hub (python:3.12-slim, node:22-slim): the first run pulls them.
 import { fs, path, chalk } from "zx";
 import { PythonSandbox, NodeSandbox, Workspace } from "microsandbox-volumes";
+import { NODE_READS_SESSION_2, READ_BACK_AND_REUSE_SKILL, writeResultsAndSkill } from "./lib/agent-sessions.mjs";
 
 const root = path.resolve(import.meta.dirname, "..");
 process.chdir(root);
@@ -37,16 +38,7 @@ const opts = { backend: "embedded", volumes: [{ host: readonlyDir, guest: "/inpu
 step("session 1: sandbox 'agent' on a microVM writes into /workspace");
 let sb = await PythonSandbox.create({ name: "agent", ...opts });
 try {
-  let exec = await sb.run(`
-import json, os, platform
-os.makedirs("/workspace/skills", exist_ok=True)
-with open("/workspace/skills/fib.py", "w") as f:
-    _ = f.write("def fib(n):\\n    a, b = 0, 1\\n    for _ in range(n):\\n        a, b = b, a + b\\n    return a\\n")
-with open("/workspace/results.json", "w") as f:
-    json.dump({"written_by": "session 1 (microVM)", "python": platform.python_version(), "role": os.environ.get("AGENT_ROLE")}, f)
-counter = 41
-print("wrote", sorted(os.listdir("/workspace")))
-`);
+  let exec = await sb.run(writeResultsAndSkill("session 1 (microVM)", "counter = 41"));
   console.log(await exec.output());
   check(!exec.hasError(), "run() executes Python in the microVM");
   exec = await sb.run("counter + 1");
@@ -84,15 +76,7 @@ check(
 step("session 2: a new microVM with the same name reads the workspace back (stop left no record)");
 sb = await PythonSandbox.create({ name: "agent", ...opts });
 try {
-  const exec = await sb.run(`
-import json, sys
-sys.path.insert(0, "/workspace/skills")
-from fib import fib
-data = json.load(open("/workspace/results.json"))
-print("session 2 read:", data)
-print("fib(30) via the saved skill =", fib(30))
-_ = open("/workspace/session2.txt", "w").write(f"fib(30)={fib(30)}\\n")
-`);
+  const exec = await sb.run(READ_BACK_AND_REUSE_SKILL);
   console.log(await exec.output());
   check(!exec.hasError() && (await exec.output()).includes("832040"), "a restarted sandbox sees what the first one wrote");
 } finally {
@@ -102,7 +86,7 @@ _ = open("/workspace/session2.txt", "w").write(f"fib(30)={fib(30)}\\n")
 step("session 3: a Node microVM with the same workspace sees the same files");
 const node = await NodeSandbox.create({ name: "node-agent", backend: "embedded" });
 try {
-  const exec = await node.run(`require("fs").readFileSync("/workspace/session2.txt", "utf8").trim()`);
+  const exec = await node.run(NODE_READS_SESSION_2);
   console.log(await exec.output());
   check((await exec.output()).includes("fib(30)=832040"), "the Node image (node:22-slim) runs the Node REPL driver on the shared volume");
 } finally {
