@@ -198,6 +198,37 @@ describe.runIf(isRoot)("the attach helper on its own", () => {
   });
 });
 
+describe.runIf(isRoot)("pool and a server not at priority 0", () => {
+  it("gives a claimed sandbox the priority a cold one inherits from the server", async () => {
+    await using scratch = await tempDir("msbv-pool-nice-");
+    const spec = (name: string) => ({ name, image: "microsandbox/python", volumes: [], envs: [] });
+    const nices =
+      "import os, json\nprint(json.dumps([sorted({os.getpriority(os.PRIO_PROCESS, int(p)) for p in os.listdir('/proc') if p.isdigit()}), '.pool-' in open('/proc/1/cmdline').read()]))";
+    const { child, output } = await startRuntimeChild(
+      scratch.path,
+      `(await import("node:os")).setPriority(5);
+const runtime = createBwrapRuntime({ stateDir: ${JSON.stringify(path.join(scratch.path, "state"))}, poolSize: 1 });
+const text = async (name) => (await runtime.runRepl(name, "python", ${JSON.stringify(nices)})).map((line) => line.text).join("");
+await runtime.start(${JSON.stringify(spec("cold"))});
+await runtime.pool.filled();
+await runtime.start(${JSON.stringify(spec("pooled"))});
+console.log("nices " + JSON.stringify({ cold: await text("cold"), pooled: await text("pooled"), ready: runtime.pool.ready }));
+await runtime.shutdown();
+console.log("ready");`,
+    );
+    child.kill("SIGKILL");
+    const line =
+      output()
+        .split("\n")
+        .find((l) => l.startsWith("nices ")) ?? "";
+    const seen = JSON.parse(line.slice("nices ".length)) as { cold: string; pooled: string };
+    // Every process each sandbox can see (its own PID namespace): all at the server's 5, none at 19;
+    // the second one was a waiting sandbox (its init's argv still names its slot).
+    expect(JSON.parse(seen.cold)).toEqual([[5], false]);
+    expect(JSON.parse(seen.pooled)).toEqual([[5], true]);
+  });
+});
+
 describe.runIf(isRoot)("pool slots left by a killed server", () => {
   const slots = async (state: string) => (await readdir(state)).filter((entry) => entry.startsWith(".pool-")).sort();
 

@@ -29,7 +29,7 @@ const PRLIMIT_FLAGS: Record<string, string> = { RLIMIT_CORE: "--core", RLIMIT_NP
 
 export interface ContainmentInput {
   name: string;
-  /** Niceness for a background (pooled) launch; the attach helper sets it back to 0 at claim time. */
+  /** Niceness for a background (pooled) launch; the attach helper sets it back to the server's own at claim time. */
   nice?: number;
   bwrapPath: string;
   identity: SandboxIdentity;

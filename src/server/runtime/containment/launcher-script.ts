@@ -47,7 +47,7 @@ try:
     for name, value in spec["rlimits"].items():
         resource.setrlimit(getattr(resource, name), (value, value))
     # A pooled launch runs in the background at the lowest priority (the attach helper restores it).
-    if spec.get("nice"): os.nice(spec["nice"])
+    if spec.get("nice"): os.setpriority(os.PRIO_PROCESS, 0, spec["nice"])
     step = "drop privileges"
     os.setgroups([])
     os.setresgid(spec["gid"], spec["gid"], spec["gid"])

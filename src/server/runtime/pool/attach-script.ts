@@ -57,7 +57,7 @@ def attach():
     trees = [(m, idmapped_tree(m)) for m in spec["mounts"]]
     step = "priority"
     for pid in spec["renice"]:
-        try: os.setpriority(os.PRIO_PROCESS, pid, 0)
+        try: os.setpriority(os.PRIO_PROCESS, pid, spec["nice"])
         except ProcessLookupError: pass
     step = "enter the sandbox"
     check(libc.setns(pidfd, CLONE_NEWNS | CLONE_NEWUTS))

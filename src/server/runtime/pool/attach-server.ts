@@ -13,6 +13,8 @@ export interface AttachRequest {
   gid: number;
   hostname: string;
   renice: number[];
+  /** The priority `renice` get: the server's own, which a cold start's processes inherit. */
+  nice: number;
   mounts: Array<{ fdPath: string; dev: number; ino: number; guest: string; readonly: boolean; ownerUid: number; ownerGid: number }>;
 }
 

@@ -1,3 +1,4 @@
+import { getPriority } from "node:os";
 import { DevServerError } from "../../../errors/index.js";
 import { mountOrder } from "../../../volumes/guest-paths.js";
 import { openHostDirNoFollow, type OpenedHostDir } from "../containment/open-host-dir.js";
@@ -51,6 +52,7 @@ export async function attachVolumes(
       hostname: target.name,
       // Launched at nice 19 to fill the pool; from now on it is a user's sandbox like any other.
       renice: processes.all,
+      nice: getPriority(),
       mounts,
     });
     return ordered.map((volume, index) => ({ host: volume.host, dev: opened[index]!.dev, ino: opened[index]!.ino }));
