@@ -3,6 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { ErrorCodes } from "../errors/codes.js";
 import { ServerError } from "../errors/errors.js";
 import type { CallOptions } from "./backend.js";
+import { readBoundedMessage } from "./bounded-body.js";
 import { composeCallSignal } from "./call-signal.js";
 
 // Client of the dev server's sync file channel (docs/protocol.md#dev-sync-channel): raw bytes over
@@ -76,14 +77,14 @@ export class HttpFileChannel implements FileChannel {
     const encoding = check.encoding ?? "identity";
     const query = { sandbox, path, sha256: check.sha256, ...(encoding === "gzip" ? { encoding, size: String(check.size) } : {}) };
     await this.#exchange("PUT", query, options, body, async (res) => {
-      const text = Buffer.concat(await readAll(res.body, 64 * 1024)).toString("utf8");
+      const text = await readErrorText(res.body);
       if (res.status !== 204 && res.status !== 200) throw this.#failed("PUT", res.status, text);
     });
   }
 
   async get(sandbox: string, path: string, length: number, options?: CallOptions): Promise<Buffer[]> {
     return this.#exchange("GET", { sandbox, path, length: String(length) }, options, undefined, async (res) => {
-      if (res.status !== 200) throw this.#failed("GET", res.status, Buffer.concat(await readAll(res.body, 64 * 1024)).toString("utf8"));
+      if (res.status !== 200) throw this.#failed("GET", res.status, await readErrorText(res.body));
       const tooLarge = () =>
         new ServerError(
           ErrorCodes.RESPONSE_TOO_LARGE,
@@ -94,10 +95,8 @@ export class HttpFileChannel implements FileChannel {
             details: { url: this.#o.url, limit: length },
           },
         );
-      const declared = Number(res.headers["content-length"] ?? Number.NaN);
-      if (Number.isFinite(declared) && declared > length) throw tooLarge();
-      const data = await readAll(res.body, length);
-      if (data === TOO_MUCH) throw tooLarge();
+      const data = await readBoundedMessage(res.body, length, "destroy");
+      if (data === undefined) throw tooLarge();
       return data;
     });
   }
@@ -160,32 +159,7 @@ export class HttpFileChannel implements FileChannel {
   }
 }
 
-const TOO_MUCH: Buffer[] = [];
-
-/** The whole body as received, or TOO_MUCH as soon as more than `limit` bytes arrived (the rest is not read). */
-function readAll(body: IncomingMessage, limit: number): Promise<Buffer[]> {
-  // 'data' events, not `for await`: the async iterator reads with `read()`, which joins every chunk
-  // buffered meanwhile into a fresh copy; for a 64 MiB download that copying (and its garbage) measured
-  // about half of the client's CPU time.
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        body.off("data", onData);
-        body.destroy();
-        resolve(TOO_MUCH);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    body.on("data", onData);
-    body.once("end", () => resolve(chunks));
-    body.once("error", reject);
-    // Destroyed before its end (the connection dropped): a cut body is a failure, never a short result.
-    body.once("close", () => {
-      if (!body.complete && size <= limit) reject(new Error("the connection closed before the whole body arrived"));
-    });
-  });
+/** A refusal's text, at most 64 KiB of it (a longer one is cut to nothing: the status still says why). */
+async function readErrorText(body: IncomingMessage): Promise<string> {
+  return Buffer.concat((await readBoundedMessage(body, 64 * 1024, "destroy")) ?? []).toString("utf8");
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from "node:http";
+import { readBoundedMessage } from "../../backend/bounded-body.js";
 import type { JsonReply, TextReply } from "./json-rpc.js";
 import { refuseForeignRequest, type OriginPolicy } from "./request-origin.js";
 import { SYNC_FILE_ROUTE } from "./sync-file-route.js";
@@ -104,15 +105,17 @@ async function withJsonBody(
   if (!isJsonContentType(req.headers["content-type"])) {
     return sendText(res, 415, "Expected request with `Content-Type: application/json`");
   }
-  const body = await readBody(req, BODY_LIMIT_BYTES);
-  if (body === undefined) {
+  // A client that goes away mid-body gets no answer: there is no one to give it to.
+  const chunks = await readBoundedMessage(req, BODY_LIMIT_BYTES, "pause").catch(() => null);
+  if (chunks === null) return;
+  if (chunks === undefined) {
     // Stop reading and close: draining an unbounded body would defeat the limit.
     res.setHeader("connection", "close");
     return sendText(res, 413, "Failed to buffer the request body: length limit exceeded");
   }
   let value: unknown;
   try {
-    value = JSON.parse(body.toString("utf8"));
+    value = JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch (err) {
     return sendText(res, 400, `Failed to parse the request body as JSON: ${(err as Error).message}`);
   }
@@ -134,29 +137,6 @@ export function isJsonContentType(header: string | undefined): boolean {
   const mime = header.split(";")[0]?.trim().toLowerCase() ?? "";
   const match = /^application\/([a-z0-9!#$&^_.-]+?)(?:\+([a-z0-9!#$&^_.-]+))?$/.exec(mime);
   return match !== null && (match[1] === "json" || match[2] === "json");
-}
-
-/** The whole body, or `undefined` as soon as it exceeds `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefined> {
-  const declared = Number(req.headers["content-length"]);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        req.off("data", onData);
-        req.pause();
-        resolve(undefined);
-        return;
-      }
-      chunks.push(chunk);
-    };
-    req.on("data", onData);
-    req.once("end", () => resolve(Buffer.concat(chunks)));
-    req.once("error", reject);
-  });
 }
 
 function sendJson(res: ServerResponse, reply: JsonReply): void {
