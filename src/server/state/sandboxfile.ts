@@ -1,6 +1,4 @@
-import { mkdir, open, stat } from "node:fs/promises";
-import type { BigIntStats } from "node:fs";
-import type { FileHandle } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { isMap, parseDocument, type Document } from "yaml";
 import { DevServerError } from "../../errors/errors.js";
@@ -20,7 +18,8 @@ export type SandboxfileEntry = Omit<WireStartConfig, "memory" | "cpus"> & Partia
 
 /** One parse of the file: the document (only #commit changes it, after dropping it) and its entries. */
 interface Parsed {
-  identity: string;
+  /** The text parsed: the key, so a parse is reused only for the very same text. */
+  text: string;
   doc: Document;
   sandboxes: ReadonlyMap<string, unknown>;
 }
@@ -37,9 +36,11 @@ export class SandboxfileParseError extends DevServerError {}
  * upsert resolves only once a write holding its entry is on disk.
  *
  * Every start, stop and metrics call reads the file, and parsing a Sandboxfile of a few hundred
- * entries costs milliseconds of the server's one thread, so the last parse is kept with the file's
- * identity (device, inode, size, mtime in ns) and reused while the file on disk is that same file.
- * A hand edit or another writer's rename changes the identity and is read afresh.
+ * entries costs milliseconds of the server's one thread, so the last parse is kept with the text it
+ * came from and reused while the file still reads as that text. The file is read every time (a few
+ * KB, microseconds): its identity (inode, size, mtime) is no key, because another writer's rename
+ * between our rename and a stat would be taken for our own write, and an in-place edit of the same
+ * size within one timestamp tick would keep it.
  */
 export class Sandboxfile {
   readonly path: string;
@@ -78,43 +79,30 @@ export class Sandboxfile {
       for (const { name, entry } of batch) doc.setIn(["sandboxes", name], doc.createNode(entry));
       // Legacy start (re)creates a missing project dir instead of failing.
       await mkdir(dirname(this.path), { recursive: true });
-      await writeFileAtomic(this.path, doc.toString());
-      // Our own write is known without reading it back (a change by someone else between the
-      // rename and this stat would go unseen until the file changes again: the server is its only writer).
-      this.#parsed = await stat(this.path, { bigint: true }).then(
-        (st) => ({ identity: identityOf(st), doc, sandboxes: entriesOf(doc) }),
-        () => undefined,
-      );
+      const text = doc.toString();
+      await writeFileAtomic(this.path, text);
+      // Kept under the text written: a later read reuses it only if the file still reads as that text.
+      this.#parsed = { text, doc, sandboxes: entriesOf(doc) };
       for (const { done } of batch) done.resolve();
     } catch (error) {
       for (const { done } of batch) done.reject(error);
     }
   }
 
-  /** The file parsed, again only when the file is not the one parsed last. */
+  /** The file parsed, again only when its text is not the text parsed last. */
   async #read(): Promise<Parsed | undefined> {
-    let handle: FileHandle;
+    let text: string;
     try {
-      handle = await open(this.path, "r");
+      text = await readFile(this.path, "utf8");
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined;
       throw new SandboxfileParseError(`cannot read ${this.path}: ${(err as Error).message}`, { cause: err });
     }
-    try {
-      // Identity and text from the same open file, so the two always belong together.
-      const identity = identityOf(await handle.stat({ bigint: true }));
-      if (this.#parsed?.identity === identity) return this.#parsed;
-      const text = await handle.readFile("utf8");
-      const doc = parseSandboxfile(this.path, text);
-      const parsed = { identity, doc, sandboxes: entriesOf(doc) };
-      this.#parsed = parsed;
-      return parsed;
-    } catch (err) {
-      if (err instanceof SandboxfileParseError) throw err;
-      throw new SandboxfileParseError(`cannot read ${this.path}: ${(err as Error).message}`, { cause: err });
-    } finally {
-      await handle.close();
-    }
+    if (this.#parsed?.text === text) return this.#parsed;
+    const doc = parseSandboxfile(this.path, text);
+    const parsed = { text, doc, sandboxes: entriesOf(doc) };
+    this.#parsed = parsed;
+    return parsed;
   }
 }
 
@@ -122,10 +110,6 @@ function parseSandboxfile(file: string, text: string): Document {
   const doc = parseDocument(text);
   if (doc.errors.length > 0) throw new SandboxfileParseError(`cannot parse ${file}: ${doc.errors[0]?.message ?? "YAML error"}`);
   return doc;
-}
-
-function identityOf(st: BigIntStats): string {
-  return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
 }
 
 // Legacy normalisation: non-mapping root → empty mapping; missing/non-mapping `sandboxes` → empty mapping.
