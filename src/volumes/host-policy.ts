@@ -71,27 +71,44 @@ export function builtinDenied(extraDenied: readonly string[] = [], home = homedi
  * Deny entries in both spellings, as written and canonical, because on merged-/usr systems `/lib` is
  * `/usr/lib` and `/var/run` is `/run`, and the check runs on canonical host paths.
  * Read afresh for every check (a symlinked `~/.ssh` may be re-pointed at any time), but callers that
- * ask while the same list is being read share that read: a burst of 50 starts is one read of some
- * 40 paths, not 2,000 file-system calls queued behind each other.
+ * ask while the same list is being read share one read: a burst of 50 starts is a read or two of
+ * some 40 paths, not 2,000 file-system calls queued behind each other. A caller never joins a read
+ * already under way (it may have resolved a symlink before the caller asked, so a re-pointed
+ * `~/.ssh` would pass); it shares the one read that starts when that one ends.
  */
 export function canonicalDenied(extraDenied: readonly string[] = [], opts: { microsandboxHome?: boolean } = {}): Promise<readonly DeniedEntry[]> {
   const entries = builtinDenied(extraDenied, homedir(), opts.microsandboxHome ?? true);
   const key = JSON.stringify(entries);
   const ongoing = readingDenied.get(key);
-  if (ongoing) return ongoing;
+  if (!ongoing) return readDenied(key, entries);
+  ongoing.next ??= ongoing.settled.then(() => readDenied(key, entries));
+  return ongoing.next;
+}
+
+/** The read of one deny list under way, and the read queued to start when it ends. */
+interface DeniedRead {
+  settled: Promise<void>;
+  next?: Promise<readonly DeniedEntry[]>;
+}
+
+const readingDenied = new Map<string, DeniedRead>();
+
+function readDenied(key: string, entries: readonly DeniedEntry[]): Promise<readonly DeniedEntry[]> {
   const reading = Promise.all(
     entries.map(async (d) => {
       const canon = await realpathLongestPrefix(d.path).catch(() => d.path);
       return canon === d.path ? [d] : [d, { ...d, path: canon }];
     }),
-  )
-    .then((pairs) => Object.freeze(pairs.flat().map((d) => Object.freeze(d))))
-    .finally(() => readingDenied.delete(key));
-  readingDenied.set(key, reading);
+  ).then((pairs) => Object.freeze(pairs.flat().map((d) => Object.freeze(d))));
+  const ignore = () => undefined;
+  const read: DeniedRead = { settled: reading.then(ignore, ignore) };
+  // Registered before any queued read's start, so that start finds this read gone and records its own.
+  void read.settled.then(() => {
+    if (readingDenied.get(key) === read) readingDenied.delete(key);
+  });
+  readingDenied.set(key, read);
   return reading;
 }
-
-const readingDenied = new Map<string, Promise<readonly DeniedEntry[]>>();
 
 /** Why a canonical host path is refused by the policy, or undefined when it may be mounted. */
 export function hostPolicyViolation(
