@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, readlinkSync } from "node:fs";
-import { mkdir, readdir, symlink, writeFile } from "node:fs/promises";
+import { link, mkdir, readdir, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseStat } from "../../../../../src/server/runtime/proc-tree.js";
@@ -60,6 +60,30 @@ describe("sweepDeadSlots", () => {
       ].sort(),
     );
     expect(readFileSync(path.join(outside, "keep.txt"), "utf8")).toBe("not the slot's");
+  });
+
+  it("removes a dead slot that became a symlink or holds a hard link without touching what they reach", async () => {
+    await using dir = await tempDir("msbv-slots-");
+    const state = path.join(dir.path, "state");
+    const outside = path.join(dir.path, "outside");
+    await mkdir(path.join(outside, "tree"), { recursive: true });
+    await writeFile(path.join(outside, "tree", "keep.txt"), "not the slot's");
+    await writeFile(path.join(outside, "linked.txt"), "hard-linked into a slot");
+    // The slot folder itself replaced by a symlink to a folder outside the state.
+    await mkdir(state, { recursive: true });
+    await symlink(path.join(outside, "tree"), path.join(state, ".pool-swapped"));
+    await writeFile(path.join(state, ".pool-swapped.owner"), `${namespace} ${deadPid()} 1\n`);
+    // A hard link to an outside file inside a slot.
+    await slot(state, ".pool-hardlink", `${namespace} ${deadPid()} 1`);
+    await link(path.join(outside, "linked.txt"), path.join(state, ".pool-hardlink", "rw", "hard"));
+    // An owner file that is a symlink to an outside file is no owner file.
+    await symlink(path.join(outside, "linked.txt"), path.join(state, ".pool-fake.owner"));
+    await slot(state, ".pool-fake", undefined);
+
+    expect((await sweepDeadSlots(state, ".pool-")).sort()).toEqual([".pool-hardlink", ".pool-swapped"]);
+    expect((await readdir(state)).sort()).toEqual([".pool-fake", ".pool-fake.owner"]);
+    expect(readFileSync(path.join(outside, "tree", "keep.txt"), "utf8")).toBe("not the slot's");
+    expect(readFileSync(path.join(outside, "linked.txt"), "utf8")).toBe("hard-linked into a slot");
   });
 
   it("writes an owner file that names this process, refuses to overwrite one, and forgets it", async () => {
