@@ -6,7 +6,8 @@ import { SyncConflictError } from "./sync-conflict-error.js";
 import { Workspace } from "../workspace/index.js";
 import { type AcceptedFile, checkArchive } from "./archive-check.js";
 import { readArchive } from "./archive.js";
-import { planBack, type BackPlan } from "./diff.js";
+import { planBack, type BackPlan, type TreeListing } from "./diff.js";
+import { fileChannelOf } from "./file-channel-transfer.js";
 import { listGuest } from "./guest-listing.js";
 import { hostTree } from "./host-tree.js";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
@@ -15,6 +16,7 @@ import { emptyReport } from "./report.js";
 import { saveSyncState } from "./state-file.js";
 import { asSyncError } from "./sync-in.js";
 import { PRELUDE, downloadParts, reportHead, sha256 } from "./transfer.js";
+import { corrupt } from "./transfer-errors.js";
 import type { ManifestEntry, SyncOptions, SyncReport, SyncSession, SyncVolume, VolumeState } from "./types.js";
 
 /** Suffix of the file holding the sandbox's version of a conflicting file, next to the host's version. */
@@ -26,6 +28,16 @@ const PACK_SCRIPT = `${PRELUDE}d=$1; names=$2; sum=$3; out=$4
 check "$names" "$sum"
 tar -c -f "$out" --format=pax --no-recursion --null --verbatim-files-from -C "$d" -T "$names"
 ${reportHead("out")}`;
+
+// One changed file on the file channel is fetched as itself rather than inside an archive: the sandbox
+// need not write and reread its bytes as a tar. It must still be a regular file (not a link); the bytes
+// are accepted only at the size printed here and the SHA-256 the listing reported (a file that changed
+// since the listing fails the step; nothing is written for it).
+const SINGLE_SCRIPT = `${PRELUDE}f=$1
+if [ -L "$f" ] || [ ! -f "$f" ]; then echo "msbv: $f is no longer a regular file" >&2; exit 3; fi
+stat -c '%a' -- "$f"
+wc -c < "$f"
+`;
 
 interface Failure {
   path: string;
@@ -115,7 +127,7 @@ async function syncVolumeBack(
   const ws = await Workspace.open(volume.host);
   const { tree: host, sizes } = await hostTree(ws);
   const plan = planBack(state, listing, host);
-  const fetched = await fetchFiles(target, volume.guest, scratch, plan, report);
+  const fetched = await fetchFiles(target, volume.guest, scratch, plan, listing, report);
   const fail = (path: string, err: unknown) =>
     failures.push({ path: join(volume.host, path), message: (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "", cause: err });
 
@@ -183,9 +195,23 @@ async function fetchFiles(
   guest: string,
   scratch: string,
   plan: BackPlan,
+  listing: TreeListing,
   report: SyncReport,
 ): Promise<Map<string, AcceptedFile>> {
   if (plan.fetch.length === 0) return new Map();
+  const only = plan.fetch.length === 1 ? plan.fetch[0] : undefined;
+  const expected = only === undefined ? undefined : listing.files.get(only);
+  if (only !== undefined && expected !== undefined && (await fileChannelOf(target))) {
+    const remote = `${guest}/${only}`;
+    const [modeLine, sizeLine] = await runScript(target, `size of ${remote}`, SINGLE_SCRIPT, [remote]);
+    const mode = Number.parseInt(modeLine?.trim() ?? "", 8);
+    if (!/^[0-7]{1,4}$/.test(modeLine?.trim() ?? ""))
+      throw corrupt(target, `file ${remote}`, `expected a mode line, got ${JSON.stringify(modeLine)}`);
+    const pieces = await downloadParts(target, `file ${remote}`, remote, [sizeLine ?? "", expected]);
+    const size = pieces.reduce((n, part) => n + part.length, 0);
+    report.archiveBytes += size;
+    return new Map([[only, { pieces, size, mode: mode & 0o777 }]]);
+  }
   const names = `${scratch}/names`;
   const out = `${scratch}/out.tar`;
   const { check: sum } = await uploadNames(target, `file list for ${guest}`, plan.fetch, names);

@@ -6,6 +6,7 @@ import { MsbvError } from "../errors/msbv-error.js";
 import { Workspace } from "../workspace/index.js";
 import { packArchiveParts, type PackEntry } from "./archive.js";
 import { planIn, type InPlan, type TreeListing } from "./diff.js";
+import { channelUpload, fileChannelOf } from "./file-channel-transfer.js";
 import { listGuest } from "./guest-listing.js";
 import { emptyReport } from "./report.js";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
@@ -20,6 +21,15 @@ const APPLY_SCRIPT = `${PRELUDE}d=$1; rml=$2; rmsha=$3; ar=$4; arsha=$5
 mkdir -p "$d"
 if [ "$rml" != - ]; then check "$rml" "$rmsha"; (cd "$d" && xargs -0 rm -rf -- < "$rml"); rm -f "$rml"; fi
 if [ "$ar" != - ]; then check "$ar" "$arsha"; tar -x -f "$ar" -C "$d" --no-same-owner; rm -f "$ar"; fi
+`;
+
+// Large files skip the archive on the file channel: each is sent to its own path (verified in the sandbox
+// before it appears there, as the archive is), which saves the sandbox writing the bytes into the archive
+// and then reading and writing them again to unpack it. The archive still carries everything else.
+const DIRECT_BYTES = 8 * 1024 * 1024;
+
+// Mode and mtime of the files sent on their own (what tar sets for the others). Paths are absolute.
+const STAMP_SCRIPT = `${PRELUDE}while [ $# -gt 0 ]; do chmod "$2" -- "$1"; touch -m -d "@$3" -- "$1"; shift 3; done
 `;
 
 interface VolumePlan {
@@ -115,19 +125,35 @@ async function planVolume(
   return { volume, state, plan: planIn(host, guest, baseline), pack };
 }
 
-async function applyVolume(target: SandboxTarget, { volume, plan, pack }: VolumePlan, scratch: string, report: SyncReport): Promise<void> {
+async function applyVolume(target: SandboxTarget, { volume, state, plan, pack }: VolumePlan, scratch: string, report: SyncReport): Promise<void> {
   const args = [volume.guest, "-", "-", "-", "-"];
   if (plan.remove.length > 0) {
     const { check: sum } = await uploadNames(target, `removal list for ${volume.guest}`, plan.remove, `${scratch}/rm`);
     args.splice(1, 2, `${scratch}/rm`, sum);
   }
-  if (pack.length > 0) {
-    const archive = packArchiveParts(pack);
+  const channel = await fileChannelOf(target);
+  const direct = channel
+    ? pack.filter((p) => p.type === "File" && (p.data?.length ?? 0) >= DIRECT_BYTES && (p.data?.length ?? 0) <= channel.maxBytes)
+    : [];
+  const archived = direct.length > 0 ? pack.filter((p) => !direct.includes(p)) : pack;
+  if (archived.length > 0) {
+    const archive = packArchiveParts(archived);
     const { check: sum } = await upload(target, `archive for ${volume.guest}`, archive, `${scratch}/in.tar`);
     args.splice(3, 2, `${scratch}/in.tar`, sum);
     report.archiveBytes += archive.reduce((n, part) => n + part.length, 0);
   }
   await runScript(target, `unpacking into ${volume.guest}`, APPLY_SCRIPT, args);
+  // After the unpack: the removals are done and the folders the files go in exist.
+  if (channel && direct.length > 0) {
+    const stamps: string[] = [];
+    for (const f of direct) {
+      const data = Buffer.from((f.data as Uint8Array).buffer, (f.data as Uint8Array).byteOffset, (f.data as Uint8Array).byteLength);
+      const remote = `${volume.guest}/${f.path}`;
+      await channelUpload(target, channel, `file ${remote}`, data, state.files.get(f.path)?.sha256 ?? sha256(data), remote);
+      stamps.push(remote, (f.mode & 0o777).toString(8), (f.mtime.getTime() / 1000).toFixed(3));
+    }
+    await runScript(target, `setting modes in ${volume.guest}`, STAMP_SCRIPT, stamps);
+  }
   const files = pack.filter((p) => p.type === "File");
   report.filesTransferred += files.length;
   report.bytesTransferred += files.reduce((n, f) => n + (f.data?.length ?? 0), 0);

@@ -134,7 +134,8 @@ it("a 64 MiB file and 300 small files go in and back through the channel, not th
 
   const session = await syncIn(seen.backend, "fast", [{ host, guest: "/home/fast" }]);
   expect(session.inReport).toMatchObject({ filesTransferred: 301 });
-  expect(seen.channelCalls.some((c) => c.startsWith("PUT ") && Number(c.split(" ")[2]) > 64 * MiB)).toBe(true);
+  // The large file crosses on its own (not inside the archive), at its exact size.
+  expect(seen.channelCalls.some((c) => c.startsWith("PUT ") && Number(c.split(" ")[2]) === 64 * MiB)).toBe(true);
   // The bulk bytes did not travel as base64 in JSON: every command body stayed small.
   expect(Math.max(...seen.bodies)).toBeLessThan(64 * 1024);
   expect(await fx.sh("fast", "sha256sum < /home/fast/big.bin; cat /home/fast/s299.txt")).toBe(`${sha(big)}  -\nsmall 299`);
@@ -184,6 +185,50 @@ it("bytes altered on the way are refused both ways: the sandbox's check and the 
   expect(backErr).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
   expect(String((backErr as Error).message)).toMatch(/do not match the sandbox's SHA-256/);
   expect(await readFile(join(host, "a.txt"), "utf8")).toBe("original\n");
+});
+
+it("a single changed file fetched as itself is refused when it changed since the listing or became a link", async () => {
+  const host = await fx.hostDir("single");
+  await writeFile(join(host, "a.txt"), "original\n");
+  await fx.start("single");
+  const session = await syncIn(fx.backend, "single", [{ host, guest: "/home/single" }]);
+  await fx.sh("single", "echo listed > /home/single/a.txt");
+  // The sandbox rewrites the file after the listing hashed it, just before the bytes are read.
+  const racing = instrumented(fx.backend, (real) => ({
+    maxBytes: real.maxBytes,
+    compress: real.compress,
+    put: (...a) => real.put(...a),
+    get: async (s, p, l, o) => {
+      if (p === "/home/single/a.txt") await fx.sh("single", "printf 'swapped\\n' > /home/single/a.txt");
+      return real.get(s, p, l, o);
+    },
+  }));
+  const changed = await caught(syncBack(racing.backend, session));
+  expect(changed).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
+  expect(racing.channelCalls).toContain("GET /home/single/a.txt 7");
+  expect(await readFile(join(host, "a.txt"), "utf8")).toBe("original\n");
+
+  // Control: the same file, untouched, comes home as itself (one GET of exactly its size).
+  await fx.sh("single", "echo listed > /home/single/a.txt");
+  const plain = instrumented(fx.backend);
+  await syncBack(plain.backend, session);
+  expect(plain.channelCalls.filter((c) => !c.includes("/list "))).toEqual(["GET /home/single/a.txt 7"]);
+  expect(await readFile(join(host, "a.txt"), "utf8")).toBe("listed\n");
+
+  // The file turns into a link to another sandbox file between the listing and the fetch.
+  await fx.sh("single", "echo again > /home/single/a.txt; echo secret > /tmp/secret.txt");
+  const base = instrumented(fx.backend).backend;
+  const linking: SandboxBackend = {
+    ...base,
+    async runCommand(name, command, args, timeout, options) {
+      if (args.some((a) => a.includes("is no longer a regular file"))) await fx.sh("single", "ln -sf /tmp/secret.txt /home/single/a.txt");
+      return base.runCommand(name, command, args, timeout, options);
+    },
+  };
+  const linked = await caught(syncBack(linking, session));
+  expect(linked).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
+  expect(String((linked as Error).message)).toMatch(/no longer a regular file/);
+  expect(await readFile(join(host, "a.txt"), "utf8")).toBe("listed\n");
 });
 
 it("a hostile channel that streams more than the file's size is cut off with MSBV_SYNC_TOO_LARGE", async () => {
