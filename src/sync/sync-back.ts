@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import type { SandboxBackend } from "../backend/backend.js";
 import { ErrorCodes } from "../errors/codes.js";
+import { MsbvError } from "../errors/msbv-error.js";
 import { SyncError } from "../errors/errors.js";
 import { SyncConflictError } from "./sync-conflict-error.js";
 import { Workspace } from "../workspace/index.js";
@@ -202,15 +203,14 @@ async function fetchFiles(
   const only = plan.fetch.length === 1 ? plan.fetch[0] : undefined;
   const expected = only === undefined ? undefined : listing.files.get(only);
   if (only !== undefined && expected !== undefined && (await fileChannelOf(target))) {
-    const remote = `${guest}/${only}`;
-    const [modeLine, sizeLine] = await runScript(target, `size of ${remote}`, SINGLE_SCRIPT, [remote]);
-    const mode = Number.parseInt(modeLine?.trim() ?? "", 8);
-    if (!/^[0-7]{1,4}$/.test(modeLine?.trim() ?? ""))
-      throw corrupt(target, `file ${remote}`, `expected a mode line, got ${JSON.stringify(modeLine)}`);
-    const pieces = await downloadParts(target, `file ${remote}`, remote, [sizeLine ?? "", expected]);
-    const size = pieces.reduce((n, part) => n + part.length, 0);
-    report.archiveBytes += size;
-    return new Map([[only, { pieces, size, mode: mode & 0o777 }]]);
+    const direct = await fetchSingle(target, guest, only, expected, report).catch((err: unknown) => {
+      // Changed since the listing, or no longer a regular file: the archive route below takes the file
+      // as it is now and checks it its own way (links refused), as before there was a direct fetch. A
+      // stop() while the sandbox still writes must not fail where it used to succeed.
+      if (err instanceof MsbvError && (err.code === ErrorCodes.ABORTED || err.code === ErrorCodes.TIMEOUT)) throw err;
+      return undefined;
+    });
+    if (direct) return direct;
   }
   const names = `${scratch}/names`;
   const out = `${scratch}/out.tar`;
@@ -236,6 +236,24 @@ async function fetchFiles(
     );
   }
   return files;
+}
+
+/** `only` fetched as itself through the file channel (SINGLE_SCRIPT), accepted only at the listing's SHA-256. */
+async function fetchSingle(
+  target: SandboxTarget,
+  guest: string,
+  only: string,
+  expected: string,
+  report: SyncReport,
+): Promise<Map<string, AcceptedFile>> {
+  const remote = `${guest}/${only}`;
+  const [modeLine, sizeLine] = await runScript(target, `size of ${remote}`, SINGLE_SCRIPT, [remote]);
+  const mode = Number.parseInt(modeLine?.trim() ?? "", 8);
+  if (!/^[0-7]{1,4}$/.test(modeLine?.trim() ?? "")) throw corrupt(target, `file ${remote}`, `expected a mode line, got ${JSON.stringify(modeLine)}`);
+  const pieces = await downloadParts(target, `file ${remote}`, remote, [sizeLine ?? "", expected]);
+  const size = pieces.reduce((n, part) => n + part.length, 0);
+  report.archiveBytes += size;
+  return new Map([[only, { pieces, size, mode: mode & 0o777 }]]);
 }
 
 /** After copy-back the manifest holds what both sides now agree on; conflicts and failures keep the copy-in entry. */

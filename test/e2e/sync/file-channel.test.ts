@@ -187,7 +187,7 @@ it("bytes altered on the way are refused both ways: the sandbox's check and the 
   expect(await readFile(join(host, "a.txt"), "utf8")).toBe("original\n");
 });
 
-it("a single changed file fetched as itself is refused when it changed since the listing or became a link", async () => {
+it("a single changed file fetched as itself is never accepted when it changed since the listing or became a link: the archive route takes over", async () => {
   const host = await fx.hostDir("single");
   await writeFile(join(host, "a.txt"), "original\n");
   await fx.start("single");
@@ -203,10 +203,12 @@ it("a single changed file fetched as itself is refused when it changed since the
       return real.get(s, p, l, o);
     },
   }));
-  const changed = await caught(syncBack(racing.backend, session));
-  expect(changed).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
+  // The direct bytes fail the listing's SHA-256; the archive route then brings the file as it is now,
+  // checked against the pack step's own hash, as a sync-back always did.
+  await syncBack(racing.backend, session);
   expect(racing.channelCalls).toContain("GET /home/single/a.txt 7");
-  expect(await readFile(join(host, "a.txt"), "utf8")).toBe("original\n");
+  expect(racing.channelCalls.some((c) => c.includes("/out.tar "))).toBe(true);
+  expect(await readFile(join(host, "a.txt"), "utf8")).toBe("swapped\n");
 
   // Control: the same file, untouched, comes home as itself (one GET of exactly its size).
   await fx.sh("single", "echo listed > /home/single/a.txt");
@@ -225,9 +227,10 @@ it("a single changed file fetched as itself is refused when it changed since the
       return base.runCommand(name, command, args, timeout, options);
     },
   };
+  // Refused twice: the direct fetch (no longer a regular file), then the archive route (a link is never accepted).
   const linked = await caught(syncBack(linking, session));
   expect(linked).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
-  expect(String((linked as Error).message)).toMatch(/no longer a regular file/);
+  expect(String((linked as Error).message)).toMatch(/refused/);
   expect(await readFile(join(host, "a.txt"), "utf8")).toBe("listed\n");
 });
 
