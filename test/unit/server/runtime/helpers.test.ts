@@ -44,10 +44,11 @@ describe("parseStat and processTree", () => {
     );
     try {
       await new Promise((resolve) => parent.stdout.once("data", resolve));
+      const argv = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, 2).join(" ");
+      // Polled: a child still inside execve shows an empty command line for a moment.
+      await expect.poll(async () => (await processTree(parent.pid as number)).slice(1).map(argv).sort()).toEqual(["sleep 30", "sleep 31"]);
       const tree = await processTree(parent.pid as number);
-      const argvs = tree.map((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").slice(0, 2).join(" "));
       expect(tree[0]).toBe(parent.pid);
-      expect(argvs.slice(1).sort()).toEqual(["sleep 30", "sleep 31"]);
       expect((await processTreeStats(parent.pid as number)).map((s) => s.pid).sort()).toEqual([...tree].sort());
     } finally {
       for (const pid of await processTree(parent.pid as number)) process.kill(pid, "SIGKILL");
