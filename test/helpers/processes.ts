@@ -27,7 +27,9 @@ export async function sandboxProcessesMentioning(needle: string): Promise<number
   const hits: number[] = [];
   for (const pid of await processesMentioning(needle)) {
     const cmdline = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).replaceAll("\0", " ");
-    const slot = /(\/\S*\/\.pool-[0-9a-f]+)(?:\s|$)/.exec(cmdline)?.[1];
+    // Anywhere in the command line: bwrap names the slot as a path of its own, the root launcher inside
+    // the JSON of its spec (until it execs bwrap), so the match stops at quotes as well as spaces.
+    const slot = /(\/[^\s"']*\/\.pool-[0-9a-f]+)(?=[\s"'/]|$)/.exec(cmdline)?.[1];
     if (
       slot !== undefined &&
       (await access(slot).then(
