@@ -63,6 +63,29 @@ function run(argv: string[], options: { credit?: number; onStdout?: (chunk: Buff
   return { child, exit, out: () => Buffer.concat(out), acked: () => acked, stderr: () => stderr, signal: () => signal };
 }
 
+/**
+ * `run` with stdout credit that is granted back a little after each chunk (as the file channel does
+ * once the client took it); how much arrived and the most ever received beyond what was granted.
+ */
+function runGranting(argv: string[], credit: number, builtin: Builtin = {}) {
+  let granted = credit;
+  let received = 0;
+  let worst = 0;
+  const r = run(argv, {
+    ...builtin,
+    credit,
+    onStdout: (chunk) => {
+      received += chunk.length;
+      worst = Math.max(worst, received - granted);
+      setImmediate(() => {
+        granted += chunk.length;
+        r.child.grant(chunk.length);
+      });
+    },
+  });
+  return { r, received: () => received, worst: () => worst };
+}
+
 it("bytes written as raw frames reach the child's fd 3 unchanged and are acknowledged", async () => {
   const data = randomBytes(300_000);
   // Binary on purpose: every byte value, newlines and NULs included, must survive the framing.
@@ -87,26 +110,11 @@ it("binary output arrives as raw frames, byte for byte", async () => {
 });
 
 it("a child spawned with credit never sends more than granted plus one pipe read", async () => {
-  const credit = 100_000;
-  let granted = credit;
-  let received = 0;
-  let worst = 0;
-  const r = run(["head", "-c", "2000000", "/dev/zero"], {
-    credit,
-    onStdout: (chunk) => {
-      received += chunk.length;
-      worst = Math.max(worst, received - granted);
-      // Grant back what was taken, a little later (as the file channel does once the client took it).
-      setImmediate(() => {
-        granted += chunk.length;
-        r.child.grant(chunk.length);
-      });
-    },
-  });
+  const { r, received, worst } = runGranting(["head", "-c", "2000000", "/dev/zero"], 100_000);
   expect(await r.exit).toBe(0);
-  expect(received).toBe(2_000_000);
+  expect(received()).toBe(2_000_000);
   // A pipe read is at most 64 KiB: the overshoot past the grant is bounded by it.
-  expect(worst).toBeLessThanOrEqual(64 * 1024);
+  expect(worst()).toBeLessThanOrEqual(64 * 1024);
 });
 
 it("readFile: the supervisor sends exactly the first `length` bytes of a file, within the credit granted", async () => {
@@ -114,26 +122,11 @@ it("readFile: the supervisor sends exactly the first `length` bytes of a file, w
   const path = join(dir, "read-me.bin");
   await writeFile(path, data);
   const length = 2.5 * 1024 * 1024;
-  const credit = 256 * 1024;
-  let granted = credit;
-  let received = 0;
-  let worst = 0;
-  const r = run(["read", path], {
-    credit,
-    readFile: { path, length },
-    onStdout: (chunk) => {
-      received += chunk.length;
-      worst = Math.max(worst, received - granted);
-      setImmediate(() => {
-        granted += chunk.length;
-        r.child.grant(chunk.length);
-      });
-    },
-  });
+  const { r, worst } = runGranting(["read", path], 256 * 1024, { readFile: { path, length } });
   expect(await r.exit).toBe(0);
   expect(r.out().equals(data.subarray(0, length))).toBe(true);
   // One read (1 MiB) at most beyond what was granted.
-  expect(worst).toBeLessThanOrEqual(1024 * 1024);
+  expect(worst()).toBeLessThanOrEqual(1024 * 1024);
   // Shorter than asked: all of it, and a clean exit (the caller compares the count).
   const all = run(["read", path], { readFile: { path, length: data.length + 1000 } });
   expect(await all.exit).toBe(0);
