@@ -18,7 +18,24 @@ export interface PutCheck {
   size: number;
   /** `gzip`: the body is gzip data the sandbox unpacks on the way (never past `size`). Default identity. */
   encoding?: "identity" | "gzip";
+  /** Permission bits (0-0o777) the file gets before it appears; default as the sandbox creates files. */
+  mode?: number;
+  /** Modification time (ms since the epoch) the file gets before it appears; default now. */
+  mtimeMs?: number;
 }
+
+/**
+ * A body made piece by piece while it is sent (a file too large to hold): `produce` hands each piece to
+ * `write`, whose promise settles once the piece is with the socket, so the producer may then reuse its
+ * buffer. Exactly `size` bytes must come; fewer or more abort the request (nothing is written).
+ */
+export interface StreamedBody {
+  readonly size: number;
+  produce(write: (piece: Uint8Array) => Promise<void>): Promise<void>;
+}
+
+/** What `put` sends: bytes in memory (one buffer or consecutive pieces), or a {@link StreamedBody}. */
+export type PutBody = Uint8Array | readonly Uint8Array[] | StreamedBody;
 
 /** A raw file channel into a sandbox's files (written and read by a process inside the sandbox). */
 export interface FileChannel {
@@ -34,7 +51,7 @@ export interface FileChannel {
    * writes them and renames the file into place only when they match `check`; otherwise the path is left
    * as it was and the call fails.
    */
-  put(sandbox: string, path: string, body: Uint8Array | readonly Uint8Array[], check: PutCheck, options?: CallOptions): Promise<void>;
+  put(sandbox: string, path: string, body: PutBody, check: PutCheck, options?: CallOptions): Promise<void>;
   /**
    * Reads at most `length` bytes of the sandbox file, as the pieces they arrived in (not joined: a large
    * file is not copied once more). A server that sends more fails with MSBV_RESPONSE_TOO_LARGE after at
@@ -73,9 +90,16 @@ export class HttpFileChannel implements FileChannel {
     this.compress = options.compress;
   }
 
-  async put(sandbox: string, path: string, body: Uint8Array | readonly Uint8Array[], check: PutCheck, options?: CallOptions): Promise<void> {
+  async put(sandbox: string, path: string, body: PutBody, check: PutCheck, options?: CallOptions): Promise<void> {
     const encoding = check.encoding ?? "identity";
-    const query = { sandbox, path, sha256: check.sha256, ...(encoding === "gzip" ? { encoding, size: String(check.size) } : {}) };
+    const query = {
+      sandbox,
+      path,
+      sha256: check.sha256,
+      ...(encoding === "gzip" ? { encoding, size: String(check.size) } : {}),
+      ...(check.mode !== undefined ? { mode: (check.mode & 0o777).toString(8) } : {}),
+      ...(check.mtimeMs !== undefined ? { mtime: (check.mtimeMs / 1000).toFixed(3) } : {}),
+    };
     await this.#exchange("PUT", query, options, body, async (res) => {
       const text = await readErrorText(res.body);
       if (res.status !== 204 && res.status !== 200) throw this.#failed("PUT", res.status, text);
@@ -106,7 +130,7 @@ export class HttpFileChannel implements FileChannel {
     method: "GET" | "PUT",
     query: Record<string, string>,
     options: CallOptions | undefined,
-    body: Uint8Array | readonly Uint8Array[] | undefined,
+    body: PutBody | undefined,
     handle: (res: Answer) => Promise<T>,
   ): Promise<T> {
     const call = composeCallSignal(options);
@@ -114,15 +138,30 @@ export class HttpFileChannel implements FileChannel {
     const send = url.protocol === "https:" ? httpsRequest : httpRequest;
     const agent = url.protocol === "https:" ? agents["https:"] : agents["http:"];
     const headers: Record<string, string | number> = { ...this.#o.headers };
-    const parts = body === undefined ? [] : body instanceof Uint8Array ? [body] : body;
-    if (body) Object.assign(headers, { "Content-Type": "application/octet-stream", "Content-Length": parts.reduce((n, p) => n + p.byteLength, 0) });
+    const streamed = body !== undefined && isStreamed(body) ? body : undefined;
+    const parts = body === undefined || streamed ? [] : body instanceof Uint8Array ? [body] : (body as readonly Uint8Array[]);
+    if (body) Object.assign(headers, { "Content-Type": "application/octet-stream", "Content-Length": bodySize(body) });
     let req: ClientRequest | undefined;
+    // A streamed body's own failure (its file shrank, a read failed) is reported as itself, not as a transport error.
+    let producer: { error: unknown } | undefined;
     try {
       const res = await new Promise<IncomingMessage>((resolve, reject) => {
-        req = send(url, { method, headers, agent, ...(call.signal ? { signal: call.signal } : {}) }, resolve);
-        req.on("error", reject);
-        for (const part of parts) req.write(part);
-        req.end();
+        const r = send(url, { method, headers, agent, ...(call.signal ? { signal: call.signal } : {}) }, resolve);
+        req = r;
+        r.on("error", reject);
+        if (!streamed) {
+          for (const part of parts) r.write(part);
+          r.end();
+          return;
+        }
+        sendStreamed(r, streamed).then(
+          () => r.end(),
+          (error: unknown) => {
+            producer ??= { error };
+            r.destroy();
+            reject(error);
+          },
+        );
       });
       try {
         return await handle({ status: res.statusCode ?? 0, headers: res.headers, body: res });
@@ -133,6 +172,7 @@ export class HttpFileChannel implements FileChannel {
     } catch (err) {
       if (err instanceof ServerError) throw err;
       req?.destroy();
+      if (producer) throw producer.error;
       const why = call.callerAborted() ? "aborted by the caller" : call.timedOut() ? `timed out after ${call.timeoutMs} ms` : "could not connect";
       throw new ServerError(
         call.callerAborted() ? ErrorCodes.ABORTED : call.timedOut() ? ErrorCodes.TIMEOUT : ErrorCodes.CONNECTION_FAILED,
@@ -157,6 +197,27 @@ export class HttpFileChannel implements FileChannel {
       },
     );
   }
+}
+
+export function isStreamed(body: PutBody): body is StreamedBody {
+  return typeof (body as Partial<StreamedBody>).produce === "function";
+}
+
+/** Bytes a `put` body carries (its Content-Length). */
+export function bodySize(body: PutBody): number {
+  if (isStreamed(body)) return body.size;
+  return body instanceof Uint8Array ? body.byteLength : body.reduce((n, p) => n + p.byteLength, 0);
+}
+
+/** Writes the pieces of `body` as they are made, each one with the socket before the next is asked for. */
+async function sendStreamed(req: ClientRequest, body: StreamedBody): Promise<void> {
+  let sent = 0;
+  await body.produce(async (piece) => {
+    sent += piece.byteLength;
+    if (sent > body.size) throw new Error(`the streamed body is longer than its declared ${body.size} bytes`);
+    await new Promise<void>((resolve, reject) => req.write(piece, (err) => (err ? reject(err) : resolve())));
+  });
+  if (sent !== body.size) throw new Error(`the streamed body ended after ${sent} of its declared ${body.size} bytes`);
 }
 
 /** A refusal's text, at most 64 KiB of it (a longer one is cut to nothing: the status still says why). */

@@ -51,7 +51,7 @@ export interface RpcBackendOptions {
 const TRANSPORT_CODES: readonly string[] = [ErrorCodes.CONNECTION_FAILED, ErrorCodes.ABORTED, ErrorCodes.TIMEOUT, ErrorCodes.AUTH_FAILED];
 
 /** The sync file channel contract this client speaks (docs/protocol.md#dev-sync-channel). */
-const SYNC_CHANNEL_VERSION = 2;
+const SYNC_CHANNEL_VERSION = 3;
 
 interface Probed {
   capabilities: BackendCapabilities;

@@ -1,4 +1,4 @@
-import type { FileChannel } from "../backend/file-channel.js";
+import { bodySize, isStreamed, type FileChannel, type PutCheck, type StreamedBody } from "../backend/file-channel.js";
 import { ErrorCodes } from "../errors/codes.js";
 import { SyncError } from "../errors/errors.js";
 import { MsbvError } from "../errors/msbv-error.js";
@@ -25,22 +25,30 @@ export function fileChannelOf(target: SandboxTarget): Promise<FileChannel | unde
 }
 
 /**
- * Puts `data` (SHA-256 `sha256`) at `remote` in one request, gzipped when that pays (unpacked in the
- * sandbox on the way). The sandbox verifies the hash before the file appears at `remote`.
+ * Puts `data` (SHA-256 `sha256`) at `remote` in one request; bytes in memory are gzipped when that pays
+ * (unpacked in the sandbox on the way), a streamed body goes as it is. The sandbox verifies the hash
+ * before the file appears at `remote`, with `stamp`'s mode and mtime when given.
  */
 export async function channelUpload(
   target: SandboxTarget,
   channel: FileChannel,
   step: string,
-  data: Buffer | readonly Buffer[],
+  data: Buffer | readonly Buffer[] | StreamedBody,
   sha256: string,
   remote: string,
+  stamp: Pick<PutCheck, "mode" | "mtimeMs"> = {},
 ): Promise<number> {
   const parts = Buffer.isBuffer(data) ? [data] : data;
-  const size = parts.reduce((n, part) => n + part.length, 0);
-  const packed = channel.compress ? gzipIfWorth(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)) : undefined;
+  const size = bodySize(parts);
+  const packed = channel.compress && !isStreamed(parts) ? gzipIfWorth(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts)) : undefined;
   try {
-    await channel.put(target.name, remote, packed ?? parts, { sha256, size, ...(packed ? { encoding: "gzip" as const } : {}) }, callOptions(target));
+    await channel.put(
+      target.name,
+      remote,
+      packed ?? parts,
+      { sha256, size, ...stamp, ...(packed ? { encoding: "gzip" as const } : {}) },
+      callOptions(target),
+    );
   } catch (err) {
     throw failed(target, `${step} (upload of ${packed ? `${packed.length} bytes, gzip` : `${size} bytes`})`, err);
   }

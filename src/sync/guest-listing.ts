@@ -23,8 +23,10 @@ const BIG_FILES = [
 // never follows symlinks (no -L), so a link planted in the guest folder is listed as `O` and never read.
 // Files over 1023 KiB are hashed one by one with the prelude's `sha256` (openssl where the image has it:
 // about twice sha256sum's speed), their records printed in the same form. The script ends with the
-// listing's size and SHA-256, so its download needs no probe.
+// listing's size and SHA-256, so its download needs no probe. The listing is a sync's first step in the
+// sandbox: it makes the scratch folder it writes into (private, 0700), one command less per sync.
 const LIST_SCRIPT = `${PRELUDE}d=$1; out=$2  # $3: BIG_FILES
+mkdir -p -m 700 "\${out%/*}"
 if [ ! -d "$d" ]; then printf 'NONE' > "$out"; else
 cd "$d"
 {
@@ -36,7 +38,7 @@ cd "$d"
 fi
 ${reportHead("out")}`;
 
-/** Lists the guest folder with content hashes; undefined when it does not exist. */
+/** Lists the guest folder with content hashes; undefined when it does not exist. `scratchFile`'s folder is made if missing. */
 export async function listGuest(target: SandboxTarget, guest: string, scratchFile: string): Promise<GuestListing | undefined> {
   const head = await runScript(target, `listing of ${guest}`, LIST_SCRIPT, [guest, scratchFile, BIG_FILES]);
   const raw = await download(target, `listing of ${guest}`, scratchFile, head);

@@ -1,4 +1,5 @@
 import type { SandboxBackend } from "../backend/backend.js";
+import type { FileChannel } from "../backend/file-channel.js";
 import { ErrorCodes } from "../errors/codes.js";
 import { SyncError } from "../errors/errors.js";
 import { SyncConflictError } from "./sync-conflict-error.js";
@@ -10,7 +11,7 @@ import { channelUpload, fileChannelOf } from "./file-channel-transfer.js";
 import { listGuest } from "./guest-listing.js";
 import { emptyReport } from "./report.js";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
-import { createScratch, newScratchPath, uploadNames } from "./scratch.js";
+import { newScratchPath, uploadNames } from "./scratch.js";
 import { loadSyncSession, saveSyncState } from "./state-file.js";
 import { PRELUDE, sha256, upload } from "./transfer.js";
 import type { SyncOptions, SyncReport, SyncSession, SyncVolume, VolumeState } from "./types.js";
@@ -23,20 +24,33 @@ if [ "$rml" != - ]; then check "$rml" "$rmsha"; (cd "$d" && xargs -0 rm -rf -- <
 if [ "$ar" != - ]; then check "$ar" "$arsha"; tar -x -f "$ar" -C "$d" --no-same-owner; rm -f "$ar"; fi
 `;
 
-// Large files skip the archive on the file channel: each is sent to its own path (verified in the sandbox
-// before it appears there, as the archive is), which saves the sandbox writing the bytes into the archive
-// and then reading and writing them again to unpack it. The archive still carries everything else.
+// Large files skip the archive on a raw (uncompressed, i.e. loopback) file channel: each is streamed from
+// the host file to its own path, verified in the sandbox before it appears there with its mode and mtime.
+// That spares the sandbox writing the bytes into the archive and unpacking them again, and the host
+// holding them: the file is hashed in one pass and sent in a second, both through one reused buffer
+// (fresh memory is what costs most here, docs/benchmarks.md). Should the file change between the two
+// passes, the sandbox's SHA-256 check refuses the upload. The archive still carries everything else.
 const DIRECT_BYTES = 8 * 1024 * 1024;
 
-// Mode and mtime of the files sent on their own (what tar sets for the others). Paths are absolute.
-const STAMP_SCRIPT = `${PRELUDE}while [ $# -gt 0 ]; do chmod "$2" -- "$1"; touch -m -d "@$3" -- "$1"; shift 3; done
-`;
+/** A host file sent on its own (see DIRECT_BYTES): what was hashed, not the bytes. */
+interface DirectFile {
+  path: string;
+  size: number;
+  sha256: string;
+  mode: number;
+  mtimeMs: number;
+}
 
 interface VolumePlan {
   volume: SyncVolume;
+  ws: Workspace;
   state: VolumeState;
   plan: InPlan;
+  /** The guest folder existed at the listing (else the apply step makes it). */
+  guestExists: boolean;
   pack: PackEntry[];
+  /** Files sent on their own, and the channel they go through. */
+  direct: { channel: FileChannel; files: DirectFile[] } | undefined;
 }
 
 /**
@@ -62,7 +76,6 @@ export async function syncIn(
   let session: SyncSession;
   try {
     const previous = options.stateDir ? await loadSyncSession(options.stateDir, sandboxName) : undefined;
-    await createScratch(target, scratch);
     const plans: VolumePlan[] = [];
     for (const volume of volumes) {
       const baseline = previous?.volumes.find((v) => v.volume.host === volume.host && v.volume.guest === volume.guest)?.state;
@@ -102,16 +115,26 @@ async function planVolume(
   baseline: VolumeState | undefined,
 ): Promise<VolumePlan> {
   const ws = await Workspace.open(volume.host);
-  const guest: TreeListing = (await listGuest(target, volume.guest, `${scratch}/list`)) ?? { files: new Map(), dirs: new Set(), others: new Set() };
+  const listed = await listGuest(target, volume.guest, `${scratch}/list`);
+  const guest: TreeListing = listed ?? { files: new Map(), dirs: new Set(), others: new Set() };
+  const channel = await fileChannelOf(target);
+  const goesDirect = (size: number) => channel !== undefined && !channel.compress && size >= DIRECT_BYTES && size <= channel.maxBytes;
   const state: VolumeState = { files: new Map(), dirs: new Set() };
   const host: TreeListing = { files: new Map(), dirs: state.dirs, others: new Set() };
   const pack: PackEntry[] = [];
+  const direct: DirectFile[] = [];
   for (const e of await ws.list(".", { recursive: true })) {
     if (e.type === "directory") {
       state.dirs.add(e.path);
       if (!guest.dirs.has(e.path)) pack.push({ path: e.path, type: "Directory", mode: e.mode, mtime: new Date(e.mtimeMs) });
     } else if (e.type !== "file") {
       report.skipped.push(`${volume.host}/${e.path}`);
+    } else if (goesDirect(e.size)) {
+      const d = await ws.digest(e.path).catch((err: unknown) => (isGone(err) ? undefined : Promise.reject(err)));
+      if (!d) continue;
+      state.files.set(e.path, { sha256: d.sha256, size: d.size });
+      host.files.set(e.path, d.sha256);
+      if (guest.files.get(e.path) !== d.sha256) direct.push({ path: e.path, size: d.size, sha256: d.sha256, mode: d.mode, mtimeMs: d.mtimeMs });
     } else {
       // Read once: the bytes hashed are the bytes sent, even if the file changes meanwhile.
       const data = await ws.read(e.path).catch((err: unknown) => (isGone(err) ? undefined : Promise.reject(err)));
@@ -122,43 +145,43 @@ async function planVolume(
       if (guest.files.get(e.path) !== sha) pack.push({ path: e.path, type: "File", mode: e.mode, mtime: new Date(e.mtimeMs), data });
     }
   }
-  return { volume, state, plan: planIn(host, guest, baseline), pack };
+  const sendDirect = channel && direct.length > 0 ? { channel, files: direct } : undefined;
+  return { volume, ws, state, plan: planIn(host, guest, baseline), guestExists: listed !== undefined, pack, direct: sendDirect };
 }
 
-async function applyVolume(target: SandboxTarget, { volume, state, plan, pack }: VolumePlan, scratch: string, report: SyncReport): Promise<void> {
+async function applyVolume(
+  target: SandboxTarget,
+  { volume, ws, plan, guestExists, pack, direct }: VolumePlan,
+  scratch: string,
+  report: SyncReport,
+): Promise<void> {
   const args = [volume.guest, "-", "-", "-", "-"];
   if (plan.remove.length > 0) {
     const { check: sum } = await uploadNames(target, `removal list for ${volume.guest}`, plan.remove, `${scratch}/rm`);
     args.splice(1, 2, `${scratch}/rm`, sum);
   }
-  const channel = await fileChannelOf(target);
-  const direct = channel
-    ? pack.filter((p) => p.type === "File" && (p.data?.length ?? 0) >= DIRECT_BYTES && (p.data?.length ?? 0) <= channel.maxBytes)
-    : [];
-  const archived = direct.length > 0 ? pack.filter((p) => !direct.includes(p)) : pack;
-  if (archived.length > 0) {
-    const archive = packArchiveParts(archived);
+  if (pack.length > 0) {
+    const archive = packArchiveParts(pack);
     const { check: sum } = await upload(target, `archive for ${volume.guest}`, archive, `${scratch}/in.tar`);
     args.splice(3, 2, `${scratch}/in.tar`, sum);
     report.archiveBytes += archive.reduce((n, part) => n + part.length, 0);
   }
-  await runScript(target, `unpacking into ${volume.guest}`, APPLY_SCRIPT, args);
+  // Nothing to remove or unpack into a folder that exists: one command less.
+  if (!guestExists || args.some((a, i) => i > 0 && a !== "-")) await runScript(target, `unpacking into ${volume.guest}`, APPLY_SCRIPT, args);
   // After the unpack: the removals are done and the folders the files go in exist.
-  if (channel && direct.length > 0) {
-    const stamps: string[] = [];
-    for (const f of direct) {
-      const data = Buffer.from((f.data as Uint8Array).buffer, (f.data as Uint8Array).byteOffset, (f.data as Uint8Array).byteLength);
-      const remote = `${volume.guest}/${f.path}`;
-      await channelUpload(target, channel, `file ${remote}`, data, state.files.get(f.path)?.sha256 ?? sha256(data), remote);
-      stamps.push(remote, (f.mode & 0o777).toString(8), (f.mtime.getTime() / 1000).toFixed(3));
-    }
-    await runScript(target, `setting modes in ${volume.guest}`, STAMP_SCRIPT, stamps);
-  }
+  const sent = direct?.files ?? [];
+  if (direct) for (const f of sent) await streamUpload(target, direct.channel, ws, `${volume.guest}/${f.path}`, f);
   const files = pack.filter((p) => p.type === "File");
-  report.filesTransferred += files.length;
-  report.bytesTransferred += files.reduce((n, f) => n + (f.data?.length ?? 0), 0);
+  report.filesTransferred += files.length + sent.length;
+  report.bytesTransferred += files.reduce((n, f) => n + (f.data?.length ?? 0), 0) + sent.reduce((n, f) => n + f.size, 0);
   report.filesUnchanged += plan.unchanged;
   report.filesDeleted += plan.deleted;
+}
+
+/** Streams one host file to `remote` through the file channel (see DIRECT_BYTES). */
+async function streamUpload(target: SandboxTarget, channel: FileChannel, ws: Workspace, remote: string, f: DirectFile): Promise<void> {
+  const body = { size: f.size, produce: (write: (piece: Uint8Array) => Promise<void>) => ws.readEach(f.path, f.size, write).then(() => undefined) };
+  await channelUpload(target, channel, `file ${remote}`, body, f.sha256, remote, { mode: f.mode, mtimeMs: f.mtimeMs });
 }
 
 function isGone(err: unknown): boolean {

@@ -161,6 +161,51 @@ export class Workspace {
     });
   }
 
+  /**
+   * Reads a regular file piece by piece into one reused buffer, at most `limit` bytes, for files too large
+   * to hold (sync's direct uploads). `each` gets every piece in order and must be done with it when its
+   * promise settles: the buffer is read into again. Returns the bytes read (fewer than `limit` when the
+   * file is shorter). An error from `each` is rethrown as it is and stops the read.
+   */
+  async readEach(rel: string, limit: number, each: (piece: Buffer) => Promise<void>): Promise<number> {
+    let consumer: { error: unknown } | undefined;
+    const total = await this.withParent(rel, "read", async (dir, name) => {
+      const fh = await dir.openFile(name);
+      try {
+        const buf = Buffer.allocUnsafe(Math.max(1, Math.min(limit, PIECE_BYTES)));
+        let read = 0;
+        while (read < limit) {
+          const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, limit - read), null);
+          if (bytesRead === 0) break;
+          read += bytesRead;
+          try {
+            await each(buf.subarray(0, bytesRead));
+          } catch (error) {
+            consumer = { error };
+            break;
+          }
+        }
+        return read;
+      } finally {
+        await fh.close();
+      }
+    });
+    if (consumer) throw consumer.error;
+    return total;
+  }
+
+  /** SHA-256, size, mode and mtime of one regular file, read in pieces (never held whole). */
+  async digest(rel: string): Promise<FileDigest> {
+    return this.withParent(rel, "read", async (dir, name) => {
+      const fh = await dir.openFile(name);
+      try {
+        return await digestHandle(fh);
+      } finally {
+        await fh.close();
+      }
+    });
+  }
+
   /** Reads a regular file as UTF-8 text. */
   async readText(rel: string): Promise<string> {
     return (await this.read(rel)).toString("utf8");
@@ -278,6 +323,8 @@ export class Workspace {
 }
 
 const DEFAULT_MAX_READ_BYTES = 256 * 1024 * 1024;
+/** Piece size of {@link Workspace.readEach}: large enough that a 64 MiB file is 64 reads. */
+const PIECE_BYTES = 1024 * 1024;
 
 /** The whole file, refused before reading when it claims more than `max`, or once it grows past it. */
 async function readBounded(fh: FileHandle, rel: string, max: number): Promise<Buffer> {

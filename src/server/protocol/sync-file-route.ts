@@ -14,8 +14,8 @@ import type { SandboxRuntime } from "../runtime/types.js";
 export const SYNC_FILE_ROUTE = "/_dev/sync/file";
 /** Largest file one request may carry either way. */
 export const SYNC_FILE_MAX_BYTES = 2 * 1024 * 1024 * 1024;
-/** Version of the route's contract (docs/protocol.md#dev-sync-channel); 2: verified writes, streamed. */
-export const SYNC_FILE_VERSION = 2;
+/** Version of the route's contract (docs/protocol.md#dev-sync-channel); 2: verified writes, streamed; 3: `mode` and `mtime` on writes. */
+export const SYNC_FILE_VERSION = 3;
 /** Transfers served at once; more wait their turn (each holds up to a window each way in memory). */
 const MAX_ACTIVE = 4;
 const MAX_PATH_CHARS = 4096;
@@ -92,7 +92,17 @@ async function put(
     if (!/^\d+$/.test(sizeParam) || !Number.isSafeInteger(fileSize)) return refuse(res, 400, "Give `size`: the file's size once unpacked.");
     if (fileSize > SYNC_FILE_MAX_BYTES) return refuse(res, 413, `The file is larger than ${SYNC_FILE_MAX_BYTES} bytes; this channel refuses it.`);
   }
-  await turn(() => writeSandboxFile(spawn, sandbox, path, req, size, { sha256, encoding, size: fileSize }));
+  const modeParam = query.get("mode");
+  if (modeParam !== null && !/^[0-7]{1,3}$/.test(modeParam))
+    return refuse(res, 400, "`mode` is the file's permission bits in octal, 0 to 777 (no set-id bits).");
+  const mtimeParam = query.get("mtime");
+  if (mtimeParam !== null && !/^\d{1,12}(\.\d{1,9})?$/.test(mtimeParam))
+    return refuse(res, 400, "`mtime` is the file's modification time in seconds since the epoch, e.g. 1700000000.123.");
+  const stamp = {
+    ...(modeParam !== null ? { mode: Number.parseInt(modeParam, 8) } : {}),
+    ...(mtimeParam !== null ? { mtime: Number(mtimeParam) } : {}),
+  };
+  await turn(() => writeSandboxFile(spawn, sandbox, path, req, size, { sha256, encoding, size: fileSize, ...stamp }));
   res.writeHead(204);
   res.end();
 }

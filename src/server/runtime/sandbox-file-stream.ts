@@ -26,7 +26,7 @@ const STDERR_KEEP = 2048;
 // `openssl dgst` where the image has it (the CPU's SHA instructions: 115 ms against sha256sum's 190 ms
 // for 64 MiB), else coreutils sha256sum.
 const WRITE_SCRIPT = `set -eu
-f=$1; n=$2; sum=$3; enc=$4; size=$5; part=$6
+f=$1; n=$2; sum=$3; enc=$4; size=$5; part=$6; mode=$7; mtime=$8
 trap 'rm -f -- "$part"' EXIT
 if command -v openssl >/dev/null 2>&1; then sha256() { openssl dgst -sha256 -r; }; else sha256() { sha256sum; }; fi
 if [ "$enc" = gzip ]; then
@@ -35,6 +35,8 @@ else
   got=$(head -c "$n" <&3 | tee -- "$part" | sha256)
 fi
 [ "\${got%% *}" = "$sum" ] || { echo "$f: SHA-256 mismatch after transfer; the file was not written" >&2; exit 3; }
+[ "$mode" = - ] || chmod "$mode" -- "$part"
+[ "$mtime" = - ] || touch -m -d "@$mtime" -- "$part"
 mv -fT -- "$part" "$f"
 `;
 
@@ -57,6 +59,9 @@ export interface WriteCheck {
   encoding: "identity" | "gzip";
   /** Size of the file once unpacked (the body's size when not encoded). */
   size: number;
+  /** Permission bits (0-0o777) and modification time (seconds) the file gets before it appears. */
+  mode?: number;
+  mtime?: number;
 }
 
 /**
@@ -76,7 +81,16 @@ export async function writeSandboxFile(
   // gzip goes through the shell writer, which unpacks on the way.
   const run =
     check.encoding === "identity"
-      ? await Transfer.start(spawn, sandbox, ["write", path], undefined, { writeFile: { path, part, sha256: check.sha256, size: check.size } })
+      ? await Transfer.start(spawn, sandbox, ["write", path], undefined, {
+          writeFile: {
+            path,
+            part,
+            sha256: check.sha256,
+            size: check.size,
+            ...(check.mode !== undefined ? { mode: check.mode } : {}),
+            ...(check.mtime !== undefined ? { mtime: check.mtime } : {}),
+          },
+        })
       : await Transfer.start(spawn, sandbox, [
           "sh",
           "-c",
@@ -88,6 +102,8 @@ export async function writeSandboxFile(
           check.encoding,
           String(check.size),
           part,
+          check.mode === undefined ? "-" : check.mode.toString(8),
+          check.mtime === undefined ? "-" : check.mtime.toFixed(3),
         ]);
   try {
     let total = 0;

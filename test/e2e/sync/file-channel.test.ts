@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { readFile, writeFile } from "node:fs/promises";
+import { chmod, readFile, truncate, utimes, writeFile } from "node:fs/promises";
+import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { SandboxBackend } from "../../../src/backend/backend.js";
-import { HttpFileChannel, type FileChannel } from "../../../src/backend/file-channel.js";
+import { bodySize, HttpFileChannel, isStreamed, type FileChannel, type PutBody } from "../../../src/backend/file-channel.js";
 import { RpcBackend } from "../../../src/backend/rpc-backend.js";
 import { ErrorCodes } from "../../../src/errors/codes.js";
 import { mintApiKey } from "../../../src/server/auth/keygen.js";
@@ -53,7 +54,7 @@ function instrumented(
         maxBytes: used.maxBytes,
         compress: used.compress,
         put: (s, p, d, c, o) => {
-          channelCalls.push(`PUT ${p} ${byteCount(d)}`);
+          channelCalls.push(`PUT ${p} ${bodySize(d)}`);
           return used.put(s, p, d, c, o);
         },
         get: (s, p, l, o) => {
@@ -101,7 +102,9 @@ it("the dev server advertises the channel in its one capabilities answer; a lega
 it("a channel of another version or on another origin is not used", async () => {
   const answers = [
     { readonlyVolumes: true, syncChannel: { version: 1, route: "/_dev/sync/file", maxBytes: 1024 } },
-    { readonlyVolumes: true, syncChannel: { version: 2, route: "//evil.example/x", maxBytes: 1024 } },
+    // Version 2 ignores `mode`/`mtime`: a large file sent on its own would lose them.
+    { readonlyVolumes: true, syncChannel: { version: 2, route: "/_dev/sync/file", maxBytes: 1024 } },
+    { readonlyVolumes: true, syncChannel: { version: 3, route: "//evil.example/x", maxBytes: 1024 } },
     { readonlyVolumes: true, syncChannel: "yes" },
   ];
   for (const result of answers) {
@@ -128,6 +131,8 @@ it("a 64 MiB file and 300 small files go in and back through the channel, not th
   const host = await fx.hostDir("fast");
   const big = randomBytes(64 * MiB); // incompressible: the raw path, not gzip
   await writeFile(join(host, "big.bin"), big);
+  await chmod(join(host, "big.bin"), 0o640);
+  await utimes(join(host, "big.bin"), 1_700_000_000, 1_700_000_000);
   for (let i = 0; i < 300; i++) await writeFile(join(host, `s${i}.txt`), `small ${i}\n`);
   await fx.start("fast");
   const seen = instrumented(fx.backend);
@@ -139,6 +144,8 @@ it("a 64 MiB file and 300 small files go in and back through the channel, not th
   // The bulk bytes did not travel as base64 in JSON: every command body stayed small.
   expect(Math.max(...seen.bodies)).toBeLessThan(64 * 1024);
   expect(await fx.sh("fast", "sha256sum < /home/fast/big.bin; cat /home/fast/s299.txt")).toBe(`${sha(big)}  -\nsmall 299`);
+  // Sent on its own, it still gets the host file's mode and mtime (set before it appeared).
+  expect(await fx.sh("fast", "stat -c '%a %Y' /home/fast/big.bin")).toBe("640 1700000000");
 
   await fx.sh("fast", "head -c 67108864 /dev/urandom > /home/fast/back.bin; for i in $(seq 0 199); do echo new $i > /home/fast/n$i.txt; done");
   const guestSha = (await fx.sh("fast", "sha256sum < /home/fast/back.bin")).slice(0, 64);
@@ -164,7 +171,7 @@ it("bytes altered on the way are refused both ways: the sandbox's check and the 
   const evilIn = instrumented(fx.backend, (real) => ({
     maxBytes: real.maxBytes,
     compress: real.compress,
-    put: (s, p, d, c, o) => real.put(s, p, flip(Buffer.concat(d instanceof Uint8Array ? [d] : d)), c, o),
+    put: (s, p, d, c, o) => real.put(s, p, flipLastByte(d), c, o),
     get: (...a) => real.get(...a),
   }));
   const inErr = await caught(syncIn(evilIn.backend, "tamper", [{ host, guest: "/home/tamper" }]));
@@ -307,6 +314,53 @@ it("the server refuses oversized, unsized, unhashed and malformed uploads before
   // Control: a well-formed upload does land.
   expect((await put({ "content-type": "application/octet-stream", "content-length": "5" }, "hello")).status).toBe(204);
   expect(await fx.sh("limits", "cat /tmp/target")).toBe("hello");
+  // Mode and mtime: set-id bits and malformed values are refused before anything is written; valid ones are
+  // set before the file appears, on the plain writer and on the gzip one alike.
+  const octet = { "content-type": "application/octet-stream", "content-length": "5" };
+  for (const bad of ["mode=4755", "mode=1000", "mode=rwx", "mode=-1", "mtime=soon", "mtime=-5", "mtime=1e9"]) {
+    expect((await rawRequest(`${route.replace("/tmp/target", "/tmp/stamped")}&${bad}`, "PUT", octet, "hello")).status, bad).toBe(400);
+  }
+  expect(await fx.sh("limits", "ls -A /tmp")).not.toContain("stamped");
+  expect((await rawRequest(`${route.replace("/tmp/target", "/tmp/stamped")}&mode=604&mtime=1600000000.5`, "PUT", octet, "hello")).status).toBe(204);
+  const gz = gzipSync(Buffer.from("hello"));
+  const gzRoute = `${route.replace("/tmp/target", "/tmp/stamped-gz")}&encoding=gzip&size=5&mode=640&mtime=1500000000`;
+  expect((await rawRequest(gzRoute, "PUT", { "content-type": "application/octet-stream", "content-length": String(gz.length) }, gz)).status).toBe(
+    204,
+  );
+  expect(await fx.sh("limits", "stat -c '%a %Y %n' /tmp/stamped /tmp/stamped-gz; cat /tmp/stamped-gz")).toBe(
+    "604 1600000000 /tmp/stamped\n640 1500000000 /tmp/stamped-gz\nhello",
+  );
+});
+
+it("a large host file that changes between its hash and its upload is refused in the sandbox: nothing appears at its path", async () => {
+  const host = await fx.hostDir("shifting");
+  const big = randomBytes(9 * MiB); // over the size that goes on its own
+  await writeFile(join(host, "big.bin"), big);
+  await fx.start("shifting");
+  for (const change of ["rewrite", "truncate"] as const) {
+    const racing = instrumented(fx.backend, (real) => ({
+      maxBytes: real.maxBytes,
+      compress: real.compress,
+      async put(s, p, d, c, o) {
+        // Hashed already (the planned SHA-256 is in `c`); the host file changes before its bytes are read again.
+        if (isStreamed(d)) {
+          if (change === "rewrite") await writeFile(join(host, "big.bin"), randomBytes(9 * MiB));
+          else await truncate(join(host, "big.bin"), 4 * MiB);
+        }
+        return real.put(s, p, d, c, o);
+      },
+      get: (...a) => real.get(...a),
+    }));
+    const err = await caught(syncIn(racing.backend, "shifting", [{ host, guest: "/home/shifting" }]));
+    expect(err, change).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
+    expect(racing.channelCalls.filter((c) => c.startsWith("PUT /home/shifting/big.bin"))).toHaveLength(1);
+    // Neither the new bytes nor a part file: the sandbox's check held them back.
+    expect(await fx.sh("shifting", "ls -A /home/shifting")).toBe("");
+    await writeFile(join(host, "big.bin"), big);
+  }
+  // Control: unchanged, the same file goes through.
+  await syncIn(fx.backend, "shifting", [{ host, guest: "/home/shifting" }]);
+  expect(await fx.sh("shifting", "sha256sum < /home/shifting/big.bin")).toBe(`${sha(big)}  -`);
 });
 
 it("a symlink planted in the sandbox cannot make the channel read or write a host file", async () => {
@@ -364,7 +418,7 @@ it("the route keeps the server's auth, Host and Origin rules", async () => {
 });
 
 /** A request with exactly these headers (fetch would not let a test set Host or a lying Content-Length). */
-async function rawRequest(url: string, method: string, headers: Record<string, string>, body?: string): Promise<{ status: number }> {
+async function rawRequest(url: string, method: string, headers: Record<string, string>, body?: string | Buffer): Promise<{ status: number }> {
   const { request } = await import("node:http");
   const u = new URL(url);
   return new Promise((resolve, reject) => {
@@ -382,8 +436,15 @@ async function rawRequest(url: string, method: string, headers: Record<string, s
   });
 }
 
-function byteCount(body: Uint8Array | readonly Uint8Array[]): number {
-  return body instanceof Uint8Array ? body.length : body.reduce((n, p) => n + p.length, 0);
+/** The same body with its last byte changed (a streamed one: the last byte of each piece, as it goes). */
+function flipLastByte(body: PutBody): PutBody {
+  const flip = (b: Uint8Array) => {
+    const copy = Buffer.from(b);
+    copy[copy.length - 1] = (copy[copy.length - 1] ?? 0) ^ 1;
+    return copy;
+  };
+  if (isStreamed(body)) return { size: body.size, produce: (write) => body.produce((piece) => write(flip(piece))) };
+  return flip(Buffer.concat(body instanceof Uint8Array ? [body] : body));
 }
 
 function listen(server: Server): Promise<string> {

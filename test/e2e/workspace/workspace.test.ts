@@ -158,6 +158,34 @@ describe.each<WalkStrategy>(["procfd", "path"])("Workspace (%s strategy)", (stra
     expect(snap.get("src/deep/a.py")?.sha256).toBe(sha("print(1)\n"));
   });
 
+  it("readEach streams a file through one reused buffer, at most `limit` bytes; digest hashes it in pieces; both refuse links", async () => {
+    const data = Buffer.alloc(2.5 * 1024 * 1024);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 7) % 251;
+    await writeFile(path.join(root, "big.bin"), data);
+    const pieces: Buffer[] = [];
+    const backing = new Set<ArrayBufferLike>();
+    const total = await ws.readEach("big.bin", data.length, async (piece) => {
+      backing.add(piece.buffer);
+      pieces.push(Buffer.from(piece)); // a copy: the buffer is read into again after this resolves
+    });
+    expect(total).toBe(data.length);
+    expect(Buffer.concat(pieces).equals(data)).toBe(true);
+    expect(pieces.length).toBeGreaterThan(2);
+    expect(backing.size).toBe(1);
+    // A limit stops the read there; a shorter file reports what it had.
+    expect(await ws.readEach("big.bin", 1000, async () => undefined)).toBe(1000);
+    expect(await ws.readEach("hello.txt", 1000, async () => undefined)).toBe(5);
+    // The consumer's own error comes back as it is, not as a workspace error.
+    const mine = new Error("socket gone");
+    expect(await ws.readEach("big.bin", data.length, async () => Promise.reject(mine)).catch((e: unknown) => e)).toBe(mine);
+    expect(await ws.digest("big.bin")).toMatchObject({ size: data.length, sha256: createHash("sha256").update(data).digest("hex") });
+    await symlink(path.join(outside, "secret.txt"), path.join(root, "link"));
+    let leaked = false;
+    expect((await caught(ws.readEach("link", 100, async () => void (leaked = true)))).code).toBe(ErrorCodes.WORKSPACE_ESCAPE);
+    expect(leaked).toBe(false);
+    expect((await caught(ws.digest("link"))).code).toBe(ErrorCodes.WORKSPACE_ESCAPE);
+  });
+
   it("open() refuses a missing root or a file as root", async () => {
     expect((await caught(Workspace.open(path.join(tmp, "nope"), { strategy }))).code).toBe(ErrorCodes.WORKSPACE_NOT_FOUND);
     expect((await caught(Workspace.open(path.join(root, "hello.txt"), { strategy }))).code).toBe(ErrorCodes.WORKSPACE_NOT_FOUND);
