@@ -181,7 +181,10 @@ describe.each<WalkStrategy>(["procfd", "path"])("Workspace (%s strategy)", (stra
     expect(await ws.digest("big.bin")).toMatchObject({ size: data.length, sha256: createHash("sha256").update(data).digest("hex") });
     await symlink(path.join(outside, "secret.txt"), path.join(root, "link"));
     let leaked = false;
-    expect((await caught(ws.readEach("link", 100, async () => void (leaked = true)))).code).toBe(ErrorCodes.WORKSPACE_ESCAPE);
+    const consume = async () => {
+      leaked = true;
+    };
+    expect((await caught(ws.readEach("link", 100, consume))).code).toBe(ErrorCodes.WORKSPACE_ESCAPE);
     expect(leaked).toBe(false);
     expect((await caught(ws.digest("link"))).code).toBe(ErrorCodes.WORKSPACE_ESCAPE);
   });
