@@ -50,7 +50,10 @@ export async function channelUpload(
       callOptions(target),
     );
   } catch (err) {
-    throw failed(target, `${step} (upload of ${packed ? `${packed.length} bytes, gzip` : `${size} bytes`})`, err);
+    // A streamed file is read again while it is sent: one that changed since it was hashed fails the
+    // sandbox's check (or ends early), which is worth saying.
+    const changed = isStreamed(parts) ? "; a host file that changed while it was being sent fails this way too: run the sync again" : "";
+    throw failed(target, `${step} (upload of ${packed ? `${packed.length} bytes, gzip` : `${size} bytes`})`, err, changed);
   }
   return 1;
 }
@@ -79,14 +82,14 @@ function callOptions(target: SandboxTarget) {
   return { ...(signal ? { signal } : {}), ...(timeoutMs !== undefined ? { timeoutMs } : {}) };
 }
 
-function failed(target: SandboxTarget, step: string, err: unknown): SyncError {
+function failed(target: SandboxTarget, step: string, err: unknown, moreHint = ""): SyncError {
   const code = err instanceof MsbvError ? ` (${err.code})` : "";
   return new SyncError(
     ErrorCodes.SYNC_FAILED,
     `Sync ${step} failed through the file channel of sandbox "${target.name}"${code}: ${(err instanceof Error ? err.message : String(err)).split("\n")[0]}`,
     {
       cause: err,
-      hint: 'check that the sandbox is still running and the server reachable; `channel: "command"` uses sandbox.command.run instead (the host folder was not changed by this step)',
+      hint: `check that the sandbox is still running and the server reachable; \`channel: "command"\` uses sandbox.command.run instead (the host folder was not changed by this step)${moreHint}`,
       details: { step, sandbox: target.name },
     },
   );

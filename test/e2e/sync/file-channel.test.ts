@@ -352,7 +352,7 @@ it("a large host file that changes between its hash and its upload is refused in
       get: (...a) => real.get(...a),
     }));
     const err = await caught(syncIn(racing.backend, "shifting", [{ host, guest: "/home/shifting" }]));
-    expect(err, change).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
+    expect(err, change).toMatchObject({ code: ErrorCodes.SYNC_FAILED, hint: expect.stringMatching(/changed while it was being sent/) });
     expect(racing.channelCalls.filter((c) => c.startsWith("PUT /home/shifting/big.bin"))).toHaveLength(1);
     // Neither the new bytes nor a part file: the sandbox's check held them back.
     expect(await fx.sh("shifting", "ls -A /home/shifting")).toBe("");
