@@ -276,7 +276,8 @@ async function streamSingle(
   const remote = `${guest}/${file.path}`;
   try {
     const [modeLine, sizeLine] = await runScript(target, `size of ${remote}`, SINGLE_SCRIPT, [remote]);
-    if (!/^[0-7]{1,4}$/.test(modeLine?.trim() ?? "")) throw corrupt(target, `file ${remote}`, `expected a mode line, got ${JSON.stringify(modeLine)}`);
+    if (!/^[0-7]{1,4}$/.test(modeLine?.trim() ?? ""))
+      throw corrupt(target, `file ${remote}`, `expected a mode line, got ${JSON.stringify(modeLine)}`);
     const mode = Number.parseInt(modeLine?.trim() ?? "", 8) & 0o777;
     let size = 0;
     const fetch = (sink: (piece: Uint8Array) => void) =>

@@ -23,18 +23,21 @@ export async function writePieces(fh: Pick<FileHandle, "writev">, pieces: readon
   }
 }
 
+const SYNC_EVERY_BYTES = 8 * 1024 * 1024;
+
 /**
  * Writes pieces to a file as they are handed over, without the giver waiting: pieces handed over while
  * a write is under way go together in the next writev. A failed write drops what is still queued, makes
  * every later `push` throw that error (so a download feeding it stops early) and `flush` reject with it.
  */
 export class PieceWriter {
-  readonly #fh: Pick<FileHandle, "writev">;
+  readonly #fh: Pick<FileHandle, "writev" | "datasync">;
   #queue: Uint8Array[] = [];
   #running: Promise<void> | undefined;
   #failed: { err: unknown } | undefined;
+  #unsynced = 0;
 
-  constructor(fh: Pick<FileHandle, "writev">) {
+  constructor(fh: Pick<FileHandle, "writev" | "datasync">) {
     this.#fh = fh;
   }
 
@@ -56,6 +59,13 @@ export class PieceWriter {
         const batch = this.#queue;
         this.#queue = [];
         await writePieces(this.#fh, batch);
+        // Start the disk on what is written while the rest still arrives: the caller's final datasync
+        // then has only the tail left to wait for.
+        this.#unsynced += batch.reduce((n, p) => n + p.byteLength, 0);
+        if (this.#unsynced >= SYNC_EVERY_BYTES) {
+          this.#unsynced = 0;
+          await this.#fh.datasync();
+        }
       }
     } catch (err) {
       this.#failed = { err };

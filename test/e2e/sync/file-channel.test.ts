@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { readFile, writeFile } from "node:fs/promises";
+import { readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import type { SandboxBackend } from "../../../src/backend/backend.js";
@@ -186,6 +186,8 @@ it("bytes altered on the way are refused both ways: the sandbox's check and the 
   expect(backErr).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
   expect(String((backErr as Error).message)).toMatch(/do not match the sandbox's SHA-256/);
   expect(await readFile(join(host, "a.txt"), "utf8")).toBe("original\n");
+  // The file fetched as itself was written into a temp file as it arrived: removed, nothing else left.
+  expect(await readdir(host)).toEqual(["a.txt"]);
 });
 
 it("a single changed file fetched as itself is never accepted when it changed since the listing or became a link: the archive route takes over", async () => {
