@@ -262,8 +262,9 @@ async function fetchFiles(
  * file is renamed into place only once the bytes matched the size printed and the listing's SHA-256,
  * and removed otherwise. Undefined when the file changed since the listing or is no longer a regular
  * file: the archive route then takes it as it is now and checks it its own way (links refused), as
- * before there was a direct fetch. A host-side failure (a link planted at `dest`, a full disk) or a
- * stop() while the sandbox still writes is thrown: the archive route would fail the same way.
+ * before there was a direct fetch (a stop() while the sandbox still writes must not fail where it used
+ * to succeed). A host-side failure (a link planted at `dest`, a full disk) or the caller's abort or
+ * time limit is thrown: the archive route would fail the same way.
  */
 async function streamSingle(
   target: SandboxTarget,
