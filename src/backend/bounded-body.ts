@@ -46,42 +46,66 @@ export async function readBoundedText(res: Response, limit: number, what: { acti
 
 /**
  * A Node HTTP message's body as the chunks it arrived in (not joined: a large body is not copied once
- * more), or `undefined` as soon as more than `limit` bytes arrived; reading then stops and the message
- * is destroyed (`"destroy"`: an answer we will not use) or paused (`"pause"`: a request still to be
- * answered, with the connection closed after). A message cut off before its end rejects: a cut body is
- * a failure, never a short result. Used on both sides of the wire: the dev server's request bodies and
- * the sync file channel's answers.
+ * more), or `undefined` as soon as more than `limit` bytes arrived; see {@link streamBoundedMessage}.
+ * Used on both sides of the wire: the dev server's request bodies and the sync file channel's refusals.
  */
-export function readBoundedMessage(message: IncomingMessage, limit: number, onOverflow: "destroy" | "pause"): Promise<Buffer[] | undefined> {
+export async function readBoundedMessage(message: IncomingMessage, limit: number, onOverflow: "destroy" | "pause"): Promise<Buffer[] | undefined> {
+  const chunks: Buffer[] = [];
+  return (await streamBoundedMessage(message, limit, onOverflow, (chunk) => void chunks.push(chunk))) ? chunks : undefined;
+}
+
+/**
+ * Hands a Node HTTP message's body to `receive` chunk by chunk as it arrives, in order, and resolves
+ * `true` at its end; or `false` as soon as more than `limit` bytes arrived (the chunk that crossed the
+ * limit is not handed over); reading then stops and the message is destroyed (`"destroy"`: an answer we
+ * will not use) or paused (`"pause"`: a request still to be answered, with the connection closed after).
+ * A message cut off before its end rejects: a cut body is a failure, never a short result. So does a
+ * `receive` that throws (the message is then destroyed). The sync file channel's downloads use it
+ * directly, so the client hashes each chunk while the next is still on the way.
+ */
+export function streamBoundedMessage(
+  message: IncomingMessage,
+  limit: number,
+  onOverflow: "destroy" | "pause",
+  receive: (chunk: Buffer) => void,
+): Promise<boolean> {
   const declared = Number(message.headers["content-length"] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) {
     if (onOverflow === "destroy") message.destroy();
-    return Promise.resolve(undefined);
+    return Promise.resolve(false);
   }
   // 'data' events, not `for await`: the async iterator reads with `read()`, which joins every chunk
   // buffered meanwhile into a fresh copy; for a 64 MiB download that copying (and its garbage) measured
   // about half of the client's CPU time.
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
     let size = 0;
-    let over = false;
+    let stopped = false;
+    const stop = () => {
+      stopped = true;
+      message.off("data", onData);
+    };
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        over = true;
-        message.off("data", onData);
+        stop();
         if (onOverflow === "destroy") message.destroy();
         else message.pause();
-        resolve(undefined);
+        resolve(false);
         return;
       }
-      chunks.push(chunk);
+      try {
+        receive(chunk);
+      } catch (err) {
+        stop();
+        message.destroy();
+        reject(err);
+      }
     };
     message.on("data", onData);
-    message.once("end", () => resolve(chunks));
+    message.once("end", () => resolve(true));
     message.once("error", reject);
     message.once("close", () => {
-      if (!message.complete && !over) reject(new Error("the connection closed before the whole body arrived"));
+      if (!message.complete && !stopped) reject(new Error("the connection closed before the whole body arrived"));
     });
   });
 }

@@ -3,7 +3,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { ErrorCodes } from "../errors/codes.js";
 import { ServerError } from "../errors/errors.js";
 import type { CallOptions } from "./backend.js";
-import { readBoundedMessage } from "./bounded-body.js";
+import { readBoundedMessage, streamBoundedMessage } from "./bounded-body.js";
 import { composeCallSignal } from "./call-signal.js";
 
 // Client of the dev server's sync file channel (docs/protocol.md#dev-sync-channel): raw bytes over
@@ -53,11 +53,13 @@ export interface FileChannel {
    */
   put(sandbox: string, path: string, body: PutBody, check: PutCheck, options?: CallOptions): Promise<void>;
   /**
-   * Reads at most `length` bytes of the sandbox file, as the pieces they arrived in (not joined: a large
-   * file is not copied once more). A server that sends more fails with MSBV_RESPONSE_TOO_LARGE after at
-   * most `length` bytes were held.
+   * Reads at most `length` bytes of the sandbox file, handing each piece to `receive` as it arrives, in
+   * order (the channel neither joins nor keeps them: the caller hashes a piece while the next one is
+   * still on the way, and holds what it means to keep). Resolves once the whole answer was received. A
+   * server that sends more fails with MSBV_RESPONSE_TOO_LARGE after at most `length` bytes were handed
+   * over; a `receive` that throws ends the request with that error.
    */
-  get(sandbox: string, path: string, length: number, options?: CallOptions): Promise<Buffer[]>;
+  get(sandbox: string, path: string, length: number, receive: (piece: Buffer) => void, options?: CallOptions): Promise<void>;
 }
 
 export interface HttpFileChannelOptions {
@@ -106,8 +108,18 @@ export class HttpFileChannel implements FileChannel {
     });
   }
 
-  async get(sandbox: string, path: string, length: number, options?: CallOptions): Promise<Buffer[]> {
-    return this.#exchange("GET", { sandbox, path, length: String(length) }, options, undefined, async (res) => {
+  async get(sandbox: string, path: string, length: number, receive: (piece: Buffer) => void, options?: CallOptions): Promise<void> {
+    // The caller's own error is its to see, not to be reported as a transport failure.
+    let refused: { err: unknown } | undefined;
+    const hand = (piece: Buffer) => {
+      try {
+        receive(piece);
+      } catch (err) {
+        refused = { err };
+        throw err;
+      }
+    };
+    await this.#exchange("GET", { sandbox, path, length: String(length) }, options, undefined, async (res) => {
       if (res.status !== 200) throw this.#failed("GET", res.status, await readErrorText(res.body));
       const tooLarge = () =>
         new ServerError(
@@ -119,9 +131,9 @@ export class HttpFileChannel implements FileChannel {
             details: { url: this.#o.url, limit: length },
           },
         );
-      const data = await readBoundedMessage(res.body, length, "destroy");
-      if (data === undefined) throw tooLarge();
-      return data;
+      if (!(await streamBoundedMessage(res.body, length, "destroy", hand))) throw tooLarge();
+    }).catch((err: unknown) => {
+      throw refused ? refused.err : err;
     });
   }
 

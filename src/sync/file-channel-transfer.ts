@@ -58,9 +58,17 @@ export async function channelUpload(
   return 1;
 }
 
-export async function channelDownload(target: SandboxTarget, channel: FileChannel, step: string, remote: string, size: number): Promise<Buffer[]> {
+/** Gets at most `size` bytes of `remote`, each piece handed to `receive` as it arrives (see {@link FileChannel.get}). */
+export async function channelDownload(
+  target: SandboxTarget,
+  channel: FileChannel,
+  step: string,
+  remote: string,
+  size: number,
+  receive: (piece: Buffer) => void,
+): Promise<void> {
   try {
-    return await channel.get(target.name, remote, size, callOptions(target));
+    await channel.get(target.name, remote, size, receive, callOptions(target));
   } catch (err) {
     if (err instanceof MsbvError && err.code === ErrorCodes.RESPONSE_TOO_LARGE) {
       throw new SyncError(

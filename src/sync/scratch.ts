@@ -1,14 +1,10 @@
 import { randomBytes } from "node:crypto";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
-import { PRELUDE, upload } from "./transfer.js";
+import { upload } from "./transfer.js";
 
 /** A fresh sandbox-side scratch folder name; /tmp is writable in the upstream images and the dev sandbox. */
 export function newScratchPath(): string {
   return `/tmp/.msbv-sync-${randomBytes(8).toString("hex")}`;
-}
-
-export async function createScratch(target: SandboxTarget, scratch: string): Promise<void> {
-  await runScript(target, "setup", `${PRELUDE}mkdir -p -m 700 "$1"\n`, [scratch]);
 }
 
 /** Best effort: the sandbox is usually stopped right after, which discards /tmp anyway. */

@@ -2,7 +2,7 @@ import { join } from "node:path";
 import type { SandboxBackend } from "../backend/backend.js";
 import { ErrorCodes } from "../errors/codes.js";
 import { MsbvError } from "../errors/msbv-error.js";
-import { SyncError } from "../errors/errors.js";
+import { SyncError, WorkspaceError } from "../errors/errors.js";
 import { SyncConflictError } from "./sync-conflict-error.js";
 import { Workspace } from "../workspace/index.js";
 import { type AcceptedFile, checkArchive } from "./archive-check.js";
@@ -12,11 +12,11 @@ import { fileChannelOf } from "./file-channel-transfer.js";
 import { listGuest } from "./guest-listing.js";
 import { hostTree } from "./host-tree.js";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
-import { createScratch, removeScratch, uploadNames } from "./scratch.js";
+import { removeScratch, uploadNames } from "./scratch.js";
 import { emptyReport } from "./report.js";
 import { saveSyncState } from "./state-file.js";
 import { asSyncError } from "./sync-in.js";
-import { PRELUDE, downloadParts, reportHead, sha256 } from "./transfer.js";
+import { PRELUDE, downloadInto, downloadParts, reportHead, sha256 } from "./transfer.js";
 import { corrupt } from "./transfer-errors.js";
 import type { ManifestEntry, SyncOptions, SyncReport, SyncSession, SyncVolume, VolumeState } from "./types.js";
 
@@ -33,7 +33,7 @@ ${reportHead("out")}`;
 // One changed file on the file channel is fetched as itself rather than inside an archive: the sandbox
 // need not write and reread its bytes as a tar. It must still be a regular file (not a link); the bytes
 // are accepted only at the size printed here and the SHA-256 the listing reported (a file that changed
-// since the listing fails the step; nothing is written for it).
+// since the listing fails the step; its temp file is removed, nothing appears at its path).
 const SINGLE_SCRIPT = `${PRELUDE}f=$1
 if [ -L "$f" ] || [ ! -f "$f" ]; then echo "msbv: $f is no longer a regular file" >&2; exit 3; fi
 stat -c '%a' -- "$f"
@@ -62,14 +62,6 @@ export async function syncBack(backend: SandboxBackend, session: SyncSession, op
   const target: SandboxTarget = { backend, name: session.sandboxName, options };
   const report = emptyReport();
   const failures: Failure[] = [];
-  // syncIn made it, but an earlier syncBack removed it again (syncBack may run more than once).
-  await createScratch(target, session.scratch).catch((err: unknown) => {
-    throw asSyncError(
-      err,
-      `Sync-back from sandbox "${session.sandboxName}" failed`,
-      "nothing on the host was changed; check that the sandbox still runs, and copy your work out before it is discarded",
-    );
-  });
   for (const { volume, state } of session.volumes) {
     try {
       await syncVolumeBack(target, volume, state, session.scratch, report, failures);
@@ -128,9 +120,23 @@ async function syncVolumeBack(
   const ws = await Workspace.open(volume.host);
   const { tree: host, sizes } = await hostTree(ws);
   const plan = planBack(state, listing, host);
-  const fetched = await fetchFiles(target, volume.guest, scratch, plan, listing, report);
+  // One changed file on the file channel is streamed into its place when its turn comes (below);
+  // otherwise every file comes now, in one archive.
+  const streamed = await streamCandidate(target, plan, listing);
+  const fetched = streamed ? new Map<string, AcceptedFile>() : await fetchFiles(target, volume.guest, scratch, plan.fetch, report);
   const fail = (path: string, err: unknown) =>
     failures.push({ path: join(volume.host, path), message: (err instanceof Error ? err.message : String(err)).split("\n")[0] ?? "", cause: err });
+  /** Writes the sandbox's version of `p` at `dest` on the host. */
+  const deliver = async (p: string, dest: string): Promise<Delivered> => {
+    if (streamed?.path === p) {
+      const done = await streamSingle(target, ws, volume.guest, streamed, dest, report);
+      if (done) return done;
+      for (const [name, file] of await fetchFiles(target, volume.guest, scratch, [p], report)) fetched.set(name, file);
+    }
+    const f = fetched.get(p) as AcceptedFile;
+    await ws.write(dest, f.pieces, { createParents: true, mode: f.mode });
+    return { size: f.size, sha256: () => sha256(f.pieces) };
+  };
 
   const kept = new Set(plan.conflicts.map((c) => c.path));
   for (const p of plan.deletes) {
@@ -159,9 +165,8 @@ async function syncVolumeBack(
     );
   const written = new Map<string, ManifestEntry>();
   for (const p of plan.writes) {
-    const f = fetched.get(p) as AcceptedFile;
-    await ws.write(p, f.pieces, { createParents: true, mode: f.mode }).then(
-      () => void written.set(p, { sha256: sha256(f.pieces), size: f.size }),
+    await deliver(p, p).then(
+      (f) => void written.set(p, { sha256: f.sha256(), size: f.size }),
       (err: unknown) => {
         kept.add(p);
         fail(p, err);
@@ -170,13 +175,12 @@ async function syncVolumeBack(
   }
   for (const c of plan.conflicts) {
     const conflict = { host: volume.host, path: c.path, reason: c.reason };
-    const f = c.copy ? fetched.get(c.path) : undefined;
-    if (!f) {
+    if (!c.copy) {
       report.conflicts.push(conflict);
       continue;
     }
     const copy = `${c.path}${CONFLICT_SUFFIX}`;
-    await ws.write(copy, f.pieces, { createParents: true, mode: f.mode }).then(
+    await deliver(c.path, copy).then(
       () => void report.conflicts.push({ ...conflict, sandboxCopy: copy }),
       (err: unknown) => {
         report.conflicts.push(conflict);
@@ -191,30 +195,36 @@ async function syncVolumeBack(
   updateState(state, kept, plan.skipped, listing.files, written, sizes, host.files);
 }
 
+/** A file written on the host: its size, and its SHA-256 when the manifest needs it (computed only then, if not already known). */
+interface Delivered {
+  size: number;
+  sha256: () => string;
+}
+
+/** The one changed file to stream as itself through the file channel, with the SHA-256 the listing reported. */
+interface Streamed {
+  path: string;
+  sha256: string;
+}
+
+async function streamCandidate(target: SandboxTarget, plan: BackPlan, listing: TreeListing): Promise<Streamed | undefined> {
+  const only = plan.fetch.length === 1 ? plan.fetch[0] : undefined;
+  const sum = only === undefined ? undefined : listing.files.get(only);
+  return only !== undefined && sum !== undefined && (await fileChannelOf(target)) ? { path: only, sha256: sum } : undefined;
+}
+
+/** `paths` in one archive packed by the sandbox, checked as a whole before anything of it is used. */
 async function fetchFiles(
   target: SandboxTarget,
   guest: string,
   scratch: string,
-  plan: BackPlan,
-  listing: TreeListing,
+  paths: readonly string[],
   report: SyncReport,
 ): Promise<Map<string, AcceptedFile>> {
-  if (plan.fetch.length === 0) return new Map();
-  const only = plan.fetch.length === 1 ? plan.fetch[0] : undefined;
-  const expected = only === undefined ? undefined : listing.files.get(only);
-  if (only !== undefined && expected !== undefined && (await fileChannelOf(target))) {
-    const direct = await fetchSingle(target, guest, only, expected, report).catch((err: unknown) => {
-      // Changed since the listing, or no longer a regular file: the archive route below takes the file
-      // as it is now and checks it its own way (links refused), as before there was a direct fetch. A
-      // stop() while the sandbox still writes must not fail where it used to succeed.
-      if (err instanceof MsbvError && (err.code === ErrorCodes.ABORTED || err.code === ErrorCodes.TIMEOUT)) throw err;
-      return undefined;
-    });
-    if (direct) return direct;
-  }
+  if (paths.length === 0) return new Map();
   const names = `${scratch}/names`;
   const out = `${scratch}/out.tar`;
-  const { check: sum } = await uploadNames(target, `file list for ${guest}`, plan.fetch, names);
+  const { check: sum } = await uploadNames(target, `file list for ${guest}`, paths, names);
   const head = await runScript(target, `packing changed files in ${guest}`, PACK_SCRIPT, [guest, names, sum, out]);
   const archive = await downloadParts(target, `archive of ${guest}`, out, head);
   report.archiveBytes += archive.reduce((n, part) => n + part.length, 0);
@@ -224,7 +234,7 @@ async function fetchFiles(
       hint: "nothing on the host was changed for this folder; retry the sync",
     });
   });
-  const { files, problems } = checkArchive(members, new Set(plan.fetch));
+  const { files, problems } = checkArchive(members, new Set(paths));
   if (problems.length > 0) {
     throw new SyncError(
       ErrorCodes.SYNC_FAILED,
@@ -238,22 +248,45 @@ async function fetchFiles(
   return files;
 }
 
-/** `only` fetched as itself through the file channel (SINGLE_SCRIPT), accepted only at the listing's SHA-256. */
-async function fetchSingle(
+/**
+ * The file fetched as itself through the file channel (SINGLE_SCRIPT) and written into `dest` while it
+ * arrives (64 MiB are never held in memory, and the host's disk writes overlap the transfer); the temp
+ * file is renamed into place only once the bytes matched the size printed and the listing's SHA-256,
+ * and removed otherwise. Undefined when the file changed since the listing or is no longer a regular
+ * file: the archive route then takes it as it is now and checks it its own way (links refused), as
+ * before there was a direct fetch (a stop() while the sandbox still writes must not fail where it used
+ * to succeed). A host-side failure (a link planted at `dest`, a full disk) or the caller's abort or
+ * time limit is thrown: the archive route would fail the same way.
+ */
+async function streamSingle(
   target: SandboxTarget,
+  ws: Workspace,
   guest: string,
-  only: string,
-  expected: string,
+  file: Streamed,
+  dest: string,
   report: SyncReport,
-): Promise<Map<string, AcceptedFile>> {
-  const remote = `${guest}/${only}`;
-  const [modeLine, sizeLine] = await runScript(target, `size of ${remote}`, SINGLE_SCRIPT, [remote]);
-  const mode = Number.parseInt(modeLine?.trim() ?? "", 8);
-  if (!/^[0-7]{1,4}$/.test(modeLine?.trim() ?? "")) throw corrupt(target, `file ${remote}`, `expected a mode line, got ${JSON.stringify(modeLine)}`);
-  const pieces = await downloadParts(target, `file ${remote}`, remote, [sizeLine ?? "", expected]);
-  const size = pieces.reduce((n, part) => n + part.length, 0);
-  report.archiveBytes += size;
-  return new Map([[only, { pieces, size, mode: mode & 0o777 }]]);
+): Promise<Delivered | undefined> {
+  const remote = `${guest}/${file.path}`;
+  try {
+    const [modeLine, sizeLine] = await runScript(target, `size of ${remote}`, SINGLE_SCRIPT, [remote]);
+    if (!/^[0-7]{1,4}$/.test(modeLine?.trim() ?? ""))
+      throw corrupt(target, `file ${remote}`, `expected a mode line, got ${JSON.stringify(modeLine)}`);
+    const mode = Number.parseInt(modeLine?.trim() ?? "", 8) & 0o777;
+    let size = 0;
+    const fetch = (sink: (piece: Uint8Array) => void) =>
+      downloadInto(target, `file ${remote}`, remote, [sizeLine ?? "", file.sha256], (piece) => {
+        size += piece.length;
+        sink(piece);
+      });
+    await ws.writeStreamed(dest, fetch, { createParents: true, mode });
+    report.archiveBytes += size;
+    // downloadInto accepted exactly these bytes at the listing's SHA-256: no second hash.
+    return { size, sha256: () => file.sha256 };
+  } catch (err) {
+    if (err instanceof WorkspaceError) throw err;
+    if (err instanceof MsbvError && (err.code === ErrorCodes.ABORTED || err.code === ErrorCodes.TIMEOUT)) throw err;
+    return undefined;
+  }
 }
 
 /** After copy-back the manifest holds what both sides now agree on; conflicts and failures keep the copy-in entry. */

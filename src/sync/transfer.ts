@@ -73,6 +73,25 @@ export async function download(target: SandboxTarget, step: string, remote: stri
  * instead of a probe unless the channel compresses (its probe also makes the gzip copy).
  */
 export async function downloadParts(target: SandboxTarget, step: string, remote: string, reported?: readonly string[]): Promise<Buffer[]> {
+  const parts: Buffer[] = [];
+  await downloadInto(target, step, remote, reported, (piece) => void parts.push(piece));
+  return parts;
+}
+
+/**
+ * {@link downloadParts}, each piece handed to `receive` as soon as it is in, in order, instead of being
+ * gathered (the caller may write it out while the rest is on the way). The pieces are UNVERIFIED until
+ * this resolves: it rejects when the size or the SHA-256 do not match what the sandbox reported (after
+ * at most the reported size was handed over), so whatever the caller made of them must stay unused
+ * until then (src/workspace's `writeStreamed` renames its temp file into place only then).
+ */
+export async function downloadInto(
+  target: SandboxTarget,
+  step: string,
+  remote: string,
+  reported: readonly string[] | undefined,
+  receive: (piece: Buffer) => void,
+): Promise<void> {
   const channel = await fileChannelOf(target);
   const head =
     reported && reported.length >= 2 && !channel?.compress
@@ -87,22 +106,37 @@ export async function downloadParts(target: SandboxTarget, step: string, remote:
   // otherwise be fetched part after part into memory).
   const limit = target.options.maxTransferBytes ?? DEFAULT_MAX_TRANSFER_BYTES;
   if (size > limit) throw tooLarge(target, step, `claims ${size} bytes`, size, limit);
-  const gzSize = head[2] === undefined ? undefined : Number(head[2].trim());
-  let data: Buffer[];
-  if (channel && gzSize !== undefined && Number.isSafeInteger(gzSize) && gzSize >= 0 && gzSize < size) {
+  const verify = (received: number, digest: () => string) => {
+    if (received !== size) throw corrupt(target, step, `${received} bytes received, the sandbox reported ${size}`);
+    if (digest() !== expected) throw corrupt(target, step, `the ${size} bytes received do not match the sandbox's SHA-256 ${expected}`);
+  };
+  const gzSize = head[2] === undefined ? Number.NaN : Number(head[2].trim());
+  const gzipped = channel !== undefined && Number.isSafeInteger(gzSize) && gzSize >= 0 && gzSize < size;
+  if (channel && !gzipped && size <= channel.maxBytes) {
+    // Each piece is hashed as it arrives, while the client would otherwise wait for the next one and
+    // while the piece is still in cache: once the last piece is in, verifying costs next to nothing.
+    // The channel never hands over more than `size` bytes.
+    const hash = createHash("sha256");
+    let received = 0;
+    await channelDownload(target, channel, step, remote, size, (piece) => {
+      hash.update(piece);
+      received += piece.length;
+      receive(piece);
+    });
+    verify(received, () => hash.digest("hex"));
+    return;
+  }
+  let data: Buffer;
+  if (channel && gzipped) {
     // Only ever fewer bytes than the file itself, and never inflated past `size`.
-    const inflated = inflateExactly(Buffer.concat(await channelDownload(target, channel, step, `${remote}.gz`, gzSize)), size);
+    const packed: Buffer[] = [];
+    await channelDownload(target, channel, step, `${remote}.gz`, gzSize, (piece) => void packed.push(piece));
+    const inflated = inflateExactly(Buffer.concat(packed), size);
     if ("problem" in inflated) throw corrupt(target, step, inflated.problem);
-    data = [inflated.data];
-  } else if (channel && size <= channel.maxBytes) {
-    data = await channelDownload(target, channel, step, remote, size);
+    data = inflated.data;
   } else {
-    data = [await commandDownload(target, step, remote, size)];
+    data = await commandDownload(target, step, remote, size);
   }
-  const received = byteLength(data);
-  if (received !== size) throw corrupt(target, step, `${received} bytes received, the sandbox reported ${size}`);
-  if (sha256(data) !== expected) {
-    throw corrupt(target, step, `the ${size} bytes received do not match the sandbox's SHA-256 ${expected}`);
-  }
-  return data;
+  verify(data.length, () => sha256(data));
+  receive(data);
 }

@@ -5,6 +5,7 @@ import * as path from "node:path";
 import { ErrorCodes } from "../errors/codes.js";
 import { WorkspaceError } from "../errors/errors.js";
 import { digestHandle } from "./digest.js";
+import { PieceWriter, writePieces } from "./write-pieces.js";
 import { splitRelPath } from "./rel-path.js";
 import { SafeDir, defaultStrategy, errnoCode, escapeError, kindOf, toWorkspaceError } from "./safe-dir.js";
 import type { FileDigest, ListOptions, RemoveOptions, WalkStrategy, WorkspaceEntry, WorkspaceOptions, WriteOptions } from "./types.js";
@@ -214,10 +215,38 @@ export class Workspace {
   /**
    * Writes a file atomically: a new temp file in the same folder (O_EXCL|O_NOFOLLOW), then rename over
    * the target. A symlink or special file at the target is refused; one swapped in concurrently is
-   * replaced by the rename, never written through. `data` may come in pieces (written in order), so a
-   * large file received in chunks is not joined into one more buffer first.
+   * replaced by the rename, never written through. `data` may come in pieces (written in order, many per
+   * writev), so a large file received in chunks is not joined into one more buffer first.
    */
   async write(rel: string, data: string | Uint8Array | readonly Uint8Array[], options: WriteOptions = {}): Promise<void> {
+    const pieces = typeof data === "string" ? [Buffer.from(data, "utf8")] : data instanceof Uint8Array ? [data] : data;
+    await this.writeAtomic(rel, options, (fh) => writePieces(fh, pieces));
+  }
+
+  /**
+   * {@link write}, with the bytes written while they still arrive: `produce` hands each piece to `sink`
+   * (queued and written in order without waiting; `sink` throws once a write failed) and resolves when
+   * the bytes are complete and checked. Only then, and once every piece is on disk, is the file renamed
+   * into place; if `produce` rejects (the bytes failed their check) or a write fails, the temp file is
+   * removed, the target is left as it was, and that error is thrown. Nothing is ever visible at `rel`
+   * before `produce` accepted the bytes.
+   */
+  async writeStreamed(rel: string, produce: (sink: (piece: Uint8Array) => void) => Promise<void>, options: WriteOptions = {}): Promise<void> {
+    await this.writeAtomic(rel, options, async (fh) => {
+      const writer = new PieceWriter(fh);
+      const produced = await produce((piece) => writer.push(piece)).then(
+        () => undefined,
+        (err: unknown) => ({ err }),
+      );
+      // Every write settles before the temp file is closed (and removed, on failure). A failed write is
+      // the cause of whatever `produce` then saw (its sink threw), so it is the error reported.
+      await writer.flush();
+      if (produced) throw produced.err;
+    });
+  }
+
+  /** The one owner of write's safety: temp file, set-id bits stripped, data synced, rename, temp removed on failure. */
+  private async writeAtomic(rel: string, options: WriteOptions, fill: (fh: FileHandle) => Promise<void>): Promise<void> {
     await this.withParent(
       rel,
       "write",
@@ -237,7 +266,7 @@ export class Workspace {
         const fh = await open(dir.child(tmp), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW, 0o666);
         try {
           try {
-            await fh.writeFile(data);
+            await fill(fh);
             if (mode !== undefined) await fh.chmod(mode);
             await fh.datasync();
           } finally {

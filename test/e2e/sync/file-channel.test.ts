@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
-import { chmod, readFile, truncate, utimes, writeFile } from "node:fs/promises";
+import { chmod, readdir, readFile, truncate, utimes, writeFile } from "node:fs/promises";
 import { gzipSync } from "node:zlib";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -57,9 +57,9 @@ function instrumented(
           channelCalls.push(`PUT ${p} ${bodySize(d)}`);
           return used.put(s, p, d, c, o);
         },
-        get: (s, p, l, o) => {
+        get: (s, p, l, r, o) => {
           channelCalls.push(`GET ${p} ${l}`);
-          return used.get(s, p, l, o);
+          return used.get(s, p, l, r, o);
         },
       };
     },
@@ -186,12 +186,15 @@ it("bytes altered on the way are refused both ways: the sandbox's check and the 
     maxBytes: real.maxBytes,
     compress: real.compress,
     put: (...a) => real.put(...a),
-    get: async (...a) => [flip(Buffer.concat(await real.get(...a)))],
+    // Every piece altered as it is handed over: what the client holds is what it must hash.
+    get: (s, p, l, receive, o) => real.get(s, p, l, (piece) => receive(flip(piece)), o),
   }));
   const backErr = await caught(syncBack(evilOut.backend, session));
   expect(backErr).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
   expect(String((backErr as Error).message)).toMatch(/do not match the sandbox's SHA-256/);
   expect(await readFile(join(host, "a.txt"), "utf8")).toBe("original\n");
+  // The file fetched as itself was written into a temp file as it arrived: removed, nothing else left.
+  expect(await readdir(host)).toEqual(["a.txt"]);
 });
 
 it("a single changed file fetched as itself is never accepted when it changed since the listing or became a link: the archive route takes over", async () => {
@@ -205,9 +208,9 @@ it("a single changed file fetched as itself is never accepted when it changed si
     maxBytes: real.maxBytes,
     compress: real.compress,
     put: (...a) => real.put(...a),
-    get: async (s, p, l, o) => {
+    get: async (s, p, l, r, o) => {
       if (p === "/home/single/a.txt") await fx.sh("single", "printf 'swapped\\n' > /home/single/a.txt");
-      return real.get(s, p, l, o);
+      return real.get(s, p, l, r, o);
     },
   }));
   // The direct bytes fail the listing's SHA-256; the archive route then brings the file as it is now,
@@ -376,7 +379,7 @@ it("a symlink planted in the sandbox cannot make the channel read or write a hos
   expect(await readFile(hostSide, "utf8")).toBe("host secret\n");
 
   // Through the channel the link resolves inside the sandbox, where that host path does not exist.
-  const read = await caught(channel.get("links", "/home/link-file", 100));
+  const read = await caught(channel.get("links", "/home/link-file", 100, () => {}));
   expect(read).toMatchObject({ code: ErrorCodes.SERVER_ERROR, status: 422 });
   const put = (path: string, text: string) => channel.put("links", path, Buffer.from(text), { sha256: sha(Buffer.from(text)), size: text.length });
   // Writing where a link stands replaces the link inside the sandbox (rename), never the link's target.
@@ -410,7 +413,9 @@ it("the route keeps the server's auth, Host and Origin rules", async () => {
     // Control: the same request with the key is served.
     expect((await rawRequest(route, "PUT", { ...body, authorization: `Bearer ${token}` }, "hi")).status).toBe(204);
     const channel = (await backend.fileChannel()) as FileChannel;
-    expect(Buffer.concat(await channel.get("keyed", "/tmp/f", 10)).toString()).toBe("hi");
+    const got: Buffer[] = [];
+    await channel.get("keyed", "/tmp/f", 10, (piece) => void got.push(piece));
+    expect(Buffer.concat(got).toString()).toBe("hi");
   } finally {
     await backend.stop("keyed").catch(() => undefined);
     await server.close();

@@ -3,7 +3,7 @@ import { createServer, request, type IncomingMessage, type Server } from "node:h
 import type { AddressInfo } from "node:net";
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { readBoundedMessage } from "../../../src/backend/bounded-body.js";
+import { readBoundedMessage, streamBoundedMessage } from "../../../src/backend/bounded-body.js";
 
 // The one bounded read of a Node HTTP body (src/backend/bounded-body.ts), on real sockets: the dev
 // server reads request bodies with it, the sync file channel its answers.
@@ -72,10 +72,59 @@ describe("readBoundedMessage", () => {
     });
     const socket = connect(port, "127.0.0.1");
     await once(socket, "connect");
-    socket.write("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n" + "a".repeat(40));
+    socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n${"a".repeat(40)}`);
     await expect.poll(() => read !== undefined).toBe(true);
     socket.destroy();
     // Node reports it as an "aborted" error, or the close comes first: either way, no short result.
     await expect(read).rejects.toThrow(/aborted|closed before the whole body/);
+  });
+});
+
+describe("streamBoundedMessage", () => {
+  it("hands each chunk over as it arrives, in order, and resolves true at the end", async () => {
+    const got: Buffer[] = [];
+    let read: Promise<boolean> | undefined;
+    const port = await listen((req) => {
+      read = streamBoundedMessage(req, 100_000, "destroy", (chunk) => void got.push(chunk));
+    });
+    const body = Buffer.from(Array.from({ length: 70_000 }, (_, i) => i % 251));
+    post(port, [body.subarray(0, 30_000), body.subarray(30_000)]);
+    await expect.poll(() => read !== undefined).toBe(true);
+    expect(await read).toBe(true);
+    expect(Buffer.concat(got).equals(body)).toBe(true);
+  });
+
+  it("stops at the chunk that crosses the limit (chunked: found while reading), which is not handed over", async () => {
+    const over: Buffer[] = [];
+    let flood: Promise<boolean> | undefined;
+    let message: IncomingMessage | undefined;
+    const port = await listen((req) => {
+      message = req;
+      flood = streamBoundedMessage(req, 1000, "destroy", (chunk) => void over.push(chunk));
+    });
+    post(port, [Buffer.alloc(600, 1), Buffer.alloc(600, 2), Buffer.alloc(600, 3)], { "transfer-encoding": "chunked" });
+    await expect.poll(() => flood !== undefined).toBe(true);
+    expect(await flood).toBe(false);
+    expect(over.reduce((n, c) => n + c.length, 0)).toBeLessThanOrEqual(1000);
+    expect(message?.destroyed).toBe(true);
+  });
+
+  it("a receiver that throws ends the read with its error and the message is destroyed", async () => {
+    let read: Promise<unknown> | undefined;
+    let message: IncomingMessage | undefined;
+    let calls = 0;
+    const port = await listen((req) => {
+      message = req;
+      // Caught at once: the rejection comes before the test gets to await it.
+      read = streamBoundedMessage(req, 1 << 20, "pause", () => {
+        calls++;
+        throw new Error("disk full");
+      }).catch((err: unknown) => err);
+    });
+    post(port, [Buffer.alloc(1000), Buffer.alloc(1000)], { "transfer-encoding": "chunked" });
+    await expect.poll(() => read !== undefined).toBe(true);
+    expect(await read).toMatchObject({ message: "disk full" });
+    expect(calls).toBe(1);
+    expect(message?.destroyed).toBe(true);
   });
 });
