@@ -1,12 +1,12 @@
 // Workspace round trip: sandbox code writes 1,000 small files / one 64 MiB file, the host reads
 // them back. Three ways: the host writing the bytes itself (floor), a mounted volume, and the
 // copy-out workaround users fall back to without volumes (tar | base64 through command.run).
-import { execFileSync } from "node:child_process";
 import { mkdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import * as tar from "tar";
+import { flushDisk } from "./lib/flush.mjs";
 import { createSandbox, newProject, runChecked, stopAll } from "./lib/sandbox.mjs";
 import { startServerProcess } from "./lib/server.mjs";
 import { summarize } from "./lib/stats.mjs";
@@ -109,7 +109,7 @@ export async function benchRoundTrip(ctx) {
           try {
             await methods[name].prepare(s);
             // Untimed: flush dirty pages left by the previous method so no write starts throttled.
-            execFileSync("sync");
+            await flushDisk();
             const t0 = performance.now();
             await methods[name].timed(s);
             if (i >= reps.warmup) samples[name].push(performance.now() - t0);

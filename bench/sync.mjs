@@ -1,11 +1,11 @@
 // Sync mode (for servers on another machine): the workspace is copied into the sandbox after start
 // (syncIn) and hash-diffed back before stop (syncBack). Measured
 // against the dev server on loopback when the build has src/sync; otherwise the report says so.
-import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, statSync, writeFileSync } from "node:fs";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
+import { flushDisk } from "./lib/flush.mjs";
 import { createSandbox, newProject, runChecked, stopAll } from "./lib/sandbox.mjs";
 import { startServerProcess } from "./lib/server.mjs";
 import { summarize } from "./lib/stats.mjs";
@@ -90,7 +90,7 @@ export async function benchSync(ctx) {
         for (let i = 0; i < reps.warmup + reps.reps; i++) {
           // In: everything crosses (guest emptied first, untimed).
           await runChecked(sb, pyClean(guest));
-          execFileSync("sync");
+          await flushDisk();
           let t0 = performance.now();
           await sync.syncIn(backend, "sync", [{ host: source, guest }], options);
           const tIn = performance.now() - t0;
@@ -98,10 +98,10 @@ export async function benchSync(ctx) {
           await runChecked(sb, pyClean(guest));
           const target = join(project, `back-${v.key}-${s}`);
           await rm(target, { recursive: true, force: true });
-          execFileSync("mkdir", ["-p", target]);
+          mkdirSync(target, { recursive: true });
           const session = await sync.syncIn(backend, "sync", [{ host: target, guest }], options);
           await runChecked(sb, s === "random" ? `_write_random(${JSON.stringify(guest)})` : pyWrite(s, guest));
-          execFileSync("sync");
+          await flushDisk();
           t0 = performance.now();
           const report = await sync.syncBack(backend, session, options);
           const tBack = performance.now() - t0;
