@@ -111,14 +111,14 @@ async function syncVolumeBack(
   report: SyncReport,
   failures: Failure[],
 ): Promise<void> {
-  const listing = await listGuest(target, volume.guest, `${scratch}/list`);
+  const ws = await Workspace.open(volume.host);
+  // The guest's listing (a command in the sandbox, which hashes its files) and the host's hashing run side by side.
+  const [listing, { tree: host, sizes }] = await Promise.all([listGuest(target, volume.guest, `${scratch}/list`), hostTree(ws)]);
   if (!listing) {
     throw new SyncError(ErrorCodes.SYNC_FAILED, `the guest folder ${volume.guest} no longer exists in sandbox "${target.name}"`, {
       hint: "nothing was deleted on the host; recreate the folder in the sandbox or copy your work out another way",
     });
   }
-  const ws = await Workspace.open(volume.host);
-  const { tree: host, sizes } = await hostTree(ws);
   const plan = planBack(state, listing, host);
   // One changed file on the file channel is streamed into its place when its turn comes (below);
   // otherwise every file comes now, in one archive.

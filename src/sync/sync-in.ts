@@ -115,38 +115,56 @@ async function planVolume(
   baseline: VolumeState | undefined,
 ): Promise<VolumePlan> {
   const ws = await Workspace.open(volume.host);
-  const listed = await listGuest(target, volume.guest, `${scratch}/list`);
-  const guest: TreeListing = listed ?? { files: new Map(), dirs: new Set(), others: new Set() };
   const channel = await fileChannelOf(target);
   const goesDirect = (size: number) => channel !== undefined && !channel.compress && size >= DIRECT_BYTES && size <= channel.maxBytes;
+  // The guest's listing (a command in the sandbox, which hashes its files) and the host's own reading
+  // and hashing run side by side; only the comparison needs both.
+  const [listed, items] = await Promise.all([listGuest(target, volume.guest, `${scratch}/list`), readHostTree(ws, goesDirect)]);
+  const guest: TreeListing = listed ?? { files: new Map(), dirs: new Set(), others: new Set() };
   const state: VolumeState = { files: new Map(), dirs: new Set() };
   const host: TreeListing = { files: new Map(), dirs: state.dirs, others: new Set() };
   const pack: PackEntry[] = [];
   const direct: DirectFile[] = [];
-  for (const e of await ws.list(".", { recursive: true })) {
-    if (e.type === "directory") {
-      state.dirs.add(e.path);
-      if (!guest.dirs.has(e.path)) pack.push({ path: e.path, type: "Directory", mode: e.mode, mtime: new Date(e.mtimeMs) });
-    } else if (e.type !== "file") {
-      report.skipped.push(`${volume.host}/${e.path}`);
-    } else if (goesDirect(e.size)) {
-      const d = await ws.digest(e.path).catch((err: unknown) => (isGone(err) ? undefined : Promise.reject(err)));
-      if (!d) continue;
-      state.files.set(e.path, { sha256: d.sha256, size: d.size });
-      host.files.set(e.path, d.sha256);
-      if (guest.files.get(e.path) !== d.sha256) direct.push({ path: e.path, size: d.size, sha256: d.sha256, mode: d.mode, mtimeMs: d.mtimeMs });
+  for (const item of items) {
+    if (item.kind === "directory") {
+      state.dirs.add(item.path);
+      if (!guest.dirs.has(item.path)) pack.push({ path: item.path, type: "Directory", mode: item.mode, mtime: new Date(item.mtimeMs) });
+    } else if (item.kind === "other") {
+      report.skipped.push(`${volume.host}/${item.path}`);
     } else {
-      // Read once: the bytes hashed are the bytes sent, even if the file changes meanwhile.
-      const data = await ws.read(e.path).catch((err: unknown) => (isGone(err) ? undefined : Promise.reject(err)));
-      if (!data) continue;
-      const sha = sha256(data);
-      state.files.set(e.path, { sha256: sha, size: data.length });
-      host.files.set(e.path, sha);
-      if (guest.files.get(e.path) !== sha) pack.push({ path: e.path, type: "File", mode: e.mode, mtime: new Date(e.mtimeMs), data });
+      state.files.set(item.path, { sha256: item.sha256, size: item.size });
+      host.files.set(item.path, item.sha256);
+      if (guest.files.get(item.path) === item.sha256) continue;
+      if (item.data) pack.push({ path: item.path, type: "File", mode: item.mode, mtime: new Date(item.mtimeMs), data: item.data });
+      else direct.push({ path: item.path, size: item.size, sha256: item.sha256, mode: item.mode, mtimeMs: item.mtimeMs });
     }
   }
   const sendDirect = channel && direct.length > 0 ? { channel, files: direct } : undefined;
   return { volume, ws, state, plan: planIn(host, guest, baseline), guestExists: listed !== undefined, pack, direct: sendDirect };
+}
+
+/** One entry of the host folder as read for a sync-in; a file without `data` is sent on its own (DIRECT_BYTES). */
+type HostItem =
+  | { kind: "directory"; path: string; mode: number; mtimeMs: number }
+  | { kind: "other"; path: string }
+  | { kind: "file"; path: string; mode: number; mtimeMs: number; sha256: string; size: number; data?: Buffer };
+
+/** Reads and hashes the host folder, in path order; files that vanish meanwhile are left out. */
+async function readHostTree(ws: Workspace, goesDirect: (size: number) => boolean): Promise<HostItem[]> {
+  const items: HostItem[] = [];
+  for (const e of await ws.list(".", { recursive: true })) {
+    if (e.type === "directory") items.push({ kind: "directory", path: e.path, mode: e.mode, mtimeMs: e.mtimeMs });
+    else if (e.type !== "file") items.push({ kind: "other", path: e.path });
+    else if (goesDirect(e.size)) {
+      const d = await ws.digest(e.path).catch((err: unknown) => (isGone(err) ? undefined : Promise.reject(err)));
+      if (d) items.push({ kind: "file", path: e.path, mode: d.mode, mtimeMs: d.mtimeMs, sha256: d.sha256, size: d.size });
+    } else {
+      // Read once: the bytes hashed are the bytes sent, even if the file changes meanwhile.
+      const data = await ws.read(e.path).catch((err: unknown) => (isGone(err) ? undefined : Promise.reject(err)));
+      if (data) items.push({ kind: "file", path: e.path, mode: e.mode, mtimeMs: e.mtimeMs, sha256: sha256(data), size: data.length, data });
+    }
+  }
+  return items;
 }
 
 async function applyVolume(
