@@ -1,0 +1,162 @@
+import { execFileSync } from "node:child_process";
+import { createHash, randomBytes } from "node:crypto";
+import { appendFile, link, mkdir, open, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import type { SandboxBackend } from "../../../src/backend/backend.js";
+import { isStreamed, type FileChannel, type PutBody } from "../../../src/backend/file-channel.js";
+import { ErrorCodes } from "../../../src/errors/codes.js";
+import { syncIn } from "../../../src/sync/index.js";
+import { caught } from "../../helpers/caught.js";
+import { startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
+
+// Attacks on sync's streamed uploads (a large host file hashed in one pass, read again while it is sent)
+// and on the file channel's `mode`/`mtime` and reused read buffer, through the real dev server and
+// bubblewrap. Each one is performed for real; where cheap, a control shows what it would have done.
+
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+const MiB = 1024 * 1024;
+/** Over the size sync sends on its own (src/sync/sync-in.ts, DIRECT_BYTES), so the streamed path is taken. */
+const BIG = 9 * MiB;
+const MARKER = "HOST-SECRET-MARKER-";
+
+let fx: SyncFixture;
+beforeAll(async () => {
+  fx = await startSyncFixture();
+});
+afterAll(async () => {
+  await fx?.close();
+});
+
+/** The backend with its file channel's `put` wrapped: `before` runs once the file was hashed, before its bytes are read again. */
+function hooked(inner: SandboxBackend, before: () => Promise<void>): { backend: SandboxBackend; sent: Buffer[] } {
+  // Every piece that left for the sandbox, copied (the producer reuses its buffer).
+  const sent: Buffer[] = [];
+  const backend: SandboxBackend = {
+    capabilities: inner.capabilities,
+    start: (...a) => inner.start(...a),
+    stop: (...a) => inner.stop(...a),
+    runCode: (...a) => inner.runCode(...a),
+    metrics: (...a) => inner.metrics(...a),
+    runCommand: (...a) => inner.runCommand(...a),
+    async fileChannel(options) {
+      const real = (await inner.fileChannel?.(options)) as FileChannel;
+      return {
+        maxBytes: real.maxBytes,
+        compress: real.compress,
+        async put(s, p, body: PutBody, c, o) {
+          if (!isStreamed(body)) return real.put(s, p, body, c, o);
+          await before();
+          const tap = (write: (piece: Uint8Array) => Promise<void>) => (piece: Uint8Array) => {
+            sent.push(Buffer.from(piece));
+            return write(piece);
+          };
+          const tapped = { size: body.size, produce: (write: (piece: Uint8Array) => Promise<void>) => body.produce(tap(write)) };
+          return real.put(s, p, tapped, c, o);
+        },
+        get: (...a) => real.get(...a),
+      };
+    },
+  };
+  return { backend, sent };
+}
+
+it("a large host file swapped after its hash for a link to a secret, a FIFO or a folder link: no secret byte leaves, nothing appears", async () => {
+  const host = await fx.hostDir("swaps");
+  const outside = await fx.hostDir("swaps-outside");
+  const secret = Buffer.alloc(BIG, MARKER);
+  await writeFile(join(outside, "big.bin"), secret);
+  await mkdir(join(host, "sub"));
+  await fx.start("swaps");
+  const target = join(host, "sub", "big.bin");
+  const swaps: Record<string, { swap: () => Promise<void>; undo: () => Promise<void> }> = {
+    "symlink to a secret": {
+      swap: async () => {
+        await rm(target);
+        await symlink(join(outside, "big.bin"), target);
+      },
+      undo: () => rm(target),
+    },
+    fifo: {
+      swap: async () => {
+        await rm(target);
+        execFileSync("mkfifo", [target]);
+      },
+      undo: () => rm(target),
+    },
+    // The file's folder becomes a link to a folder holding a secret of the same name and size.
+    "folder link": {
+      swap: async () => {
+        await rename(join(host, "sub"), join(host, "sub-away"));
+        await symlink(outside, join(host, "sub"));
+      },
+      undo: async () => {
+        await rm(join(host, "sub"));
+        await rename(join(host, "sub-away"), join(host, "sub"));
+      },
+    },
+  };
+  for (const [name, { swap, undo }] of Object.entries(swaps)) {
+    await writeFile(target, randomBytes(BIG));
+    const attack = hooked(fx.backend, swap);
+    const err = await caught(syncIn(attack.backend, "swaps", [{ host, guest: "/home/swaps" }]));
+    expect(err, name).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
+    // Refused on the host before a byte was read: the host never follows a link or opens a FIFO.
+    expect(attack.sent.length, name).toBe(0);
+    expect(await fx.sh("swaps", "ls -A /home/swaps/sub"), name).toBe("");
+    expect(await fx.sh("swaps", `grep -rl ${MARKER} /home /tmp || echo clean`), name).toBe("clean");
+    await undo();
+  }
+  // Control: a plain open (no O_NOFOLLOW) follows the link: the secret was one open away.
+  await swaps["symlink to a secret"]?.swap();
+  expect((await readFile(target)).subarray(0, MARKER.length).toString()).toBe(MARKER);
+  await rm(target);
+  // Control: untouched, the same upload goes through.
+  const data = randomBytes(BIG);
+  await writeFile(target, data);
+  await syncIn(hooked(fx.backend, async () => {}).backend, "swaps", [{ host, guest: "/home/swaps" }]);
+  expect(await fx.sh("swaps", "sha256sum < /home/swaps/sub/big.bin")).toBe(`${sha(data)}  -`);
+});
+
+it("a hard link, a same-size rewrite or a growing file after the hash: only the hashed bytes can appear, never a part file", async () => {
+  const host = await fx.hostDir("edits");
+  const outside = await fx.hostDir("edits-outside");
+  await fx.start("edits");
+  const target = join(host, "big.bin");
+  const other = Buffer.alloc(BIG, MARKER);
+  await writeFile(join(outside, "other.bin"), other);
+  // Each change keeps the path a regular file inside the folder: what sync may send by design (it sends
+  // the folder's regular files), so the question is only whether unverified bytes can land in the sandbox.
+  const changes: Record<string, () => Promise<void>> = {
+    // A hard link (made by a host process: the sandbox cannot link host files) renamed over the file.
+    "hard link renamed in": async () => {
+      await link(join(outside, "other.bin"), join(host, ".tmp"));
+      await rename(join(host, ".tmp"), target);
+    },
+    // The same inode rewritten in place, size unchanged.
+    "same-size rewrite": async () => {
+      const fh = await open(target, "r+");
+      await fh.write(other, 0, other.length, 0);
+      await fh.close();
+    },
+  };
+  for (const [name, change] of Object.entries(changes)) {
+    await writeFile(target, randomBytes(BIG));
+    const attack = hooked(fx.backend, change);
+    const err = await caught(syncIn(attack.backend, "edits", [{ host, guest: "/home/edits" }]));
+    // The changed bytes did go out (the host holds no copy to send instead)...
+    expect(attack.sent.some((piece) => piece.includes(MARKER)), name).toBe(true);
+    // ...and the sandbox's check refused them: no file, no part file, no copy anywhere it keeps files.
+    expect(err, name).toMatchObject({ code: ErrorCodes.SYNC_FAILED, hint: expect.stringMatching(/changed while it was being sent/) });
+    expect(await fx.sh("edits", "ls -A /home/edits"), name).toBe("");
+    expect(await fx.sh("edits", `grep -rl ${MARKER} /home /tmp || echo clean`), name).toBe("clean");
+    await rm(target);
+  }
+  // Appended to after the hash: only the first `size` bytes are read again, which are the hashed ones, so the
+  // file lands exactly as hashed (the rest goes with the next sync).
+  const hashed = randomBytes(BIG);
+  await writeFile(target, hashed);
+  await syncIn(hooked(fx.backend, () => appendFile(target, other)).backend, "edits", [{ host, guest: "/home/edits" }]);
+  expect(await fx.sh("edits", "sha256sum < /home/edits/big.bin; ls -A /home/edits")).toBe(`${sha(hashed)}  -\nbig.bin`);
+  expect((await readFile(target)).length).toBe(2 * BIG);
+});
