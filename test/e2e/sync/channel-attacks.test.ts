@@ -213,3 +213,31 @@ it("mode and mtime: repeated, set-id, sticky and odd values never make a set-id 
   expect(await fx.sh("stamps", "chmod 1755 /tmp/raw-zero && find /tmp -perm /7000 ! -path /tmp")).toBe("/tmp/raw-zero");
   expect(await fx.sh("stamps", "chmod 4755 /tmp/raw-zero 2>&1 || true")).toMatch(/Operation not permitted/);
 });
+
+it("downloads at once of different files, and of a file rewritten while read: every byte is one the file held at its offset", async () => {
+  await fx.start("reads");
+  const channel = (await fx.backend.fileChannel()) as FileChannel;
+  const get = async (path: string) => Buffer.concat(await channel.get("reads", path, 64 * MiB));
+  await fx.sh("reads", "for f in g1 g2 g3 old new; do head -c 12582917 /dev/urandom > /tmp/$f; done; cp /tmp/old /tmp/moving");
+  const sums = (await fx.sh("reads", "cd /tmp && sha256sum g1 g2 g3")).split("\n").map((line) => line.slice(0, 64));
+  // Three reads through the same supervisor at once, each with its own reused buffer.
+  const got = await Promise.all(["/tmp/g1", "/tmp/g2", "/tmp/g3"].map(get));
+  expect(got.map(sha)).toEqual(sums);
+  const [oldBytes, newBytes] = await Promise.all([get("/tmp/old"), get("/tmp/new")]);
+  // Rewritten in place, over and over, while it is read: a piece may mix the two versions, but a byte read
+  // into the buffer for another offset (or another file) would match neither (random data: 2 in 256 a byte).
+  const [moving] = await Promise.all([
+    get("/tmp/moving"),
+    fx.sh("reads", "for i in 1 2 3 4 5 6 7 8; do dd if=/tmp/new of=/tmp/moving conv=notrunc bs=1M status=none; dd if=/tmp/old of=/tmp/moving conv=notrunc bs=1M status=none; done"),
+  ]);
+  expect(moving.length).toBe(oldBytes?.length);
+  let foreign = 0;
+  for (let i = 0; i < moving.length; i++) if (moving[i] !== oldBytes?.[i] && moving[i] !== newBytes?.[i]) foreign++;
+  expect(foreign).toBe(0);
+  // Control: the same check does catch bytes of another offset (one piece shifted by a page).
+  const shifted = Buffer.from(moving);
+  shifted.copy(shifted, MiB, MiB + 4096, 2 * MiB + 4096);
+  let caughtForeign = 0;
+  for (let i = MiB; i < 2 * MiB; i++) if (shifted[i] !== oldBytes?.[i] && shifted[i] !== newBytes?.[i]) caughtForeign++;
+  expect(caughtForeign).toBeGreaterThan(MiB / 2);
+});
