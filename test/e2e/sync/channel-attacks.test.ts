@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { appendFile, link, mkdir, open, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
+import { appendFile, link, mkdir, open, readFile, readdir, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, expect, it } from "vitest";
@@ -240,4 +240,45 @@ it("downloads at once of different files, and of a file rewritten while read: ev
   let caughtForeign = 0;
   for (let i = MiB; i < 2 * MiB; i++) if (shifted[i] !== oldBytes?.[i] && shifted[i] !== newBytes?.[i]) caughtForeign++;
   expect(caughtForeign).toBeGreaterThan(MiB / 2);
+});
+
+it("a sandbox that plants a link at the scratch folder before the listing redirects it only inside itself, never to a host folder", async () => {
+  const host = await fx.hostDir("scratch");
+  const outside = await fx.hostDir("scratch-outside");
+  const data = randomBytes(BIG);
+  await writeFile(join(host, "big.bin"), data);
+  await writeFile(join(host, "small.txt"), "small\n");
+  await fx.start("scratch");
+  await fx.sh("scratch", "mkdir /home/decoy");
+  /** The sandbox (it may watch /tmp) puts a link where the listing is about to make the scratch folder. */
+  const planting = (to: string): SandboxBackend => ({
+    capabilities: () => fx.backend.capabilities(),
+    start: (...a) => fx.backend.start(...a),
+    stop: (...a) => fx.backend.stop(...a),
+    runCode: (...a) => fx.backend.runCode(...a),
+    metrics: (...a) => fx.backend.metrics(...a),
+    fileChannel: (o) => fx.backend.fileChannel(o),
+    async runCommand(name, command, args, timeout, options) {
+      const out = args[4];
+      if (args[1]?.includes("mkdir -p -m 700") && out?.endsWith("/list")) {
+        await fx.sh(name, `ln -s ${to} ${out.slice(0, -"/list".length)}`);
+      }
+      return fx.backend.runCommand(name, command, args, timeout, options);
+    },
+  });
+  // At a host folder's path: inside the sandbox that path is not the host folder (it does not exist there),
+  // so the listing fails and the host folder stays empty.
+  const err = await caught(syncIn(planting(outside), "scratch", [{ host, guest: "/home/scratch" }]));
+  expect(err).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
+  expect(await readdir(outside)).toEqual([]);
+  // At a folder of its own: the scratch files go there (the sandbox could write them anyway); the upload still
+  // lands verified, and nothing on the host but the sandbox's own state changed.
+  await syncIn(planting("/home/decoy"), "scratch", [{ host, guest: "/home/scratch" }]);
+  expect(await fx.sh("scratch", "sha256sum < /home/scratch/big.bin; cat /home/scratch/small.txt; ls /home/decoy")).toBe(`${sha(data)}  -\nsmall\nlist`);
+  expect(await readdir(outside)).toEqual([]);
+  expect((await readdir(host)).sort()).toEqual(["big.bin", "small.txt"]);
+  // Control: opened by its host path, the sandbox's /home would follow a link it planted to the host folder.
+  await fx.sh("scratch", `ln -s ${outside} /home/to-outside`);
+  await writeFile(join(fx.dir, "server", ".menv", "scratch", "rw", "home", "to-outside", "list"), "through the link");
+  expect(await readdir(outside)).toEqual(["list"]);
 });
