@@ -30,7 +30,8 @@ afterAll(async () => {
 
 /** The readFile write that waits for its flush, replaced by one that reads on at once (the bug). */
 function eagerCopy(): string {
-  const waiting = /reader\.busy = true;\n\s*process\.stdout\.write\(reader\.buf\.subarray\(0, n\), \(\) => \{\n\s*reader\.busy = false;\n\s*pump\(id\);\n\s*\}\);/;
+  const waiting =
+    /reader\.busy = true;\n\s*process\.stdout\.write\(reader\.buf\.subarray\(0, n\), \(\) => \{\n\s*reader\.busy = false;\n\s*pump\(id\);\n\s*\}\);/;
   expect(SUPERVISOR_SCRIPT).toMatch(waiting);
   return SUPERVISOR_SCRIPT.replace(waiting, "process.stdout.write(reader.buf.subarray(0, n));\n    pump(id);");
 }
@@ -44,7 +45,12 @@ interface Outcome {
  * Runs `script`, sends `requests` (JSON lines), leaves its stdout unread until `whilePaused` is done, then
  * reads every frame until each id in `ids` has exited.
  */
-async function session(script: string, ids: number[], requests: object[], whilePaused: (send: (m: object) => void) => Promise<void>): Promise<Outcome> {
+async function session(
+  script: string,
+  ids: number[],
+  requests: object[],
+  whilePaused: (send: (m: object) => void) => Promise<void>,
+): Promise<Outcome> {
   const child = spawn(process.execPath, [...SUPERVISOR_NODE_FLAGS, "-e", script, "readbuf-test", dir], { stdio: ["pipe", "pipe", "inherit"] });
   const send = (m: object) => child.stdin.write(`${JSON.stringify(m)}\n`);
   child.stdout.pause();
@@ -70,7 +76,14 @@ async function session(script: string, ids: number[], requests: object[], whileP
         }
         const nl = held.indexOf(10);
         if (nl < 0) return;
-        const msg = JSON.parse(held.subarray(0, nl).toString("utf8")) as { t: string; id: number; fd: number; n: number; code: number | null; signal: string | null };
+        const msg = JSON.parse(held.subarray(0, nl).toString("utf8")) as {
+          t: string;
+          id: number;
+          fd: number;
+          n: number;
+          code: number | null;
+          signal: string | null;
+        };
         held = held.subarray(nl + 1);
         if (msg.t === "raw") raw = { id: msg.id, fd: msg.fd, left: msg.n };
         if (msg.t === "exit") exits.set(msg.id, { code: msg.code, signal: msg.signal });
