@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from "vitest";
 import type { SandboxBackend } from "../../../src/backend/backend.js";
 import { isStreamed, type FileChannel, type PutBody } from "../../../src/backend/file-channel.js";
 import { ErrorCodes } from "../../../src/errors/codes.js";
-import { syncIn } from "../../../src/sync/index.js";
+import { syncBack, syncIn } from "../../../src/sync/index.js";
 import { caught } from "../../helpers/caught.js";
 import { startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
@@ -261,7 +261,7 @@ it("downloads at once of different files, and of a file rewritten while read: ev
   expect(caughtForeign).toBeGreaterThan(MiB / 2);
 });
 
-it("a sandbox that plants a link at the scratch folder before the listing redirects it only inside itself, never to a host folder", async () => {
+it("a link the sandbox plants at the scratch folder (before the listing, or between syncIn and syncBack) redirects it only inside the sandbox", async () => {
   const host = await fx.hostDir("scratch");
   const outside = await fx.hostDir("scratch-outside");
   const data = randomBytes(BIG);
@@ -292,10 +292,20 @@ it("a sandbox that plants a link at the scratch folder before the listing redire
   expect(await readdir(outside)).toEqual([]);
   // At a folder of its own: the scratch files go there (the sandbox could write them anyway); the upload still
   // lands verified, and nothing on the host but the sandbox's own state changed.
-  await syncIn(planting("/home/decoy"), "scratch", [{ host, guest: "/home/scratch" }]);
+  const session = await syncIn(planting("/home/decoy"), "scratch", [{ host, guest: "/home/scratch" }]);
   expect(await fx.sh("scratch", "sha256sum < /home/scratch/big.bin; cat /home/scratch/small.txt; ls /home/decoy")).toBe(
     `${sha(data)}  -\nsmall\nlist`,
   );
+  expect(await readdir(outside)).toEqual([]);
+  expect((await readdir(host)).sort()).toEqual(["big.bin", "small.txt"]);
+  // syncBack reuses the session's scratch path, which the sandbox has seen by now: no guess needed to swap it.
+  await fx.sh("scratch", `echo changed > /home/scratch/small.txt; rm -rf ${session.scratch}; ln -s ${outside} ${session.scratch}`);
+  expect(await caught(syncBack(fx.backend, session))).toMatchObject({ code: ErrorCodes.SYNC_FAILED });
+  expect(await readdir(outside)).toEqual([]);
+  expect(await readFile(join(host, "small.txt"), "utf8")).toBe("small\n");
+  await fx.sh("scratch", `rm ${session.scratch}; ln -s /home/decoy ${session.scratch}`);
+  await syncBack(fx.backend, session);
+  expect(await readFile(join(host, "small.txt"), "utf8")).toBe("changed\n");
   expect(await readdir(outside)).toEqual([]);
   expect((await readdir(host)).sort()).toEqual(["big.bin", "small.txt"]);
   // Control: opened by its host path, the sandbox's /home would follow a link it planted to the host folder.
