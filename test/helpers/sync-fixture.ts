@@ -16,6 +16,12 @@ export interface SyncFixture extends AsyncDisposable {
   start(name: string): Promise<void>;
   /** Runs `sh -c script` in the sandbox; returns stdout, throws on a non-zero exit. */
   sh(name: string, script: string): Promise<string>;
+  /**
+   * `ls -A dir` once no `.msbv-part-*` file is left in it (waits at most 30 s, then lists what is there): an
+   * upload the host abandons mid-way (its file shrank, a read failed) fails at once, and the sandbox side
+   * removes its part file a moment later, when the server sees the connection close.
+   */
+  namesOncePartsGone(name: string, dir: string): Promise<string>;
   /** A fresh host folder under the fixture's temp dir. */
   hostDir(name: string): Promise<string>;
   close(): Promise<void>;
@@ -40,6 +46,16 @@ export async function startSyncFixture(options: Pick<DevServerOptions, "syncFile
       await temp.remove();
     }
   };
+  const sh = async (name: string, script: string) => {
+    const r = await backend.runCommand(name, "sh", ["-c", script], 60);
+    const text = (s: string) =>
+      r.output
+        .filter((l) => l.stream === s)
+        .map((l) => l.text)
+        .join("\n");
+    if (r.exit_code !== 0) throw new Error(`sandbox script failed (${r.exit_code}): ${text("stderr")}`);
+    return text("stdout");
+  };
   return {
     dir,
     url: server.url,
@@ -49,16 +65,9 @@ export async function startSyncFixture(options: Pick<DevServerOptions, "syncFile
       await backend.start({ name, image: "microsandbox/python", memory: 512, cpus: 1, volumes: [], ports: [], envs: [], dependsOn: [] });
       started.add(name);
     },
-    async sh(name, script) {
-      const r = await backend.runCommand(name, "sh", ["-c", script], 60);
-      const text = (s: string) =>
-        r.output
-          .filter((l) => l.stream === s)
-          .map((l) => l.text)
-          .join("\n");
-      if (r.exit_code !== 0) throw new Error(`sandbox script failed (${r.exit_code}): ${text("stderr")}`);
-      return text("stdout");
-    },
+    sh,
+    namesOncePartsGone: (name, dir) =>
+      sh(name, `timeout 30 sh -c 'while ls -A "$1" | grep -q msbv-part; do sleep 0.05; done' sh ${dir}; ls -A ${dir}`),
     async hostDir(name) {
       const d = join(dir, name);
       await mkdir(d, { recursive: true });

@@ -96,8 +96,9 @@ async function put(
   if (modeParam !== null && !/^[0-7]{1,3}$/.test(modeParam))
     return refuse(res, 400, "`mode` is the file's permission bits in octal, 0 to 777 (no set-id bits).");
   const mtimeParam = query.get("mtime");
-  if (mtimeParam !== null && !/^\d{1,12}(\.\d{1,9})?$/.test(mtimeParam))
-    return refuse(res, 400, "`mtime` is the file's modification time in seconds since the epoch, e.g. 1700000000.123.");
+  // Negative: a host file dated before 1970 keeps its date too.
+  if (mtimeParam !== null && !/^-?\d{1,12}(\.\d{1,9})?$/.test(mtimeParam))
+    return refuse(res, 400, "`mtime` is the file's modification time in seconds since the epoch, e.g. 1700000000.123 (negative before 1970).");
   const stamp = {
     ...(modeParam !== null ? { mode: Number.parseInt(modeParam, 8) } : {}),
     ...(mtimeParam !== null ? { mtime: Number(mtimeParam) } : {}),

@@ -204,7 +204,8 @@ function writerEnd(id, killed) {
   try {
     // On the descriptor of our own new file, before it appears: the file never shows another mode or mtime.
     if (!killed && !problem && writer.mode !== undefined) fs.fchmodSync(writer.fd, writer.mode);
-    if (!killed && !problem && writer.mtime !== undefined) fs.futimesSync(writer.fd, Date.now() / 1000, writer.mtime);
+    // A Date for a time before 1970: node takes a negative number of seconds to mean "now".
+    if (!killed && !problem && writer.mtime !== undefined) fs.futimesSync(writer.fd, Date.now() / 1000, writer.mtime < 0 ? new Date(writer.mtime * 1000) : writer.mtime);
   } catch (error) { problem = error.message; }
   try { fs.closeSync(writer.fd); } catch {}
   if (!killed && !problem) {
@@ -228,7 +229,7 @@ function spawn(msg) {
   }
   if (msg.writeFile && typeof msg.writeFile === "object") {
     const w = msg.writeFile;
-    const badStamp = (w.mode !== undefined && !(Number.isInteger(w.mode) && w.mode >= 0 && w.mode <= 0o777)) || (w.mtime !== undefined && !(Number.isFinite(w.mtime) && w.mtime >= 0));
+    const badStamp = (w.mode !== undefined && !(Number.isInteger(w.mode) && w.mode >= 0 && w.mode <= 0o777)) || (w.mtime !== undefined && !Number.isFinite(w.mtime));
     if (typeof w.path !== "string" || typeof w.part !== "string" || !/^[0-9a-f]{64}$/.test(String(w.sha256)) || !Number.isSafeInteger(w.size) || w.size < 0 || badStamp || children.has(msg.id) || writers.has(msg.id)) {
       send({ t: "spawn-error", id: msg.id, code: "EINVAL", message: "writeFile needs a path, a part path, a SHA-256 and a size" });
       return;
