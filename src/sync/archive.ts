@@ -42,9 +42,13 @@ export function packArchiveParts(entries: readonly PackEntry[]): Buffer[] {
   for (const e of entries) {
     const size = e.type === "File" ? (e.data?.length ?? 0) : 0;
     const path = e.type === "Directory" ? `${e.path}/` : e.path;
-    const data = { path, type: e.type, mode: e.mode & 0o7777, size, mtime: e.mtime, uid: 0, gid: 0 } as const;
+    // A time before 1970 is encoded in base 256, whole seconds only (a fraction throws): such files
+    // keep their second, not its fraction.
+    const ms = e.mtime.getTime();
+    const mtime = ms < 0 ? new Date(Math.floor(ms / 1000) * 1000) : e.mtime;
+    const data = { path, type: e.type, mode: e.mode & 0o7777, size, mtime, uid: 0, gid: 0 } as const;
     const header = new Header(data);
-    if (header.encode()) blocks.push(new Pax({ path, size, mtime: e.mtime }).encode());
+    if (header.encode()) blocks.push(new Pax({ path, size, mtime }).encode());
     if (!header.block) throw new Error(`tar header for ${e.path} could not be encoded`);
     blocks.push(header.block);
     if (size > 0 && e.data) {

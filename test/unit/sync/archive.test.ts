@@ -29,6 +29,20 @@ it("packs files, folders, empty files and long names that GNU tar unpacks byte f
   expect(readFileSync(join(out, "empty")).length).toBe(0);
 });
 
+it("a file dated before 1970 packs (whole seconds kept) and GNU tar unpacks it with that time", () => {
+  const buf = packArchive([
+    { path: "old.txt", type: "File", mode: 0o644, mtime: new Date(-100_500), data: Buffer.from("old") },
+    { path: "older.txt", type: "File", mode: 0o644, mtime: new Date(-86_400_000), data: Buffer.from("older") },
+  ]);
+  writeFileSync(join(dir, "old.tar"), buf);
+  const out = join(dir, "out-old");
+  mkdirSync(out);
+  execFileSync("tar", ["-x", "-f", join(dir, "old.tar"), "-C", out]);
+  expect(execFileSync("stat", ["-c", "%Y %n", join(out, "old.txt"), join(out, "older.txt")], { encoding: "utf8" })).toBe(
+    `-101 ${join(out, "old.txt")}\n-86400 ${join(out, "older.txt")}\n`,
+  );
+});
+
 it("reads back what GNU tar writes, with types, link targets and contents", async () => {
   const src = join(dir, "src");
   mkdirSync(join(src, "sub"), { recursive: true });
