@@ -36,9 +36,13 @@ def idmap_userns(owner_uid, owner_gid):
     key = (owner_uid, owner_gid)
     if key in namespaces: return namespaces[key]
     r, w = os.pipe()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         os.close(r)
+        # Dies with this helper: killed between the fork and the kill below (the server died, so
+        # did the helper), it would otherwise sleep on as an orphan holding the namespace.
+        if libc.prctl(1, 9, 0, 0, 0) != 0 or os.getppid() != parent: os._exit(1)
         if libc.unshare(CLONE_NEWUSER) != 0: os._exit(1)
         os.write(w, b"x")
         time.sleep(60)
