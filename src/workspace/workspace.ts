@@ -163,31 +163,36 @@ export class Workspace {
   }
 
   /**
-   * Reads a regular file piece by piece into one reused buffer, at most `limit` bytes, for files too large
-   * to hold (sync's direct uploads). `each` gets every piece in order and must be done with it when its
-   * promise settles: the buffer is read into again. Returns the bytes read (fewer than `limit` when the
-   * file is shorter). An error from `each` is rethrown as it is and stops the read.
+   * Reads a regular file piece by piece through a few reused buffers, at most `limit` bytes, for files
+   * too large to hold (sync's direct uploads). `each` gets every piece, in order, and its promise must
+   * settle once it is done with the piece: that buffer is then read into again. The next piece is read
+   * while earlier ones are still with `each` (a socket sending them), so reading and sending overlap.
+   * Returns the bytes read (fewer than `limit` when the file is shorter). An error from `each` is
+   * rethrown as it is and stops the read.
    */
   async readEach(rel: string, limit: number, each: (piece: Buffer) => Promise<void>): Promise<number> {
     let consumer: { error: unknown } | undefined;
     const total = await this.withParent(rel, "read", async (dir, name) => {
       const fh = await dir.openFile(name);
+      const inUse: Array<Promise<void> | undefined> = [];
       try {
-        const buf = Buffer.allocUnsafe(Math.max(1, Math.min(limit, PIECE_BYTES)));
+        const ring = Array.from({ length: PIECES_IN_FLIGHT }, () => Buffer.allocUnsafe(Math.max(1, Math.min(limit, PIECE_BYTES))));
         let read = 0;
-        while (read < limit) {
+        for (let slot = 0; read < limit && !consumer; slot = (slot + 1) % ring.length) {
+          await inUse[slot];
+          const buf = ring[slot] as Buffer;
+          if (consumer) break;
           const { bytesRead } = await fh.read(buf, 0, Math.min(buf.length, limit - read), null);
           if (bytesRead === 0) break;
           read += bytesRead;
-          try {
-            await each(buf.subarray(0, bytesRead));
-          } catch (error) {
-            consumer = { error };
-            break;
-          }
+          inUse[slot] = each(buf.subarray(0, bytesRead)).catch((error: unknown) => {
+            consumer ??= { error };
+          });
         }
         return read;
       } finally {
+        // Every piece handed out is settled before the file is closed and the buffers can go.
+        await Promise.all(inUse);
         await fh.close();
       }
     });
@@ -354,6 +359,8 @@ export class Workspace {
 const DEFAULT_MAX_READ_BYTES = 256 * 1024 * 1024;
 /** Piece size of {@link Workspace.readEach}: large enough that a 64 MiB file is 64 reads. */
 const PIECE_BYTES = 1024 * 1024;
+/** Pieces {@link Workspace.readEach} may have handed out and not yet got back. */
+const PIECES_IN_FLIGHT = 4;
 
 /** The whole file, refused before reading when it claims more than `max`, or once it grows past it. */
 async function readBounded(fh: FileHandle, rel: string, max: number): Promise<Buffer> {

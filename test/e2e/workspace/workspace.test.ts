@@ -158,20 +158,26 @@ describe.each<WalkStrategy>(["procfd", "path"])("Workspace (%s strategy)", (stra
     expect(snap.get("src/deep/a.py")?.sha256).toBe(sha("print(1)\n"));
   });
 
-  it("readEach streams a file through one reused buffer, at most `limit` bytes; digest hashes it in pieces; both refuse links", async () => {
-    const data = Buffer.alloc(2.5 * 1024 * 1024);
+  it("readEach streams a file through a few reused buffers, at most `limit` bytes; digest hashes it in pieces; both refuse links", async () => {
+    const data = Buffer.alloc(6.5 * 1024 * 1024);
     for (let i = 0; i < data.length; i++) data[i] = (i * 7) % 251;
     await writeFile(path.join(root, "big.bin"), data);
     const pieces: Buffer[] = [];
     const backing = new Set<ArrayBufferLike>();
+    let changedWhileHeld = 0;
     const total = await ws.readEach("big.bin", data.length, async (piece) => {
       backing.add(piece.buffer);
-      pieces.push(Buffer.from(piece)); // a copy: the buffer is read into again after this resolves
+      const copy = Buffer.from(piece); // the buffer is read into again once this settles
+      pieces.push(copy);
+      // Held a while (a slow socket): the next pieces are read meanwhile, never into this buffer.
+      await new Promise((resolve) => setTimeout(resolve, 40));
+      if (!piece.equals(copy)) changedWhileHeld++;
     });
     expect(total).toBe(data.length);
     expect(Buffer.concat(pieces).equals(data)).toBe(true);
-    expect(pieces.length).toBeGreaterThan(2);
-    expect(backing.size).toBe(1);
+    expect(changedWhileHeld).toBe(0);
+    expect(pieces.length).toBe(7);
+    expect(backing.size).toBeLessThanOrEqual(4);
     // A limit stops the read there; a shorter file reports what it had.
     expect(await ws.readEach("big.bin", 1000, async () => undefined)).toBe(1000);
     expect(await ws.readEach("hello.txt", 1000, async () => undefined)).toBe(5);
