@@ -12,7 +12,7 @@ import { fileChannelOf } from "./file-channel-transfer.js";
 import { listGuest } from "./guest-listing.js";
 import { hostTree } from "./host-tree.js";
 import { runScript, type SandboxTarget } from "./sandbox-shell.js";
-import { removeScratch, uploadNames } from "./scratch.js";
+import { ensureScratch, removeScratch, type ScratchState, uploadNames } from "./scratch.js";
 import { emptyReport } from "./report.js";
 import { saveSyncState } from "./state-file.js";
 import { asSyncError } from "./sync-in.js";
@@ -34,10 +34,12 @@ ${reportHead("out")}`;
 // need not write and reread its bytes as a tar. It must still be a regular file (not a link); the bytes
 // are accepted only at the size printed here and the SHA-256 the listing reported (a file that changed
 // since the listing fails the step; its temp file is removed, nothing appears at its path).
+// The listing was read by then: the scratch folder ($2) goes here rather than in a command of its own.
 const SINGLE_SCRIPT = `${PRELUDE}f=$1
 if [ -L "$f" ] || [ ! -f "$f" ]; then echo "msbv: $f is no longer a regular file" >&2; exit 3; fi
 stat -c '%a' -- "$f"
 wc -c < "$f"
+rm -rf -- "$2"
 `;
 
 interface Failure {
@@ -62,14 +64,15 @@ export async function syncBack(backend: SandboxBackend, session: SyncSession, op
   const target: SandboxTarget = { backend, name: session.sandboxName, options };
   const report = emptyReport();
   const failures: Failure[] = [];
+  const scratch: ScratchState = { path: session.scratch, present: false };
   for (const { volume, state } of session.volumes) {
     try {
-      await syncVolumeBack(target, volume, state, session.scratch, report, failures);
+      await syncVolumeBack(target, volume, state, scratch, report, failures);
     } catch (err) {
       failures.push({ path: volume.host, message: asSyncError(err, `guest ${volume.guest}`, "").message.split("\n")[0] ?? "", cause: err });
     }
   }
-  await removeScratch(target, session.scratch);
+  await removeScratch(target, scratch);
   const stateDir = options.stateDir ?? session.stateDir;
   if (stateDir) {
     // Conflicts and failures kept their copy-in entries, so the record stays truthful either way.
@@ -107,13 +110,14 @@ async function syncVolumeBack(
   target: SandboxTarget,
   volume: SyncVolume,
   state: VolumeState,
-  scratch: string,
+  scratch: ScratchState,
   report: SyncReport,
   failures: Failure[],
 ): Promise<void> {
   const ws = await Workspace.open(volume.host);
   // The guest's listing (a command in the sandbox, which hashes its files) and the host's hashing run side by side.
-  const [listing, { tree: host, sizes }] = await Promise.all([listGuest(target, volume.guest, `${scratch}/list`), hostTree(ws)]);
+  scratch.present = true; // from the listing's first command on
+  const [listing, { tree: host, sizes }] = await Promise.all([listGuest(target, volume.guest, `${scratch.path}/list`), hostTree(ws)]);
   if (!listing) {
     throw new SyncError(ErrorCodes.SYNC_FAILED, `the guest folder ${volume.guest} no longer exists in sandbox "${target.name}"`, {
       hint: "nothing was deleted on the host; recreate the folder in the sandbox or copy your work out another way",
@@ -129,7 +133,7 @@ async function syncVolumeBack(
   /** Writes the sandbox's version of `p` at `dest` on the host. */
   const deliver = async (p: string, dest: string): Promise<Delivered> => {
     if (streamed?.path === p) {
-      const done = await streamSingle(target, ws, volume.guest, streamed, dest, report);
+      const done = await streamSingle(target, ws, volume.guest, streamed, dest, report, scratch);
       if (done) return done;
       for (const [name, file] of await fetchFiles(target, volume.guest, scratch, [p], report)) fetched.set(name, file);
     }
@@ -217,13 +221,14 @@ async function streamCandidate(target: SandboxTarget, plan: BackPlan, listing: T
 async function fetchFiles(
   target: SandboxTarget,
   guest: string,
-  scratch: string,
+  scratch: ScratchState,
   paths: readonly string[],
   report: SyncReport,
 ): Promise<Map<string, AcceptedFile>> {
   if (paths.length === 0) return new Map();
-  const names = `${scratch}/names`;
-  const out = `${scratch}/out.tar`;
+  await ensureScratch(target, scratch);
+  const names = `${scratch.path}/names`;
+  const out = `${scratch.path}/out.tar`;
   const { check: sum } = await uploadNames(target, `file list for ${guest}`, paths, names);
   const head = await runScript(target, `packing changed files in ${guest}`, PACK_SCRIPT, [guest, names, sum, out]);
   const archive = await downloadParts(target, `archive of ${guest}`, out, head);
@@ -265,10 +270,12 @@ async function streamSingle(
   file: Streamed,
   dest: string,
   report: SyncReport,
+  scratch: ScratchState,
 ): Promise<Delivered | undefined> {
   const remote = `${guest}/${file.path}`;
   try {
-    const [modeLine, sizeLine] = await runScript(target, `size of ${remote}`, SINGLE_SCRIPT, [remote]);
+    const [modeLine, sizeLine] = await runScript(target, `size of ${remote}`, SINGLE_SCRIPT, [remote, scratch.path]);
+    scratch.present = false;
     if (!/^[0-7]{1,4}$/.test(modeLine?.trim() ?? ""))
       throw corrupt(target, `file ${remote}`, `expected a mode line, got ${JSON.stringify(modeLine)}`);
     const mode = Number.parseInt(modeLine?.trim() ?? "", 8) & 0o777;

@@ -219,13 +219,18 @@ it("a single changed file fetched as itself is never accepted when it changed si
   expect(racing.channelCalls).toContain("GET /home/single/a.txt 7");
   expect(racing.channelCalls.some((c) => c.includes("/out.tar "))).toBe(true);
   expect(await readFile(join(host, "a.txt"), "utf8")).toBe("swapped\n");
+  // The fallback made the scratch folder again after the single-file step removed it; nothing is left.
+  expect(await fx.sh("single", "ls -A /tmp")).not.toMatch(/msbv-sync/);
 
-  // Control: the same file, untouched, comes home as itself (one GET of exactly its size).
+  // Control: the same file, untouched, comes home as itself (one GET of exactly its size), in two
+  // commands (the listing, then the file's mode and size, which also removes the scratch folder).
   await fx.sh("single", "echo listed > /home/single/a.txt");
   const plain = instrumented(fx.backend);
   await syncBack(plain.backend, session);
   expect(plain.channelCalls.filter((c) => !c.includes("/list "))).toEqual(["GET /home/single/a.txt 7"]);
+  expect(plain.bodies).toHaveLength(2);
   expect(await readFile(join(host, "a.txt"), "utf8")).toBe("listed\n");
+  expect(await fx.sh("single", "ls -A /tmp")).not.toMatch(/msbv-sync/);
 
   // The file turns into a link to another sandbox file between the listing and the fetch.
   await fx.sh("single", "echo again > /home/single/a.txt; echo secret > /tmp/secret.txt");
