@@ -22,6 +22,8 @@ export interface PutCheck {
   mode?: number;
   /** Modification time (ms since the epoch) the file gets before it appears; default now. */
   mtimeMs?: number;
+  /** Make the file's missing parent folders first (as `mkdir -p` in the sandbox); default: they must exist. */
+  createParents?: boolean;
 }
 
 /**
@@ -101,6 +103,7 @@ export class HttpFileChannel implements FileChannel {
       ...(encoding === "gzip" ? { encoding, size: String(check.size) } : {}),
       ...(check.mode !== undefined ? { mode: (check.mode & 0o777).toString(8) } : {}),
       ...(check.mtimeMs !== undefined ? { mtime: (check.mtimeMs / 1000).toFixed(3) } : {}),
+      ...(check.createParents ? { parents: "1" } : {}),
     };
     await this.#exchange("PUT", query, options, body, async (res) => {
       const text = await readErrorText(res.body);

@@ -36,7 +36,7 @@ export async function channelUpload(
   data: Buffer | readonly Buffer[] | StreamedBody,
   sha256: string,
   remote: string,
-  stamp: Pick<PutCheck, "mode" | "mtimeMs"> = {},
+  stamp: Pick<PutCheck, "mode" | "mtimeMs" | "createParents"> = {},
 ): Promise<number> {
   const parts = Buffer.isBuffer(data) ? [data] : data;
   const size = bodySize(parts);

@@ -184,11 +184,15 @@ async function applyVolume(
     args.splice(3, 2, `${scratch}/in.tar`, sum);
     report.archiveBytes += archive.reduce((n, part) => n + part.length, 0);
   }
-  // Nothing to remove or unpack into a folder that exists: one command less.
-  if (!guestExists || args.some((a, i) => i > 0 && a !== "-")) await runScript(target, `unpacking into ${volume.guest}`, APPLY_SCRIPT, args);
-  // After the unpack: the removals are done and the folders the files go in exist.
   const sent = direct?.files ?? [];
-  if (direct) for (const f of sent) await streamUpload(target, direct.channel, ws, `${volume.guest}/${f.path}`, f);
+  // Nothing to remove or unpack: one command less. A missing guest folder is then made by the first
+  // file sent on its own (its only missing parent: any host subfolder would be in the archive), or
+  // by the apply step when there is no such file (an empty host folder is mirrored too).
+  if (args.some((a, i) => i > 0 && a !== "-") || (!guestExists && sent.length === 0)) {
+    await runScript(target, `unpacking into ${volume.guest}`, APPLY_SCRIPT, args);
+  }
+  // After the unpack: the removals are done and the folders the files go in exist.
+  if (direct) for (const f of sent) await streamUpload(target, direct.channel, ws, `${volume.guest}/${f.path}`, f, !guestExists);
   const files = pack.filter((p) => p.type === "File");
   report.filesTransferred += files.length + sent.length;
   report.bytesTransferred += files.reduce((n, f) => n + (f.data?.length ?? 0), 0) + sent.reduce((n, f) => n + f.size, 0);
@@ -197,9 +201,20 @@ async function applyVolume(
 }
 
 /** Streams one host file to `remote` through the file channel (see DIRECT_BYTES). */
-async function streamUpload(target: SandboxTarget, channel: FileChannel, ws: Workspace, remote: string, f: DirectFile): Promise<void> {
+async function streamUpload(
+  target: SandboxTarget,
+  channel: FileChannel,
+  ws: Workspace,
+  remote: string,
+  f: DirectFile,
+  createParents: boolean,
+): Promise<void> {
   const body = { size: f.size, produce: (write: (piece: Uint8Array) => Promise<void>) => ws.readEach(f.path, f.size, write).then(() => undefined) };
-  await channelUpload(target, channel, `file ${remote}`, body, f.sha256, remote, { mode: f.mode, mtimeMs: f.mtimeMs });
+  await channelUpload(target, channel, `file ${remote}`, body, f.sha256, remote, {
+    mode: f.mode,
+    mtimeMs: f.mtimeMs,
+    ...(createParents ? { createParents } : {}),
+  });
 }
 
 function isGone(err: unknown): boolean {

@@ -99,7 +99,11 @@ async function put(
   // Negative: a host file dated before 1970 keeps its date too.
   if (mtimeParam !== null && !/^-?\d{1,12}(\.\d{1,9})?$/.test(mtimeParam))
     return refuse(res, 400, "`mtime` is the file's modification time in seconds since the epoch, e.g. 1700000000.123 (negative before 1970).");
+  const parentsParam = query.get("parents");
+  if (parentsParam !== null && parentsParam !== "1")
+    return refuse(res, 400, "`parents=1` makes the file's missing parent folders; leave it out otherwise.");
   const stamp = {
+    ...(parentsParam === "1" ? { parents: true } : {}),
     ...(modeParam !== null ? { mode: Number.parseInt(modeParam, 8) } : {}),
     ...(mtimeParam !== null ? { mtime: Number(mtimeParam) } : {}),
   };

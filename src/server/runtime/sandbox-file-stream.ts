@@ -26,7 +26,8 @@ const STDERR_KEEP = 2048;
 // `openssl dgst` where the image has it (the CPU's SHA instructions: 115 ms against sha256sum's 190 ms
 // for 64 MiB), else coreutils sha256sum.
 const WRITE_SCRIPT = `set -eu
-f=$1; n=$2; sum=$3; enc=$4; size=$5; part=$6; mode=$7; mtime=$8
+f=$1; n=$2; sum=$3; enc=$4; size=$5; part=$6; mode=$7; mtime=$8; parents=$9
+[ "$parents" != 1 ] || mkdir -p -- "$(dirname -- "$f")"
 trap 'rm -f -- "$part"' EXIT
 if command -v openssl >/dev/null 2>&1; then sha256() { openssl dgst -sha256 -r; }; else sha256() { sha256sum; }; fi
 if [ "$enc" = gzip ]; then
@@ -62,6 +63,8 @@ export interface WriteCheck {
   /** Permission bits (0-0o777) and modification time (seconds) the file gets before it appears. */
   mode?: number;
   mtime?: number;
+  /** Make the file's missing parent folders first, as the sandbox's user (`mkdir -p`). */
+  parents?: boolean;
 }
 
 /**
@@ -89,6 +92,7 @@ export async function writeSandboxFile(
             size: check.size,
             ...(check.mode !== undefined ? { mode: check.mode } : {}),
             ...(check.mtime !== undefined ? { mtime: check.mtime } : {}),
+            ...(check.parents ? { parents: true } : {}),
           },
         })
       : await Transfer.start(spawn, sandbox, [
@@ -104,6 +108,7 @@ export async function writeSandboxFile(
           part,
           check.mode === undefined ? "-" : check.mode.toString(8),
           check.mtime === undefined ? "-" : check.mtime.toFixed(3),
+          check.parents ? "1" : "-",
         ]);
   try {
     let total = 0;

@@ -173,6 +173,7 @@ function writeFile(msg) {
   try {
     // O_EXCL | O_NOFOLLOW: a fresh file of our own, never one planted (or linked) at that name.
     const c = fs.constants;
+    if (spec.parents === true) fs.mkdirSync(require("node:path").dirname(writer.part), { recursive: true });
     writer.fd = fs.openSync(writer.part, c.O_WRONLY | c.O_CREAT | c.O_EXCL | c.O_NOFOLLOW, 0o666);
   } catch (error) {
     sendRaw(msg.id, 2, Buffer.from(writer.part + ": " + error.message + "\n"));

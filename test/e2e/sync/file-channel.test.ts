@@ -335,6 +335,15 @@ it("the server refuses oversized, unsized, unhashed and malformed uploads before
   expect((await rawRequest(gzRoute, "PUT", { "content-type": "application/octet-stream", "content-length": String(gz.length) }, gz)).status).toBe(
     204,
   );
+  // parents=1 makes missing folders first (both writers); without it a missing folder fails; any other value is refused.
+  expect((await rawRequest(`${route.replace("/tmp/target", "/tmp/p1/p2/f")}&parents=2`, "PUT", octet, "hello")).status).toBe(400);
+  expect((await rawRequest(route.replace("/tmp/target", "/tmp/p1/p2/f"), "PUT", octet, "hello")).status).toBe(422);
+  expect((await rawRequest(`${route.replace("/tmp/target", "/tmp/p1/p2/f")}&parents=1`, "PUT", octet, "hello")).status).toBe(204);
+  const gzParents = `${route.replace("/tmp/target", "/tmp/g1/g2/f")}&encoding=gzip&size=5&parents=1`;
+  expect((await rawRequest(gzParents, "PUT", { "content-type": "application/octet-stream", "content-length": String(gz.length) }, gz)).status).toBe(
+    204,
+  );
+  expect(await fx.sh("limits", "cat /tmp/p1/p2/f /tmp/g1/g2/f")).toBe("hellohello");
   expect(await fx.sh("limits", "stat -c '%a %Y %n' /tmp/stamped /tmp/stamped-gz; cat /tmp/stamped-gz")).toBe(
     "604 1600000000 /tmp/stamped\n640 1500000000 /tmp/stamped-gz\nhello",
   );
@@ -367,9 +376,13 @@ it("a large host file that changes between its hash and its upload is refused in
     expect(await fx.namesOncePartsGone("shifting", "/home/shifting")).toBe("");
     await writeFile(join(host, "big.bin"), big);
   }
-  // Control: unchanged, the same file goes through.
-  await syncIn(fx.backend, "shifting", [{ host, guest: "/home/shifting" }]);
-  expect(await fx.sh("shifting", "sha256sum < /home/shifting/big.bin")).toBe(`${sha(big)}  -`);
+  // Control: unchanged, the same file goes through, in one command (the listing): no apply step, the
+  // missing guest folder is made by the upload itself.
+  await fx.sh("shifting", "rmdir /home/shifting");
+  const plain = instrumented(fx.backend);
+  await syncIn(plain.backend, "shifting", [{ host, guest: "/home/shifting" }]);
+  expect(plain.bodies).toHaveLength(1);
+  expect(await fx.sh("shifting", "sha256sum < /home/shifting/big.bin; stat -c %a /home/shifting")).toBe(`${sha(big)}  -\n755`);
 });
 
 it("a symlink planted in the sandbox cannot make the channel read or write a host file", async () => {
