@@ -30,11 +30,11 @@ export interface SpawnOptions {
   /**
    * No process: the supervisor itself writes this child's raw input to the new file `part` (created, never
    * opened through a link), hashing it as it comes; at end of input `part` becomes `path` only when exactly
-   * `size` bytes with SHA-256 `sha256` came (exit 0), else it is removed (exit 3, the reason on stderr).
+   * `size` bytes (with SHA-256 `sha256`, when given) came (exit 0), else it is removed (exit 3, the reason on stderr).
    * `mode` (0-0o777) and `mtime` (seconds) are set on `part` before that rename; `parents` makes the
    * missing folders above it first (as `mkdir -p`).
    */
-  writeFile?: { path: string; part: string; sha256: string; size: number; mode?: number; mtime?: number; parents?: boolean };
+  writeFile?: { path: string; part: string; sha256?: string; size: number; mode?: number; mtime?: number; parents?: boolean };
 }
 
 /** A process inside the sandbox. */

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -196,6 +196,27 @@ describe("writeFile", () => {
     expect(short.stderr()).toContain(`after ${data.length} of ${data.length + 1} bytes`);
     expect(await readFile(path, "utf8")).toBe("before");
     expect(existsSync(`${path}.p1`) || existsSync(`${path}.p2`)).toBe(false);
+  });
+
+  it("without a SHA-256 (the dev server checks the bytes as it relays them) the part becomes the path at end of input, with mode and mtime", async () => {
+    const data = randomBytes(300_000);
+    const path = join(dir, "relayed.bin");
+    const part = `${path}.part`;
+    const r = run(["write", path], { writeFile: { path, part, size: data.length, mode: 0o640, mtime: 1_600_000_000 } });
+    r.child.writeRaw([data]);
+    r.child.endInput();
+    expect(await r.exit).toBe(0);
+    expect((await readFile(path)).equals(data)).toBe(true);
+    const st = await stat(path);
+    expect([st.mode & 0o777, Math.round(st.mtimeMs / 1000)]).toEqual([0o640, 1_600_000_000]);
+    expect(existsSync(part)).toBe(false);
+    // Killed instead (what the server does when its own hash does not match): nothing appears.
+    const killedPath = join(dir, "relayed-killed.bin");
+    const killed = run(["write", killedPath], { writeFile: { path: killedPath, part: `${killedPath}.part`, size: data.length } });
+    killed.child.writeRaw([data]);
+    killed.child.kill("SIGKILL");
+    expect(await killed.exit).toBe(null);
+    expect(existsSync(killedPath) || existsSync(`${killedPath}.part`)).toBe(false);
   });
 
   it("a link planted at the part's name is not written through", async () => {
