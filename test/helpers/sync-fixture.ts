@@ -87,12 +87,7 @@ export function observeCommands(
 ): { backend: SandboxBackend; bodies: number[]; scripts: string[] } {
   const bodies: number[] = [];
   const scripts: string[] = [];
-  const backend: SandboxBackend = {
-    capabilities: inner.capabilities,
-    start: (...a) => inner.start(...a),
-    stop: (...a) => inner.stop(...a),
-    runCode: (...a) => inner.runCode(...a),
-    metrics: (...a) => inner.metrics(...a),
+  const backend = forwardingBackend(inner, {
     async runCommand(name, command, args, timeout, options) {
       bodies.push(Buffer.byteLength(JSON.stringify({ command, args })));
       scripts.push(args[1] ?? "");
@@ -104,6 +99,23 @@ export function observeCommands(
         output: [...result.output.filter((l) => l.stream !== "stdout"), ...stdout.map((text) => ({ stream: "stdout" as const, text }))],
       };
     },
-  };
+  });
   return { backend, bodies, scripts };
+}
+
+/**
+ * `inner` with some methods replaced: the one way the sync tests wrap a backend to observe or attack
+ * what the sync layer sends (every other method forwards as it is).
+ */
+export function forwardingBackend(inner: SandboxBackend, overrides: Partial<SandboxBackend>): SandboxBackend {
+  return {
+    capabilities: (...a) => inner.capabilities(...a),
+    start: (...a) => inner.start(...a),
+    stop: (...a) => inner.stop(...a),
+    runCode: (...a) => inner.runCode(...a),
+    metrics: (...a) => inner.metrics(...a),
+    runCommand: (...a) => inner.runCommand(...a),
+    ...(inner.fileChannel ? { fileChannel: (o) => (inner.fileChannel as NonNullable<SandboxBackend["fileChannel"]>)(o) } : {}),
+    ...overrides,
+  };
 }

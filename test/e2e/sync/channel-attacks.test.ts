@@ -9,7 +9,7 @@ import { isStreamed, type FileChannel, type PutBody } from "../../../src/backend
 import { ErrorCodes } from "../../../src/errors/codes.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
 import { caught } from "../../helpers/caught.js";
-import { startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
+import { forwardingBackend, startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 // Attacks on sync's streamed uploads (a large host file hashed in one pass, read again while it is sent)
 // and on the file channel's `mode`/`mtime` and reused read buffer, through the real dev server and
@@ -33,13 +33,7 @@ afterAll(async () => {
 function hooked(inner: SandboxBackend, before: () => Promise<void>): { backend: SandboxBackend; sent: Buffer[] } {
   // Every piece that left for the sandbox, copied (the producer reuses its buffer).
   const sent: Buffer[] = [];
-  const backend: SandboxBackend = {
-    capabilities: inner.capabilities,
-    start: (...a) => inner.start(...a),
-    stop: (...a) => inner.stop(...a),
-    runCode: (...a) => inner.runCode(...a),
-    metrics: (...a) => inner.metrics(...a),
-    runCommand: (...a) => inner.runCommand(...a),
+  const backend = forwardingBackend(inner, {
     async fileChannel(options) {
       const real = (await inner.fileChannel?.(options)) as FileChannel;
       return {
@@ -58,7 +52,7 @@ function hooked(inner: SandboxBackend, before: () => Promise<void>): { backend: 
         get: (...a) => real.get(...a),
       };
     },
-  };
+  });
   return { backend, sent };
 }
 

@@ -8,7 +8,7 @@ import type { WireCommandResult } from "../../../src/backend/wire.js";
 import { ErrorCodes } from "../../../src/errors/codes.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
 import { caught } from "../../helpers/caught.js";
-import { startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
+import { forwardingBackend, startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 // The legacy route (sandbox.command.run) as a legacy server would see it: the dev server runs with its
 // file channel off, so sync finds none and moves bytes through commands, pipelined and gzipped.
@@ -29,13 +29,7 @@ function watched(inner: SandboxBackend, rewrite?: (script: string, result: WireC
   const scripts: string[] = [];
   let inFlight = 0;
   const stats = { maxInFlight: 0, scripts };
-  const backend: SandboxBackend = {
-    capabilities: inner.capabilities,
-    start: (...a) => inner.start(...a),
-    stop: (...a) => inner.stop(...a),
-    runCode: (...a) => inner.runCode(...a),
-    metrics: (...a) => inner.metrics(...a),
-    ...(inner.fileChannel ? { fileChannel: (o) => inner.fileChannel!(o) } : {}),
+  const backend = forwardingBackend(inner, {
     async runCommand(name, command, args, timeout, options) {
       scripts.push(args[1] ?? "");
       stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight);
@@ -46,7 +40,7 @@ function watched(inner: SandboxBackend, rewrite?: (script: string, result: WireC
         inFlight--;
       }
     },
-  };
+  });
   return { backend, stats };
 }
 

@@ -13,7 +13,7 @@ import { startDevServer } from "../../../src/server/index.js";
 import { syncBack, syncIn } from "../../../src/sync/index.js";
 import { caught } from "../../helpers/caught.js";
 import { TEST_SECRET } from "../../helpers/server-harness.js";
-import { startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
+import { forwardingBackend, startSyncFixture, type SyncFixture } from "../../helpers/sync-fixture.js";
 
 // The dev server's sync file channel (docs/protocol.md#dev-sync-channel) through the real server and
 // bubblewrap: advertised, used by sync, verified like the command route, refused when it should be.
@@ -36,12 +36,7 @@ function instrumented(
 ): { backend: SandboxBackend; bodies: number[]; channelCalls: string[] } {
   const bodies: number[] = [];
   const channelCalls: string[] = [];
-  const backend: SandboxBackend = {
-    capabilities: inner.capabilities,
-    start: (...a) => inner.start(...a),
-    stop: (...a) => inner.stop(...a),
-    runCode: (...a) => inner.runCode(...a),
-    metrics: (...a) => inner.metrics(...a),
+  const backend = forwardingBackend(inner, {
     runCommand(name, command, args, timeout, options) {
       bodies.push(Buffer.byteLength(JSON.stringify({ command, args })));
       return inner.runCommand(name, command, args, timeout, options);
@@ -63,7 +58,7 @@ function instrumented(
         },
       };
     },
-  };
+  });
   return { backend, bodies, channelCalls };
 }
 
