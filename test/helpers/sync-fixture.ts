@@ -105,7 +105,8 @@ export function observeCommands(
 
 /**
  * `inner` with some methods replaced: the one way the sync tests wrap a backend to observe or attack
- * what the sync layer sends (every other method forwards as it is).
+ * what the sync layer sends. The core methods forward as they are; the optional file channel is left
+ * out unless `overrides` gives one, so sync takes the command route (what most of these tests watch).
  */
 export function forwardingBackend(inner: SandboxBackend, overrides: Partial<SandboxBackend>): SandboxBackend {
   return {
@@ -115,7 +116,6 @@ export function forwardingBackend(inner: SandboxBackend, overrides: Partial<Sand
     runCode: (...a) => inner.runCode(...a),
     metrics: (...a) => inner.metrics(...a),
     runCommand: (...a) => inner.runCommand(...a),
-    ...(inner.fileChannel ? { fileChannel: (o) => (inner.fileChannel as NonNullable<SandboxBackend["fileChannel"]>)(o) } : {}),
     ...overrides,
   };
 }

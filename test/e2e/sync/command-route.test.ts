@@ -30,6 +30,7 @@ function watched(inner: SandboxBackend, rewrite?: (script: string, result: WireC
   let inFlight = 0;
   const stats = { maxInFlight: 0, scripts };
   const backend = forwardingBackend(inner, {
+    ...(inner.fileChannel ? { fileChannel: (o) => (inner.fileChannel as NonNullable<SandboxBackend["fileChannel"]>)(o) } : {}),
     async runCommand(name, command, args, timeout, options) {
       scripts.push(args[1] ?? "");
       stats.maxInFlight = Math.max(stats.maxInFlight, ++inFlight);
