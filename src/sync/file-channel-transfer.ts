@@ -27,7 +27,8 @@ export function fileChannelOf(target: SandboxTarget): Promise<FileChannel | unde
 /**
  * Puts `data` (SHA-256 `sha256`) at `remote` in one request; bytes in memory are gzipped when that pays
  * (unpacked in the sandbox on the way), a streamed body goes as it is. The sandbox verifies the hash
- * before the file appears at `remote`, with `stamp`'s mode and mtime when given.
+ * before the file appears at `remote`, with `extra`'s mode and mtime when given (and its missing
+ * folders made first when `extra.createParents`).
  */
 export async function channelUpload(
   target: SandboxTarget,
@@ -36,7 +37,7 @@ export async function channelUpload(
   data: Buffer | readonly Buffer[] | StreamedBody,
   sha256: string,
   remote: string,
-  stamp: Pick<PutCheck, "mode" | "mtimeMs" | "createParents"> = {},
+  extra: Pick<PutCheck, "mode" | "mtimeMs" | "createParents"> = {},
 ): Promise<number> {
   const parts = Buffer.isBuffer(data) ? [data] : data;
   const size = bodySize(parts);
@@ -46,7 +47,7 @@ export async function channelUpload(
       target.name,
       remote,
       packed ?? parts,
-      { sha256, size, ...stamp, ...(packed ? { encoding: "gzip" as const } : {}) },
+      { sha256, size, ...extra, ...(packed ? { encoding: "gzip" as const } : {}) },
       callOptions(target),
     );
   } catch (err) {
