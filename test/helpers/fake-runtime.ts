@@ -10,9 +10,11 @@ export class FakeRuntime implements SandboxRuntime {
   readonly running = new Set<string>();
   readonly replCalls: { name: string; language: string; code: string; timeout: number | undefined }[] = [];
   shutdownCalls = 0;
-  failStart = false;
+  /** `true`: the next starts fail with a plain error; an Error: they fail with that one. */
+  failStart: boolean | Error = false;
 
   async start(spec: RuntimeSandboxSpec): Promise<void> {
+    if (this.failStart instanceof Error) throw this.failStart;
     if (this.failStart) throw new Error("fake runtime refused to start");
     this.started.push(structuredClone(spec));
     this.running.add(spec.name);

@@ -1,4 +1,4 @@
-import { ErrorCodes, SandboxStateError } from "../../errors/index.js";
+import { ErrorCodes, HostPathError, SandboxStateError } from "../../errors/index.js";
 import { validateConfigStrings } from "../protocol/config-strings.js";
 import { internalError, validationError } from "../protocol/json-rpc.js";
 import { recordStart } from "../state/received-log.js";
@@ -43,9 +43,24 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
       ...(Object.keys(config.scripts).length > 0 && { scripts: config.scripts }),
     });
   } catch (err) {
+    const refused = hostPathRefusal(err);
+    if (refused) throw validationError(`Invalid volume for sandbox '${name}': ${refused}`);
     throw internalError(`could not start sandbox ${name}: ${errorText(err)}`, err);
   }
   return `Sandbox ${name} started successfully`;
+}
+
+/**
+ * A host folder the runtime refused while mounting it (src/server/runtime/volume-checks.ts,
+ * containment/open-host-dir.ts): the path changed after the check above (a symlink appeared, the
+ * folder went). That is the caller's path, not a server fault: 400 with the reason and its code,
+ * the same shape as the check's own refusals, instead of a bare 500.
+ */
+function hostPathRefusal(err: unknown): string | undefined {
+  for (let e = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+    if (e instanceof HostPathError) return `${e.message.replace(/\n\s*/g, " ")} (${e.code})`;
+  }
+  return undefined;
 }
 
 async function writeEntry(name: string, config: EntryConfig, ctx: MethodContext): Promise<CheckedEntry> {

@@ -1,7 +1,7 @@
 import type { Dirent } from "node:fs";
 import { lstat, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import * as path from "node:path";
-import { DevServerError, InvalidOptionError } from "../../errors/index.js";
+import { DevServerError, ErrorCodes, HostPathError, InvalidOptionError } from "../../errors/index.js";
 import { writeFileAtomic } from "../../fs/atomic-write.js";
 import { isValidSandboxName, SANDBOX_NAME_RULE } from "../../names/sandbox-name.js";
 import { seccompProgram } from "./containment/seccomp-filter.js";
@@ -165,7 +165,8 @@ export async function assertNoSymlinkBelow(base: string, relative: string, what:
       return; // the rest does not exist yet; bubblewrap will create plain directories
     }
     if (info.isSymbolicLink() || !info.isDirectory()) {
-      throw new DevServerError(
+      throw new HostPathError(
+        ErrorCodes.HOST_PATH_DENIED,
         `Cannot mount ${what}: "${current}" on the host is a symlink or file, written by the sandbox; mounting through it could escape the sandbox.`,
         {
           hint: `delete "${current}" (or choose another guest path) and start the sandbox again`,

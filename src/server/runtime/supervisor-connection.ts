@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
-import { DevServerError } from "../../errors/index.js";
+import { DevServerError, ErrorCodes, HostPathError } from "../../errors/index.js";
 import { orphansWithArgv, processTreeStats, stillAlive, type ProcStat } from "./proc-tree.js";
 
 /** Callbacks for one process run by the in-sandbox supervisor. */
@@ -134,6 +134,16 @@ export class SupervisorConnection {
     await Promise.race([new Promise((resolve) => proc.once("close", resolve)), sleep(500)]);
     const reason = typeof outcome === "string" ? `no ready signal within ${READY_TIMEOUT_MS / 1000} s` : outcome.message;
     const stderr = connection.#stderrTail.trim();
+    if (volumeMovedWhileMounted(stderr, launch.bwrapArgv)) {
+      throw new HostPathError(
+        ErrorCodes.HOST_PATH_DENIED,
+        `Refusing to start sandbox "${options.name}": a volume's host folder was moved or replaced while bubblewrap mounted it (bwrap said: ${stderr}).`,
+        {
+          hint: "start again; if it keeps happening, stop whatever renames folders on that path (another sandbox sharing it)",
+          details: { sandbox: options.name },
+        },
+      );
+    }
     // The root launcher (containment/launcher-script.ts) reports its own failures with this prefix.
     const launcher = stderr.includes("msbv-launcher:");
     throw new DevServerError(
@@ -349,4 +359,19 @@ function safeKill(pid: number): void {
   } catch {
     // already gone
   }
+}
+
+/**
+ * bubblewrap's --bind-fd binds the path the descriptor has *now* (readlink of /proc/self/fd/N) and
+ * then checks it is the same folder. A volume folder renamed meanwhile (a sandbox sharing its parent
+ * can do that) fails one of those steps: "Race condition binding dirfd", or "Can't get type of
+ * source <path>" / "Can't bind mount /oldroot<path> on …" for a path that is in none of bwrap's
+ * arguments (it came from a descriptor). Nothing was mounted; the caller's host path moved, which
+ * is not a server fault.
+ */
+function volumeMovedWhileMounted(stderr: string, bwrapArgv: readonly string[]): boolean {
+  if (stderr.includes("Race condition binding dirfd")) return true;
+  const match = /Can't get type of source (\/.*?): |Can't bind mount \/oldroot(\/.*?) on \/newroot/.exec(stderr);
+  const source = match?.[1] ?? match?.[2];
+  return source !== undefined && !bwrapArgv.includes(source);
 }

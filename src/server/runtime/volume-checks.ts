@@ -1,6 +1,6 @@
 import { realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
-import { DevServerError, InvalidOptionError } from "../../errors/index.js";
+import { DevServerError, ErrorCodes, HostPathError, InvalidOptionError } from "../../errors/index.js";
 import { assertNoSymlinkBelow, type SandboxDirs } from "./state-dir.js";
 import type { RuntimeVolume } from "./types.js";
 import { isSameOrInside as isWithin, normalizeGuestPath, reservedGuestReason } from "../../volumes/guest-paths.js";
@@ -33,7 +33,8 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
       realHost = await realpath(host);
       if (!(await stat(realHost)).isDirectory()) throw new Error("not a directory");
     } catch (error) {
-      throw new DevServerError(
+      throw new HostPathError(
+        ErrorCodes.HOST_PATH_INVALID,
         `Cannot mount "${host}" into sandbox "${sandbox}": the host directory does not exist or is not a directory (${(error as Error).message}).`,
         {
           hint: "create the folder on the host, or fix the volume's host path",
@@ -44,8 +45,10 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
     // Hosts arrive canonical (src/volumes checkHostPath refused every symlink below the allowed root):
     // a different realpath now means a symlink appeared since, e.g. planted by a running sandbox.
     if (realHost !== host) {
-      throw new DevServerError(
-        `Refusing to mount "${host}" into sandbox "${sandbox}": it now resolves to "${realHost}" (a symlink appeared after the check).`,
+      // Where it now leads stays in `details` (the log): the caller sees that the path moved, not where.
+      throw new HostPathError(
+        ErrorCodes.HOST_PATH_DENIED,
+        `Refusing to mount "${host}" into sandbox "${sandbox}": a symlink appeared on its path after the check (a sandbox sharing the folder may have planted it).`,
         {
           hint: "remove the symlink from the host path and start again",
           details: { sandbox, host, realHost },

@@ -161,9 +161,28 @@ export async function pyJson<T = Record<string, unknown>>(sb: PythonSandbox, cod
 }
 
 /**
- * Starts a rename-exchange loop inside `sb` (renameat2 RENAME_EXCHANGE of each pair, as fast as it
- * can) and waits until it runs (it creates `<guest>/swapper-ready`, seen on the host in `hostDir`).
- * The loop stays in the REPL as `swapper`; end it with `swapper.kill()`.
+ * Python that swaps each `(x, y)` of `pairs` (bytes paths; `libc` is ctypes' libc) with renameat2
+ * RENAME_EXCHANGE, forever: bursts of 20 ms as fast as it can, each ending with the pairs back in
+ * place, then a rest of 0–40 ms. A start looks at its path several times (policy, runtime re-check,
+ * descriptor walk, bubblewrap's fd re-check), each refusing a symlink; against an endless loop
+ * almost every start meets a swapped state at one of them (CI once saw 0 good starts in 90), so
+ * "the race was on: some starts were good" could not hold. The bursts still race every look; the
+ * rests let a whole start fall between them.
+ */
+export const RENAME_SWAP_LOOP = `import random, time
+while True:
+    burst_end = time.monotonic() + 0.02
+    while time.monotonic() < burst_end:
+        for _ in range(2):
+            for x, y in pairs:
+                libc.renameat2(-100, x, -100, y, 2)  # RENAME_EXCHANGE
+    time.sleep(random.uniform(0, 0.04))
+`;
+
+/**
+ * Starts the rename-exchange loop (RENAME_SWAP_LOOP) inside `sb` and waits until it runs (it creates
+ * `<guest>/swapper-ready`, seen on the host in `hostDir`). The loop stays in the REPL as `swapper`;
+ * end it with `swapper.kill()`.
  */
 export async function startRenameSwapper(
   sb: PythonSandbox,
@@ -177,10 +196,7 @@ libc = ctypes.CDLL(None, use_errno=True)
 pairs = ${JSON.stringify(pairs.map(([x, y]) => [`${guest}/${x}`, `${guest}/${y}`]))}
 pairs = [(x.encode(), y.encode()) for x, y in pairs]
 open(${JSON.stringify(`${guest}/swapper-ready`)}, 'w').close()
-while True:
-    for x, y in pairs:
-        libc.renameat2(-100, x, -100, y, 2)  # RENAME_EXCHANGE
-`;
+${RENAME_SWAP_LOOP}`;
   await py(
     sb,
     `import subprocess, sys\nswapper = subprocess.Popen([sys.executable, '-c', ${JSON.stringify(swapper)}], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)`,

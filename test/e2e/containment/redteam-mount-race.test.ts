@@ -62,6 +62,10 @@ describe.each(MODES)("mount redirection race end to end (server as %s)", (mode) 
   };
   const refused = (seen: Seen, why: string) => {
     seen.refused++;
+    // Every refusal names a host-path code, including those raised after the policy check passed
+    // (runtime re-check, descriptor walk, bubblewrap's own race check): once a bare "Internal server
+    // error". INVALID is a swap seen mid-walk as "not a folder" after it was swapped back.
+    if (!/MSBV_HOST_PATH_(DENIED|INVALID)/.test(why)) seen.other.push(`untyped refusal: ${why.slice(0, 300)}`);
     if (seen.reasons.length < 8) seen.reasons.push(why.slice(0, 200));
   };
 
@@ -114,7 +118,8 @@ describe.each(MODES)("mount redirection race end to end (server as %s)", (mode) 
       try {
         b = await s.create(name, { volumes: [`${host}:/data`] });
       } catch (error) {
-        refused(seen, String(error));
+        // s.create wraps the client's error: its own check's code is on the cause; a server refusal quotes it in the text.
+        refused(seen, `${String(error)} ${((error as Error).cause as { code?: string } | undefined)?.code ?? ""}`);
         continue;
       }
       record(seen, (await py(b, "print(open('/data/marker').read())")).trim());

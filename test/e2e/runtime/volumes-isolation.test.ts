@@ -3,7 +3,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import * as path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DevServerError } from "../../../src/errors/index.js";
+import { DevServerError, ErrorCodes, HostPathError } from "../../../src/errors/index.js";
 import { createRuntimeFixture, stdout, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
 
 describe("bwrap runtime volumes and isolation", () => {
@@ -136,7 +136,8 @@ describe("bwrap runtime volumes and isolation", () => {
     const error = await fx.runtime
       .start(fx.spec("planter", { volumes: [{ host: wsB, guest: "/home/python-user/escape/tmp/x" }] }))
       .catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DevServerError);
+    expect(error).toBeInstanceOf(HostPathError);
+    expect((error as HostPathError).code).toBe(ErrorCodes.HOST_PATH_DENIED);
     expect((error as Error).message).toContain("symlink");
     expect(existsSync("/tmp/x")).toBe(false);
   });

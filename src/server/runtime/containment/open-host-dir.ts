@@ -1,6 +1,6 @@
 import { constants } from "node:fs";
 import { lstat, open, type FileHandle } from "node:fs/promises";
-import { DevServerError, ErrorCodes, HostPathError } from "../../../errors/index.js";
+import { ErrorCodes, HostPathError } from "../../../errors/index.js";
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC } = constants as typeof constants & { O_CLOEXEC: number };
 const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | (O_CLOEXEC ?? 0o2000000);
@@ -78,9 +78,13 @@ async function refusal(error: unknown, hostPath: string, walked: string, parentF
       },
     );
   }
-  return new DevServerError(`Cannot mount "${hostPath}" (${what}): "${walked}" is not an openable folder (${code ?? String(error)}).`, {
-    hint: "create the folder on the host, or fix the volume's host path",
-    details: { host: hostPath },
-    cause: error,
-  });
+  return new HostPathError(
+    ErrorCodes.HOST_PATH_INVALID,
+    `Cannot mount "${hostPath}" (${what}): "${walked}" is not an openable folder (${code ?? String(error)}).`,
+    {
+      hint: "create the folder on the host, or fix the volume's host path",
+      details: { host: hostPath },
+      cause: error,
+    },
+  );
 }

@@ -36,7 +36,7 @@ describe("openHostDirNoFollow", () => {
     }
   });
 
-  it("refuses relative or non-normalised paths and reports a missing folder as DEV_SERVER", async () => {
+  it("refuses relative or non-normalised paths and reports a missing folder as HOST_PATH_INVALID", async () => {
     for (const p of ["relative/dir", `${root}/real/../real`]) {
       const error = await openHostDirNoFollow(p, "test").then(
         () => undefined,
@@ -48,6 +48,6 @@ describe("openHostDirNoFollow", () => {
       () => undefined,
       (e: unknown) => e,
     );
-    expect(isMsbvError(missing) && missing.code).toBe(ErrorCodes.DEV_SERVER);
+    expect(isMsbvError(missing) && missing.code).toBe(ErrorCodes.HOST_PATH_INVALID);
   });
 });
