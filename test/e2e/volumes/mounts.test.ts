@@ -86,8 +86,9 @@ describe("nested mounts land in the right host folders (parent mounted first)", 
     // What a sandbox with /w mounted could leave behind for the next start: /w/skills -> elsewhere.
     await symlink(target, path.join(parent, "skills"));
     const reply = await rawStart(s.url, "planted-nest", { volumes: [`${parent}:/w`, `${host("skills")}:/w/skills`] });
-    expect(reply.status).toBe(500);
-    expect(s.logs.join("\n")).toMatch(/symlink/i);
+    // The caller's own path is at fault, not the server: a typed 400 naming the rule and the link.
+    expect(reply.status).toBe(400);
+    expect(errorText(reply)).toMatch(/symlink.*MSBV_HOST_PATH_DENIED/s);
     expect(await s.runningSandboxes()).not.toContain("planted-nest");
   });
 });
