@@ -14,6 +14,12 @@ export interface PooledForTest extends AsyncDisposable {
   attach(volumes: RuntimeVolume[]): Promise<unknown>;
   /** Mount points of the sandbox's init, as it sees them. */
   mountPoints(): Promise<string[]>;
+  /** A path inside the sandbox, as the host reaches it (through its init's root). */
+  inside(guest: string): Promise<string>;
+  /** The sandbox's host uid. */
+  uid: number;
+  /** The attach helper's pid once it runs. */
+  helperPid(): number | undefined;
 }
 
 export async function launchPooledForTest(): Promise<PooledForTest> {
@@ -30,6 +36,11 @@ export async function launchPooledForTest(): Promise<PooledForTest> {
       return dir;
     },
     attach: (volumes) => attachVolumes(attacher, { name: "attach-test", identity: pooled.identity, bwrapPid }, volumes),
+    async inside(guest) {
+      return `/proc/${await sandboxInit(bwrapPid)}/root${guest}`;
+    },
+    uid: pooled.identity.uid,
+    helperPid: () => attacher.pid,
     async mountPoints() {
       const init = await sandboxInit(bwrapPid);
       return parseMountinfo(await readFile(`/proc/${init}/mountinfo`, "utf8")).map((entry) => entry.mountPoint);

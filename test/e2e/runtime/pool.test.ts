@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { chown, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBwrapRuntime } from "../../../src/server/runtime/index.js";
@@ -195,6 +195,62 @@ describe.runIf(isRoot)("the attach helper on its own", () => {
     expect(await readdir(outside)).toEqual([]);
     // Nothing was mounted over the sandbox's /etc.
     expect(await pooled.mountPoints()).not.toContain("/etc");
+  });
+});
+
+/** Where a process is: its mount and UTS namespaces, root, fsuid/fsgid, and open descriptors. */
+async function whereIs(pid: number | "self"): Promise<{ mnt: string; uts: string; root: string; fsids: string[] }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  const field = (name: string) => (new RegExp(`^${name}:\\s+(.*)$`, "m").exec(status)?.[1] ?? "").split(/\s+/)[3] ?? "";
+  return {
+    mnt: await readlink(`/proc/${pid}/ns/mnt`),
+    uts: await readlink(`/proc/${pid}/ns/uts`),
+    root: await readlink(`/proc/${pid}/root`),
+    fsids: [field("Uid"), field("Gid")],
+  };
+}
+
+describe.runIf(isRoot)("the attach helper serves every request from the host", () => {
+  it("is back in the host's namespaces, root and ids after each request, refused or not, and keeps nothing open", async () => {
+    await using pooled = await launchPooledForTest();
+    const ws = await pooled.newDir("ws");
+    const other = await pooled.newDir("other");
+    await symlink("/etc", path.join(ws, "nested"));
+    await expect(
+      pooled.attach([
+        { host: ws, guest: "/w" },
+        { host: other, guest: "/w/nested" },
+      ]),
+    ).rejects.toThrow(/msbv-attach: mount point \/w\/nested/);
+    const helper = pooled.helperPid();
+    expect(helper).toBeGreaterThan(0);
+    const host = await whereIs("self");
+    expect(await whereIs(helper!)).toEqual({ ...host, fsids: ["0", "0"] });
+    const fdsAfterRefusal = (await readdir(`/proc/${helper}/fd`)).sort();
+
+    // Then a good request: a root-owned folder (mapped through the sandbox's own user namespace)
+    // and one owned by another uid (a namespace of its own): both show as the sandbox's uid, and a
+    // file of a third owner as nobody, exactly as a cold start's launcher maps them.
+    const rootOwned = await pooled.newDir("root-owned");
+    const userOwned = await pooled.newDir("user-owned");
+    await chown(userOwned, 4321, 4322);
+    await writeFile(path.join(rootOwned, "stranger"), "x");
+    await chown(path.join(rootOwned, "stranger"), 777, 777);
+    await pooled.attach([
+      { host: rootOwned, guest: "/r" },
+      { host: userOwned, guest: "/u" },
+    ]);
+    expect(await whereIs(helper!)).toEqual({ ...host, fsids: ["0", "0"] });
+    expect((await readdir(`/proc/${helper}/fd`)).sort()).toEqual(fdsAfterRefusal);
+    const owner = async (guest: string) => {
+      const info = await stat(await pooled.inside(guest));
+      return [info.uid, info.gid];
+    };
+    expect(await owner("/r")).toEqual([pooled.uid, pooled.uid]);
+    expect(await owner("/u")).toEqual([pooled.uid, pooled.uid]);
+    expect(await owner("/r/stranger")).toEqual([65534, 65534]);
+    // Control: outside the mounts, the same host files keep their owners.
+    expect((await stat(path.join(userOwned))).uid).toBe(4321);
   });
 });
 

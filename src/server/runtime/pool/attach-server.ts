@@ -19,9 +19,9 @@ export interface AttachRequest {
 }
 
 /**
- * The long-lived root attach helper: started on the first request, one per pool, answering each
- * request from a child of its own, so requests run side by side. If it dies, the requests in
- * flight fail (their claims go cold) and the next request starts a new one.
+ * The long-lived root attach helper: started on the first request, one per pool, answering the
+ * requests one at a time in its own process (pool/attach-script.ts says why). If it dies, the
+ * requests in flight fail (their claims go cold) and the next request starts a new one.
  */
 export class AttachServer {
   #child: ChildProcess | undefined;
@@ -44,6 +44,11 @@ export class AttachServer {
       });
       child.stdin?.write(`${JSON.stringify({ id, spec })}\n`);
     });
+  }
+
+  /** The helper's pid while it runs (tests look at its namespaces and descriptors). */
+  get pid(): number | undefined {
+    return this.#child?.pid;
   }
 
   /** Ends the helper; requests in flight fail. */
