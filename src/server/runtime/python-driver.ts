@@ -6,6 +6,8 @@
 // the run, like a notebook cell. After every run the driver writes "\n<marker>\n" on stdout AND
 // stderr, so the host can tell which run a traceback belongs to and a last line without newline
 // is still terminated. SIGINT is honoured only while user code runs (→ KeyboardInterrupt).
+// A request {adopt: {env, cwd}} (sent by the supervisor, first, to a driver parked in a pooled
+// sandbox) sets the environment and working folder and answers nothing.
 
 export const PYTHON_DRIVER = String.raw`
 import ast, builtins, code, json, os, signal, sys, types
@@ -59,9 +61,20 @@ def end_marker(marker):
     os.write(1, data)
     os.write(2, data)
 
+def adopt(settings):
+    # A driver started in a waiting pooled sandbox gets the sandbox's environment and workdir here,
+    # before any run: the same os.environ (and C environment, for child processes) and working folder
+    # a driver started after attach inherits.
+    os.environ.clear()
+    os.environ.update(settings["env"])
+    os.chdir(settings["cwd"])
+
 signal.signal(signal.SIGINT, signal.SIG_IGN)
 while True:
     request = read_request()
+    if "adopt" in request:
+        adopt(request["adopt"])
+        continue
     try:
         signal.signal(signal.SIGINT, signal.default_int_handler)
         try:

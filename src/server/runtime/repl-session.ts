@@ -59,7 +59,7 @@ class RunState {
 export interface ReplProcessHost {
   /** False once the sandbox is gone: a dead driver then means "stopped", not "crashed". */
   readonly alive: boolean;
-  spawn(argv: string[], ctl: boolean, handlers: ChildHandlers): ChildRef;
+  spawn(argv: string[], ctl: boolean, handlers: ChildHandlers, options?: { parked?: boolean }): ChildRef;
 }
 
 /**
@@ -157,30 +157,61 @@ export class ReplSession {
     return lines;
   }
 
-  #ensureChild(): ChildRef {
+  /**
+   * Starts the interpreter now, in a pooled sandbox that is not attached yet (supervisor-script.ts:
+   * a parked driver gets the sandbox's environment and workdir at attach), so the first run does not
+   * pay for an interpreter start.
+   */
+  async park(sandbox: string): Promise<void> {
+    await new Promise<void>((resolve) => {
+      // Settles once the process exists (so a claim's renice of the sandbox's processes sees it),
+      // or could not start (the first run then starts one, as in a cold sandbox).
+      this.#ensureChild({ parked: true }, resolve);
+    });
+    // An empty run (nothing is executed, no name is set) returns once the interpreter has started
+    // up: a sandbox counts as waiting only then, so the start-up's CPU is spent while the pool fills
+    // (at its low priority), not after a claim (at the sandbox's own).
+    await this.run(sandbox, "").catch(() => undefined);
+  }
+
+  /** Ends the interpreter, if one runs; a later run starts a fresh one. */
+  discard(): void {
+    this.#child?.kill("SIGKILL");
+    this.#child = undefined;
+  }
+
+  #ensureChild(options: { parked?: boolean } = {}, settled?: () => void): ChildRef {
     if (this.#child) return this.#child;
     let markExited!: () => void;
     this.#exited = new Promise((resolve) => {
       markExited = resolve;
     });
-    const child = this.#connection.spawn(this.#argv, true, {
-      onData: (fd, chunk) => {
-        if (this.#child !== child) return;
-        const lines = this.#splitters[fd].push(chunk);
-        // Output between runs (timers, threads) belongs to no run and is dropped.
-        if (this.#run) for (const text of lines) this.#run.line(fd, text);
+    const child = this.#connection.spawn(
+      this.#argv,
+      true,
+      {
+        onData: (fd, chunk) => {
+          if (this.#child !== child) return;
+          const lines = this.#splitters[fd].push(chunk);
+          // Output between runs (timers, threads) belongs to no run and is dropped.
+          if (this.#run) for (const text of lines) this.#run.line(fd, text);
+        },
+        onSpawned: settled,
+        onExit: (code, signal) => {
+          settled?.();
+          if (this.#child === child) this.#child = undefined;
+          markExited();
+          this.#run?.finish({ kind: "exit", code, signal });
+        },
+        onSpawnError: (_code, message) => {
+          settled?.();
+          if (this.#child === child) this.#child = undefined;
+          markExited();
+          this.#run?.finish({ kind: "spawn-error", message });
+        },
       },
-      onExit: (code, signal) => {
-        if (this.#child === child) this.#child = undefined;
-        markExited();
-        this.#run?.finish({ kind: "exit", code, signal });
-      },
-      onSpawnError: (_code, message) => {
-        if (this.#child === child) this.#child = undefined;
-        markExited();
-        this.#run?.finish({ kind: "spawn-error", message });
-      },
-    });
+      options,
+    );
     this.#child = child;
     return child;
   }

@@ -9,6 +9,7 @@ import { prepareLimits, tmpfsBytes, type LimitMechanism } from "./containment/li
 import { allocateIdentity, type SandboxIdentity } from "./containment/sandbox-identity.js";
 import type { AttachServer } from "./pool/attach-server.js";
 import { attachVolumes } from "./pool/attach-volumes.js";
+import { parkedReplFits } from "./pool/parked-repl.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
 import { driverArgv } from "./driver-argv.js";
@@ -108,7 +109,11 @@ export class SandboxInstance {
     const dirs = await prepareSandboxDirs(context.stateDir, slot, undefined, undefined);
     // Nice 19: filling the pool must not take CPU from the starts and runs it is there to speed up.
     const launched = await launchSandbox(context, { label: slot, language, memory, dirs, userEnvs: [], workdir: "", volumes: [], nice: 19 });
-    return { slot, language, dirs, ...launched };
+    // Python's start is most of a first run (pool/parked-repl.ts says when it is kept). Node's driver
+    // roots `require` at its start folder, so it is not parked.
+    const repl = language === "python" ? replSession(context, launched.connection, language) : undefined;
+    await repl?.park(slot);
+    return { slot, language, dirs, ...launched, ...(repl ? { repl } : {}) };
   }
 
   /**
@@ -125,10 +130,14 @@ export class SandboxInstance {
       const dirs = await adoptSandboxDirs(context.stateDir, pooled.dirs, spec.name, spec.scripts, spec.shell);
       await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
       const mounted = await attachVolumes(attacher, { name: spec.name, identity: pooled.identity, bwrapPid: connection.bwrapPid }, spec.volumes);
-      await connection.attach(await environment(context, language, userEnvs), workdir);
+      const env = await environment(context, language, userEnvs);
+      const keepRepl = pooled.repl !== undefined && parkedReplFits(await environment(context, language, []), env);
+      if (!keepRepl) pooled.repl?.discard();
+      await connection.attach(env, workdir);
       await verifySandboxMounts(spec.name, connection.bwrapPid, spec.volumes);
       const instance = new SandboxInstance(spec.name, context, connection, dirs, release);
       instance.#mounted = mounted;
+      if (keepRepl && pooled.repl) instance.#repls.set(language, pooled.repl);
       return instance;
     } catch (error) {
       await connection.terminate();
@@ -218,14 +227,18 @@ export class SandboxInstance {
   #repl(language: RuntimeLanguage): ReplSession {
     let session = this.#repls.get(language);
     if (!session) {
-      // Availability of python was checked at start for python images; for a node image a python
-      // run on a host without python reports "Engine unavailable" like upstream.
-      const argv = driverArgv(language, language === "python" ? (this.#context.interpreters.python ?? "python3") : this.#context.interpreters.node);
-      session = new ReplSession(this.#connection, language, argv);
+      session = replSession(this.#context, this.#connection, language);
       this.#repls.set(language, session);
     }
     return session;
   }
+}
+
+function replSession(context: RuntimeContext, connection: SupervisorConnection, language: RuntimeLanguage): ReplSession {
+  // Availability of python was checked at start for python images; for a node image a python
+  // run on a host without python reports "Engine unavailable" like upstream.
+  const argv = driverArgv(language, language === "python" ? (context.interpreters.python ?? "python3") : context.interpreters.node);
+  return new ReplSession(connection, language, argv);
 }
 
 async function folderId(host: string): Promise<{ dev: number; ino: number }> {
@@ -255,6 +268,8 @@ export interface PooledSandbox {
   connection: SupervisorConnection;
   identity: SandboxIdentity;
   mounted: MountedFolder[];
+  /** Its Python REPL, started while it waits (pool/parked-repl.ts). */
+  repl?: ReplSession;
   release(): Promise<void>;
 }
 

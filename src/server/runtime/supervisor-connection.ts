@@ -10,6 +10,8 @@ export interface ChildHandlers {
   onExit(code: number | null, signal: string | null): void;
   /** The process could not be started (`code` is the errno name, e.g. ENOENT). */
   onSpawnError(code: string, message: string): void;
+  /** The process exists (it was forked and its program started). */
+  onSpawned?(): void;
   /** A {@link RawChildRef.writeRaw} frame of `n` bytes reached the process's fd 3 (flow control of bulk input). */
   onAck?(n: number): void;
 }
@@ -35,6 +37,11 @@ export interface SpawnOptions {
    * missing folders above it first (as `mkdir -p`).
    */
   writeFile?: { path: string; part: string; sha256?: string; size: number; mode?: number; mtime?: number; parents?: boolean };
+  /**
+   * A REPL driver started in a pooled sandbox before it is attached (the only spawn allowed then): at
+   * attach the supervisor sends it the sandbox's environment and workdir before anything else.
+   */
+  parked?: boolean;
 }
 
 /** A process inside the sandbox. */
@@ -203,6 +210,7 @@ export class SupervisorConnection {
         ...(options.credit !== undefined ? { credit: options.credit } : {}),
         ...(options.readFile ? { readFile: options.readFile } : {}),
         ...(options.writeFile ? { writeFile: options.writeFile } : {}),
+        ...(options.parked ? { parked: true } : {}),
       });
     }
     return {
@@ -324,7 +332,9 @@ export class SupervisorConnection {
     else if (f["t"] === "attach-error") this.#onAttached?.(new Error(String(f["message"])));
     const handlers = typeof f["id"] === "number" ? this.#handlers.get(f["id"]) : undefined;
     if (!handlers) return;
-    if (f["t"] === "ack" && typeof f["n"] === "number") {
+    if (f["t"] === "spawned") {
+      handlers.onSpawned?.();
+    } else if (f["t"] === "ack" && typeof f["n"] === "number") {
       handlers.onAck?.(f["n"]);
     } else if (f["t"] === "exit") {
       this.#handlers.delete(f["id"] as number);

@@ -5,10 +5,14 @@
 // look-alike sandbox per command with `bwrap` or entering namespaces with `nsenter`, which would
 // not drop capabilities the way bubblewrap does.
 //
-// Requests:  {t:"spawn", id, argv, ctl, credit?, readFile?, writeFile?}  {t:"write", id, b64}  {t:"kill", id, signal}
+// Requests:  {t:"spawn", id, argv, ctl, credit?, readFile?, writeFile?, parked?}  {t:"write", id, b64}  {t:"kill", id, signal}
 //            {t:"raw", id, n} + n raw bytes for the child's fd 3   {t:"end", id} (closes its fd 3)
 //            {t:"credit", id, n} (the host takes n more output bytes of a flow-controlled child)
 //            {t:"attach", env, workdir}   (pooled start only, once)
+// A pooled sandbox refuses every spawn before attach except a `parked` REPL driver (ctl required): the
+// server starts one while the sandbox waits, and attach hands it the sandbox's environment and workdir
+// as the first line on its fd 3, {"adopt": {env, cwd}}, before any request the host can send
+// (docs/dev-server.md#pool: which environments keep it).
 // Events:    {t:"ready"}  {t:"fatal", message}  {t:"spawned", id, pid}  {t:"spawn-error", id, code, message}
 //            {t:"raw", id, fd, n} + n raw bytes of the child's stdout/stderr  {t:"exit", id, code, signal}
 //            {t:"ack", id, n} (a whole "raw" frame of n bytes was handed to the child's fd 3)
@@ -93,6 +97,9 @@ function attach(msg) {
     for (const [key, value] of Object.entries(msg.env || {})) process.env[key] = String(value);
     enterWorkdir(String(msg.workdir));
     attached = true;
+    const adopt = JSON.stringify({ adopt: { env: process.env, cwd: process.cwd() } }) + "\n";
+    for (const id of parked) children.get(id)?.ctl?.write(adopt);
+    parked.clear();
     send({ t: "attached" });
   } catch (error) {
     send({ t: "attach-error", message: "cannot create or enter the workdir " + msg.workdir + ": " + error.message });
@@ -217,8 +224,10 @@ function writerEnd(id, killed) {
   if (problem) sendRaw(id, 2, Buffer.from(writer.path + ": " + problem + "\n"));
   send({ t: "exit", id, code: killed ? null : problem ? 3 : 0, signal: killed ? "SIGKILL" : null });
 }
+const parked = new Set();
 function spawn(msg) {
-  if (!attached) {
+  const parking = !attached && msg.parked === true && msg.ctl === true && !msg.readFile && !msg.writeFile;
+  if (!attached && !parking) {
     send({ t: "spawn-error", id: msg.id, code: "ENOTCONN", message: "the pooled sandbox is not attached yet" });
     return;
   }
@@ -253,6 +262,7 @@ function spawn(msg) {
   const credit = Number.isSafeInteger(msg.credit) && msg.credit >= 0 ? msg.credit : null;
   const child = { proc, ctl: msg.ctl ? proc.stdio[3] : null, open: 2, exit: null, done: false, timer: undefined, credit };
   children.set(msg.id, child);
+  if (parking) parked.add(msg.id);
   if (child.ctl) child.ctl.on("error", () => {});
   proc.on("spawn", () => send({ t: "spawned", id: msg.id, pid: proc.pid }));
   proc.on("error", (error) => {

@@ -17,7 +17,7 @@ const isRoot = process.getuid?.() === 0;
 
 /** What a sandbox looks like from inside, minus what differs between any two sandboxes (ids, paths of state). */
 const PROBE = String.raw`
-import os, socket, json
+import os, socket, json, sys, locale
 mounts = []
 for line in open("/proc/self/mountinfo"):
     f = line.split(" ")
@@ -26,6 +26,8 @@ for line in open("/proc/self/mountinfo"):
 print(json.dumps({
   "mounts": mounts, "host": socket.gethostname(), "cwd": os.getcwd(), "uid": os.getuid(), "gid": os.getgid(),
   "env": dict(os.environ), "tmp": os.listdir("/tmp"), "label": open("/proc/1/cmdline").read().split("\0")[-3],
+  "sysPath": sys.path, "flags": repr(sys.flags), "encoding": [locale.getpreferredencoding(False), sys.stdout.encoding],
+  "childEnv": dict(line.split("=", 1) for line in os.popen("env").read().splitlines() if "=" in line),
 }))`;
 
 interface Probe {
@@ -37,6 +39,10 @@ interface Probe {
   env: Record<string, string>;
   tmp: string[];
   label: string;
+  sysPath: string[];
+  flags: string;
+  encoding: string[];
+  childEnv: Record<string, string>;
 }
 
 async function probe(fixture: RuntimeFixture, name: string): Promise<Probe> {
@@ -209,6 +215,61 @@ async function whereIs(pid: number | "self"): Promise<{ mnt: string; uts: string
     fsids: [field("Uid"), field("Gid")],
   };
 }
+
+describe.runIf(isRoot)("the Python REPL a pooled sandbox starts while it waits", () => {
+  let fixture: RuntimeFixture;
+  // Cold sandboxes to compare with come from a runtime without a pool (this one's refill could
+  // otherwise serve them).
+  let coldFixture: RuntimeFixture;
+  beforeEach(async () => {
+    fixture = await createRuntimeFixture({ poolSize: 1 });
+    coldFixture = await createRuntimeFixture({ poolSize: 0 });
+    // The first start of an image is cold and makes the pool fill.
+    await fixture.runtime.start(fixture.spec("first"));
+  });
+  afterEach(async () => {
+    await fixture.dispose();
+    await coldFixture.dispose();
+  });
+  const startEnvOf = async (f: RuntimeFixture, name: string) =>
+    stdout(await f.runtime.runRepl(name, "python", "print(sorted(k.split('=')[0] for k in open('/proc/self/environ').read().split('\\0') if k))"));
+  async function cold(name: string, envs: string[]): Promise<Probe> {
+    await coldFixture.runtime.start(coldFixture.spec(name, { envs, workdir: "/home/python-user/elsewhere" }));
+    return probe(coldFixture, name);
+  }
+
+  async function claim(name: string, envs: string[]): Promise<Probe> {
+    await fixture.runtime.pool?.filled();
+    await fixture.runtime.start(fixture.spec(name, { envs, workdir: "/home/python-user/elsewhere" }));
+    return probe(fixture, name);
+  }
+
+  it("is kept for an ordinary environment: the run sees the sandbox's environment and workdir, as a fresh REPL does", async () => {
+    const envs = ["FOO=bar", "PATH=/custom/bin:/usr/bin:/bin"];
+    const pooled = await claim("kept", envs);
+    const coldOne = await cold("cold", envs);
+    expect(pooled.label).toMatch(/^msbv-sandbox:\.pool-/);
+    expect(pooled.env["FOO"]).toBe("bar");
+    expect(pooled.cwd).toBe("/home/python-user/elsewhere");
+    // What a program sees, and what its child processes inherit, is the cold sandbox's.
+    expect({ ...pooled, label: "", host: "", mounts: [] }).toEqual({ ...coldOne, label: "", host: "", mounts: [] });
+    // It really is the REPL started before the claim: its start-up environment has no FOO (the one
+    // documented difference, docs/dev-server.md#pool); a cold sandbox's REPL has it.
+    expect(await startEnvOf(fixture, "kept")).not.toContain("FOO");
+    expect(await startEnvOf(coldFixture, "cold")).toContain("FOO");
+  });
+
+  it("is replaced by a fresh one when a variable read at start-up differs, so flags, locale and paths are a cold start's", async () => {
+    const envs = ["PYTHONDONTWRITEBYTECODE=1", "LANG=C", "PYTHONPATH=/opt/extra"];
+    const pooled = await claim("fresh", envs);
+    const coldOne = await cold("cold", envs);
+    expect(pooled.label).toMatch(/^msbv-sandbox:\.pool-/);
+    expect(pooled.flags).toContain("dont_write_bytecode=1");
+    expect(pooled.sysPath).toContain("/opt/extra");
+    expect({ ...pooled, label: "", host: "", mounts: [] }).toEqual({ ...coldOne, label: "", host: "", mounts: [] });
+    expect(await startEnvOf(fixture, "fresh")).toContain("PYTHONDONTWRITEBYTECODE");
+  });
+});
 
 describe.runIf(isRoot)("the attach helper serves every request from the host", () => {
   it("is back in the host's namespaces, root and ids after each request, refused or not, and keeps nothing open", async () => {
