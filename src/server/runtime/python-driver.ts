@@ -6,8 +6,8 @@
 // the run, like a notebook cell. After every run the driver writes "\n<marker>\n" on stdout AND
 // stderr, so the host can tell which run a traceback belongs to and a last line without newline
 // is still terminated. SIGINT is honoured only while user code runs (→ KeyboardInterrupt).
-// A request {adopt: {env, cwd}} (sent by the supervisor, first, to a driver parked in a pooled
-// sandbox) sets the environment and working folder and answers nothing.
+// A request {adopt: {env, cwd}} (sent by the supervisor at attach to a driver parked in a pooled
+// sandbox, ahead of any user run) sets the environment and working folder and answers nothing.
 
 export const PYTHON_DRIVER = String.raw`
 import ast, builtins, code, json, os, signal, sys, types

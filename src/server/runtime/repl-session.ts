@@ -11,6 +11,9 @@ import type { RuntimeOutputLine } from "./types.js";
 /** How long an interrupted run may take to reach its end markers before the REPL is restarted. */
 const INTERRUPT_GRACE_MS = 2000;
 
+/** How long a parked interpreter may take to start up before it is given up on. */
+const PARK_WARMUP_SECONDS = 30;
+
 type Outcome = { kind: "markers" } | { kind: "exit"; code: number | null; signal: string | null } | { kind: "spawn-error"; message: string };
 
 /** One run's bookkeeping: output so far and which stream has shown the end marker. */
@@ -171,7 +174,8 @@ export class ReplSession {
     // An empty run (nothing is executed, no name is set) returns once the interpreter has started
     // up: a sandbox counts as waiting only then, so the start-up's CPU is spent while the pool fills
     // (at its low priority), not after a claim (at the sandbox's own).
-    await this.run(sandbox, "").catch(() => undefined);
+    // Bounded: a start-up that hangs is interrupted and this REPL restarted at the first run.
+    await this.run(sandbox, "", PARK_WARMUP_SECONDS).catch(() => undefined);
   }
 
   /** Ends the interpreter, if one runs; a later run starts a fresh one. */

@@ -11,7 +11,7 @@
 //            {t:"attach", env, workdir}   (pooled start only, once)
 // A pooled sandbox refuses every spawn before attach except a `parked` REPL driver (ctl required): the
 // server starts one while the sandbox waits, and attach hands it the sandbox's environment and workdir
-// as the first line on its fd 3, {"adopt": {env, cwd}}, before any request the host can send
+// as a line on its fd 3, {"adopt": {env, cwd}}, ahead of any run the sandbox's user can ask for
 // (docs/dev-server.md#pool: which environments keep it).
 // Events:    {t:"ready"}  {t:"fatal", message}  {t:"spawned", id, pid}  {t:"spawn-error", id, code, message}
 //            {t:"raw", id, fd, n} + n raw bytes of the child's stdout/stderr  {t:"exit", id, code, signal}
