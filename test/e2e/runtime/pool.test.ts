@@ -1,8 +1,11 @@
+import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { chown, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBwrapRuntime } from "../../../src/server/runtime/index.js";
+import { ATTACH_SERVER_SCRIPT } from "../../../src/server/runtime/pool/attach-script.js";
 import { launchPooledForTest } from "../../helpers/pool-fixture.js";
 import { startRuntimeChild } from "../../helpers/runtime-child.js";
 import { tempDir } from "../../helpers/temp-dir.js";
@@ -251,6 +254,140 @@ describe.runIf(isRoot)("the attach helper serves every request from the host", (
     expect(await owner("/r/stranger")).toEqual([65534, 65534]);
     // Control: outside the mounts, the same host files keep their owners.
     expect((await stat(path.join(userOwned))).uid).toBe(4321);
+  });
+});
+
+/** The helper's open descriptors, by number. */
+async function fdsOf(pid: number): Promise<string[]> {
+  return (await readdir(`/proc/${pid}/fd`)).sort();
+}
+
+describe.runIf(isRoot)("the attach helper under hostile requests", () => {
+  it("refuses a request failing at any step, before or after entering the sandbox, and is back home with nothing open each time", async () => {
+    await using pooled = await launchPooledForTest();
+    await pooled.attach([{ host: await pooled.newDir("first"), guest: "/first" }]);
+    const helper = pooled.helperPid()!;
+    const home = { ...(await whereIs("self")), fsids: ["0", "0"] };
+    const fds = await fdsOf(helper);
+    // Control: the sandbox's init is somewhere else, so being left inside would show.
+    const init = await readlink(path.join(await pooled.inside("/"), "..", "ns", "mnt")).catch(() => "");
+    expect(init).not.toBe("");
+    expect(init).not.toBe(home.mnt);
+
+    const { spec, done } = await pooled.rawRequest([{ host: await pooled.newDir("vol"), guest: "/v" }]);
+    const mount = spec.mounts[0]!;
+    const dead = spawn("/bin/true");
+    await once(dead, "exit");
+    const cases: Array<[string, Partial<typeof spec>, RegExp]> = [
+      // Before entering: who the sandbox is, which folder.
+      ["a pid that is gone", { pid: dead.pid! }, /find the sandbox/],
+      ["a pid that is not the sandbox's init (the server itself)", { pid: process.pid }, /is not the sandbox's init/],
+      ["bubblewrap's pid instead of its child's", { pid: spec.bwrapPid }, /is not the sandbox's init/],
+      ["a folder that is not the one the server opened", { mounts: [{ ...mount, ino: mount.ino + 1 }] }, /is not the one the server opened/],
+      // After entering (setns + chroot + fsuid): the walk and the hostname.
+      ["'..' in the guest path", { mounts: [{ ...mount, guest: "/a/../etc" }] }, /mount point \/a\/\.\.\/etc: not a normalised path/],
+      ["a mount point under the read-only /usr", { mounts: [{ ...mount, guest: "/usr/msbv-new" }] }, /mount point \/usr\/msbv-new.*Read-only file system/],
+      ["a file on the way", { mounts: [{ ...mount, guest: "/proc/version/x" }] }, /mount point \/proc\/version\/x.*Not a directory/],
+      ["a name longer than the kernel allows", { mounts: [{ ...mount, guest: `/${"n".repeat(300)}` }] }, /File name too long/],
+      ["a guest path that is not valid text (lone surrogate)", { mounts: [{ ...mount, guest: "/\ud800" }] }, /mount point .*surrogate/],
+      ["a hostname that is not valid text", { mounts: [], hostname: "\ud800" }, /hostname: .*surrogate/],
+      ["a hostname longer than the kernel allows", { mounts: [], hostname: "h".repeat(65) }, /hostname: Invalid argument/],
+    ];
+    for (const [what, patch, error] of cases) {
+      const outcome = await pooled.send({ ...spec, ...patch }).then(() => "served", (e: Error) => e.message);
+      expect(outcome, what).toMatch(error);
+      expect(pooled.helperPid(), what).toBe(helper);
+      expect(await whereIs(helper), what).toEqual(home);
+      expect(await fdsOf(helper), what).toEqual(fds);
+    }
+    // And it still serves: the same request, untampered, mounts the folder.
+    await pooled.send(spec);
+    await done();
+    expect(await pooled.mountPoints()).toContain("/v");
+    expect(pooled.helperPid()).toBe(helper);
+    expect(await whereIs(helper)).toEqual(home);
+    expect(await fdsOf(helper)).toEqual(fds);
+  });
+
+  it("answers a request it cannot read as an error and ends on a line that is not a request, never waiting on it", async () => {
+    // The helper as the server starts it (pool/attach-server.ts), driven by hand to send what the server never would.
+    const helper = spawn("/usr/bin/python3", ["-I", "-S", "-c", ATTACH_SERVER_SCRIPT, "{}", String(process.pid)], { env: {} });
+    const lines = createInterface({ input: helper.stdout })[Symbol.asyncIterator]();
+    let stderr = "";
+    helper.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(helper, "exit");
+    helper.stdin.write(`${JSON.stringify({ id: 1, spec: {} })}\n`);
+    expect(JSON.parse((await lines.next()).value as string)).toEqual({ id: 1, error: "msbv-attach: open the volumes: KeyError('mounts')" });
+    helper.stdin.write(`${JSON.stringify({ id: 2, spec: { mounts: [42] } })}\n`);
+    expect(JSON.parse((await lines.next()).value as string)).toMatchObject({ id: 2, error: expect.stringMatching(/^msbv-attach: open the volumes: TypeError/) });
+    // Still there after both; then a line that is not JSON ends it, without an answer.
+    expect(helper.exitCode).toBeNull();
+    helper.stdin.write("not a request\n");
+    const [code] = await exited;
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/JSONDecodeError/);
+    expect((await lines.next()).done).toBe(true);
+  });
+
+  it("a killed helper fails the claims in flight, and the next claim starts a new one", async () => {
+    await using pooled = await launchPooledForTest();
+    await pooled.attach([{ host: await pooled.newDir("first"), guest: "/first" }]);
+    const helper = pooled.helperPid()!;
+    process.kill(helper, "SIGSTOP");
+    const owned = await pooled.newDir("owned");
+    await chown(owned, 4321, 4321);
+    const { spec, done } = await pooled.rawRequest([{ host: owned, guest: "/owned" }]);
+    // Written to the stopped helper at once; the kill comes before it can read it.
+    const inFlight = pooled.send(spec);
+    process.kill(helper, "SIGKILL");
+    await expect(inFlight).rejects.toThrow(/the attach helper ended \(SIGKILL\)/);
+    expect(await pooled.mountPoints()).not.toContain("/owned");
+    await done();
+    // The next claim starts a new helper, which serves it.
+    await pooled.attach([{ host: owned, guest: "/owned" }]);
+    expect(await pooled.mountPoints()).toContain("/owned");
+    expect(pooled.helperPid()).not.toBe(helper);
+  });
+
+  it("the holder of a throw-away user namespace ends by itself when the helper is killed while it waits", async () => {
+    await using pooled = await launchPooledForTest();
+    await pooled.attach([{ host: await pooled.newDir("first"), guest: "/first" }]);
+    // A folder of another owner makes the helper spawn a holder; kill the helper the moment one shows.
+    let holder: number | undefined;
+    for (let attempt = 0; attempt < 30 && holder === undefined; attempt++) {
+      const helper = pooled.helperPid() ?? 0;
+      const owned = await pooled.newDir("owned");
+      await chown(owned, 5000 + attempt, 5000 + attempt);
+      const { spec, done } = await pooled.rawRequest([{ host: owned, guest: `/owned${attempt}` }]);
+      let settled = false;
+      const answered = pooled.send(spec).then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      while (!settled && helper) {
+        const children = (await readFile(`/proc/${helper}/task/${helper}/children`, "utf8").catch(() => "")).trim();
+        if (children) {
+          process.kill(helper, "SIGKILL");
+          const child = Number(children.split(" ")[0]);
+          // Counts only if caught alive: the holder itself (unshare, then sh after its exec).
+          const argv = await readFile(`/proc/${child}/cmdline`, "utf8").catch(() => "");
+          if (/^(\/usr\/bin\/unshare|\/bin\/sh)\0/.test(argv)) holder = child;
+          break;
+        }
+      }
+      await answered;
+      await done();
+    }
+    expect(holder).toBeGreaterThan(0);
+    // Its stdin is a pipe only the helper held: it reads end of file and exits (or is a zombie of its new parent).
+    for (;;) {
+      const state = await readFile(`/proc/${holder}/stat`, "utf8").then(
+        (text) => text.slice(text.lastIndexOf(")") + 2).split(" ")[0],
+        () => "gone",
+      );
+      if (state === "gone" || state === "Z") break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   });
 });
 
