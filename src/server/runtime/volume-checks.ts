@@ -1,4 +1,4 @@
-import { realpath, stat } from "node:fs/promises";
+import { lstat, realpath, stat } from "node:fs/promises";
 import * as path from "node:path";
 import { DevServerError, ErrorCodes, HostPathError, InvalidOptionError } from "../../errors/index.js";
 import { assertNoSymlinkBelow, type SandboxDirs } from "./state-dir.js";
@@ -28,30 +28,29 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
     if (reserved) throw bad(reserved);
     if (guests.has(guest)) throw bad("another volume already uses this guest path");
     guests.add(guest);
-    let realHost: string;
-    try {
-      realHost = await realpath(host);
-      if (!(await stat(realHost)).isDirectory()) throw new Error("not a directory");
-    } catch (error) {
-      throw new HostPathError(
-        ErrorCodes.HOST_PATH_INVALID,
-        `Cannot mount "${host}" into sandbox "${sandbox}": the host directory does not exist or is not a directory (${(error as Error).message}).`,
-        {
-          hint: "create the folder on the host, or fix the volume's host path",
-          details: { sandbox, host },
-        },
-      );
-    }
     // Hosts arrive canonical (src/volumes checkHostPath refused every symlink below the allowed root):
-    // a different realpath now means a symlink appeared since, e.g. planted by a running sandbox.
-    if (realHost !== host) {
-      // Where it now leads stays in `details` (the log): the caller sees that the path moved, not where.
+    // a symlink on the path now appeared since, e.g. planted by a running sandbox. That is one answer
+    // whatever it leads to: telling "leads nowhere" or "leads to a file" apart from "leads to a
+    // folder" would let whoever plants it learn which host paths outside the allowed roots exist
+    // (sandbox.start answers these refusals as a 400). Where it leads stays in `details` (the log).
+    const realHost = await realpath(host).catch(() => undefined);
+    if (realHost !== host && (realHost !== undefined || (await hasSymlinkOnPath(host)))) {
       throw new HostPathError(
         ErrorCodes.HOST_PATH_DENIED,
         `Refusing to mount "${host}" into sandbox "${sandbox}": a symlink appeared on its path after the check (a sandbox sharing the folder may have planted it).`,
         {
           hint: "remove the symlink from the host path and start again",
           details: { sandbox, host, realHost },
+        },
+      );
+    }
+    if (realHost === undefined || !(await stat(host).then((info) => info.isDirectory(), () => false))) {
+      throw new HostPathError(
+        ErrorCodes.HOST_PATH_INVALID,
+        `Cannot mount "${host}" into sandbox "${sandbox}": the host directory does not exist or is not a directory.`,
+        {
+          hint: "create the folder on the host, or fix the volume's host path",
+          details: { sandbox, host },
         },
       );
     }
@@ -73,6 +72,18 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
       ...volumes.filter((v) => v.guest !== guest).map((v): [string, string] => [v.guest, v.host]),
     ];
     const containing = parents.filter(([g]) => isWithin(guest, g) && guest !== g).sort((a, b) => b[0].length - a[0].length)[0];
-    if (containing) await assertNoSymlinkBelow(containing[1], path.relative(containing[0], guest), `volume at ${guest}`);
+    if (containing) await assertNoSymlinkBelow(containing[1], containing[0], path.relative(containing[0], guest), `volume at ${guest}`);
   }
+}
+
+/** Whether an existing component of the absolute `host` is a symlink (the walk stops where the path ends). */
+async function hasSymlinkOnPath(host: string): Promise<boolean> {
+  let current = "/";
+  for (const part of host.split("/").filter(Boolean)) {
+    current = path.join(current, part);
+    const info = await lstat(current).catch(() => undefined);
+    if (!info) return false;
+    if (info.isSymbolicLink()) return true;
+  }
+  return false;
 }
