@@ -1,8 +1,9 @@
-import { spawn } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { chown, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBwrapRuntime } from "../../../src/server/runtime/index.js";
 import { ATTACH_SERVER_SCRIPT } from "../../../src/server/runtime/pool/attach-script.js";
@@ -307,6 +308,31 @@ describe.runIf(isRoot)("the attach helper under hostile requests", () => {
     expect(pooled.helperPid()).toBe(helper);
     expect(await whereIs(helper)).toEqual(home);
     expect(await fdsOf(helper)).toEqual(fds);
+  });
+
+  it("is not stalled by a FIFO or a deep tree a sandbox sharing the parent volume planted at a mount point", async () => {
+    await using pooled = await launchPooledForTest();
+    const ws = await pooled.newDir("ws");
+    const other = await pooled.newDir("other");
+    // What another sandbox with the same parent volume can leave there: a FIFO (opening it for
+    // reading would wait for a writer forever) and a deep tree of folders.
+    await promisify(execFile)("mkfifo", [path.join(ws, "fifo")]);
+    await mkdir(path.join(ws, "deep", ...Array.from({ length: 200 }, () => "d")), { recursive: true });
+    await expect(
+      pooled.attach([
+        { host: ws, guest: "/w" },
+        { host: other, guest: "/w/fifo" },
+      ]),
+    ).rejects.toThrow(/msbv-attach: mount point \/w\/fifo: .*Not a directory/);
+    // The same helper serves the next claims: under the deep tree, and at a non-ASCII guest path.
+    const helper = pooled.helperPid();
+    await pooled.attach([
+      { host: ws, guest: "/w2" },
+      { host: other, guest: "/w2/deep" },
+      { host: await pooled.newDir("unicode"), guest: "/données/日本" },
+    ]);
+    expect(pooled.helperPid()).toBe(helper);
+    expect(await pooled.mountPoints()).toEqual(expect.arrayContaining(["/w2", "/w2/deep", "/données/日本"]));
   });
 
   it("answers a request it cannot read as an error and ends on a line that is not a request, never waiting on it", async () => {
