@@ -102,6 +102,48 @@ describe.runIf(isRoot)("pre-started sandbox pool (server as root)", () => {
     expect(await readdir(path.join(ws, "skills"))).toEqual([]);
   });
 
+  it("gives a claimed sandbox no way to undo or loosen the mounts moved in, nor to make a set-id file on a root-owned volume", async () => {
+    // The helper idmaps a root-owned folder through the sandbox's own user namespace and moves it into
+    // the sandbox's mount namespace as host root, so those mounts are not locked as a cold start's
+    // are: what keeps them is that nothing in the sandbox has a capability in that namespace.
+    const ws = await fixture.newDir("ws");
+    await mkdir(path.join(ws, "skills"));
+    expect((await stat(ws)).uid).toBe(0);
+    await fixture.runtime.start(fixture.spec("warmup"));
+    const claimed = await startPooled("claimed", {
+      volumes: [
+        { host: ws, guest: "/workspace" },
+        { host: path.join(ws, "skills"), guest: "/workspace/skills", readonly: true },
+      ],
+    });
+    expect(claimed.label).toMatch(/^msbv-sandbox:\.pool-/);
+    const code = String.raw`
+import ctypes, os, json
+libc = ctypes.CDLL(None, use_errno=True)
+def errno(result): return 0 if result == 0 else ctypes.get_errno()
+out = {"caps": [l.split()[1] for l in open("/proc/self/status") if l.startswith(("CapEff", "CapBnd"))]}
+out["umount"] = errno(libc.umount2(b"/workspace/skills", 2))
+out["remount rw"] = errno(libc.mount(None, b"/workspace/skills", None, 0x20 | 0x1000, None))
+out["remount suid"] = errno(libc.mount(None, b"/workspace", None, 0x20 | 0x1000, None))
+_ = open("/workspace/tool", "w").write("x")
+try:
+    os.chmod("/workspace/tool", 0o6755)
+except OSError as e:
+    pass
+out["mounts"] = [l.split()[4] + " " + l.split()[5] for l in open("/proc/self/mountinfo") if " /workspace" in l]
+print(json.dumps(out))`;
+    const seen = JSON.parse(stdout(await fixture.runtime.runRepl("claimed", "python", code))) as Record<string, unknown>;
+    expect(seen["caps"]).toEqual(["0000000000000000", "0000000000000000"]);
+    expect(seen["umount"]).not.toBe(0);
+    expect(seen["remount rw"]).not.toBe(0);
+    expect(seen["remount suid"]).not.toBe(0);
+    expect(seen["mounts"]).toEqual([expect.stringMatching(/^\/workspace rw,nosuid,nodev/), expect.stringMatching(/^\/workspace\/skills ro,nosuid,nodev/)]);
+    // The file is host root's (the folder's owner), but never set-id.
+    const tool = await stat(path.join(ws, "tool"));
+    expect(tool.uid).toBe(0);
+    expect(tool.mode & 0o6000).toBe(0);
+  });
+
   it("makes the slot the name's state: it persists across stop/start, and a name with state starts cold", async () => {
     await fixture.runtime.start(fixture.spec("warmup"));
     await startPooled("keeper");
