@@ -60,7 +60,15 @@ export async function launchPooledForTest(): Promise<PooledForTest> {
         mounts: volumes.map((volume, index) => {
           const dir = opened[index]!;
           const fdPath = `/proc/${process.pid}/fd/${dir.handle.fd}`;
-          return { fdPath, dev: dir.dev, ino: dir.ino, guest: volume.guest, readonly: volume.readonly === true, ownerUid: dir.uid, ownerGid: dir.gid };
+          return {
+            fdPath,
+            dev: dir.dev,
+            ino: dir.ino,
+            guest: volume.guest,
+            readonly: volume.readonly === true,
+            ownerUid: dir.uid,
+            ownerGid: dir.gid,
+          };
         }),
       };
       return { spec, done: async () => void (await Promise.all(opened.map((dir) => dir.handle.close()))) };

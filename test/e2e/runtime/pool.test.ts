@@ -117,7 +117,7 @@ describe.runIf(isRoot)("pre-started sandbox pool (server as root)", () => {
       ],
     });
     expect(claimed.label).toMatch(/^msbv-sandbox:\.pool-/);
-    const code = String.raw`
+    const code = `
 import ctypes, os, json
 libc = ctypes.CDLL(None, use_errno=True)
 def errno(result): return 0 if result == 0 else ctypes.get_errno()
@@ -137,7 +137,10 @@ print(json.dumps(out))`;
     expect(seen["umount"]).not.toBe(0);
     expect(seen["remount rw"]).not.toBe(0);
     expect(seen["remount suid"]).not.toBe(0);
-    expect(seen["mounts"]).toEqual([expect.stringMatching(/^\/workspace rw,nosuid,nodev/), expect.stringMatching(/^\/workspace\/skills ro,nosuid,nodev/)]);
+    expect(seen["mounts"]).toEqual([
+      expect.stringMatching(/^\/workspace rw,nosuid,nodev/),
+      expect.stringMatching(/^\/workspace\/skills ro,nosuid,nodev/),
+    ]);
     // The file is host root's (the folder's owner), but never set-id.
     const tool = await stat(path.join(ws, "tool"));
     expect(tool.uid).toBe(0);
@@ -329,7 +332,11 @@ describe.runIf(isRoot)("the attach helper under hostile requests", () => {
       ["a folder that is not the one the server opened", { mounts: [{ ...mount, ino: mount.ino + 1 }] }, /is not the one the server opened/],
       // After entering (setns + chroot + fsuid): the walk and the hostname.
       ["'..' in the guest path", { mounts: [{ ...mount, guest: "/a/../etc" }] }, /mount point \/a\/\.\.\/etc: not a normalised path/],
-      ["a mount point under the read-only /usr", { mounts: [{ ...mount, guest: "/usr/msbv-new" }] }, /mount point \/usr\/msbv-new.*Read-only file system/],
+      [
+        "a mount point under the read-only /usr",
+        { mounts: [{ ...mount, guest: "/usr/msbv-new" }] },
+        /mount point \/usr\/msbv-new.*Read-only file system/,
+      ],
       ["a file on the way", { mounts: [{ ...mount, guest: "/proc/version/x" }] }, /mount point \/proc\/version\/x.*Not a directory/],
       ["a name longer than the kernel allows", { mounts: [{ ...mount, guest: `/${"n".repeat(300)}` }] }, /File name too long/],
       ["a guest path that is not valid text (lone surrogate)", { mounts: [{ ...mount, guest: "/\ud800" }] }, /mount point .*surrogate/],
@@ -337,7 +344,10 @@ describe.runIf(isRoot)("the attach helper under hostile requests", () => {
       ["a hostname longer than the kernel allows", { mounts: [], hostname: "h".repeat(65) }, /hostname: Invalid argument/],
     ];
     for (const [what, patch, error] of cases) {
-      const outcome = await pooled.send({ ...spec, ...patch }).then(() => "served", (e: Error) => e.message);
+      const outcome = await pooled.send({ ...spec, ...patch }).then(
+        () => "served",
+        (e: Error) => e.message,
+      );
       expect(outcome, what).toMatch(error);
       expect(pooled.helperPid(), what).toBe(helper);
       expect(await whereIs(helper), what).toEqual(home);
@@ -387,7 +397,10 @@ describe.runIf(isRoot)("the attach helper under hostile requests", () => {
     helper.stdin.write(`${JSON.stringify({ id: 1, spec: {} })}\n`);
     expect(JSON.parse((await lines.next()).value as string)).toEqual({ id: 1, error: "msbv-attach: open the volumes: KeyError('mounts')" });
     helper.stdin.write(`${JSON.stringify({ id: 2, spec: { mounts: [42] } })}\n`);
-    expect(JSON.parse((await lines.next()).value as string)).toMatchObject({ id: 2, error: expect.stringMatching(/^msbv-attach: open the volumes: TypeError/) });
+    expect(JSON.parse((await lines.next()).value as string)).toMatchObject({
+      id: 2,
+      error: expect.stringMatching(/^msbv-attach: open the volumes: TypeError/),
+    });
     // Still there after both; then a line that is not JSON ends it, without an answer.
     expect(helper.exitCode).toBeNull();
     helper.stdin.write("not a request\n");

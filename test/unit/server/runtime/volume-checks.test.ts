@@ -21,7 +21,13 @@ describe("checkVolumes: a host path that changed after the request's check", () 
     project = path.join(temp.path, "project");
     outside = path.join(temp.path, "outside-secret");
     state = path.join(temp.path, "server-state");
-    dirs = { root: path.join(state, "sb"), rw: path.join(state, "sb", "rw"), rootfs: path.join(state, "sb", "rw", "root"), home: path.join(state, "sb", "rw", "home"), dotSandbox: path.join(state, "sb", "dot") };
+    dirs = {
+      root: path.join(state, "sb"),
+      rw: path.join(state, "sb", "rw"),
+      rootfs: path.join(state, "sb", "rw", "root"),
+      home: path.join(state, "sb", "rw", "home"),
+      dotSandbox: path.join(state, "sb", "dot"),
+    };
     await mkdir(project, { recursive: true });
     await mkdir(path.join(outside, "dir"), { recursive: true });
     await writeFile(path.join(outside, "file"), "x");

@@ -59,7 +59,9 @@ describe("openHostDirNoFollow", () => {
 describe("openHostDirNoFollow when the server is out of descriptors", () => {
   it("is not a host-path refusal (EMFILE), while a missing folder is (control)", async () => {
     const target = path.join(root, "real", "sub");
-    const [soft, hard] = execFileSync("prlimit", ["--pid", String(process.pid), "--nofile", "--raw", "--noheadings", "--output=SOFT,HARD"], { encoding: "utf8" })
+    const [soft, hard] = execFileSync("prlimit", ["--pid", String(process.pid), "--nofile", "--raw", "--noheadings", "--output=SOFT,HARD"], {
+      encoding: "utf8",
+    })
       .trim()
       .split(/\s+/);
     const highest = Math.max(...readdirSync("/proc/self/fd").map(Number));
