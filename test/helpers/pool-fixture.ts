@@ -1,6 +1,8 @@
 import { mkdir, readFile } from "node:fs/promises";
 import * as path from "node:path";
-import { AttachServer } from "../../src/server/runtime/pool/attach-server.js";
+import { getPriority } from "node:os";
+import { AttachServer, type AttachRequest } from "../../src/server/runtime/pool/attach-server.js";
+import { openHostDirNoFollow } from "../../src/server/runtime/containment/open-host-dir.js";
 import { attachVolumes, sandboxInit } from "../../src/server/runtime/pool/attach-volumes.js";
 import { parseMountinfo } from "../../src/server/runtime/containment/verify-mounts.js";
 import { createRuntimeContext } from "../../src/server/runtime/runtime-context.js";
@@ -20,6 +22,10 @@ export interface PooledForTest extends AsyncDisposable {
   uid: number;
   /** The attach helper's pid once it runs. */
   helperPid(): number | undefined;
+  /** A request exactly as the runtime would send it for `volumes` (their folders held open until `done`), to be tampered with. */
+  rawRequest(volumes: RuntimeVolume[]): Promise<{ spec: AttachRequest; done(): Promise<void> }>;
+  /** Sends `spec` to the helper as is, past attachVolumes. */
+  send(spec: AttachRequest): Promise<void>;
 }
 
 export async function launchPooledForTest(): Promise<PooledForTest> {
@@ -41,6 +47,33 @@ export async function launchPooledForTest(): Promise<PooledForTest> {
     },
     uid: pooled.identity.uid,
     helperPid: () => attacher.pid,
+    async rawRequest(volumes) {
+      const opened = await Promise.all(volumes.map((volume) => openHostDirNoFollow(volume.host, `volume at ${volume.guest}`)));
+      const spec: AttachRequest = {
+        pid: await sandboxInit(bwrapPid),
+        bwrapPid: bwrapPid as number,
+        uid: pooled.identity.uid,
+        gid: pooled.identity.gid,
+        hostname: "attach-test",
+        renice: [],
+        nice: getPriority(),
+        mounts: volumes.map((volume, index) => {
+          const dir = opened[index]!;
+          const fdPath = `/proc/${process.pid}/fd/${dir.handle.fd}`;
+          return {
+            fdPath,
+            dev: dir.dev,
+            ino: dir.ino,
+            guest: volume.guest,
+            readonly: volume.readonly === true,
+            ownerUid: dir.uid,
+            ownerGid: dir.gid,
+          };
+        }),
+      };
+      return { spec, done: async () => void (await Promise.all(opened.map((dir) => dir.handle.close()))) };
+    },
+    send: (spec) => attacher.request("attach-test", spec),
     async mountPoints() {
       const init = await sandboxInit(bwrapPid);
       return parseMountinfo(await readFile(`/proc/${init}/mountinfo`, "utf8")).map((entry) => entry.mountPoint);

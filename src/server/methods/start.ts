@@ -44,7 +44,11 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
     });
   } catch (err) {
     const refused = hostPathRefusal(err);
-    if (refused) throw validationError(`Invalid volume for sandbox '${name}': ${refused}`);
+    if (refused) {
+      // The caller gets the message; what stays on the host (where a symlink led, bwrap's words) is logged.
+      ctx.log(`sandbox ${name}: volume refused at start: ${refused.text} ${JSON.stringify(refused.details ?? {})}`);
+      throw validationError(`Invalid volume for sandbox '${name}': ${refused.text}`);
+    }
     throw internalError(`could not start sandbox ${name}: ${errorText(err)}`, err);
   }
   return `Sandbox ${name} started successfully`;
@@ -56,9 +60,9 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
  * folder went). That is the caller's path, not a server fault: 400 with the reason and its code,
  * the same shape as the check's own refusals, instead of a bare 500.
  */
-function hostPathRefusal(err: unknown): string | undefined {
+function hostPathRefusal(err: unknown): { text: string; details: HostPathError["details"] } | undefined {
   for (let e = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
-    if (e instanceof HostPathError) return `${e.message.replace(/\n\s*/g, " ")} (${e.code})`;
+    if (e instanceof HostPathError) return { text: `${e.message.replace(/\n\s*/g, " ")} (${e.code})`, details: e.details };
   }
   return undefined;
 }

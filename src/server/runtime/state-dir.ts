@@ -150,14 +150,19 @@ async function writeScripts(dotSandbox: string, name: string, scripts: Record<st
 }
 
 /**
- * Checks that no existing component of `relative` below `base` is a symlink. bubblewrap creates
- * mount points by path during setup, so a symlink the sandbox planted in its writable area could
- * otherwise steer a later mount point (and the directories created for it) outside the sandbox.
+ * Checks that no existing component of `relative` below `base` (the host folder shown at `guestBase`
+ * in the sandbox) is a symlink. bubblewrap creates mount points by path during setup, so a symlink the
+ * sandbox planted in its writable area could otherwise steer a later mount point (and the directories
+ * created for it) outside the sandbox. The refusal names the guest path: it reaches the caller
+ * (a 400 of sandbox.start), and `base` may be the server's own state (the sandbox's /home); the host
+ * path goes to `details` only.
  */
-export async function assertNoSymlinkBelow(base: string, relative: string, what: string): Promise<void> {
+export async function assertNoSymlinkBelow(base: string, guestBase: string, relative: string, what: string): Promise<void> {
   let current = base;
+  let guest = guestBase;
   for (const part of relative.split("/").filter(Boolean)) {
     current = path.join(current, part);
+    guest = path.posix.join(guest, part);
     let info: Awaited<ReturnType<typeof lstat>>;
     try {
       info = await lstat(current);
@@ -167,10 +172,10 @@ export async function assertNoSymlinkBelow(base: string, relative: string, what:
     if (info.isSymbolicLink() || !info.isDirectory()) {
       throw new HostPathError(
         ErrorCodes.HOST_PATH_DENIED,
-        `Cannot mount ${what}: "${current}" on the host is a symlink or file, written by the sandbox; mounting through it could escape the sandbox.`,
+        `Cannot mount ${what}: "${guest}" in the sandbox is a symlink or file, written by the sandbox; mounting through it could escape the sandbox.`,
         {
-          hint: `delete "${current}" (or choose another guest path) and start the sandbox again`,
-          details: { path: current },
+          hint: `delete "${guest}" in the sandbox (or choose another guest path) and start the sandbox again`,
+          details: { path: current, guest },
         },
       );
     }

@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError, ErrorCodes, HostPathError } from "../../errors/index.js";
+import { isSameOrInside } from "../../volumes/guest-paths.js";
+import { IDMAP_ATTACH_DIR } from "./containment/launch.js";
 import { orphansWithArgv, processTreeStats, stillAlive, type ProcStat } from "./proc-tree.js";
 
 /** Callbacks for one process run by the in-sandbox supervisor. */
@@ -144,10 +146,12 @@ export class SupervisorConnection {
     if (volumeMovedWhileMounted(stderr, launch.bwrapArgv)) {
       throw new HostPathError(
         ErrorCodes.HOST_PATH_DENIED,
-        `Refusing to start sandbox "${options.name}": a volume's host folder was moved or replaced while bubblewrap mounted it (bwrap said: ${stderr}).`,
+        // bwrap's words stay in `details` (the server's log): they name host paths (where the folder
+        // went, the server's own attach folder), and this refusal reaches the caller as a 400.
+        `Refusing to start sandbox "${options.name}": a volume's host folder was moved or replaced while bubblewrap mounted it.`,
         {
           hint: "start again; if it keeps happening, stop whatever renames folders on that path (another sandbox sharing it)",
-          details: { sandbox: options.name },
+          details: { sandbox: options.name, bwrap: stderr },
         },
       );
     }
@@ -379,9 +383,12 @@ function safeKill(pid: number): void {
  * arguments (it came from a descriptor). Nothing was mounted; the caller's host path moved, which
  * is not a server fault.
  */
-function volumeMovedWhileMounted(stderr: string, bwrapArgv: readonly string[]): boolean {
+export function volumeMovedWhileMounted(stderr: string, bwrapArgv: readonly string[]): boolean {
   if (stderr.includes("Race condition binding dirfd")) return true;
   const match = /Can't get type of source (\/.*?): |Can't bind mount \/oldroot(\/.*?) on \/newroot/.exec(stderr);
   const source = match?.[1] ?? match?.[2];
-  return source !== undefined && !bwrapArgv.includes(source);
+  // As root, bubblewrap binds the launcher's private attach folders (containment/launch.ts), which
+  // nothing outside the launcher can rename: a failure there is the server's, not a moved volume.
+  if (source === undefined || isSameOrInside(source, IDMAP_ATTACH_DIR)) return false;
+  return !bwrapArgv.includes(source);
 }

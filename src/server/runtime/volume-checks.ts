@@ -1,6 +1,7 @@
-import { realpath, stat } from "node:fs/promises";
+import { realpath } from "node:fs/promises";
 import * as path from "node:path";
-import { DevServerError, ErrorCodes, HostPathError, InvalidOptionError } from "../../errors/index.js";
+import { DevServerError, InvalidOptionError } from "../../errors/index.js";
+import { openHostDirNoFollow } from "./containment/open-host-dir.js";
 import { assertNoSymlinkBelow, type SandboxDirs } from "./state-dir.js";
 import type { RuntimeVolume } from "./types.js";
 import { isSameOrInside as isWithin, normalizeGuestPath, reservedGuestReason } from "../../volumes/guest-paths.js";
@@ -28,33 +29,16 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
     if (reserved) throw bad(reserved);
     if (guests.has(guest)) throw bad("another volume already uses this guest path");
     guests.add(guest);
-    let realHost: string;
-    try {
-      realHost = await realpath(host);
-      if (!(await stat(realHost)).isDirectory()) throw new Error("not a directory");
-    } catch (error) {
-      throw new HostPathError(
-        ErrorCodes.HOST_PATH_INVALID,
-        `Cannot mount "${host}" into sandbox "${sandbox}": the host directory does not exist or is not a directory (${(error as Error).message}).`,
-        {
-          hint: "create the folder on the host, or fix the volume's host path",
-          details: { sandbox, host },
-        },
-      );
-    }
-    // Hosts arrive canonical (src/volumes checkHostPath refused every symlink below the allowed root):
-    // a different realpath now means a symlink appeared since, e.g. planted by a running sandbox.
-    if (realHost !== host) {
-      // Where it now leads stays in `details` (the log): the caller sees that the path moved, not where.
-      throw new HostPathError(
-        ErrorCodes.HOST_PATH_DENIED,
-        `Refusing to mount "${host}" into sandbox "${sandbox}": a symlink appeared on its path after the check (a sandbox sharing the folder may have planted it).`,
-        {
-          hint: "remove the symlink from the host path and start again",
-          details: { sandbox, host, realHost },
-        },
-      );
-    }
+    // Hosts arrive canonical (src/volumes checkHostPath refused every symlink below the allowed root);
+    // one may have appeared since, planted by a running sandbox sharing a parent folder. The path is
+    // walked one component at a time without following anything (containment/open-host-dir.ts): a
+    // symlink anywhere is refused whatever it leads to. Resolving it (realpath, stat) would tell
+    // "leads to a folder" from "to a file" or "nowhere", and sandbox.start answers these refusals as a
+    // 400, so whoever plants it could probe which host paths outside the allowed roots exist.
+    const opened = await openHostDirNoFollow(host, `volume at ${guest} of sandbox "${sandbox}"`);
+    await opened.handle.close();
+    // No symlink on the way: the path is its own real path.
+    const realHost = host;
     if (isWithin(realHost, realState) || isWithin(realState, realHost)) {
       throw new DevServerError(
         `Refusing to mount "${host}" into sandbox "${sandbox}": it is or contains the dev server's sandbox state (${realState}), which no sandbox may write.`,
@@ -73,6 +57,6 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
       ...volumes.filter((v) => v.guest !== guest).map((v): [string, string] => [v.guest, v.host]),
     ];
     const containing = parents.filter(([g]) => isWithin(guest, g) && guest !== g).sort((a, b) => b[0].length - a[0].length)[0];
-    if (containing) await assertNoSymlinkBelow(containing[1], path.relative(containing[0], guest), `volume at ${guest}`);
+    if (containing) await assertNoSymlinkBelow(containing[1], containing[0], path.relative(containing[0], guest), `volume at ${guest}`);
   }
 }

@@ -54,3 +54,22 @@ describe("workdir outside the sandbox (issue 11 finding 9, runtime side)", () =>
     ).toBe("absent");
   });
 });
+
+describe("a symlink a sandbox planted in its own /home (runtime side)", () => {
+  it("refuses a later volume through it, naming the guest path and never where the server keeps the sandbox's state", async () => {
+    await fixture.runtime.start(fixture.spec("planter"));
+    // The sandbox's code, the attack: its /home outlives it, so it leaves a symlink there.
+    expect(stdout(await fixture.runtime.runRepl("planter", "python", "import os; os.symlink('/etc', '/home/planted'); print('ok')"))).toBe("ok");
+    await fixture.runtime.stop("planter");
+    const dir = await fixture.newDir("data");
+    const error = await fixture.runtime.start(fixture.spec("planter", { volumes: [{ host: dir, guest: "/home/planted/data" }] })).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    // sandbox.start answers this one as a 400 (src/server/methods/start.ts): its text leaves the host.
+    expect(isMsbvError(error) && error.code).toBe(ErrorCodes.HOST_PATH_DENIED);
+    expect(String((error as Error).message)).toContain('"/home/planted" in the sandbox is a symlink');
+    expect(String((error as Error).message)).not.toContain(fixture.stateDir);
+    expect(fixture.runtime.isRunning("planter")).toBe(false);
+  });
+});

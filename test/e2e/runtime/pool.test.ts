@@ -1,8 +1,12 @@
+import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
+import { createInterface } from "node:readline";
 import { chown, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } from "node:fs/promises";
 import * as path from "node:path";
+import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBwrapRuntime } from "../../../src/server/runtime/index.js";
+import { ATTACH_SERVER_SCRIPT } from "../../../src/server/runtime/pool/attach-script.js";
 import { launchPooledForTest } from "../../helpers/pool-fixture.js";
 import { startRuntimeChild } from "../../helpers/runtime-child.js";
 import { tempDir } from "../../helpers/temp-dir.js";
@@ -102,6 +106,51 @@ describe.runIf(isRoot)("pre-started sandbox pool (server as root)", () => {
     expect(out).toContain("refused 30");
     expect(await readFile(path.join(ws, "from-pool.txt"), "utf8")).toBe("x");
     expect(await readdir(path.join(ws, "skills"))).toEqual([]);
+  });
+
+  it("gives a claimed sandbox no way to undo or loosen the mounts moved in, nor to make a set-id file on a root-owned volume", async () => {
+    // The helper idmaps a root-owned folder through the sandbox's own user namespace and moves it into
+    // the sandbox's mount namespace as host root, so those mounts are not locked as a cold start's
+    // are: what keeps them is that nothing in the sandbox has a capability in that namespace.
+    const ws = await fixture.newDir("ws");
+    await mkdir(path.join(ws, "skills"));
+    expect((await stat(ws)).uid).toBe(0);
+    await fixture.runtime.start(fixture.spec("warmup"));
+    const claimed = await startPooled("claimed", {
+      volumes: [
+        { host: ws, guest: "/workspace" },
+        { host: path.join(ws, "skills"), guest: "/workspace/skills", readonly: true },
+      ],
+    });
+    expect(claimed.label).toMatch(/^msbv-sandbox:\.pool-/);
+    const code = `
+import ctypes, os, json
+libc = ctypes.CDLL(None, use_errno=True)
+def errno(result): return 0 if result == 0 else ctypes.get_errno()
+out = {"caps": [l.split()[1] for l in open("/proc/self/status") if l.startswith(("CapEff", "CapBnd"))]}
+out["umount"] = errno(libc.umount2(b"/workspace/skills", 2))
+out["remount rw"] = errno(libc.mount(None, b"/workspace/skills", None, 0x20 | 0x1000, None))
+out["remount suid"] = errno(libc.mount(None, b"/workspace", None, 0x20 | 0x1000, None))
+_ = open("/workspace/tool", "w").write("x")
+try:
+    os.chmod("/workspace/tool", 0o6755)
+except OSError as e:
+    pass
+out["mounts"] = [l.split()[4] + " " + l.split()[5] for l in open("/proc/self/mountinfo") if " /workspace" in l]
+print(json.dumps(out))`;
+    const seen = JSON.parse(stdout(await fixture.runtime.runRepl("claimed", "python", code))) as Record<string, unknown>;
+    expect(seen["caps"]).toEqual(["0000000000000000", "0000000000000000"]);
+    expect(seen["umount"]).not.toBe(0);
+    expect(seen["remount rw"]).not.toBe(0);
+    expect(seen["remount suid"]).not.toBe(0);
+    expect(seen["mounts"]).toEqual([
+      expect.stringMatching(/^\/workspace rw,nosuid,nodev/),
+      expect.stringMatching(/^\/workspace\/skills ro,nosuid,nodev/),
+    ]);
+    // The file is host root's (the folder's owner), but never set-id.
+    const tool = await stat(path.join(ws, "tool"));
+    expect(tool.uid).toBe(0);
+    expect(tool.mode & 0o6000).toBe(0);
   });
 
   it("makes the slot the name's state: it persists across stop/start, and a name with state starts cold", async () => {
@@ -312,6 +361,175 @@ describe.runIf(isRoot)("the attach helper serves every request from the host", (
     expect(await owner("/r/stranger")).toEqual([65534, 65534]);
     // Control: outside the mounts, the same host files keep their owners.
     expect((await stat(path.join(userOwned))).uid).toBe(4321);
+  });
+});
+
+/** The helper's open descriptors, by number. */
+async function fdsOf(pid: number): Promise<string[]> {
+  return (await readdir(`/proc/${pid}/fd`)).sort();
+}
+
+describe.runIf(isRoot)("the attach helper under hostile requests", () => {
+  it("refuses a request failing at any step, before or after entering the sandbox, and is back home with nothing open each time", async () => {
+    await using pooled = await launchPooledForTest();
+    await pooled.attach([{ host: await pooled.newDir("first"), guest: "/first" }]);
+    const helper = pooled.helperPid()!;
+    const home = { ...(await whereIs("self")), fsids: ["0", "0"] };
+    const fds = await fdsOf(helper);
+    // Control: the sandbox's init is somewhere else, so being left inside would show.
+    const init = await readlink(path.join(await pooled.inside("/"), "..", "ns", "mnt")).catch(() => "");
+    expect(init).not.toBe("");
+    expect(init).not.toBe(home.mnt);
+
+    const { spec, done } = await pooled.rawRequest([{ host: await pooled.newDir("vol"), guest: "/v" }]);
+    const mount = spec.mounts[0]!;
+    const dead = spawn("/bin/true");
+    await once(dead, "exit");
+    const cases: Array<[string, Partial<typeof spec>, RegExp]> = [
+      // Before entering: who the sandbox is, which folder.
+      ["a pid that is gone", { pid: dead.pid! }, /find the sandbox/],
+      ["a pid that is not the sandbox's init (the server itself)", { pid: process.pid }, /is not the sandbox's init/],
+      ["bubblewrap's pid instead of its child's", { pid: spec.bwrapPid }, /is not the sandbox's init/],
+      ["a folder that is not the one the server opened", { mounts: [{ ...mount, ino: mount.ino + 1 }] }, /is not the one the server opened/],
+      // After entering (setns + chroot + fsuid): the walk and the hostname.
+      ["'..' in the guest path", { mounts: [{ ...mount, guest: "/a/../etc" }] }, /mount point \/a\/\.\.\/etc: not a normalised path/],
+      [
+        "a mount point under the read-only /usr",
+        { mounts: [{ ...mount, guest: "/usr/msbv-new" }] },
+        /mount point \/usr\/msbv-new.*Read-only file system/,
+      ],
+      ["a file on the way", { mounts: [{ ...mount, guest: "/proc/version/x" }] }, /mount point \/proc\/version\/x.*Not a directory/],
+      ["a name longer than the kernel allows", { mounts: [{ ...mount, guest: `/${"n".repeat(300)}` }] }, /File name too long/],
+      ["a guest path that is not valid text (lone surrogate)", { mounts: [{ ...mount, guest: "/\ud800" }] }, /mount point .*surrogate/],
+      ["a hostname that is not valid text", { mounts: [], hostname: "\ud800" }, /hostname: .*surrogate/],
+      ["a hostname longer than the kernel allows", { mounts: [], hostname: "h".repeat(65) }, /hostname: Invalid argument/],
+    ];
+    for (const [what, patch, error] of cases) {
+      const outcome = await pooled.send({ ...spec, ...patch }).then(
+        () => "served",
+        (e: Error) => e.message,
+      );
+      expect(outcome, what).toMatch(error);
+      expect(pooled.helperPid(), what).toBe(helper);
+      expect(await whereIs(helper), what).toEqual(home);
+      expect(await fdsOf(helper), what).toEqual(fds);
+    }
+    // And it still serves: the same request, untampered, mounts the folder.
+    await pooled.send(spec);
+    await done();
+    expect(await pooled.mountPoints()).toContain("/v");
+    expect(pooled.helperPid()).toBe(helper);
+    expect(await whereIs(helper)).toEqual(home);
+    expect(await fdsOf(helper)).toEqual(fds);
+  });
+
+  it("is not stalled by a FIFO or a deep tree a sandbox sharing the parent volume planted at a mount point", async () => {
+    await using pooled = await launchPooledForTest();
+    const ws = await pooled.newDir("ws");
+    const other = await pooled.newDir("other");
+    // What another sandbox with the same parent volume can leave there: a FIFO (opening it for
+    // reading would wait for a writer forever) and a deep tree of folders.
+    await promisify(execFile)("mkfifo", [path.join(ws, "fifo")]);
+    await mkdir(path.join(ws, "deep", ...Array.from({ length: 200 }, () => "d")), { recursive: true });
+    await expect(
+      pooled.attach([
+        { host: ws, guest: "/w" },
+        { host: other, guest: "/w/fifo" },
+      ]),
+    ).rejects.toThrow(/msbv-attach: mount point \/w\/fifo: .*Not a directory/);
+    // The same helper serves the next claims: under the deep tree, and at a non-ASCII guest path.
+    const helper = pooled.helperPid();
+    await pooled.attach([
+      { host: ws, guest: "/w2" },
+      { host: other, guest: "/w2/deep" },
+      { host: await pooled.newDir("unicode"), guest: "/données/日本" },
+    ]);
+    expect(pooled.helperPid()).toBe(helper);
+    expect(await pooled.mountPoints()).toEqual(expect.arrayContaining(["/w2", "/w2/deep", "/données/日本"]));
+  });
+
+  it("answers a request it cannot read as an error and ends on a line that is not a request, never waiting on it", async () => {
+    // The helper as the server starts it (pool/attach-server.ts), driven by hand to send what the server never would.
+    const helper = spawn("/usr/bin/python3", ["-I", "-S", "-c", ATTACH_SERVER_SCRIPT, "{}", String(process.pid)], { env: {} });
+    const lines = createInterface({ input: helper.stdout })[Symbol.asyncIterator]();
+    let stderr = "";
+    helper.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    const exited = once(helper, "exit");
+    helper.stdin.write(`${JSON.stringify({ id: 1, spec: {} })}\n`);
+    expect(JSON.parse((await lines.next()).value as string)).toEqual({ id: 1, error: "msbv-attach: open the volumes: KeyError('mounts')" });
+    helper.stdin.write(`${JSON.stringify({ id: 2, spec: { mounts: [42] } })}\n`);
+    expect(JSON.parse((await lines.next()).value as string)).toMatchObject({
+      id: 2,
+      error: expect.stringMatching(/^msbv-attach: open the volumes: TypeError/),
+    });
+    // Still there after both; then a line that is not JSON ends it, without an answer.
+    expect(helper.exitCode).toBeNull();
+    helper.stdin.write("not a request\n");
+    const [code] = await exited;
+    expect(code).not.toBe(0);
+    expect(stderr).toMatch(/JSONDecodeError/);
+    expect((await lines.next()).done).toBe(true);
+  });
+
+  it("a killed helper fails the claims in flight, and the next claim starts a new one", async () => {
+    await using pooled = await launchPooledForTest();
+    await pooled.attach([{ host: await pooled.newDir("first"), guest: "/first" }]);
+    const helper = pooled.helperPid()!;
+    process.kill(helper, "SIGSTOP");
+    const owned = await pooled.newDir("owned");
+    await chown(owned, 4321, 4321);
+    const { spec, done } = await pooled.rawRequest([{ host: owned, guest: "/owned" }]);
+    // Written to the stopped helper at once; the kill comes before it can read it.
+    const inFlight = pooled.send(spec);
+    process.kill(helper, "SIGKILL");
+    await expect(inFlight).rejects.toThrow(/the attach helper ended \(SIGKILL\)/);
+    expect(await pooled.mountPoints()).not.toContain("/owned");
+    await done();
+    // The next claim starts a new helper, which serves it.
+    await pooled.attach([{ host: owned, guest: "/owned" }]);
+    expect(await pooled.mountPoints()).toContain("/owned");
+    expect(pooled.helperPid()).not.toBe(helper);
+  });
+
+  it("the holder of a throw-away user namespace ends by itself when the helper is killed while it waits", async () => {
+    await using pooled = await launchPooledForTest();
+    await pooled.attach([{ host: await pooled.newDir("first"), guest: "/first" }]);
+    // A folder of another owner makes the helper spawn a holder; kill the helper the moment one shows.
+    let holder: number | undefined;
+    for (let attempt = 0; attempt < 30 && holder === undefined; attempt++) {
+      const helper = pooled.helperPid() ?? 0;
+      const owned = await pooled.newDir("owned");
+      await chown(owned, 5000 + attempt, 5000 + attempt);
+      const { spec, done } = await pooled.rawRequest([{ host: owned, guest: `/owned${attempt}` }]);
+      let settled = false;
+      const answered = pooled.send(spec).then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      while (!settled && helper) {
+        const children = (await readFile(`/proc/${helper}/task/${helper}/children`, "utf8").catch(() => "")).trim();
+        if (children) {
+          process.kill(helper, "SIGKILL");
+          const child = Number(children.split(" ")[0]);
+          // Counts only if caught alive: the holder itself (unshare, then sh after its exec).
+          const argv = await readFile(`/proc/${child}/cmdline`, "utf8").catch(() => "");
+          if (/^(\/usr\/bin\/unshare|\/bin\/sh)\0/.test(argv)) holder = child;
+          break;
+        }
+      }
+      await answered;
+      await done();
+    }
+    expect(holder).toBeGreaterThan(0);
+    // Its stdin is a pipe only the helper held: it reads end of file and exits (or is a zombie of its new parent).
+    for (;;) {
+      const state = await readFile(`/proc/${holder}/stat`, "utf8").then(
+        (text) => text.slice(text.lastIndexOf(")") + 2).split(" ")[0],
+        () => "gone",
+      );
+      if (state === "gone" || state === "Z") break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   });
 });
 

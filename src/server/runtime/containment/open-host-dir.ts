@@ -1,9 +1,12 @@
 import { constants } from "node:fs";
 import { lstat, open, type FileHandle } from "node:fs/promises";
-import { ErrorCodes, HostPathError } from "../../../errors/index.js";
+import { DevServerError, ErrorCodes, HostPathError } from "../../../errors/index.js";
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC } = constants as typeof constants & { O_CLOEXEC: number };
 const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | (O_CLOEXEC ?? 0o2000000);
+
+/** Why opening a path component can fail that is down to the path (missing, a file, no access, too long). */
+const PATH_ERRNOS = new Set(["ENOENT", "ENOTDIR", "EACCES", "EPERM", "ENAMETOOLONG"]);
 
 /** A host folder held open: what gets mounted is this descriptor, never its path again. */
 export interface OpenedHostDir {
@@ -77,6 +80,15 @@ async function refusal(error: unknown, hostPath: string, walked: string, parentF
         cause: error,
       },
     );
+  }
+  // Only what the path itself explains is the caller's (a 400 of sandbox.start); anything else (out of
+  // descriptors or memory, an I/O error) is the server's fault and must not be blamed on the path.
+  if (!PATH_ERRNOS.has(code ?? "")) {
+    return new DevServerError(`Cannot mount "${hostPath}" (${what}): opening "${walked}" failed (${code ?? String(error)}).`, {
+      hint: "check the dev server's host (open descriptors, memory, the disk) and start again",
+      details: { host: hostPath },
+      cause: error,
+    });
   }
   return new HostPathError(
     ErrorCodes.HOST_PATH_INVALID,

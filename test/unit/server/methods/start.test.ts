@@ -31,6 +31,16 @@ describe("sandbox.start: a runtime refusal of a host path", () => {
     });
   });
 
+  it("keeps host details out of the answer: they go to the log", async () => {
+    h.runtime.failStart = new HostPathError(ErrorCodes.HOST_PATH_DENIED, 'Refusing to start sandbox "b": a volume\'s host folder was moved.', {
+      details: { bwrap: "bwrap: Can't bind mount /oldroot/srv/elsewhere/ws on /newroot/data", realHost: "/srv/secret" },
+    });
+    const reply = await h.rpc(call("sandbox.start", params));
+    expect(reply.status).toBe(400);
+    expect(JSON.stringify(reply.json)).not.toMatch(/elsewhere|secret/);
+    expect(h.logs.join("\n")).toContain("/srv/secret");
+  });
+
   it("is found under a wrapping error too", async () => {
     const inner = new HostPathError(ErrorCodes.HOST_PATH_INVALID, 'Cannot mount "/x": not an openable folder (ENOTDIR).');
     h.runtime.failStart = new DevServerError("claim failed", { cause: inner });

@@ -1,3 +1,5 @@
+import { execFileSync } from "node:child_process";
+import { closeSync, openSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -48,6 +50,45 @@ describe("openHostDirNoFollow", () => {
       () => undefined,
       (e: unknown) => e,
     );
+    expect(isMsbvError(missing) && missing.code).toBe(ErrorCodes.HOST_PATH_INVALID);
+  });
+});
+
+// A server out of descriptors is the server's fault: sandbox.start answers a HostPathError as a 400
+// blaming the caller's path (src/server/methods/start.ts), so this must stay a DevServerError (500).
+describe("openHostDirNoFollow when the server is out of descriptors", () => {
+  it("is not a host-path refusal (EMFILE), while a missing folder is (control)", async () => {
+    const target = path.join(root, "real", "sub");
+    const [soft, hard] = execFileSync("prlimit", ["--pid", String(process.pid), "--nofile", "--raw", "--noheadings", "--output=SOFT,HARD"], {
+      encoding: "utf8",
+    })
+      .trim()
+      .split(/\s+/);
+    const highest = Math.max(...readdirSync("/proc/self/fd").map(Number));
+    execFileSync("prlimit", ["--pid", String(process.pid), `--nofile=${highest + 64}:${hard}`]);
+    const held: number[] = [];
+    let outcome: unknown;
+    try {
+      // Take every descriptor left, then give one back: "/" opens, the next component cannot.
+      for (;;) {
+        try {
+          held.push(openSync(root, "r"));
+        } catch {
+          break;
+        }
+      }
+      closeSync(held.pop()!);
+      outcome = await openHostDirNoFollow(target, "test").then(
+        () => "opened",
+        (error: unknown) => error,
+      );
+    } finally {
+      for (const fd of held) closeSync(fd);
+      execFileSync("prlimit", ["--pid", String(process.pid), `--nofile=${soft}:${hard}`]);
+    }
+    expect(isMsbvError(outcome) && outcome.code).toBe(ErrorCodes.DEV_SERVER);
+    expect((outcome as Error).message).toMatch(/EMFILE/);
+    const missing = await openHostDirNoFollow(path.join(root, "missing"), "test").catch((error: unknown) => error);
     expect(isMsbvError(missing) && missing.code).toBe(ErrorCodes.HOST_PATH_INVALID);
   });
 });
