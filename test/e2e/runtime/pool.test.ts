@@ -471,6 +471,28 @@ describe.runIf(isRoot)("the attach helper under hostile requests", () => {
     expect((await lines.next()).done).toBe(true);
   });
 
+  it("drops the supplementary groups it was started with (they would count while it acts as the sandbox's uid)", async () => {
+    // As the server starts it, but with a group of the server's user (setpriv execs, so its parent stays ours).
+    const start = (script: string) =>
+      spawn("/usr/bin/setpriv", ["--groups", "4242", "--", "/usr/bin/python3", "-I", "-S", "-c", script, "{}", String(process.pid)], { env: {} });
+    const groupsOf = async (pid: number) => /^Groups:[ \t]*(.*)$/m.exec(await readFile(`/proc/${pid}/status`, "utf8"))?.[1]?.trim();
+    const serving = async (script: string) => {
+      const helper = start(script);
+      const lines = createInterface({ input: helper.stdout })[Symbol.asyncIterator]();
+      // One answered request: the helper is past its start-up.
+      helper.stdin.write(`${JSON.stringify({ id: 1, spec: {} })}\n`);
+      await lines.next();
+      const groups = await groupsOf(helper.pid!);
+      helper.kill("SIGKILL");
+      return groups;
+    };
+    expect(await serving(ATTACH_SERVER_SCRIPT)).toBe("");
+    // Control: without the drop, the helper keeps the group.
+    const keeping = ATTACH_SERVER_SCRIPT.replace("os.setgroups([])", "pass");
+    expect(keeping).not.toBe(ATTACH_SERVER_SCRIPT);
+    expect(await serving(keeping)).toBe("4242");
+  });
+
   it("a killed helper fails the claims in flight, and the next claim starts a new one", async () => {
     await using pooled = await launchPooledForTest();
     await pooled.attach([{ host: await pooled.newDir("first"), guest: "/first" }]);

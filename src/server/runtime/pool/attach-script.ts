@@ -109,7 +109,7 @@ def open_fds():
     return set(fd for fd in (int(n) for n in os.listdir("/proc/self/fd")) if is_open(fd))
 def where_am_i():
     root = os.stat("/")
-    return (os.stat("/proc/self/ns/mnt").st_ino, os.stat("/proc/self/ns/uts").st_ino, root.st_dev, root.st_ino, libc.setfsuid(-1), libc.setfsgid(-1))
+    return (os.stat("/proc/self/ns/mnt").st_ino, os.stat("/proc/self/ns/uts").st_ino, root.st_dev, root.st_ino, libc.setfsuid(-1), libc.setfsgid(-1), os.getgroups())
 def go_back():
     try:
         if libc.setns(host_mnt, CLONE_NEWNS) != 0 or libc.setns(host_uts, CLONE_NEWUTS) != 0: raise OSError(ctypes.get_errno(), "setns back")
@@ -129,6 +129,9 @@ check(libc.prctl(1, 9, 0, 0, 0))
 # A claim is a create waiting on it; see ATTACH_NICE.
 os.setpriority(os.PRIO_PROCESS, 0, ${ATTACH_NICE})
 if os.getppid() != int(sys.argv[2]): os._exit(0)
+# No supplementary groups (the launcher drops them too): while it acts as the sandbox's fsuid, only
+# the sandbox's uid and gid may count for access checks, never a group of the server's user.
+os.setgroups([])
 host_mnt = os.open("/proc/self/ns/mnt", os.O_RDONLY | os.O_CLOEXEC)
 host_uts = os.open("/proc/self/ns/uts", os.O_RDONLY | os.O_CLOEXEC)
 host_root = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
