@@ -33,12 +33,13 @@ export interface SpawnOptions {
   readFile?: { path: string; length: number };
   /**
    * No process: the supervisor itself writes this child's raw input to the new file `part` (created, never
-   * opened through a link), hashing it as it comes; at end of input `part` becomes `path` only when exactly
-   * `size` bytes (with SHA-256 `sha256`, when given) came (exit 0), else it is removed (exit 3, the reason on stderr).
+   * opened through a link); at end of input `part` becomes `path` only when exactly `size` bytes came
+   * (exit 0), else it is removed (exit 3, the reason on stderr). The caller checks the bytes' SHA-256 as it
+   * sends them and kills the child on a mismatch (sandbox-file-stream.ts).
    * `mode` (0-0o777) and `mtime` (seconds) are set on `part` before that rename; `parents` makes the
    * missing folders above it first (as `mkdir -p`).
    */
-  writeFile?: { path: string; part: string; sha256?: string; size: number; mode?: number; mtime?: number; parents?: boolean };
+  writeFile?: { path: string; part: string; size: number; mode?: number; mtime?: number; parents?: boolean };
   /**
    * A REPL driver started in a pooled sandbox before it is attached (the only spawn allowed then): at
    * attach the supervisor sends it the sandbox's environment and workdir before anything else.

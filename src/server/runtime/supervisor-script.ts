@@ -28,12 +28,12 @@
 // bytes of that regular file as the child's stdout (same frames, credit, kill and exit events). Relaying a
 // reader process's pipe cost a fresh 64 KiB buffer and a copy per piece (about 370 ms of this process's CPU
 // for 64 MiB); here one reused 1 MiB buffer is read into and written out. The path is opened in the
-// sandbox's own mount namespace, as a process it spawned would. Likewise `writeFile: {path, part, sha256?,
-// size}`: the raw input frames are written to the new file `part` and, when `sha256` is given, hashed as they
-// arrive (the dev server hashes them itself as it relays them and leaves it out; node's SHA-256
-// uses the CPU's SHA instructions; the head | tee | openssl pipeline moved them 4-8 KiB at a time); at
-// "end", `part` is renamed to `path` only when exactly `size` bytes with that SHA-256 came, else removed
-// (exit 3, as the shell writer). Neither is a weaker check than the processes they replace.
+// sandbox's own mount namespace, as a process it spawned would. Likewise `writeFile: {path, part, size}`:
+// the raw input frames are written to the new file `part` (the head | tee | openssl pipeline moved them
+// 4-8 KiB at a time); at "end", `part` is renamed to `path` only when exactly `size` bytes came, else
+// removed (exit 3, as the shell writer). Their SHA-256 is checked by the dev server as it relays them
+// (sandbox-file-stream.ts), on the bytes handed to this writer; it kills the writer on a mismatch, which
+// removes the part. Neither is a weaker check than the processes they replace.
 //
 // Each child is its own process group (detached), so a kill reaches its grandchildren too.
 // `ctl` children get a private fd 3 for requests (REPL drivers); stdin is always /dev/null.
@@ -177,7 +177,7 @@ function readerDone(id, code, signal) {
 const writers = new Map();
 function writeFile(msg) {
   const spec = msg.writeFile;
-  const writer = { fd: -1, part: String(spec.part), path: String(spec.path), sha256: spec.sha256 === undefined ? null : String(spec.sha256), size: spec.size, mode: spec.mode, mtime: spec.mtime, got: 0, hash: null, error: null };
+  const writer = { fd: -1, part: String(spec.part), path: String(spec.path), size: spec.size, mode: spec.mode, mtime: spec.mtime, got: 0, error: null };
   try {
     // O_EXCL | O_NOFOLLOW: a fresh file of our own, never one planted (or linked) at that name.
     const c = fs.constants;
@@ -188,7 +188,6 @@ function writeFile(msg) {
     send({ t: "exit", id: msg.id, code: 1, signal: null });
     return;
   }
-  if (writer.sha256 !== null) writer.hash = require("node:crypto").createHash("sha256");
   writers.set(msg.id, writer);
   send({ t: "spawned", id: msg.id, pid: process.pid });
 }
@@ -196,7 +195,6 @@ function writerTake(writer, bytes) {
   if (writer.error || bytes.length === 0) return;
   writer.got += bytes.length;
   if (writer.got > writer.size) return void (writer.error = "more than the " + writer.size + " bytes announced");
-  if (writer.hash) writer.hash.update(bytes);
   try {
     for (let at = 0; at < bytes.length; ) at += fs.writeSync(writer.fd, bytes, at, bytes.length - at);
   } catch (error) {
@@ -209,7 +207,6 @@ function writerEnd(id, killed) {
   writers.delete(id);
   let problem = killed ? null : writer.error;
   if (!killed && !problem && writer.got !== writer.size) problem = "the input ended after " + writer.got + " of " + writer.size + " bytes";
-  if (!killed && !problem && writer.hash && writer.hash.digest("hex") !== writer.sha256) problem = "SHA-256 mismatch after transfer; the file was not written";
   try {
     // On the descriptor of our own new file, before it appears: the file never shows another mode or mtime.
     if (!killed && !problem && writer.mode !== undefined) fs.fchmodSync(writer.fd, writer.mode);
@@ -241,8 +238,8 @@ function spawn(msg) {
   if (msg.writeFile && typeof msg.writeFile === "object") {
     const w = msg.writeFile;
     const badStamp = (w.mode !== undefined && !(Number.isInteger(w.mode) && w.mode >= 0 && w.mode <= 0o777)) || (w.mtime !== undefined && !Number.isFinite(w.mtime));
-    if (typeof w.path !== "string" || typeof w.part !== "string" || (w.sha256 !== undefined && !/^[0-9a-f]{64}$/.test(String(w.sha256))) || !Number.isSafeInteger(w.size) || w.size < 0 || badStamp || children.has(msg.id) || writers.has(msg.id)) {
-      send({ t: "spawn-error", id: msg.id, code: "EINVAL", message: "writeFile needs a path, a part path, a SHA-256 and a size" });
+    if (typeof w.path !== "string" || typeof w.part !== "string" || !Number.isSafeInteger(w.size) || w.size < 0 || badStamp || children.has(msg.id) || writers.has(msg.id)) {
+      send({ t: "spawn-error", id: msg.id, code: "EINVAL", message: "writeFile needs a path, a part path and a size" });
       return;
     }
     return writeFile(msg);
