@@ -56,8 +56,9 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
 
 /**
  * A host folder the runtime refused while mounting it (src/server/runtime/volume-checks.ts,
- * containment/open-host-dir.ts): the path changed after the check above (a symlink appeared, the
- * folder went). That is the caller's path, not a server fault: 400 with the reason and its code,
+ * containment/open-host-dir.ts, state-dir.ts assertNoSymlinkBelow, supervisor-connection.ts for
+ * bubblewrap's descriptor re-check): the path changed after the check above (a symlink appeared,
+ * the folder moved or went). That is the caller's path, not a server fault: 400 with the reason and its code,
  * the same shape as the check's own refusals, instead of a bare 500.
  */
 function hostPathRefusal(err: unknown): { text: string; details: HostPathError["details"] } | undefined {

@@ -37,9 +37,8 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
     // 400, so whoever plants it could probe which host paths outside the allowed roots exist.
     const opened = await openHostDirNoFollow(host, `volume at ${guest} of sandbox "${sandbox}"`);
     await opened.handle.close();
-    // No symlink on the way: the path is its own real path.
-    const realHost = host;
-    if (isWithin(realHost, realState) || isWithin(realState, realHost)) {
+    // No symlink on the way: `host` is its own real path.
+    if (isWithin(host, realState) || isWithin(realState, host)) {
       throw new DevServerError(
         `Refusing to mount "${host}" into sandbox "${sandbox}": it is or contains the dev server's sandbox state (${realState}), which no sandbox may write.`,
         {

@@ -7,7 +7,7 @@ import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createBwrapRuntime } from "../../../src/server/runtime/index.js";
 import { ATTACH_SERVER_SCRIPT } from "../../../src/server/runtime/pool/attach-script.js";
-import { launchPooledForTest } from "../../helpers/pool-fixture.js";
+import { launchPooledForTest, type PooledForTest } from "../../helpers/pool-fixture.js";
 import { startRuntimeChild } from "../../helpers/runtime-child.js";
 import { tempDir } from "../../helpers/temp-dir.js";
 import { createRuntimeFixture, processesMentioning, stdout, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
@@ -232,21 +232,28 @@ print(json.dumps(out))`;
   });
 });
 
+/**
+ * The state a racing sandbox leaves: the nested mount point in the parent volume is a symlink to a
+ * host folder (absolute paths resolve inside the sandbox's root, so it points at its /etc). The
+ * helper itself must refuse it.
+ */
+async function expectNestedSymlinkRefused(pooled: PooledForTest): Promise<void> {
+  const ws = await pooled.newDir("ws");
+  const other = await pooled.newDir("other");
+  await symlink("/etc", path.join(ws, "nested"));
+  await expect(
+    pooled.attach([
+      { host: ws, guest: "/w" },
+      { host: other, guest: "/w/nested" },
+    ]),
+  ).rejects.toThrow(/msbv-attach: mount point \/w\/nested/);
+}
+
 describe.runIf(isRoot)("the attach helper on its own", () => {
   it("refuses a symlink swapped in at a mount point after the checks (no path is followed)", async () => {
     await using pooled = await launchPooledForTest();
-    const ws = await pooled.newDir("ws");
     const outside = await pooled.newDir("outside");
-    const other = await pooled.newDir("other");
-    // The state a racing sandbox leaves: the nested mount point in the parent volume is a symlink
-    // to a host folder (absolute paths resolve inside the sandbox's root, so point at its /etc).
-    await symlink("/etc", path.join(ws, "nested"));
-    await expect(
-      pooled.attach([
-        { host: ws, guest: "/w" },
-        { host: other, guest: "/w/nested" },
-      ]),
-    ).rejects.toThrow(/msbv-attach: mount point \/w\/nested/);
+    await expectNestedSymlinkRefused(pooled);
     expect(await readdir(outside)).toEqual([]);
     // Nothing was mounted over the sandbox's /etc.
     expect(await pooled.mountPoints()).not.toContain("/etc");
@@ -323,15 +330,7 @@ describe.runIf(isRoot)("the Python REPL a pooled sandbox starts while it waits",
 describe.runIf(isRoot)("the attach helper serves every request from the host", () => {
   it("is back in the host's namespaces, root and ids after each request, refused or not, and keeps nothing open", async () => {
     await using pooled = await launchPooledForTest();
-    const ws = await pooled.newDir("ws");
-    const other = await pooled.newDir("other");
-    await symlink("/etc", path.join(ws, "nested"));
-    await expect(
-      pooled.attach([
-        { host: ws, guest: "/w" },
-        { host: other, guest: "/w/nested" },
-      ]),
-    ).rejects.toThrow(/msbv-attach: mount point \/w\/nested/);
+    await expectNestedSymlinkRefused(pooled);
     const helper = pooled.helperPid();
     expect(helper).toBeGreaterThan(0);
     const host = await whereIs("self");
