@@ -207,6 +207,23 @@ print(json.dumps(out))`;
     expect(await processesMentioning(fixture.stateDir)).toEqual([]);
   });
 
+  it("has the attach helper running before the first claim", async () => {
+    // This runtime's helper: its last argument is our pid (other test files run their own).
+    const ours = async () => {
+      const found: number[] = [];
+      for (const pid of await processesMentioning("msbv-attach")) {
+        const argv = (await readFile(`/proc/${pid}/cmdline`, "utf8").catch(() => "")).split("\0").filter(Boolean);
+        if (argv.at(-1) === String(process.pid)) found.push(pid);
+      }
+      return found;
+    };
+    expect(await ours()).toEqual([]);
+    await fixture.runtime.start(fixture.spec("first"));
+    await fixture.runtime.pool?.filled();
+    // Started by the pool as it filled, before any claim: the first claim does not wait for it.
+    expect(await ours()).toHaveLength(1);
+  });
+
   it("refuses a symlink at a nested mount point like a cold start", async () => {
     await fixture.runtime.start(fixture.spec("first"));
     const ws = await fixture.newDir("ws");

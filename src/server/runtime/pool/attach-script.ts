@@ -1,8 +1,8 @@
 import { LAUNCHER_EXIT_CODE, mountApiPrelude } from "../containment/mount-api-python.js";
 
 // The root-mode attach helper (Debian's /usr/bin/python3 with ctypes, like the launcher: Node has
-// no open_tree/mount_setattr/move_mount/setns). One long-lived process per runtime (started on the
-// first claim, so a claim does not pay for a Python start) reads one JSON request per line and
+// no open_tree/mount_setattr/move_mount/setns). One long-lived process per runtime (started when
+// the pool starts filling, so no claim pays for a Python start) reads one JSON request per line and
 // answers each with one JSON line, one request at a time, in its own process: it gives a waiting
 // pooled sandbox its volumes and hostname, the same mounts a cold start gives
 // (docs/dev-server.md#pool), in this order:

@@ -138,6 +138,8 @@ export class WarmPool {
       const swept = await sweepDeadSlots((await this.#context()).stateDir, SLOT_PREFIX);
       if (swept.length > 0) this.#log(`pool: removed ${swept.length} slot(s) left by a server that is no longer running`);
     }
+    // Waiting sandboxes are for claims; have the helper that serves them running before the first.
+    if (!this.#closed) this.#attacher.prepare();
     for (;;) {
       if (this.#closed) return;
       const next = [...this.#demand.entries()].find(([key]) => (this.#waiting.get(key)?.length ?? 0) < this.#size);
