@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import * as path from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
-import { BIN_LINK_DIR, binLinks } from "./bin-links.js";
+import { BIN_LINK_DIR, binLinks, type BinLink } from "./bin-links.js";
 import type { HostLayout } from "./bwrap-args.js";
 import { prepareLaunch } from "./containment/launch.js";
 import { prepareLimits, tmpfsBytes, type LimitMechanism } from "./containment/limits.js";
@@ -130,8 +130,9 @@ export class SandboxInstance {
       const dirs = await adoptSandboxDirs(context.stateDir, pooled.dirs, spec.name, spec.scripts, spec.shell);
       await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
       const mounted = await attachVolumes(attacher, { name: spec.name, identity: pooled.identity, bwrapPid: connection.bwrapPid }, spec.volumes);
-      const env = await environment(context, language, userEnvs);
-      const keepRepl = pooled.repl !== undefined && parkedReplFits(await environment(context, language, []), env);
+      const links = await binLinks(language, context.interpreters);
+      const env = environment(context, language, links, userEnvs);
+      const keepRepl = pooled.repl !== undefined && parkedReplFits(environment(context, language, links, []), env);
       if (!keepRepl) pooled.repl?.discard();
       await connection.attach(env, workdir);
       await verifySandboxMounts(spec.name, connection.bwrapPid, spec.volumes);
@@ -256,7 +257,7 @@ async function verifySandboxMounts(name: string, bwrapPid: number | undefined, v
       details: { sandbox: name },
     });
   }
-  for (const pid of inside) await verifyVolumeMounts(name, pid, volumes);
+  verifyVolumeMounts(name, inside, volumes);
 }
 
 /** A started sandbox waiting in the pool: no name, no volumes, no user environment yet. */
@@ -305,9 +306,13 @@ function checkSpec(
   return { language, workdir, userEnvs };
 }
 
-/** The environment of a sandbox of `language`: the image's base plus the user's entries. */
-async function environment(context: RuntimeContext, language: RuntimeLanguage, userEnvs: Array<[string, string]>): Promise<Array<[string, string]>> {
-  const links = await binLinks(language, context.interpreters);
+/** The environment of a sandbox of `language` with `links` (binLinks, read once per start): the image's base plus the user's entries. */
+function environment(
+  context: RuntimeContext,
+  language: RuntimeLanguage,
+  links: readonly BinLink[],
+  userEnvs: Array<[string, string]>,
+): Array<[string, string]> {
   const pathDirs = links.length > 0 ? [BIN_LINK_DIR, ...context.interpreters.pathDirs] : context.interpreters.pathDirs;
   return sandboxEnv(language, pathDirs, userEnvs);
 }
@@ -331,7 +336,7 @@ async function launchSandbox(
   plan: LaunchPlan,
 ): Promise<{ connection: SupervisorConnection; identity: SandboxIdentity; mounted: MountedFolder[]; release: () => Promise<void> }> {
   const links = await binLinks(plan.language, context.interpreters);
-  const env = await environment(context, plan.language, plan.userEnvs);
+  const env = environment(context, plan.language, links, plan.userEnvs);
   const identity = allocateIdentity();
   let limits: Awaited<ReturnType<typeof prepareLimits>>;
   try {

@@ -1,4 +1,4 @@
-import { readFile } from "node:fs/promises";
+import { readFileSync, readlinkSync } from "node:fs";
 import { DevServerError } from "../../../errors/index.js";
 
 // bubblewrap mounts a nested volume (/w/skills inside the volume at /w) BY PATH, following
@@ -71,7 +71,18 @@ export function checkVolumeMounts(sandbox: string, volumes: ReadonlyArray<{ host
   }
 }
 
-/** Reads the mount table of `pid` (a process inside the sandbox) and applies checkVolumeMounts. */
-export async function verifyVolumeMounts(sandbox: string, pid: number, volumes: ReadonlyArray<{ host: string; guest: string }>): Promise<void> {
-  checkVolumeMounts(sandbox, volumes, parseMountinfo(await readFile(`/proc/${pid}/mountinfo`, "utf8")));
+/**
+ * Reads the mount table of each of `pids` (processes inside the sandbox) and applies checkVolumeMounts.
+ * A table is what the process's mount namespace holds, as seen from its root: processes with the same
+ * namespace and root see the same one, read once. Read synchronously: /proc answers from kernel memory,
+ * and a burst of starts would otherwise queue these reads behind fsyncs in libuv's pool (proc-tree.ts).
+ */
+export function verifyVolumeMounts(sandbox: string, pids: readonly number[], volumes: ReadonlyArray<{ host: string; guest: string }>): void {
+  const seen = new Set<string>();
+  for (const pid of pids) {
+    const view = `${readlinkSync(`/proc/${pid}/ns/mnt`)} ${readlinkSync(`/proc/${pid}/root`)}`;
+    if (seen.has(view)) continue;
+    seen.add(view);
+    checkVolumeMounts(sandbox, volumes, parseMountinfo(readFileSync(`/proc/${pid}/mountinfo`, "utf8")));
+  }
 }
