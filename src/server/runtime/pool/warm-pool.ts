@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { lstat, rm } from "node:fs/promises";
 import * as path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { isValidSandboxName } from "../../../names/sandbox-name.js";
 import { serverIsRoot } from "../containment/sandbox-identity.js";
 import { AttachServer } from "./attach-server.js";
@@ -38,6 +39,11 @@ export function isValidPoolSize(size: number): boolean {
 
 const SLOT_PREFIX = ".pool-";
 
+/** Refilling waits for this long without a claim in progress (see WarmPool#quiet)... */
+const QUIET_MS = 100;
+/** ...but never longer than this before each launch. */
+const QUIET_MAX_MS = 2000;
+
 interface Demand {
   image: string;
   memory: number | undefined;
@@ -55,6 +61,9 @@ export class WarmPool {
   /** Slots left by a killed server are removed once, before this pool makes its first. */
   #swept = false;
   readonly #attacher = new AttachServer();
+  /** Claims in progress, and when the last one ended (see #quiet). */
+  #claiming = 0;
+  #lastClaimEnd = 0;
 
   constructor(size: number, context: () => Promise<RuntimeContext>, log: (line: string) => void = () => undefined) {
     this.#size = serverIsRoot() ? Math.max(0, Math.floor(size)) : 0;
@@ -82,6 +91,7 @@ export class WarmPool {
     if (this.#size === 0 || this.#closed) return undefined;
     const key = keyOf(spec.image, spec.memory);
     if (!this.#demand.has(key)) this.#demand.set(key, { image: spec.image, memory: spec.memory });
+    this.#claiming++;
     try {
       const context = await this.#context();
       if (!isValidSandboxName(spec.name) || (await hasState(context.stateDir, spec.name))) return undefined;
@@ -98,6 +108,8 @@ export class WarmPool {
         await removeSlotOwner(context.stateDir, pooled.slot);
       }
     } finally {
+      this.#claiming--;
+      this.#lastClaimEnd = performance.now();
       this.#topUp();
     }
   }
@@ -132,6 +144,19 @@ export class WarmPool {
       });
   }
 
+  /**
+   * Waits until no claim has been in progress for QUIET_MS (at most QUIET_MAX_MS), so refilling does
+   * not compete with a burst of creates: a launch costs the server's own thread a fork of its process
+   * and more (about 5 ms each), the very thread the burst's claims queue on. Bounded, so a steady
+   * stream of creates still gets its pool back.
+   */
+  async #quiet(): Promise<void> {
+    const until = performance.now() + QUIET_MAX_MS;
+    while (!this.#closed && performance.now() < until && (this.#claiming > 0 || performance.now() - this.#lastClaimEnd < QUIET_MS)) {
+      await sleep(QUIET_MS / 2);
+    }
+  }
+
   async #fill(): Promise<void> {
     if (!this.#swept) {
       this.#swept = true;
@@ -145,6 +170,8 @@ export class WarmPool {
       const next = [...this.#demand.entries()].find(([key]) => (this.#waiting.get(key)?.length ?? 0) < this.#size);
       if (!next) return;
       const [key, demand] = next;
+      await this.#quiet();
+      if (this.#closed) return;
       const context = await this.#context();
       const slot = `${SLOT_PREFIX}${randomBytes(6).toString("hex")}`;
       await writeSlotOwner(context.stateDir, slot);
