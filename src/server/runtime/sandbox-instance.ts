@@ -131,7 +131,8 @@ export class SandboxInstance {
       await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
       const mounted = await attachVolumes(attacher, { name: spec.name, identity: pooled.identity, bwrapPid: connection.bwrapPid }, spec.volumes);
       const env = await environment(context, language, userEnvs);
-      const keepRepl = pooled.repl !== undefined && parkedReplFits(await environment(context, language, []), env);
+      const folders = { workdir, volumes: spec.volumes.map((volume) => volume.guest) };
+      const keepRepl = pooled.repl !== undefined && parkedReplFits(await environment(context, language, []), env, folders);
       if (!keepRepl) pooled.repl?.discard();
       await connection.attach(env, workdir);
       await verifySandboxMounts(spec.name, connection.bwrapPid, spec.volumes);
