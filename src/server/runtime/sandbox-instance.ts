@@ -133,7 +133,7 @@ export class SandboxInstance {
       const env = await environment(context, language, userEnvs);
       const folders = { workdir, volumes: spec.volumes.map((volume) => volume.guest) };
       const keepRepl = pooled.repl !== undefined && parkedReplFits(await environment(context, language, []), env, folders);
-      if (!keepRepl) pooled.repl?.discard();
+      if (!keepRepl) await pooled.repl?.discard();
       await connection.attach(env, workdir);
       await verifySandboxMounts(spec.name, connection.bwrapPid, spec.volumes);
       const instance = new SandboxInstance(spec.name, context, connection, dirs, release);
