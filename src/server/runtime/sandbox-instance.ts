@@ -16,7 +16,7 @@ import { driverArgv } from "./driver-argv.js";
 import { CLOCK_TICKS_PER_SECOND, processTree, processTreeStats, rssKiB } from "./proc-tree.js";
 import { ReplSession } from "./repl-session.js";
 import { runCommand } from "./run-command.js";
-import { DEFAULT_WORKDIR, parseEnvs, sandboxEnv } from "./sandbox-env.js";
+import { DEFAULT_WORKDIR, hasLoneSurrogate, parseEnvs, sandboxEnv } from "./sandbox-env.js";
 import { SerialQueue } from "./serial-queue.js";
 import { adoptSandboxDirs, diskUsage, prepareSandboxDirs, validateSandboxName, type SandboxDirs } from "./state-dir.js";
 import { SUPERVISOR_NODE_FLAGS, SUPERVISOR_SCRIPT } from "./supervisor-script.js";
@@ -302,6 +302,12 @@ function checkSpec(
         details: { sandbox: spec.name, workdir },
       },
     );
+  }
+  if (hasLoneSurrogate(workdir)) {
+    throw new InvalidOptionError(`Invalid workdir for sandbox "${spec.name}": it holds a lone UTF-16 surrogate, which is not text.`, {
+      hint: "pass the workdir as valid Unicode text",
+      details: { sandbox: spec.name },
+    });
   }
   return { language, workdir, userEnvs };
 }

@@ -5,6 +5,7 @@ import { chown, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } f
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ErrorCodes } from "../../../src/errors/index.js";
 import { createBwrapRuntime } from "../../../src/server/runtime/index.js";
 import { ATTACH_SERVER_SCRIPT } from "../../../src/server/runtime/pool/attach-script.js";
 import { launchPooledForTest, type PooledForTest } from "../../helpers/pool-fixture.js";
@@ -360,6 +361,17 @@ describe.runIf(isRoot)("the Python REPL a pooled sandbox starts while it waits",
     // which would not have seen a user site there.
     await claim("beside", ["FOO=bar"], { volumes: [{ host: local, guest: "/home/python-user/data" }] });
     expect(await startEnvOf(fixture, "beside")).not.toContain("FOO");
+  });
+
+  it("refuses an env value or a workdir that is not text (a lone surrogate) with the same typed error, pooled or cold", async () => {
+    for (const overrides of [{ envs: ["BAD=a\ud800b"] }, { workdir: "/home/python-user/\udc80" }]) {
+      await fixture.runtime.pool?.filled();
+      await expect(fixture.runtime.start(fixture.spec("pooled", overrides))).rejects.toMatchObject({ code: ErrorCodes.INVALID_OPTION });
+      await expect(coldFixture.runtime.start(coldFixture.spec("cold", overrides))).rejects.toMatchObject({ code: ErrorCodes.INVALID_OPTION });
+    }
+    // Control: the same start with text starts either way.
+    await claim("pooled", ["GOOD=a\ufffdb"]);
+    await cold("cold", ["GOOD=a\ufffdb"]);
   });
 
   it("is interrupted by a timeout right after the claim and keeps its state, as a cold REPL", async () => {
