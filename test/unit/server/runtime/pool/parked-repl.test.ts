@@ -56,7 +56,10 @@ describe("parkedReplFits", () => {
   it.each([
     ["a volume at the user base", { workdir: "/workspace", volumes: ["/home/python-user/.local"] }],
     ["a volume at the user site itself", { workdir: "/workspace", volumes: ["/home/python-user/.local/lib/python3.11/site-packages"] }],
-    ["a volume inside the user site (its mount point makes the folders)", { workdir: "/workspace", volumes: ["/home/python-user/.local/lib/python3.11/site-packages/pkg"] }],
+    [
+      "a volume inside the user site (its mount point makes the folders)",
+      { workdir: "/workspace", volumes: ["/home/python-user/.local/lib/python3.11/site-packages/pkg"] },
+    ],
     ["a volume at HOME", { workdir: "/workspace", volumes: ["/workspace", "/home/python-user"] }],
     ["a volume at /home", { workdir: "/workspace", volumes: ["/home"] }],
     ["a workdir inside the user site", { workdir: "/home/python-user/.local/lib/python3.11/site-packages", volumes: [] }],
@@ -65,7 +68,10 @@ describe("parkedReplFits", () => {
   });
 
   it.each([
-    ["volumes beside the user base", { workdir: "/workspace", volumes: ["/workspace", "/home/python-user/work", "/home/python-user/.localdata", "/data"] }],
+    [
+      "volumes beside the user base",
+      { workdir: "/workspace", volumes: ["/workspace", "/home/python-user/work", "/home/python-user/.localdata", "/data"] },
+    ],
     ["a workdir at HOME (made before any start, nothing below it)", { workdir: "/home/python-user", volumes: [] }],
     ["a workdir at /home", { workdir: "/home", volumes: [] }],
   ])("keeps it for %s", (_what, folders) => {
