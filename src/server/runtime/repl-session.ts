@@ -178,10 +178,17 @@ export class ReplSession {
     await this.run(sandbox, "", PARK_WARMUP_SECONDS).catch(() => undefined);
   }
 
-  /** Ends the interpreter, if one runs; a later run starts a fresh one. */
-  discard(): void {
-    this.#child?.kill("SIGKILL");
+  /**
+   * Ends the interpreter, if one runs, and waits (bounded) until it is gone: a claim checks the mount
+   * table of every process in the sandbox next, and one vanishing under that check fails the claim.
+   * A later run starts a fresh one.
+   */
+  async discard(): Promise<void> {
+    const child = this.#child;
+    if (!child) return;
+    child.kill("SIGKILL");
     this.#child = undefined;
+    await Promise.race([this.#exited, sleep(INTERRUPT_GRACE_MS)]);
   }
 
   #ensureChild(options: { parked?: boolean } = {}, settled?: () => void): ChildRef {

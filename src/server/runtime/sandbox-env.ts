@@ -15,6 +15,15 @@ const DEFAULT_HOME: Record<RuntimeLanguage, string> = {
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * True when `text` holds a UTF-16 surrogate without its pair (JSON allows "\ud800"): it has no UTF-8
+ * form, so the containment launcher cannot pass it to bubblewrap (a cold start failed on it while a
+ * pooled one, whose supervisor stores it as U+FFFD, went ahead). Refused up front instead.
+ */
+export function hasLoneSurrogate(text: string): boolean {
+  return /[\uD800-\uDFFF]/u.test(text);
+}
+
 /** Splits `NAME=value` entries; the value may contain `=`. Throws on a malformed entry. */
 export function parseEnvs(envs: readonly string[], sandbox: string): Array<[string, string]> {
   return envs.map((entry, index) => {
@@ -28,6 +37,12 @@ export function parseEnvs(envs: readonly string[], sandbox: string): Array<[stri
           details: { sandbox, index },
         },
       );
+    }
+    if (hasLoneSurrogate(entry)) {
+      throw new InvalidOptionError(`Invalid env entry #${index} for sandbox "${sandbox}": it holds a lone UTF-16 surrogate, which is not text.`, {
+        hint: "pass names and values as valid Unicode text",
+        details: { sandbox, index },
+      });
     }
     return [key, entry.slice(eq + 1)];
   });

@@ -16,7 +16,7 @@ import { driverArgv } from "./driver-argv.js";
 import { CLOCK_TICKS_PER_SECOND, processTree, processTreeStats, rssKiB } from "./proc-tree.js";
 import { ReplSession } from "./repl-session.js";
 import { runCommand } from "./run-command.js";
-import { DEFAULT_WORKDIR, parseEnvs, sandboxEnv } from "./sandbox-env.js";
+import { DEFAULT_WORKDIR, hasLoneSurrogate, parseEnvs, sandboxEnv } from "./sandbox-env.js";
 import { SerialQueue } from "./serial-queue.js";
 import { adoptSandboxDirs, diskUsage, prepareSandboxDirs, validateSandboxName, type SandboxDirs } from "./state-dir.js";
 import { SUPERVISOR_NODE_FLAGS, SUPERVISOR_SCRIPT } from "./supervisor-script.js";
@@ -132,8 +132,9 @@ export class SandboxInstance {
       const mounted = await attachVolumes(attacher, { name: spec.name, identity: pooled.identity, bwrapPid: connection.bwrapPid }, spec.volumes);
       const links = await binLinks(language, context.interpreters);
       const env = environment(context, language, links, userEnvs);
-      const keepRepl = pooled.repl !== undefined && parkedReplFits(environment(context, language, links, []), env);
-      if (!keepRepl) pooled.repl?.discard();
+      const folders = { workdir, volumes: spec.volumes.map((volume) => volume.guest) };
+      const keepRepl = pooled.repl !== undefined && parkedReplFits(environment(context, language, links, []), env, folders);
+      if (!keepRepl) await pooled.repl?.discard();
       await connection.attach(env, workdir);
       await verifySandboxMounts(spec.name, connection.bwrapPid, spec.volumes);
       const instance = new SandboxInstance(spec.name, context, connection, dirs, release);
@@ -302,6 +303,12 @@ function checkSpec(
         details: { sandbox: spec.name, workdir },
       },
     );
+  }
+  if (hasLoneSurrogate(workdir)) {
+    throw new InvalidOptionError(`Invalid workdir for sandbox "${spec.name}": it holds a lone UTF-16 surrogate, which is not text.`, {
+      hint: "pass the workdir as valid Unicode text",
+      details: { sandbox: spec.name },
+    });
   }
   return { language, workdir, userEnvs };
 }

@@ -90,11 +90,12 @@ function attach(msg) {
   if (attached) return send({ t: "attach-error", message: "already attached" });
   try {
     // Children inherit process.env: the pooled base environment is replaced as a whole, except
-    // PWD, which bubblewrap sets for its child (--chdir) in a cold sandbox too.
+    // PWD, which bubblewrap sets for its child (--chdir) in a cold sandbox too, after the sandbox's
+    // variables (bwrap-args.ts): a user's PWD is overwritten where it stands, or PWD comes last.
     const pwd = process.env.PWD;
     for (const key of Object.keys(process.env)) delete process.env[key];
-    if (pwd !== undefined) process.env.PWD = pwd;
     for (const [key, value] of Object.entries(msg.env || {})) process.env[key] = String(value);
+    if (pwd !== undefined) process.env.PWD = pwd;
     enterWorkdir(String(msg.workdir));
     attached = true;
     const adopt = JSON.stringify({ adopt: { env: process.env, cwd: process.cwd() } }) + "\n";

@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
 import { openHostDirNoFollow } from "./containment/open-host-dir.js";
 import { assertNoSymlinkBelow, type SandboxDirs } from "./state-dir.js";
+import { hasLoneSurrogate } from "./sandbox-env.js";
 import type { RuntimeVolume } from "./types.js";
 import { isSameOrInside as isWithin, normalizeGuestPath, reservedGuestReason } from "../../volumes/guest-paths.js";
 
@@ -23,6 +24,8 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
         details: { sandbox, index, host, guest },
       });
     if (!path.isAbsolute(host) || !path.isAbsolute(guest)) throw bad("both paths must be absolute");
+    // Not text: the launcher and the attach helper refused it each with a misleading message.
+    if (hasLoneSurrogate(host) || hasLoneSurrogate(guest)) throw bad("both paths must be valid Unicode text (no lone UTF-16 surrogate)");
     if (normalizeGuestPath(guest) !== guest) throw bad("the guest path must be normalised");
     // The one reserved list (src/volumes/guest-paths.ts), the same the client and the HTTP layer apply.
     const reserved = reservedGuestReason(guest);

@@ -5,6 +5,7 @@ import { chown, mkdir, readdir, readFile, readlink, stat, symlink, writeFile } f
 import * as path from "node:path";
 import { promisify } from "node:util";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ErrorCodes } from "../../../src/errors/index.js";
 import { createBwrapRuntime } from "../../../src/server/runtime/index.js";
 import { ATTACH_SERVER_SCRIPT } from "../../../src/server/runtime/pool/attach-script.js";
 import { launchPooledForTest, type PooledForTest } from "../../helpers/pool-fixture.js";
@@ -306,16 +307,103 @@ describe.runIf(isRoot)("the Python REPL a pooled sandbox starts while it waits",
   });
   const startEnvOf = async (f: RuntimeFixture, name: string) =>
     stdout(await f.runtime.runRepl(name, "python", "print(sorted(k.split('=')[0] for k in open('/proc/self/environ').read().split('\\0') if k))"));
-  async function cold(name: string, envs: string[]): Promise<Probe> {
-    await coldFixture.runtime.start(coldFixture.spec(name, { envs, workdir: "/home/python-user/elsewhere" }));
+  type Overrides = Parameters<RuntimeFixture["spec"]>[1];
+  async function cold(name: string, envs: string[], overrides: Overrides = {}): Promise<Probe> {
+    await coldFixture.runtime.start(coldFixture.spec(name, { envs, workdir: "/home/python-user/elsewhere", ...overrides }));
     return probe(coldFixture, name);
   }
 
-  async function claim(name: string, envs: string[]): Promise<Probe> {
+  async function claim(name: string, envs: string[], overrides: Overrides = {}): Promise<Probe> {
     await fixture.runtime.pool?.filled();
-    await fixture.runtime.start(fixture.spec(name, { envs, workdir: "/home/python-user/elsewhere" }));
+    expect(fixture.runtime.pool?.ready).toBe(1);
+    await fixture.runtime.start(fixture.spec(name, { envs, workdir: "/home/python-user/elsewhere", ...overrides }));
     return probe(fixture, name);
   }
+  const pythonVersion = async () => stdout(await fixture.runtime.runRepl("first", "python", "import sys; print('%d.%d' % sys.version_info[:2])"));
+  /** The environment in order, as the REPL and a child process (`env -0`) see it. */
+  const orderedEnv = async (f: RuntimeFixture, name: string) =>
+    stdout(
+      await f.runtime.runRepl(
+        name,
+        "python",
+        "import os, json, subprocess\nprint(json.dumps([list(os.environ.items()), subprocess.run(['env', '-0'], capture_output=True).stdout.decode()]))",
+      ),
+    );
+
+  it("hands over hostile and odd values, PWD and OLDPWD exactly as a cold start has them, in the same order", async () => {
+    const envs = [
+      "FOO=bar",
+      "NL=a\nb=c\n",
+      "EQ==x=y",
+      "EMPTY=",
+      "UNI=é€😀\u2028",
+      // A value that looks like a request line to the driver, should it ever be split on newlines.
+      `INJ=\n${JSON.stringify({ adopt: { env: { X: "1" }, cwd: "/" } })}\n${JSON.stringify({ code: "import os; os._exit(3)", marker: "m" })}\n`,
+      "OLDPWD=/old",
+      // bubblewrap sets PWD for the sandbox's first process after the sandbox's variables: a cold
+      // sandbox never shows the user's, whatever the pool does.
+      "PWD=/custom-pwd",
+      "ZZZ=last",
+    ];
+    const pooled = await claim("kept", envs);
+    const coldOne = await cold("cold", envs);
+    expect(await startEnvOf(fixture, "kept")).not.toContain("FOO");
+    expect(pooled.env["PWD"]).toBe("/");
+    expect(coldOne.env["PWD"]).toBe("/");
+    expect(pooled.env["OLDPWD"]).toBe("/old");
+    expect(pooled.env["INJ"]).toBe(envs[5]!.slice("INJ=".length));
+    expect({ ...pooled, label: "", host: "", mounts: [] }).toEqual({ ...coldOne, label: "", host: "", mounts: [] });
+    expect(await orderedEnv(fixture, "kept")).toBe(await orderedEnv(coldFixture, "cold"));
+  });
+
+  it("is not kept when a volume reaches $HOME/.local, which `site` reads at start-up: the user site, its .pth files, are a cold start's", async () => {
+    const local = await fixture.newDir("local");
+    const site = path.join(local, "lib", `python${await pythonVersion()}`, "site-packages");
+    await mkdir(site, { recursive: true });
+    await mkdir(path.join(local, "from-pth"));
+    await writeFile(path.join(site, "usermod.py"), "WHERE = 'user site'\n");
+    await writeFile(path.join(site, "extra.pth"), "/home/python-user/.local/from-pth\n");
+    const volumes = [{ host: local, guest: "/home/python-user/.local" }];
+    const importIt = "import usermod, sys\nprint(usermod.WHERE, '/home/python-user/.local/from-pth' in sys.path)";
+    const pooled = await claim("user-site", ["FOO=bar"], { volumes });
+    const coldOne = await cold("cold", ["FOO=bar"], { volumes });
+    expect(pooled.label).toMatch(/^msbv-sandbox:\.pool-/);
+    expect(pooled.sysPath).toEqual(coldOne.sysPath);
+    expect(pooled.sysPath).toContain(site.replace(local, "/home/python-user/.local"));
+    expect(stdout(await fixture.runtime.runRepl("user-site", "python", importIt))).toBe("user site True");
+    expect(stdout(await coldFixture.runtime.runRepl("cold", "python", importIt))).toBe("user site True");
+    // A fresh REPL, started after the volume was mounted (its start-up environment has FOO).
+    expect(await startEnvOf(fixture, "user-site")).toContain("FOO");
+    // Control: the same volume beside $HOME/.local keeps the parked REPL (started before the mount),
+    // which would not have seen a user site there.
+    await claim("beside", ["FOO=bar"], { volumes: [{ host: local, guest: "/home/python-user/data" }] });
+    expect(await startEnvOf(fixture, "beside")).not.toContain("FOO");
+  });
+
+  it("refuses an env value or a workdir that is not text (a lone surrogate) with the same typed error, pooled or cold", async () => {
+    for (const overrides of [{ envs: ["BAD=a\ud800b"] }, { workdir: "/home/python-user/\udc80" }]) {
+      await fixture.runtime.pool?.filled();
+      await expect(fixture.runtime.start(fixture.spec("pooled", overrides))).rejects.toMatchObject({ code: ErrorCodes.INVALID_OPTION });
+      await expect(coldFixture.runtime.start(coldFixture.spec("cold", overrides))).rejects.toMatchObject({ code: ErrorCodes.INVALID_OPTION });
+    }
+    // Control: the same start with text starts either way.
+    await claim("pooled", ["GOOD=a\ufffdb"]);
+    await cold("cold", ["GOOD=a\ufffdb"]);
+  });
+
+  it("is interrupted by a timeout right after the claim and keeps its state, as a cold REPL", async () => {
+    const steps = async (f: RuntimeFixture, name: string) => [
+      stdout(await f.runtime.runRepl(name, "python", "x = 41")),
+      (await f.runtime.runRepl(name, "python", "import time\nprint('sleeping', flush=True)\ntime.sleep(60)", 1)).map((l) => l.text),
+      stdout(await f.runtime.runRepl(name, "python", "print(x + 1)")),
+    ];
+    await claim("kept", ["FOO=bar"]);
+    await cold("cold", ["FOO=bar"]);
+    const pooled = await steps(fixture, "kept");
+    expect(pooled).toEqual(await steps(coldFixture, "cold"));
+    expect(pooled[2]).toBe("42");
+    expect(await startEnvOf(fixture, "kept")).not.toContain("FOO");
+  });
 
   it("is kept for an ordinary environment: the run sees the sandbox's environment and workdir, as a fresh REPL does", async () => {
     const envs = ["FOO=bar", "PATH=/custom/bin:/usr/bin:/bin"];
@@ -334,8 +422,11 @@ describe.runIf(isRoot)("the Python REPL a pooled sandbox starts while it waits",
 
   it("is replaced by a fresh one when a variable read at start-up differs, so flags, locale and paths are a cold start's", async () => {
     const envs = ["PYTHONDONTWRITEBYTECODE=1", "LANG=C", "PYTHONPATH=/opt/extra"];
-    const pooled = await claim("fresh", envs);
-    const coldOne = await cold("cold", envs);
+    // With a volume: the claim checks the mount table of every process in the sandbox, which the
+    // parked REPL must have left by then (it once vanished under that check and the claim went cold).
+    const volumes = [{ host: await fixture.newDir("ws"), guest: "/workspace" }];
+    const pooled = await claim("fresh", envs, { volumes });
+    const coldOne = await cold("cold", envs, { volumes });
     expect(pooled.label).toMatch(/^msbv-sandbox:\.pool-/);
     expect(pooled.flags).toContain("dont_write_bytecode=1");
     expect(pooled.sysPath).toContain("/opt/extra");
@@ -576,7 +667,7 @@ describe.runIf(isRoot)("pool and a server not at priority 0", () => {
     await using scratch = await tempDir("msbv-pool-nice-");
     const spec = (name: string) => ({ name, image: "microsandbox/python", volumes: [], envs: [] });
     const nices =
-      "import os, json\nprint(json.dumps([sorted({os.getpriority(os.PRIO_PROCESS, int(p)) for p in os.listdir('/proc') if p.isdigit()}), '.pool-' in open('/proc/1/cmdline').read()]))";
+      "import os, json\nprint(json.dumps([sorted({os.getpriority(os.PRIO_PROCESS, int(t)) for p in os.listdir('/proc') if p.isdigit() for t in os.listdir('/proc/%s/task' % p)}), '.pool-' in open('/proc/1/cmdline').read()]))";
     const { child, output } = await startRuntimeChild(
       scratch.path,
       `(await import("node:os")).setPriority(5);
@@ -595,7 +686,8 @@ console.log("ready");`,
         .split("\n")
         .find((l) => l.startsWith("nices ")) ?? "";
     const seen = JSON.parse(line.slice("nices ".length)) as { cold: string; pooled: string };
-    // Every process each sandbox can see (its own PID namespace): all at the server's 5, none at 19;
+    // Every thread of every process each sandbox can see (its own PID namespace; setpriority names one
+    // thread, and the supervisor's V8 threads were started at 19 too): all at the server's 5, none at 19;
     // the second one was a waiting sandbox (its init's argv still names its slot).
     expect(JSON.parse(seen.cold)).toEqual([[5], false]);
     expect(JSON.parse(seen.pooled)).toEqual([[5], true]);

@@ -71,6 +71,18 @@ describe("checkVolumes: a host path that changed after the request's check", () 
     await expect(checkVolumes("sb", [{ host: path.join(project, "ok"), guest: "/data" }], state, dirs)).resolves.toBeUndefined();
   });
 
+  it("refuses a host or guest path holding a lone surrogate (not text) as an invalid option; control: the same paths as text pass", async () => {
+    await mkdir(path.join(project, "ok"));
+    for (const [host, guest] of [
+      [path.join(project, "ok"), "/data/\udc80x"],
+      [path.join(project, "ok"), "/data/\ud800x"],
+      [path.join(project, "ok\ud800"), "/data"],
+    ] as const) {
+      await expect(checkVolumes("sb", [{ host, guest }], state, dirs)).rejects.toMatchObject({ code: ErrorCodes.INVALID_OPTION });
+    }
+    await expect(checkVolumes("sb", [{ host: path.join(project, "ok"), guest: "/data/\ufffdx" }], state, dirs)).resolves.toBeUndefined();
+  });
+
   it("names a symlink the sandbox planted in its /home by its guest path, not by where the server keeps the sandbox's state", async () => {
     await mkdir(path.join(project, "ok"));
     await symlink("/etc", path.join(dirs.home, "planted"));

@@ -1,0 +1,35 @@
+import { describe, expect, it } from "vitest";
+import { ErrorCodes, InvalidOptionError } from "../../../../src/errors/index.js";
+import { hasLoneSurrogate, parseEnvs } from "../../../../src/server/runtime/sandbox-env.js";
+
+describe("parseEnvs", () => {
+  it("keeps values with newlines, '=', unicode and nothing at all as they are", () => {
+    expect(parseEnvs(["A=x\ny=z", "B==1=2", "C=é€😀\u2028", "D="], "s")).toEqual([
+      ["A", "x\ny=z"],
+      ["B", "=1=2"],
+      ["C", "é€😀\u2028"],
+      ["D", ""],
+    ]);
+  });
+
+  // JSON lets a request carry "\ud800": not text, with no UTF-8 form. A cold start failed on it in the
+  // launcher with a misleading message while a pooled one stored U+FFFD and went ahead.
+  it.each([["V=a\ud800b"], ["V=\udc80"], ["V=😀".slice(0, 3)]])("refuses a lone surrogate (%j) with a typed error", (entry) => {
+    let error: unknown;
+    try {
+      parseEnvs(["OK=1", entry], "s");
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as InvalidOptionError).code).toBe(ErrorCodes.INVALID_OPTION);
+    expect((error as Error).message).toContain("#1");
+    expect((error as Error).message).toContain("surrogate");
+  });
+
+  it("tells a lone surrogate from a pair", () => {
+    expect(hasLoneSurrogate("😀")).toBe(false);
+    expect(hasLoneSurrogate("\ud83d\ude00")).toBe(false);
+    expect(hasLoneSurrogate("\ude00\ud83d")).toBe(true);
+  });
+});
