@@ -1,4 +1,4 @@
-import { ErrorCodes, HostPathError, SandboxStateError } from "../../errors/index.js";
+import { ErrorCodes, HostPathError, SandboxStateError, ValidationError } from "../../errors/index.js";
 import { validateConfigStrings } from "../protocol/config-strings.js";
 import { internalError, validationError } from "../protocol/json-rpc.js";
 import { recordStart } from "../state/received-log.js";
@@ -43,11 +43,11 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
       ...(Object.keys(config.scripts).length > 0 && { scripts: config.scripts }),
     });
   } catch (err) {
-    const refused = hostPathRefusal(err);
+    const refused = callerRefusal(err);
     if (refused) {
       // The caller gets the message; what stays on the host (where a symlink led, bwrap's words) is logged.
-      ctx.log(`sandbox ${name}: volume refused at start: ${refused.text} ${JSON.stringify(refused.details ?? {})}`);
-      throw validationError(`Invalid volume for sandbox '${name}': ${refused.text}`);
+      ctx.log(`sandbox ${name}: refused at start: ${refused.text} ${JSON.stringify(refused.details ?? {})}`);
+      throw validationError(`Invalid ${refused.error instanceof HostPathError ? "volume" : "config"} for sandbox '${name}': ${refused.text}`);
     }
     throw internalError(`could not start sandbox ${name}: ${errorText(err)}`, err);
   }
@@ -55,15 +55,16 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
 }
 
 /**
- * A host folder the runtime refused while mounting it (src/server/runtime/volume-checks.ts,
+ * A refusal of the caller's own request that only the runtime could make (a ValidationError): a
+ * host folder that changed after the check above (src/server/runtime/volume-checks.ts,
  * containment/open-host-dir.ts, state-dir.ts assertNoSymlinkBelow, supervisor-connection.ts for
- * bubblewrap's descriptor re-check): the path changed after the check above (a symlink appeared,
- * the folder moved or went). That is the caller's path, not a server fault: 400 with the reason and its code,
- * the same shape as the check's own refusals, instead of a bare 500.
+ * bubblewrap's descriptor re-check: a symlink appeared, the folder moved or went), or an option the
+ * runtime bounds (sandbox-env.ts: an environment over its size limit). Not a server fault: 400 with
+ * the reason and its code, the same shape as the check's own refusals, instead of a bare 500.
  */
-function hostPathRefusal(err: unknown): { text: string; details: HostPathError["details"] } | undefined {
+function callerRefusal(err: unknown): { error: ValidationError; text: string; details: ValidationError["details"] } | undefined {
   for (let e = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
-    if (e instanceof HostPathError) return { text: `${e.message.replace(/\n\s*/g, " ")} (${e.code})`, details: e.details };
+    if (e instanceof ValidationError) return { error: e, text: `${e.message.replace(/\n\s*/g, " ")} (${e.code})`, details: e.details };
   }
   return undefined;
 }

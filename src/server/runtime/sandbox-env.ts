@@ -24,8 +24,27 @@ export function hasLoneSurrogate(text: string): boolean {
   return /[\uD800-\uDFFF]/u.test(text);
 }
 
-/** Splits `NAME=value` entries; the value may contain `=`. Throws on a malformed entry. */
+/**
+ * The most bytes (UTF-8, all `NAME=value` entries together) a sandbox's environment may hold. As root,
+ * the containment launcher receives its whole spec, environment included, as one argument, and Linux
+ * caps one argument at 128 KiB (MAX_ARG_STRLEN): past that a cold start failed with an untyped
+ * `spawn E2BIG` while a pooled one went ahead. Refused up front, the same for both, with room left
+ * for the rest of the spec.
+ */
+export const MAX_ENV_BYTES = 64 * 1024;
+
+/** Splits `NAME=value` entries; the value may contain `=`. Throws on a malformed entry or an environment over MAX_ENV_BYTES. */
 export function parseEnvs(envs: readonly string[], sandbox: string): Array<[string, string]> {
+  const bytes = envs.reduce((sum, entry) => sum + Buffer.byteLength(entry, "utf8") + 1, 0);
+  if (bytes > MAX_ENV_BYTES) {
+    throw new InvalidOptionError(
+      `Invalid envs for sandbox "${sandbox}": ${bytes} bytes in ${envs.length} entries, over the ${MAX_ENV_BYTES}-byte limit of a sandbox's environment.`,
+      {
+        hint: "pass large values as files in a volume (or through a run's code) instead of environment variables",
+        details: { sandbox, bytes, limit: MAX_ENV_BYTES },
+      },
+    );
+  }
   return envs.map((entry, index) => {
     const eq = entry.indexOf("=");
     const key = eq > 0 ? entry.slice(0, eq) : "";

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DevServerError, ErrorCodes, HostPathError } from "../../../../src/errors/index.js";
+import { DevServerError, ErrorCodes, HostPathError, InvalidOptionError } from "../../../../src/errors/index.js";
 import { call, startHarness, type Harness } from "../../../helpers/server-harness.js";
 
 // sandbox.start when the runtime refuses a host folder after the request's own check passed (the
@@ -47,6 +47,20 @@ describe("sandbox.start: a runtime refusal of a host path", () => {
     const reply = await h.rpc(call("sandbox.start", params));
     expect(reply.status).toBe(400);
     expect((reply.json as { error: string }).error).toMatch(/not an openable folder \(ENOTDIR\)\. \(MSBV_HOST_PATH_INVALID\)$/);
+  });
+
+  it("an option only the runtime bounds (an environment over its size) is a 400 too, named as config", async () => {
+    h.runtime.failStart = new InvalidOptionError(
+      'Invalid envs for sandbox "b": 70000 bytes in 2 entries, over the 65536-byte limit of a sandbox\'s environment.',
+      {
+        hint: "pass large values as files",
+      },
+    );
+    const reply = await h.rpc(call("sandbox.start", params));
+    expect(reply.status).toBe(400);
+    expect((reply.json as { error: string }).error).toMatch(
+      /^Invalid config for sandbox 'b': Invalid envs .* Fix: pass large values as files \(MSBV_INVALID_OPTION\)$/,
+    );
   });
 
   it("control: any other runtime failure stays the legacy 500 with its cause in the log only", async () => {

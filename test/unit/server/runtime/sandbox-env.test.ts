@@ -1,8 +1,23 @@
 import { describe, expect, it } from "vitest";
 import { ErrorCodes, InvalidOptionError } from "../../../../src/errors/index.js";
-import { hasLoneSurrogate, parseEnvs } from "../../../../src/server/runtime/sandbox-env.js";
+import { hasLoneSurrogate, MAX_ENV_BYTES, parseEnvs } from "../../../../src/server/runtime/sandbox-env.js";
 
 describe("parseEnvs", () => {
+  it("refuses an environment over MAX_ENV_BYTES with a typed error, and takes one just under it", () => {
+    const value = (bytes: number) => "x".repeat(bytes);
+    // Each entry counts its bytes plus one (its NUL in an environment block).
+    expect(parseEnvs([`A=${value(MAX_ENV_BYTES - 3)}`], "s")).toHaveLength(1);
+    let error: unknown;
+    try {
+      parseEnvs([`A=${value(MAX_ENV_BYTES / 2)}`, `B=${value(MAX_ENV_BYTES / 2)}`], "s");
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(InvalidOptionError);
+    expect((error as InvalidOptionError).code).toBe(ErrorCodes.INVALID_OPTION);
+    expect((error as Error).message).toMatch(/over the 65536-byte limit/);
+  });
+
   it("keeps values with newlines, '=', unicode and nothing at all as they are", () => {
     expect(parseEnvs(["A=x\ny=z", "B==1=2", "C=é€😀\u2028", "D="], "s")).toEqual([
       ["A", "x\ny=z"],
