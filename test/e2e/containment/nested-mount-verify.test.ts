@@ -13,8 +13,9 @@ async function supervisorPids(name: string): Promise<number[]> {
   const pids: number[] = [];
   for (const entry of await readdir("/proc")) {
     if (!/^\d+$/.test(entry)) continue;
-    const cmdline = await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "");
-    if (cmdline.includes(`msbv-sandbox:${name}:`) && !cmdline.includes("bwrap")) pids.push(Number(entry));
+    const argv = (await readFile(`/proc/${entry}/cmdline`, "utf8").catch(() => "")).split("\0");
+    // bubblewrap's own argv names the label too; the supervisor's script text may mention bwrap.
+    if (argv.some((arg) => arg.startsWith(`msbv-sandbox:${name}:`)) && path.basename(argv[0] ?? "") !== "bwrap") pids.push(Number(entry));
   }
   return pids;
 }
