@@ -1,3 +1,4 @@
+import { causesOf } from "../errors/causes.js";
 import { ServerError } from "../errors/errors.js";
 import { ErrorCodes } from "../errors/codes.js";
 
@@ -48,7 +49,7 @@ export async function retryFirstCall<T>(fn: () => Promise<T>, options: FirstCall
 /** errno codes along an error's cause chain (undici nests the socket error one or two levels down). */
 function errnoCodes(err: unknown): string[] {
   const codes: string[] = [];
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+  for (const e of causesOf(err, 5)) {
     // AggregateError (happy-eyeballs tried several addresses): refused only if every attempt was.
     if (e instanceof AggregateError) {
       if (e.errors.length > 0 && e.errors.every((inner) => errnoCodes(inner).includes("ECONNREFUSED"))) {

@@ -1,3 +1,4 @@
+import { causesOf } from "../../errors/causes.js";
 import { ErrorCodes, HostPathError, SandboxStateError, ValidationError } from "../../errors/index.js";
 import { validateConfigStrings } from "../protocol/config-strings.js";
 import { internalError, validationError } from "../protocol/json-rpc.js";
@@ -63,7 +64,7 @@ export async function sandboxStart(params: unknown, ctx: MethodContext): Promise
  * the reason and its code, the same shape as the check's own refusals, instead of a bare 500.
  */
 function callerRefusal(err: unknown): { error: ValidationError; text: string; details: ValidationError["details"] } | undefined {
-  for (let e = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+  for (const e of causesOf(err)) {
     if (e instanceof ValidationError) return { error: e, text: `${e.message.replace(/\n\s*/g, " ")} (${e.code})`, details: e.details };
   }
   return undefined;

@@ -1,4 +1,5 @@
 import { ErrorCodes } from "../../errors/codes.js";
+import { causesOf } from "../../errors/causes.js";
 import { MsbvError } from "../../errors/msbv-error.js";
 
 /**
@@ -20,7 +21,7 @@ export interface ErrorData {
 
 /** Walks the cause chain for the first runtime error that names a caller-visible reason. */
 export function errorData(err: unknown): ErrorData {
-  for (let e = err, depth = 0; e instanceof Error && depth < 6; e = e.cause, depth++) {
+  for (const e of causesOf(err)) {
     if (!(e instanceof MsbvError)) continue;
     const kind = kindOf(e);
     if (kind === undefined) continue;
