@@ -1,5 +1,4 @@
-import { constants } from "node:fs";
-import { access } from "node:fs/promises";
+import { accessSync, constants } from "node:fs";
 import type { RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
 
@@ -20,12 +19,16 @@ export interface BinLink {
 
 const PIP_CANDIDATES = ["/usr/bin/pip3", "/usr/local/bin/pip3"];
 
-/** The links for one sandbox; `pip` only when the host has a system pip3. */
-export async function binLinks(language: RuntimeLanguage, interpreters: Interpreters): Promise<BinLink[]> {
+/**
+ * The links for one sandbox; `pip` only when the host has a system pip3 (asked at every start: it
+ * may be installed while the server runs). Two local `access` calls, made synchronously: through
+ * libuv's thread pool each was a hand-over of the server's thread in a burst of starts.
+ */
+export function binLinks(language: RuntimeLanguage, interpreters: Interpreters): BinLink[] {
   if (language !== "python" || !interpreters.python) return [];
   const links: BinLink[] = [{ name: "python", target: interpreters.python }];
   for (const candidate of PIP_CANDIDATES) {
-    if (await executable(candidate)) {
+    if (executable(candidate)) {
       links.push({ name: "pip", target: candidate });
       break;
     }
@@ -33,9 +36,9 @@ export async function binLinks(language: RuntimeLanguage, interpreters: Interpre
   return links;
 }
 
-async function executable(file: string): Promise<boolean> {
+function executable(file: string): boolean {
   try {
-    await access(file, constants.X_OK);
+    accessSync(file, constants.X_OK);
     return true;
   } catch {
     return false;

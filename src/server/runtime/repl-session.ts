@@ -62,6 +62,8 @@ class RunState {
 export interface ReplProcessHost {
   /** False once the sandbox is gone: a dead driver then means "stopped", not "crashed". */
   readonly alive: boolean;
+  /** Why the sandbox ended itself, when it said (supervisor-connection.ts). */
+  readonly endReason?: string | undefined;
   spawn(argv: string[], ctl: boolean, handlers: ChildHandlers, options?: { parked?: boolean }): ChildRef;
 }
 
@@ -117,6 +119,13 @@ export class ReplSession {
   #complete(sandbox: string, run: RunState, outcome: Outcome): RuntimeOutputLine[] {
     if (outcome.kind === "markers") return run.output();
     if (!this.#connection.alive) {
+      const reason = this.#connection.endReason;
+      if (reason !== undefined) {
+        throw new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${sandbox}" ended before its first run: ${reason}.`, {
+          hint: "free space in the dev server's state folder (where the sandbox's /home lives), then start the sandbox again",
+          details: { sandbox },
+        });
+      }
       throw new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${sandbox}" was stopped while a ${this.#language} run was in progress.`, {
         hint: "start the sandbox again and repeat the run",
         details: { sandbox },

@@ -9,6 +9,7 @@ import { prepareLimits, tmpfsBytes, type LimitMechanism } from "./containment/li
 import { allocateIdentity, type SandboxIdentity } from "./containment/sandbox-identity.js";
 import type { AttachServer } from "./pool/attach-server.js";
 import { attachVolumes } from "./pool/attach-volumes.js";
+import { attachCanWait } from "./pool/deferred-attach.js";
 import { parkedReplFits } from "./pool/parked-repl.js";
 import { requireImageLanguage, type RuntimeLanguage } from "./images.js";
 import type { Interpreters } from "./interpreters.js";
@@ -130,12 +131,13 @@ export class SandboxInstance {
       const dirs = await adoptSandboxDirs(context.stateDir, pooled.dirs, spec.name, spec.scripts, spec.shell);
       await checkVolumes(spec.name, spec.volumes, context.stateDir, dirs);
       const mounted = await attachVolumes(attacher, { name: spec.name, identity: pooled.identity, bwrapPid: connection.bwrapPid }, spec.volumes);
-      const links = await binLinks(language, context.interpreters);
+      const links = binLinks(language, context.interpreters);
       const env = environment(context, language, links, userEnvs);
       const folders = { workdir, volumes: spec.volumes.map((volume) => volume.guest) };
       const keepRepl = pooled.repl !== undefined && parkedReplFits(environment(context, language, links, []), env, folders);
       if (!keepRepl) await pooled.repl?.discard();
-      await connection.attach(env, workdir);
+      if (attachCanWait(language, workdir, folders.volumes)) connection.attachWithNextRequest(env, workdir);
+      else await connection.attach(env, workdir);
       await verifySandboxMounts(spec.name, connection.bwrapPid, spec.volumes);
       const instance = new SandboxInstance(spec.name, context, connection, dirs, release);
       instance.#mounted = mounted;
@@ -342,7 +344,7 @@ async function launchSandbox(
   context: RuntimeContext,
   plan: LaunchPlan,
 ): Promise<{ connection: SupervisorConnection; identity: SandboxIdentity; mounted: MountedFolder[]; release: () => Promise<void> }> {
-  const links = await binLinks(plan.language, context.interpreters);
+  const links = binLinks(plan.language, context.interpreters);
   const env = environment(context, plan.language, links, plan.userEnvs);
   const identity = allocateIdentity();
   let limits: Awaited<ReturnType<typeof prepareLimits>>;

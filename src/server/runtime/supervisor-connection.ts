@@ -98,6 +98,10 @@ export class SupervisorConnection {
   readonly #exitPromise: Promise<void>;
   #onReady: ((error?: Error) => void) | undefined;
   #onAttached: ((error?: Error) => void) | undefined;
+  /** An attach to send ahead of the next request ({@link SupervisorConnection.attachWithNextRequest}). */
+  #pendingAttach: Record<string, unknown> | undefined;
+  /** Why an attach nobody waited for failed (the supervisor then ends the sandbox). */
+  #attachFailure: string | undefined;
 
   private constructor(proc: ChildProcess, name: string, bwrapArgv: string[]) {
     this.#proc = proc;
@@ -179,6 +183,11 @@ export class SupervisorConnection {
     return !this.#exited;
   }
 
+  /** Why the supervisor ended the sandbox itself, when it said so (an attach nobody waited for failed). */
+  get endReason(): string | undefined {
+    return this.#attachFailure;
+  }
+
   /** Registers a listener for the sandbox going away (stopped, crashed or killed from inside). */
   onClose(listener: () => void): void {
     if (this.#exited) listener();
@@ -200,11 +209,23 @@ export class SupervisorConnection {
     });
   }
 
+  /**
+   * {@link attach} without the wait: the attach goes out in the same write as the next request, which
+   * the supervisor then handles after it, so the sandbox's first process or REPL input sees its
+   * environment and workdir. For a workdir the attach cannot fail to make (pool/deferred-attach.ts):
+   * should it fail anyway (a full disk), the supervisor ends the sandbox and every request in flight
+   * gets the reason on stderr.
+   */
+  attachWithNextRequest(env: ReadonlyArray<[string, string]>, workdir: string): void {
+    this.#pendingAttach = { t: "attach", env: Object.fromEntries(env), workdir };
+  }
+
   /** Asks the supervisor to run `argv` (PATH lookup, no shell, stdin /dev/null). */
   spawn(argv: string[], ctl: boolean, handlers: ChildHandlers, options: SpawnOptions = {}): RawChildRef {
     const id = this.#nextId++;
     if (this.#exited) {
-      queueMicrotask(() => handlers.onSpawnError("ESRCH", `sandbox "${this.#name}" is not running`));
+      const why = this.#attachFailure ? ` (${this.#attachFailure})` : "";
+      queueMicrotask(() => handlers.onSpawnError("ESRCH", `sandbox "${this.#name}" is not running${why}`));
     } else {
       this.#handlers.set(id, handlers);
       this.#send({
@@ -280,7 +301,9 @@ export class SupervisorConnection {
 
   #send(message: Record<string, unknown>): void {
     if (this.#exited || !this.#proc.stdin?.writable) return;
-    this.#proc.stdin.write(`${JSON.stringify(message)}\n`);
+    const attach = this.#pendingAttach;
+    this.#pendingAttach = undefined;
+    this.#proc.stdin.write(`${attach ? `${JSON.stringify(attach)}\n` : ""}${JSON.stringify(message)}\n`);
   }
 
   #handleFrames(chunk: Buffer): void {
@@ -334,7 +357,10 @@ export class SupervisorConnection {
     if (f["t"] === "ready") this.#onReady?.();
     else if (f["t"] === "fatal") this.#onReady?.(new Error(String(f["message"])));
     else if (f["t"] === "attached") this.#onAttached?.();
-    else if (f["t"] === "attach-error") this.#onAttached?.(new Error(String(f["message"])));
+    else if (f["t"] === "attach-error") {
+      if (this.#onAttached) this.#onAttached(new Error(String(f["message"])));
+      else this.#attachFailure = String(f["message"]);
+    }
     const handlers = typeof f["id"] === "number" ? this.#handlers.get(f["id"]) : undefined;
     if (!handlers) return;
     if (f["t"] === "spawned") {
@@ -356,7 +382,11 @@ export class SupervisorConnection {
     this.#onAttached?.(new Error(`the pooled sandbox ended before it was attached (${signal ?? `exit code ${code}`})`));
     const orphans = [...this.#handlers.values()];
     this.#handlers.clear();
-    for (const handlers of orphans) handlers.onExit(null, "SIGKILL");
+    const why = this.#attachFailure ? Buffer.from(`sandbox "${this.#name}" ended: ${this.#attachFailure}\n`) : undefined;
+    for (const handlers of orphans) {
+      if (why) handlers.onData(2, why);
+      handlers.onExit(null, "SIGKILL");
+    }
     for (const listener of this.#closeListeners.splice(0)) listener();
     // bwrap ended during setup: make sure no init it forked is left behind.
     if (this.#wasReady) return;

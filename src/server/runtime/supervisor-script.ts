@@ -8,7 +8,7 @@
 // Requests:  {t:"spawn", id, argv, ctl, credit?, readFile?, writeFile?, parked?}  {t:"write", id, b64}  {t:"kill", id, signal}
 //            {t:"raw", id, n} + n raw bytes for the child's fd 3   {t:"end", id} (closes its fd 3)
 //            {t:"credit", id, n} (the host takes n more output bytes of a flow-controlled child)
-//            {t:"attach", env, workdir}   (pooled start only, once)
+//            {t:"attach", env, workdir}   (pooled start only, once; a failure ends the sandbox)
 // A pooled sandbox refuses every spawn before attach except a `parked` REPL driver (ctl required): the
 // server starts one while the sandbox waits, and attach hands it the sandbox's environment and workdir
 // as a line on its fd 3, {"adopt": {env, cwd}}, ahead of any run the sandbox's user can ask for
@@ -103,7 +103,12 @@ function attach(msg) {
     parked.clear();
     send({ t: "attached" });
   } catch (error) {
+    // Fatal, as in a cold start: the host may have sent this attach ahead of a request without waiting
+    // for the answer (supervisor-connection.ts), and a parked REPL must never run with the pool's
+    // environment and folder.
     send({ t: "attach-error", message: "cannot create or enter the workdir " + msg.workdir + ": " + error.message });
+    for (const child of children.values()) killGroup(child.proc.pid, "SIGKILL");
+    process.exit(70);
   }
 }
 function finish(id) {

@@ -420,6 +420,38 @@ describe.runIf(isRoot)("the Python REPL a pooled sandbox starts while it waits",
     expect(await startEnvOf(coldFixture, "cold")).toContain("FOO");
   });
 
+  it("with the image's default workdir gets the attach with its first run, which then sees a cold start's environment, workdir and order", async () => {
+    // The claim does not wait for the supervisor here (pool/deferred-attach.ts): the attach goes out
+    // with the first request, kept REPL or fresh one.
+    const defaultWorkdir = { workdir: undefined };
+    for (const [name, envs] of [
+      ["kept", ["FOO=bar", "EMPTY=", "NL=a\nb=c\n", "OLDPWD=/old", "PWD=/custom-pwd", "ZZZ=last"]],
+      ["fresh", ["FOO=bar", "PYTHONPATH=/opt/extra", "PWD=/custom-pwd"]],
+    ] as const) {
+      const pooled = await claim(name, [...envs], defaultWorkdir);
+      const coldOne = await cold(`cold-${name}`, [...envs], defaultWorkdir);
+      expect(pooled.label).toMatch(/^msbv-sandbox:\.pool-/);
+      expect(pooled.cwd).toBe("/home/python-user/work");
+      expect({ ...pooled, label: "", host: "", mounts: [] }).toEqual({ ...coldOne, label: "", host: "", mounts: [] });
+      expect(await orderedEnv(fixture, name)).toBe(await orderedEnv(coldFixture, `cold-${name}`));
+      if (name === "kept") expect(await startEnvOf(fixture, name)).not.toContain("FOO");
+      else expect(await startEnvOf(fixture, name)).toContain("FOO");
+    }
+  });
+
+  it("with a read-only volume over the default workdir ends as a cold start does (that attach is waited for)", async () => {
+    const ro = await fixture.newDir("ro-home");
+    const overrides = { workdir: undefined, volumes: [{ host: ro, guest: "/home/python-user", readonly: true }] };
+    const outcome = (f: RuntimeFixture, name: string) =>
+      f.runtime.start(f.spec(name, { envs: ["FOO=bar"], ...overrides })).then(
+        async () => ({ started: true, cwd: (await probe(f, name)).cwd }),
+        (error: unknown) => ({ started: false, cwd: String((error as Error).message).includes("work") ? "names the workdir" : String(error) }),
+      );
+    const coldOne = await outcome(coldFixture, "cold");
+    await fixture.runtime.pool?.filled();
+    expect(await outcome(fixture, "pooled")).toEqual(coldOne);
+  });
+
   it("is replaced by a fresh one when a variable read at start-up differs, so flags, locale and paths are a cold start's", async () => {
     const envs = ["PYTHONDONTWRITEBYTECODE=1", "LANG=C", "PYTHONPATH=/opt/extra"];
     // With a volume: the claim checks the mount table of every process in the sandbox, which the

@@ -7,7 +7,7 @@ import { cleanFdCommand } from "../fd-hygiene.js";
 import { repairRootLayer } from "../root-layer.js";
 import { LAUNCHER_SCRIPT } from "./launcher-script.js";
 import type { LimitPlan } from "./limits.js";
-import { openHostDirNoFollow, type OpenedHostDir } from "./open-host-dir.js";
+import { openHostDirNoFollow, type HeldDescriptor, type OpenedHostDir } from "./open-host-dir.js";
 import type { SandboxIdentity } from "./sandbox-identity.js";
 
 // Puts one sandbox's containment together: which host uid, which descriptors, which program runs
@@ -74,13 +74,13 @@ async function openFile(file: string): Promise<FileHandle> {
 }
 
 export async function prepareLaunch(input: ContainmentInput): Promise<PreparedLaunch> {
-  const handles: FileHandle[] = [];
+  const handles: HeldDescriptor[] = [];
   const close = async (): Promise<void> => {
     await Promise.all(handles.splice(0).map((handle) => handle.close().catch(() => undefined)));
   };
   try {
     // Slot numbers: the child's fd for handles[i] is 3 + i.
-    const slot = (handle: FileHandle): number => {
+    const slot = (handle: HeldDescriptor): number => {
       handles.push(handle);
       return 2 + handles.length;
     };

@@ -1,5 +1,4 @@
-import { constants } from "node:fs";
-import { lstat, open, type FileHandle } from "node:fs/promises";
+import { closeSync, constants, fstatSync, lstatSync, openSync } from "node:fs";
 import { DevServerError, ErrorCodes, HostPathError } from "../../../errors/index.js";
 
 const { O_RDONLY, O_DIRECTORY, O_NOFOLLOW, O_CLOEXEC } = constants as typeof constants & { O_CLOEXEC: number };
@@ -8,9 +7,15 @@ const DIR_FLAGS = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | (O_CLOEXEC ?? 0o2000000)
 /** Why opening a path component can fail that is down to the path (missing, a file, no access, too long). */
 const PATH_ERRNOS = new Set(["ENOENT", "ENOTDIR", "EACCES", "EPERM", "ENAMETOOLONG"]);
 
+/** A descriptor this process holds until `close` (which is safe to call more than once). */
+export interface HeldDescriptor {
+  readonly fd: number;
+  close(): Promise<void>;
+}
+
 /** A host folder held open: what gets mounted is this descriptor, never its path again. */
 export interface OpenedHostDir {
-  handle: FileHandle;
+  handle: HeldDescriptor;
   /** Owner of the folder as it was opened (the idmapped mount maps this owner to the sandbox). */
   uid: number;
   gid: number;
@@ -27,6 +32,12 @@ function errnoCode(error: unknown): string | undefined {
  * `/proc/self/fd/<parent>/<name>` with O_NOFOLLOW, so no symlink anywhere on the path is followed
  * and a folder swapped in after a component was opened cannot redirect the walk. A symlink (or a
  * non-folder) anywhere is refused with HOST_PATH_DENIED; use the folder's real path instead.
+ *
+ * The walk is synchronous: a handful of local system calls, done on the dev server's one thread.
+ * Asynchronous, each step was a trip through libuv's thread pool, and in a burst of starts each trip
+ * handed the CPU to a woken pool thread and queued this thread behind the sandboxes being started
+ * (docs/benchmarks.md#scale). A host folder on a hung network filesystem stalls the server either
+ * way: four such opens fill the thread pool that every other file operation waits on.
  */
 export async function openHostDirNoFollow(hostPath: string, what: string): Promise<OpenedHostDir> {
   const parts = hostPath.split("/").filter(Boolean);
@@ -40,36 +51,53 @@ export async function openHostDirNoFollow(hostPath: string, what: string): Promi
       },
     );
   }
-  let current = await open("/", DIR_FLAGS);
+  let current = openSync("/", DIR_FLAGS);
   let walked = "";
   try {
     for (const part of parts) {
       walked += `/${part}`;
-      let next: FileHandle;
+      let next: number;
       try {
-        next = await open(`/proc/self/fd/${current.fd}/${part}`, DIR_FLAGS);
+        next = openSync(`/proc/self/fd/${current}/${part}`, DIR_FLAGS);
       } catch (error) {
-        throw await refusal(error, hostPath, walked, current.fd, part, what);
+        throw refusal(error, hostPath, walked, current, part, what);
       }
-      await current.close();
+      closeSync(current);
       current = next;
     }
-    const info = await current.stat();
-    return { handle: current, uid: info.uid, gid: info.gid, dev: info.dev, ino: info.ino };
+    const info = fstatSync(current);
+    return { handle: heldDescriptor(current), uid: info.uid, gid: info.gid, dev: info.dev, ino: info.ino };
   } catch (error) {
-    await current.close().catch(() => undefined);
+    try {
+      closeSync(current);
+    } catch {
+      /* already closed */
+    }
     throw error;
   }
 }
 
-async function refusal(error: unknown, hostPath: string, walked: string, parentFd: number, part: string, what: string): Promise<Error> {
+function heldDescriptor(fd: number): HeldDescriptor {
+  let open = true;
+  return {
+    fd,
+    close: async () => {
+      if (!open) return;
+      open = false;
+      closeSync(fd);
+    },
+  };
+}
+
+function refusal(error: unknown, hostPath: string, walked: string, parentFd: number, part: string, what: string): Error {
   const code = errnoCode(error);
   let isLink = code === "ELOOP";
   if (code === "ENOTDIR")
-    isLink = await lstat(`/proc/self/fd/${parentFd}/${part}`).then(
-      (info) => info.isSymbolicLink(),
-      () => false,
-    );
+    try {
+      isLink = lstatSync(`/proc/self/fd/${parentFd}/${part}`).isSymbolicLink();
+    } catch {
+      isLink = false;
+    }
   if (isLink) {
     return new HostPathError(
       ErrorCodes.HOST_PATH_DENIED,

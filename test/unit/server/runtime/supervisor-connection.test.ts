@@ -1,6 +1,10 @@
-import { describe, expect, it } from "vitest";
+import { mkdtemp, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { IDMAP_ATTACH_DIR } from "../../../../src/server/runtime/containment/launch.js";
-import { volumeMovedWhileMounted } from "../../../../src/server/runtime/supervisor-connection.js";
+import { SupervisorConnection, volumeMovedWhileMounted, type SpawnOptions } from "../../../../src/server/runtime/supervisor-connection.js";
+import { SUPERVISOR_NODE_FLAGS, SUPERVISOR_SCRIPT } from "../../../../src/server/runtime/supervisor-script.js";
 
 // Which bubblewrap failures sandbox.start reports as "your volume's folder moved" (a 400 blaming the
 // caller's path) rather than a server fault (src/server/runtime/supervisor-connection.ts).
@@ -22,5 +26,86 @@ describe("volumeMovedWhileMounted", () => {
     );
     expect(volumeMovedWhileMounted(`bwrap: Can't get type of source ${IDMAP_ATTACH_DIR}/1: Input/output error`, argv)).toBe(false);
     expect(volumeMovedWhileMounted("bwrap: Creating new namespace failed: No space left on device", argv)).toBe(false);
+  });
+});
+
+// The real supervisor script, run by Node directly (no bubblewrap: what is under test is the channel),
+// waiting as a pooled sandbox's does (empty workdir) until an attach arrives.
+describe("attachWithNextRequest", () => {
+  let dir: string;
+  let connection: SupervisorConnection | undefined;
+  beforeEach(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), "msbv-attach-next-"));
+  });
+  afterEach(async () => {
+    await connection?.terminate();
+    connection = undefined;
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const launchWaiting = async (): Promise<SupervisorConnection> => {
+    const args = [...SUPERVISOR_NODE_FLAGS, "-e", SUPERVISOR_SCRIPT, "msbv-test", ""];
+    connection = await SupervisorConnection.launch({
+      bwrapPath: process.execPath,
+      launch: { command: process.execPath, args, fds: [], bwrapArgv: [process.execPath, ...args] },
+      name: "attach-next",
+    });
+    return connection;
+  };
+  const run = (c: SupervisorConnection, argv: string[], options: SpawnOptions = {}) => {
+    const out: Record<1 | 2, string> = { 1: "", 2: "" };
+    let spawnError = "";
+    const exit = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+      c.spawn(
+        argv,
+        options.parked === true,
+        {
+          onData: (fd, chunk) => void (out[fd] += chunk.toString()),
+          onExit: (code, signal) => resolve({ code, signal }),
+          onSpawnError: (code, message) => {
+            spawnError = `${code}: ${message}`;
+            resolve({ code: null, signal: null });
+          },
+        },
+        options,
+      );
+    });
+    return { out, exit, spawnError: () => spawnError };
+  };
+
+  it("tells the supervisor nothing until the next request, which then runs in the sandbox's environment and workdir", async () => {
+    const c = await launchWaiting();
+    const workdir = path.join(dir, "work");
+    c.attachWithNextRequest(
+      [
+        ["FOO", "bar"],
+        ["HOME", path.join(dir, "home")],
+      ],
+      workdir,
+    );
+    // Nothing was sent: the workdir the attach makes is not there yet.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await expect(stat(workdir)).rejects.toThrow(/ENOENT/);
+    const child = run(c, ["sh", "-c", 'pwd; echo "$FOO"']);
+    expect(await child.exit).toEqual({ code: 0, signal: null });
+    expect(child.out[1]).toBe(`${workdir}\nbar\n`);
+  });
+
+  it("ends the sandbox when that attach fails, kills a parked process, and gives every request the reason", async () => {
+    const c = await launchWaiting();
+    const parked = run(c, ["sleep", "600"], { parked: true });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await writeFile(path.join(dir, "file"), "");
+    c.attachWithNextRequest([["FOO", "bar"]], path.join(dir, "file", "work"));
+    const child = run(c, ["sh", "-c", "echo ran"]);
+    expect(await child.exit).toEqual({ code: null, signal: "SIGKILL" });
+    expect(child.out[1]).toBe("");
+    expect(child.out[2]).toMatch(/sandbox "attach-next" ended: cannot create or enter the workdir .*\/file\/work: ENOTDIR/);
+    // The parked process never got to run with the pool's environment: it went down with the sandbox.
+    expect(await parked.exit).toEqual({ code: null, signal: "SIGKILL" });
+    expect(c.alive).toBe(false);
+    const later = run(c, ["true"]);
+    await later.exit;
+    expect(later.spawnError()).toMatch(/^ESRCH: sandbox "attach-next" is not running \(cannot create or enter the workdir .*ENOTDIR.*\)$/);
   });
 });

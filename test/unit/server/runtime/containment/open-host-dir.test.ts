@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { closeSync, openSync, readdirSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readdirSync } from "node:fs";
 import { mkdir, mkdtemp, rm, symlink } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -21,10 +21,18 @@ describe("openHostDirNoFollow", () => {
   it("opens a real folder and reports its owner", async () => {
     const opened = await openHostDirNoFollow(path.join(root, "real", "sub"), "test");
     try {
-      expect((await opened.handle.stat()).isDirectory()).toBe(true);
+      expect(fstatSync(opened.handle.fd).isDirectory()).toBe(true);
       expect(opened.uid).toBe(process.getuid?.());
     } finally {
       await opened.handle.close();
+    }
+    // A second close is a no-op, never a close of whatever reused the number since.
+    const reused = openSync(root, "r");
+    try {
+      await opened.handle.close();
+      expect(fstatSync(reused).isDirectory()).toBe(true);
+    } finally {
+      closeSync(reused);
     }
   });
 
