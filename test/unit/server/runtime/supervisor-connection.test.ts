@@ -60,7 +60,9 @@ describe("attachWithNextRequest", () => {
         argv,
         options.parked === true,
         {
-          onData: (fd, chunk) => void (out[fd] += chunk.toString()),
+          onData: (fd, chunk) => {
+            out[fd] += chunk.toString();
+          },
           onExit: (code, signal) => resolve({ code, signal }),
           onSpawnError: (code, message) => {
             spawnError = `${code}: ${message}`;
