@@ -7,7 +7,7 @@ export type {
   ParsedVolume,
   ResolveVolumesOptions,
 } from "./types.js";
-export { parseVolumeSpec, tryParseVolumeSpec, ACCEPTED_FORMS } from "./parse-spec.js";
+export { parseVolumeSpec, tryParseVolumeSpec, notTextIssue, ACCEPTED_FORMS, type VolumeIssue } from "./parse-spec.js";
 export {
   validateGuestPaths,
   guestPathProblems,

@@ -1,6 +1,7 @@
 import { ErrorCodes } from "../errors/codes.js";
 import { describeSpec, problemsToError, type VolumeProblem } from "./problems.js";
 import { normalizeGuestPath } from "./guest-paths.js";
+import { hasLoneSurrogate } from "../text/lone-surrogate.js";
 import type { ParsedVolume, VolumeSpec } from "./types.js";
 
 const OBJECT_KEYS = ["host", "guest", "readonly", "create"] as const;
@@ -12,13 +13,30 @@ export const ACCEPTED_FORMS = '"host:guest", { host, guest, readonly?, create? }
 // Characters the wire (a YAML Sandboxfile, an fstab line, bwrap argv) cannot carry safely.
 const CONTROL = /[\0\n\r]/;
 
-type Issue = { message: string; hint: string };
+/** What is wrong with one side of a volume, and the fix. */
+export type VolumeIssue = { message: string; hint: string };
 
-function guestIssue(guest: string, objectForm: boolean): Issue | undefined {
+/**
+ * Why a host or guest path is not text (it holds a lone UTF-16 surrogate, which JSON and JS strings
+ * allow), or undefined. Such a path has no UTF-8 form: it cannot name a folder, be written to the
+ * Sandboxfile or reach bubblewrap, so it is refused here, before any request. The dev server's
+ * runtime re-applies this same rule as its last check (src/server/runtime/volume-checks.ts).
+ */
+export function notTextIssue(side: "host" | "guest", value: string): VolumeIssue | undefined {
+  if (!hasLoneSurrogate(value)) return undefined;
+  return {
+    message: `the ${side} path is not valid Unicode text: it holds a lone UTF-16 surrogate`,
+    hint: `write the ${side} path as valid Unicode text (a lone surrogate such as "\\ud800" usually comes from a string cut inside an emoji or a bad decode)`,
+  };
+}
+
+function guestIssue(guest: string, objectForm: boolean): VolumeIssue | undefined {
   if (guest === "") return { message: "the guest path is empty", hint: 'give an absolute guest path such as "/workspace"' };
   if (CONTROL.test(guest)) {
     return { message: "the guest path contains a NUL, newline or carriage return", hint: "remove the control character from the guest path" };
   }
+  const notText = notTextIssue("guest", guest);
+  if (notText) return notText;
   if (objectForm && guest.includes(":")) {
     return { message: `guest mount path must not contain ':', ';', or ',': ${guest}`, hint: "remove the ':' from the guest path" };
   }
@@ -40,11 +58,13 @@ function guestIssue(guest: string, objectForm: boolean): Issue | undefined {
   return undefined;
 }
 
-function hostIssue(host: string, objectForm: boolean): Issue | undefined {
+function hostIssue(host: string, objectForm: boolean): VolumeIssue | undefined {
   if (host === "") return { message: "the host path is empty", hint: 'give a host folder such as "./workspace"' };
   if (CONTROL.test(host)) {
     return { message: "the host path contains a NUL, newline or carriage return", hint: "remove the control character from the host path" };
   }
+  const notText = notTextIssue("host", host);
+  if (notText) return notText;
   if (objectForm && host.includes(":")) {
     return {
       message: `bind host path must not contain ':': ${host} (the wire form is "host:guest")`,
@@ -57,7 +77,7 @@ function hostIssue(host: string, objectForm: boolean): Issue | undefined {
   return undefined;
 }
 
-function fromString(spec: string): { host: string; guest: string } | Issue {
+function fromString(spec: string): { host: string; guest: string } | VolumeIssue {
   if (spec.trim() === "") return { message: "the volume spec is empty", hint: 'write "host:guest", e.g. "./workspace:/workspace"' };
   const colon = spec.indexOf(":");
   // Upstream "PathPair" rule: split at the first ':'; no ':' means the same path on both sides.
@@ -116,7 +136,7 @@ function suggestKey(key: string): string | undefined {
   return best?.k;
 }
 
-function fromObject(spec: object): { host: string; guest: string; readonly: boolean; create: boolean } | Issue {
+function fromObject(spec: object): { host: string; guest: string; readonly: boolean; create: boolean } | VolumeIssue {
   const rec = spec as Record<string, unknown>;
   const mountForm = "mount" in rec && !("guest" in rec);
   const keys: readonly string[] = mountForm ? MOUNT_KEYS : OBJECT_KEYS;
@@ -148,7 +168,7 @@ function fromObject(spec: object): { host: string; guest: string; readonly: bool
   return { host: rec.host as string, guest: rec[guestKey] as string, readonly: rec.readonly === true, create: rec.create === true };
 }
 
-function fromTuple(spec: readonly unknown[]): { host: string; guest: string } | Issue {
+function fromTuple(spec: readonly unknown[]): { host: string; guest: string } | VolumeIssue {
   if (spec.length !== 2 || typeof spec[0] !== "string" || typeof spec[1] !== "string") {
     return {
       message: `a volume tuple must be [host, guest] (two strings), got ${describeSpec(spec)}`,
@@ -161,8 +181,8 @@ function fromTuple(spec: readonly unknown[]): { host: string; guest: string } | 
 /** Like parseVolumeSpec but returns the problem instead of throwing (used to gather every problem). */
 export function tryParseVolumeSpec(spec: unknown, index: number): ParsedVolume | VolumeProblem {
   const source = describeSpec(spec);
-  const fail = (i: Issue): VolumeProblem => ({ index, source, code: ErrorCodes.INVALID_VOLUME, ...i });
-  let raw: { host: string; guest: string; readonly?: boolean; create?: boolean } | Issue;
+  const fail = (i: VolumeIssue): VolumeProblem => ({ index, source, code: ErrorCodes.INVALID_VOLUME, ...i });
+  let raw: { host: string; guest: string; readonly?: boolean; create?: boolean } | VolumeIssue;
   // Object and tuple forms carry each path whole, so a ':' inside them is a content problem, not a split.
   const objectForm = typeof spec === "object" && spec !== null;
   if (typeof spec === "string") raw = fromString(spec);

@@ -1,4 +1,5 @@
 import { InvalidOptionError } from "../../errors/index.js";
+import { hasLoneSurrogate } from "../../text/lone-surrogate.js";
 import { SYSTEM_PATH } from "./interpreters.js";
 import type { RuntimeLanguage } from "./images.js";
 
@@ -14,15 +15,6 @@ const DEFAULT_HOME: Record<RuntimeLanguage, string> = {
 };
 
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * True when `text` holds a UTF-16 surrogate without its pair (JSON allows "\ud800"): it has no UTF-8
- * form, so the containment launcher cannot pass it to bubblewrap (a cold start failed on it while a
- * pooled one, whose supervisor stores it as U+FFFD, went ahead). Refused up front instead.
- */
-export function hasLoneSurrogate(text: string): boolean {
-  return /[\uD800-\uDFFF]/u.test(text);
-}
 
 /**
  * The most bytes (UTF-8, all `NAME=value` entries together) a sandbox's environment may hold. As root,

@@ -3,9 +3,9 @@ import * as path from "node:path";
 import { DevServerError, InvalidOptionError } from "../../errors/index.js";
 import { openHostDirNoFollow } from "./containment/open-host-dir.js";
 import { assertNoSymlinkBelow, type SandboxDirs } from "./state-dir.js";
-import { hasLoneSurrogate } from "./sandbox-env.js";
 import type { RuntimeVolume } from "./types.js";
 import { isSameOrInside as isWithin, normalizeGuestPath, reservedGuestReason } from "../../volumes/guest-paths.js";
+import { notTextIssue } from "../../volumes/parse-spec.js";
 
 /**
  * Last line of defence before volumes become bind mounts (the HTTP layer applies the full host
@@ -24,8 +24,11 @@ export async function checkVolumes(sandbox: string, volumes: readonly RuntimeVol
         details: { sandbox, index, host, guest },
       });
     if (!path.isAbsolute(host) || !path.isAbsolute(guest)) throw bad("both paths must be absolute");
-    // Not text: the launcher and the attach helper refused it each with a misleading message.
-    if (hasLoneSurrogate(host) || hasLoneSurrogate(guest)) throw bad("both paths must be valid Unicode text (no lone UTF-16 surrogate)");
+    // The volume model's own rule (src/volumes/parse-spec.ts), which the request check applies first;
+    // re-applied for callers of the runtime that bypass it. Past here the launcher and the attach
+    // helper would each refuse such a path with a misleading message.
+    const notText = notTextIssue("host", host) ?? notTextIssue("guest", guest);
+    if (notText) throw bad(notText.message);
     if (normalizeGuestPath(guest) !== guest) throw bad("the guest path must be normalised");
     // The one reserved list (src/volumes/guest-paths.ts), the same the client and the HTTP layer apply.
     const reserved = reservedGuestReason(guest);

@@ -200,6 +200,8 @@ describe("validation happens before anything is sent or written", () => {
     ["duplicate guests", ["./ws:/workspace", "./ws:/workspace"], ErrorCodes.INVALID_VOLUME],
     ["':' in a path", ["./ws:/work:space"], ErrorCodes.INVALID_VOLUME],
     [":ro suffix", ["./ws:/workspace:ro"], ErrorCodes.INVALID_VOLUME],
+    ["lone surrogate in the host", ["./ws\ud800:/workspace"], ErrorCodes.INVALID_VOLUME],
+    ["lone surrogate in the guest (object form)", [{ host: "./ws", guest: "/workspace\udc80" }], ErrorCodes.INVALID_VOLUME],
     ["missing host dir", ["./nope:/workspace"], ErrorCodes.HOST_PATH_INVALID],
   ];
   for (const [label, volumes, code] of bad) {

@@ -88,6 +88,38 @@ describe("parseVolumeSpec refuses", () => {
     expect(e.message).toContain(`Fix: ${e.hint}`);
   });
 
+  // JSON and JS strings may carry a lone UTF-16 surrogate ("\ud800"): not text, no UTF-8 form, so no
+  // folder can have that name and bubblewrap could not be given it. Refused by the model, every form.
+  it.each<[string, unknown, "host" | "guest"]>([
+    ["string, host side", "./w\ud800s:/workspace", "host"],
+    ["string, guest side", "./ws:/work\udc80space", "guest"],
+    ["string, same path both sides", "/srv/\ud83d", "host"],
+    ["object, host", { host: "./ws\udfff", guest: "/workspace" }, "host"],
+    ["object, guest", { host: "./ws", guest: "/workspace/\ud800" }, "guest"],
+    ["{ host, mount }, guest", { host: "./ws", mount: "/w\udc00" }, "guest"],
+    ["tuple, host", ["\ud800", "/workspace"], "host"],
+    ["tuple, guest: half of an emoji", ["./ws", `/w/${"😀".slice(0, 1)}`], "guest"],
+  ])("a lone surrogate in the path (%s) is MSBV_INVALID_VOLUME naming the side and the fix", (_name, spec, side) => {
+    let err: unknown;
+    try {
+      parseVolumeSpec(spec as VolumeSpec, 1);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(VolumeSpecError);
+    const e = err as VolumeSpecError;
+    expect(e.code).toBe(ErrorCodes.INVALID_VOLUME);
+    expect(e.message).toContain(`volumes[1]`);
+    expect(e.message).toContain(`the ${side} path is not valid Unicode text: it holds a lone UTF-16 surrogate`);
+    expect(e.hint).toContain(`write the ${side} path as valid Unicode text`);
+    expect(e.message).toContain(`Fix: ${e.hint}`);
+  });
+
+  it("control: the same paths with a whole surrogate pair (an emoji) are accepted as written", () => {
+    expect(parseVolumeSpec("./w\ud83d\ude00s:/work\ud83d\ude00space", 0)).toMatchObject({ host: "./w😀s", guest: "/work😀space" });
+    expect(parseVolumeSpec({ host: "./ws", mount: "/w/😀" }, 0)).toMatchObject({ guest: "/w/😀" });
+  });
+
   it("names the offending value in the message", () => {
     expect(() => parseVolumeSpec("./ws:/workspace:ro", 0)).toThrow('"./ws:/workspace:ro"');
   });

@@ -72,3 +72,35 @@ describe("volumes reach the runtime as judged", () => {
     }
   });
 });
+
+describe("a volume path that is not text (a lone UTF-16 surrogate)", () => {
+  // JSON carries "\ud800" happily. Node's fs would write it as U+FFFD, so "ws\ud800" would reach a
+  // folder named "ws\ufffd" — not the path the caller wrote. Such a folder exists here, so only the
+  // volume model's rule (src/volumes/parse-spec.ts) stands between the request and a mount.
+  const loneHigh = "\ud800";
+  const loneLow = "\udc80";
+  it.each([
+    ["host", `ws${loneHigh}:/data`],
+    ["guest", `ws\ufffd:/data${loneLow}`],
+  ])("in the %s path: the usual 400 naming the volume, the rule and MSBV_INVALID_VOLUME; nothing written or started", async (side, volume) => {
+    h = await startHarness({ dev: true });
+    await mkdir(join(h.server.projectDir, "ws\ufffd"));
+    const reply = await start(h, "nt", { volumes: [volume] });
+    expect(reply.status, reply.text).toBe(400);
+    const body = reply.json as { error: string; code: number };
+    expect(body.code).toBe(2001);
+    expect(body.error).toBe(
+      `Invalid volume '${volume}' in config.volumes[0]: the ${side} path is not valid Unicode text: it holds a lone UTF-16 surrogate (MSBV_INVALID_VOLUME)`,
+    );
+    expect(h.runtime.started).toHaveLength(0);
+    await expect(readFile(join(h.server.projectDir, "Sandboxfile"), "utf8")).rejects.toMatchObject({ code: "ENOENT" });
+  });
+
+  it("control: the same paths as text (U+FFFD itself) are mounted", async () => {
+    h = await startHarness({ dev: true });
+    await mkdir(join(h.server.projectDir, "ws\ufffd"));
+    const reply = await start(h, "nt", { volumes: ["ws\ufffd:/data\ufffd"] });
+    expect(reply.status, reply.text).toBe(200);
+    expect(h.runtime.started.at(-1)?.volumes).toStrictEqual([{ host: join(h.server.projectDir, "ws\ufffd"), guest: "/data\ufffd", readonly: false }]);
+  });
+});

@@ -71,14 +71,19 @@ describe("checkVolumes: a host path that changed after the request's check", () 
     await expect(checkVolumes("sb", [{ host: path.join(project, "ok"), guest: "/data" }], state, dirs)).resolves.toBeUndefined();
   });
 
+  // For callers of the runtime that skip the request check; the rule is the volume model's own
+  // (src/volumes/parse-spec.ts notTextIssue), so its words name the side.
   it("refuses a host or guest path holding a lone surrogate (not text) as an invalid option; control: the same paths as text pass", async () => {
     await mkdir(path.join(project, "ok"));
-    for (const [host, guest] of [
-      [path.join(project, "ok"), "/data/\udc80x"],
-      [path.join(project, "ok"), "/data/\ud800x"],
-      [path.join(project, "ok\ud800"), "/data"],
+    for (const [host, guest, side] of [
+      [path.join(project, "ok"), "/data/\udc80x", "guest"],
+      [path.join(project, "ok"), "/data/\ud800x", "guest"],
+      [path.join(project, "ok\ud800"), "/data", "host"],
     ] as const) {
-      await expect(checkVolumes("sb", [{ host, guest }], state, dirs)).rejects.toMatchObject({ code: ErrorCodes.INVALID_OPTION });
+      await expect(checkVolumes("sb", [{ host, guest }], state, dirs)).rejects.toMatchObject({
+        code: ErrorCodes.INVALID_OPTION,
+        message: expect.stringContaining(`the ${side} path is not valid Unicode text: it holds a lone UTF-16 surrogate`),
+      });
     }
     await expect(checkVolumes("sb", [{ host: path.join(project, "ok"), guest: "/data/\ufffdx" }], state, dirs)).resolves.toBeUndefined();
   });
