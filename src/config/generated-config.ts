@@ -11,7 +11,7 @@ import type { ResolvedSandboxConfig } from "./types.js";
 // One file per sandbox name records what the last start sent, so that a later start can tell that the
 // volume set of a name changed (the legacy server never remounts a running sandbox, docs/protocol.md#limit-running-start) and so
 // that a human can see exactly what went on the wire. Many processes may start sandboxes at once:
-// every write goes to a unique temp file that is fsynced and renamed over the target (atomic on POSIX).
+// every write goes to a unique temp file that is renamed over the target (atomic on POSIX).
 
 const GENERATOR = "microsandbox-volumes (msbv)";
 
@@ -92,23 +92,40 @@ export async function writeGeneratedConfig(
   return writeGeneratedFile(generatedConfigPath(projectDir, sandbox.name), sandbox, serverUrl, wire);
 }
 
-/** {@link writeGeneratedConfig} at an explicit `<dir>/<name>.toml` (the user-cache fallback uses it). */
+/** {@link writeGeneratedConfig} at an explicit `<dir>/<name>.toml`. */
 export async function writeGeneratedFile(
   target: string,
   sandbox: ResolvedSandboxConfig,
   serverUrl: string,
   wire: Readonly<Record<string, unknown>> = {},
 ): Promise<{ path: string; previous?: ResolvedSandboxConfig }> {
-  const dir = path.dirname(target);
   let previous: ResolvedSandboxConfig | undefined;
   try {
     previous = (await readGeneratedFile(target))?.sandbox;
   } catch {
     previous = undefined; // a damaged old file must not block a start; it is replaced below
   }
+  await writeGeneratedRecord(target, sandbox, serverUrl, wire);
+  return { path: target, ...(previous ? { previous } : {}) };
+}
+
+/**
+ * Writes the record at `target` (the start path and the user-cache fallback use it: the caller has
+ * read the previous record already). Atomic but not fsynced: the record is rewritten at every start,
+ * nothing needs it across a power cut (no sandbox survives one), and two fsyncs per start held
+ * libuv's thread pool, which the rest of a burst of starts waits on (docs/benchmarks.md#scale). The one
+ * thing a crash can leave, an empty file, reads as no record.
+ */
+export async function writeGeneratedRecord(
+  target: string,
+  sandbox: ResolvedSandboxConfig,
+  serverUrl: string,
+  wire: Readonly<Record<string, unknown>> = {},
+): Promise<void> {
+  const dir = path.dirname(target);
   try {
     await mkdir(dir, { recursive: true });
-    await writeFileAtomic(target, renderGeneratedConfig(sandbox, serverUrl, new Date(), wire));
+    await writeFileAtomic(target, renderGeneratedConfig(sandbox, serverUrl, new Date(), wire), { durable: false });
   } catch (e) {
     // The folder may be unusable altogether (a file in its place: ENOTDIR); the write error is what matters.
     throw new ConfigWriteError(ErrorCodes.CONFIG_WRITE_FAILED, `cannot write the generated config ${target}: ${(e as Error).message}`, {
@@ -117,7 +134,6 @@ export async function writeGeneratedFile(
       details: { path: target },
     });
   }
-  return { path: target, ...(previous ? { previous } : {}) };
 }
 
 /** The resolved sandbox last written for `name`, or undefined when there is none. */
@@ -134,6 +150,8 @@ export async function readGeneratedFile(file: string): Promise<GeneratedConfig |
     if ((e as NodeJS.ErrnoException).code === "ENOENT") return undefined;
     throw e;
   }
+  // What a power cut can leave of a record written without fsync (writeGeneratedRecord); never written.
+  if (source.trim() === "") return undefined;
   let raw: Record<string, unknown>;
   try {
     raw = parse(source);

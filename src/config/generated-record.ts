@@ -3,7 +3,7 @@ import { stat } from "node:fs/promises";
 import { homedir } from "node:os";
 import * as path from "node:path";
 import { ConfigError, ConfigWriteError } from "../errors/index.js";
-import { generatedConfigPath, readGeneratedFile, writeGeneratedFile } from "./generated-config.js";
+import { generatedConfigPath, readGeneratedFile, writeGeneratedRecord } from "./generated-config.js";
 import type { ResolvedSandboxConfig } from "./types.js";
 
 // The generated record (generated-config.ts) is a convenience: the legacy SDK wrote nothing, so a
@@ -38,14 +38,15 @@ export async function recordStart(
 ): Promise<string | undefined> {
   const primary = generatedConfigPath(projectDir, sandbox.name);
   try {
-    return (await writeGeneratedFile(primary, sandbox, serverUrl, wire)).path;
+    await writeGeneratedRecord(primary, sandbox, serverUrl, wire);
+    return primary;
   } catch (e) {
     if (!(e instanceof ConfigWriteError)) throw e;
     const fallback = fallbackPath(projectDir, sandbox.name, env);
     try {
-      const written = (await writeGeneratedFile(fallback, sandbox, serverUrl, wire)).path;
+      await writeGeneratedRecord(fallback, sandbox, serverUrl, wire);
       warnOnce(`${projectDir}:fallback`, `cannot write ${primary} (${causeText(e)}); the generated config is kept in ${fallback} instead`);
-      return written;
+      return fallback;
     } catch (e2) {
       if (!(e2 instanceof ConfigWriteError)) throw e2;
       warnOnce(`${projectDir}:none`, `cannot write the generated config to ${primary} nor ${fallback} (${causeText(e2)}); starting without it`);

@@ -5,6 +5,13 @@ import * as path from "node:path";
 export interface AtomicWriteOptions {
   /** Permission bits of the new file (before the umask); default 0o644. */
   mode?: number;
+  /**
+   * false: no fsync of the file nor of its folder. Readers still see the old file or the whole new
+   * one; a power cut may keep the old one, or (on filesystems that do not order a rename after the
+   * data) leave the new name empty. For files rewritten at every use that nothing needs across a
+   * crash. Default true.
+   */
+  durable?: boolean;
 }
 
 /**
@@ -23,7 +30,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
     const handle = await open(temp, "wx", opts.mode ?? 0o644);
     try {
       await handle.writeFile(data);
-      await handle.sync();
+      if (opts.durable !== false) await handle.sync();
     } finally {
       await handle.close();
     }
@@ -32,7 +39,7 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array,
     await rm(temp, { force: true });
     throw err;
   }
-  await syncDir(dir);
+  if (opts.durable !== false) await syncDir(dir);
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -1,4 +1,4 @@
-import { lstat, readlink, realpath } from "node:fs/promises";
+import { lstatSync, readlinkSync, realpathSync } from "node:fs";
 import { homedir } from "node:os";
 import * as path from "node:path";
 import { ErrorCodes } from "../errors/codes.js";
@@ -22,30 +22,52 @@ function errCode(e: unknown): string | undefined {
  * Realpath of the longest existing prefix of `p` (made absolute), with the missing components appended.
  * Follows every symlink, including a final one; refuses a dangling symlink, because creating folders
  * "through" it would land wherever it points.
+ *
+ * Synchronous inside (async for its callers): a few local system calls. Through libuv's thread pool each
+ * was a hand-over to a pool thread and back, and in a burst of starts those trips queued behind each
+ * other and behind fsyncs (docs/benchmarks.md#scale). `known` (realpaths already read in the same
+ * check) spares re-reading shared parents, as the deny list's twenty folders under $HOME do.
  */
 export async function realpathLongestPrefix(p: string): Promise<string> {
+  return realpathLongestPrefixSync(p);
+}
+
+/** {@link realpathLongestPrefix}, synchronously. */
+export function realpathLongestPrefixSync(p: string, known?: Map<string, string>): string {
   const abs = path.resolve(p);
   const missing: string[] = [];
   let current = abs;
   for (;;) {
-    try {
-      const real = await realpath(current);
-      return missing.length === 0 ? real : path.join(real, ...missing.reverse());
-    } catch (e) {
-      const code = errCode(e);
-      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
-      const st = await lstat(current).catch(() => undefined);
-      if (st?.isSymbolicLink()) {
-        throw new HostPathError(ErrorCodes.HOST_PATH_DENIED, `host path "${abs}" goes through the dangling symlink "${current}"`, {
-          hint: "point the symlink at an existing folder, or use the real folder's path",
-          details: { path: abs, symlink: current },
-        });
+    let real = known?.get(current);
+    if (real === undefined) {
+      try {
+        real = realpathSync.native(current);
+        known?.set(current, real);
+      } catch (e) {
+        const code = errCode(e);
+        if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
+        if (lstatOrUndefined(current)?.isSymbolicLink()) {
+          throw new HostPathError(ErrorCodes.HOST_PATH_DENIED, `host path "${abs}" goes through the dangling symlink "${current}"`, {
+            hint: "point the symlink at an existing folder, or use the real folder's path",
+            details: { path: abs, symlink: current },
+          });
+        }
+        const parent = path.dirname(current);
+        if (parent === current) return abs;
+        missing.push(path.basename(current));
+        current = parent;
+        continue;
       }
-      const parent = path.dirname(current);
-      if (parent === current) return abs;
-      missing.push(path.basename(current));
-      current = parent;
     }
+    return missing.length === 0 ? real : path.join(real, ...missing.reverse());
+  }
+}
+
+function lstatOrUndefined(p: string) {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
   }
 }
 
@@ -62,12 +84,19 @@ export async function canonicalizePath(p: string): Promise<string> {
 
 /** Refuses (HOST_PATH_DENIED, naming the target) an absolute path whose final component is a symlink. */
 export async function refuseSymlinkLeaf(abs: string): Promise<void> {
-  const st = await lstat(abs).catch((e: unknown) => {
-    if (errCode(e) === "ENOENT" || errCode(e) === "ENOTDIR") return undefined;
-    throw e;
-  });
+  let st: ReturnType<typeof lstatSync> | undefined;
+  try {
+    st = lstatSync(abs);
+  } catch (e) {
+    if (errCode(e) !== "ENOENT" && errCode(e) !== "ENOTDIR") throw e;
+  }
   if (st?.isSymbolicLink()) {
-    const target = await readlink(abs).catch(() => "?");
+    let target = "?";
+    try {
+      target = readlinkSync(abs);
+    } catch {
+      /* gone meanwhile */
+    }
     throw new HostPathError(ErrorCodes.HOST_PATH_DENIED, `host path "${abs}" is a symlink (to "${target}"); mount its target explicitly`, {
       hint: `use the target folder's real path instead of the symlink (e.g. ${JSON.stringify(path.resolve(path.dirname(abs), target))})`,
       details: { path: abs, target },

@@ -1,6 +1,6 @@
 import { homedir } from "node:os";
 import * as path from "node:path";
-import { expandHome, realpathLongestPrefix } from "./canonicalize.js";
+import { expandHome, realpathLongestPrefix, realpathLongestPrefixSync } from "./canonicalize.js";
 import { isSameOrInside } from "./guest-paths.js";
 import type { HostPathPolicy } from "./types.js";
 
@@ -70,44 +70,43 @@ export function builtinDenied(extraDenied: readonly string[] = [], home = homedi
 /**
  * Deny entries in both spellings, as written and canonical, because on merged-/usr systems `/lib` is
  * `/usr/lib` and `/var/run` is `/run`, and the check runs on canonical host paths.
- * Read afresh for every check (a symlinked `~/.ssh` may be re-pointed at any time), but callers that
- * ask while the same list is being read share one read: a burst of 50 starts is a read or two of
- * some 40 paths, not 2,000 file-system calls queued behind each other. A caller never joins a read
- * already under way (it may have resolved a symlink before the caller asked, so a re-pointed
- * `~/.ssh` would pass); it shares the one read that starts when that one ends.
+ * Read afresh for every check (a symlinked `~/.ssh` may be re-pointed at any time): the read starts
+ * after the check asked, in the event loop's next check phase, and every check that asked before it
+ * starts shares it (a burst of 50 starts reads the list a few times, not 50). The read itself is
+ * synchronous, each parent read once (the twenty credential folders share $HOME), some 130 local
+ * system calls; through libuv's thread pool they were as many trips, queued behind the burst's fsyncs.
  */
 export function canonicalDenied(extraDenied: readonly string[] = [], opts: { microsandboxHome?: boolean } = {}): Promise<readonly DeniedEntry[]> {
   const entries = builtinDenied(extraDenied, homedir(), opts.microsandboxHome ?? true);
   const key = JSON.stringify(entries);
-  const ongoing = readingDenied.get(key);
-  if (!ongoing) return readDenied(key, entries);
-  ongoing.next ??= ongoing.settled.then(() => readDenied(key, entries));
-  return ongoing.next;
+  let read = nextReads.get(key);
+  if (!read) {
+    read = new Promise((resolve) => {
+      setImmediate(() => {
+        nextReads.delete(key);
+        resolve(readDenied(entries));
+      });
+    });
+    nextReads.set(key, read);
+  }
+  return read;
 }
 
-/** The read of one deny list under way, and the read queued to start when it ends. */
-interface DeniedRead {
-  settled: Promise<void>;
-  next?: Promise<readonly DeniedEntry[]>;
-}
+/** The read each deny list gets next, shared by the checks that ask before it starts. */
+const nextReads = new Map<string, Promise<readonly DeniedEntry[]>>();
 
-const readingDenied = new Map<string, DeniedRead>();
-
-function readDenied(key: string, entries: readonly DeniedEntry[]): Promise<readonly DeniedEntry[]> {
-  const reading = Promise.all(
-    entries.map(async (d) => {
-      const canon = await realpathLongestPrefix(d.path).catch(() => d.path);
-      return canon === d.path ? [d] : [d, { ...d, path: canon }];
-    }),
-  ).then((pairs) => Object.freeze(pairs.flat().map((d) => Object.freeze(d))));
-  const ignore = () => undefined;
-  const read: DeniedRead = { settled: reading.then(ignore, ignore) };
-  // Registered before any queued read's start, so that start finds this read gone and records its own.
-  void read.settled.then(() => {
-    if (readingDenied.get(key) === read) readingDenied.delete(key);
+function readDenied(entries: readonly DeniedEntry[]): readonly DeniedEntry[] {
+  const known = new Map<string, string>();
+  const both = entries.flatMap((d) => {
+    let canon = d.path;
+    try {
+      canon = realpathLongestPrefixSync(d.path, known);
+    } catch {
+      // unreadable or a dangling link: judged as written
+    }
+    return canon === d.path ? [d] : [d, { ...d, path: canon }];
   });
-  readingDenied.set(key, read);
-  return reading;
+  return Object.freeze(both.map((d) => Object.freeze(d)));
 }
 
 /** Why a canonical host path is refused by the policy, or undefined when it may be mounted. */

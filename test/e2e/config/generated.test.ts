@@ -178,6 +178,19 @@ describe("generated resolved config", () => {
     expect(await readGeneratedConfig(p.dir, "absent")).toBeUndefined();
   });
 
+  it("an empty file (what a power cut can leave of a record written without fsync) reads as no record; any other damage is still reported", async () => {
+    const p = await tempProject();
+    const dir = path.join(p.dir, ".microsandbox", "generated");
+    await mkdir(dir, { recursive: true });
+    for (const text of ["", "\n  \n"]) {
+      await writeFile(path.join(dir, "empty.toml"), text);
+      expect(await readGeneratedConfig(p.dir, "empty")).toBeUndefined();
+    }
+    // Control: one stray character is damage the user must see.
+    await writeFile(path.join(dir, "empty.toml"), "x");
+    await expect(readGeneratedConfig(p.dir, "empty")).rejects.toBeInstanceOf(ConfigError);
+  });
+
   it("refuses a name that could leave the folder", async () => {
     const p = await tempProject();
     await expect(readGeneratedConfig(p.dir, "../x")).rejects.toBeInstanceOf(InvalidOptionError);
