@@ -23,51 +23,61 @@ function errCode(e: unknown): string | undefined {
  * Follows every symlink, including a final one; refuses a dangling symlink, because creating folders
  * "through" it would land wherever it points.
  *
- * Synchronous inside (async for its callers): a few local system calls. Through libuv's thread pool each
- * was a hand-over to a pool thread and back, and in a burst of starts those trips queued behind each
- * other and behind fsyncs (docs/benchmarks.md#scale). `known` (realpaths already read in the same
- * check) spares re-reading shared parents, as the deny list's twenty folders under $HOME do.
+ * Synchronous inside (async for its callers): one `lstat` per component, a `realpath` only for a
+ * symlink. Through libuv's thread pool each call was a hand-over to a pool thread and back, and in a
+ * burst of starts those trips queued behind each other and behind fsyncs (docs/benchmarks.md#scale).
  */
 export async function realpathLongestPrefix(p: string): Promise<string> {
   return realpathLongestPrefixSync(p);
 }
 
-/** {@link realpathLongestPrefix}, synchronously. */
-export function realpathLongestPrefixSync(p: string, known?: Map<string, string>): string {
+/**
+ * {@link realpathLongestPrefix}, synchronously. `known` holds what one check has resolved already
+ * (path -> canonical), so paths sharing parents read them once: the deny list's twenty folders under
+ * $HOME cost one `lstat` each, not a `realpath` of every component each.
+ */
+export function realpathLongestPrefixSync(p: string, known: Map<string, string> = new Map()): string {
   const abs = path.resolve(p);
-  const missing: string[] = [];
-  let current = abs;
-  for (;;) {
-    let real = known?.get(current);
-    if (real === undefined) {
-      try {
-        real = realpathSync.native(current);
-        known?.set(current, real);
-      } catch (e) {
-        const code = errCode(e);
-        if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
-        if (lstatOrUndefined(current)?.isSymbolicLink()) {
-          throw new HostPathError(ErrorCodes.HOST_PATH_DENIED, `host path "${abs}" goes through the dangling symlink "${current}"`, {
-            hint: "point the symlink at an existing folder, or use the real folder's path",
-            details: { path: abs, symlink: current },
-          });
-        }
-        const parent = path.dirname(current);
-        if (parent === current) return abs;
-        missing.push(path.basename(current));
-        current = parent;
-        continue;
-      }
-    }
-    return missing.length === 0 ? real : path.join(real, ...missing.reverse());
-  }
+  return canonicalOf(abs, abs, known);
 }
 
-function lstatOrUndefined(p: string) {
+/**
+ * `current` (absolute, normalised) with every symlink resolved; a missing component and what follows
+ * it are kept as written, under their parent's canonical form.
+ */
+function canonicalOf(current: string, abs: string, known: Map<string, string>): string {
+  const hit = known.get(current);
+  if (hit !== undefined) return hit;
+  const parent = path.dirname(current);
+  if (parent === current) return current;
+  let real: string;
+  if (lstatOrMissing(current)?.isSymbolicLink()) {
+    try {
+      real = realpathSync.native(current);
+    } catch (e) {
+      const code = errCode(e);
+      if (code !== "ENOENT" && code !== "ENOTDIR") throw e;
+      throw new HostPathError(ErrorCodes.HOST_PATH_DENIED, `host path "${abs}" goes through the dangling symlink "${current}"`, {
+        hint: "point the symlink at an existing folder, or use the real folder's path",
+        details: { path: abs, symlink: current },
+      });
+    }
+  } else {
+    // Not a symlink (or missing): its canonical form is its parent's, plus its own name.
+    real = path.join(canonicalOf(parent, abs, known), path.basename(current));
+  }
+  known.set(current, real);
+  return real;
+}
+
+/** lstat, or undefined when nothing is there (ENOENT) or a component is not a folder (ENOTDIR). */
+function lstatOrMissing(p: string) {
   try {
     return lstatSync(p);
-  } catch {
-    return undefined;
+  } catch (e) {
+    const code = errCode(e);
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw e;
   }
 }
 
