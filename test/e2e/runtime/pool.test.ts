@@ -856,6 +856,14 @@ describe.runIf(isRoot)("a claim whose attach goes with the first request", () =>
     const node = await command(runtime, "node-cmd", SHOW);
     expect(node.lines[0]).toBe("stdout: /home/node/work");
     expect(node).toEqual(await command(coldRuntime, "node-cold", SHOW));
+    // And a Node REPL run first: its driver is started with the first request, after the attach.
+    await runtime.pool?.filled();
+    await runtime.start(spec("node-repl", { image: "microsandbox/node", envs }));
+    const nodeProbe = "console.log(JSON.stringify([process.cwd(), Object.entries(process.env)]))";
+    const pooledNode = stdout(await runtime.runRepl("node-repl", "node", nodeProbe));
+    expect(JSON.parse(pooledNode)[0]).toBe("/home/node/work");
+    expect(pooledNode).toBe(stdout(await coldRuntime.runRepl("node-cold", "node", nodeProbe)));
+    expect(await label(runtime, "node-repl")).toMatch(/msbv-sandbox:\.pool-/);
   });
 
   it("gives a REPL run and a command sent at once, in either order, the sandbox's environment and workdir", async () => {
