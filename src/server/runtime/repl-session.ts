@@ -5,6 +5,7 @@ import { abortedPromise, hungUpError } from "./hang-up.js";
 import type { RuntimeLanguage } from "./images.js";
 import { LineSplitter } from "./line-splitter.js";
 import { OutputLimit } from "./output-limit.js";
+import { endedBeforeFirstRunError } from "./sandbox-ended.js";
 import type { ChildHandlers, ChildRef } from "./supervisor-connection.js";
 import type { RuntimeOutputLine } from "./types.js";
 
@@ -120,12 +121,7 @@ export class ReplSession {
     if (outcome.kind === "markers") return run.output();
     if (!this.#connection.alive) {
       const reason = this.#connection.endReason;
-      if (reason !== undefined) {
-        throw new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${sandbox}" ended before its first run: ${reason}.`, {
-          hint: "free space in the dev server's state folder (where the sandbox's /home lives), then start the sandbox again",
-          details: { sandbox },
-        });
-      }
+      if (reason !== undefined) throw endedBeforeFirstRunError(sandbox, reason);
       throw new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${sandbox}" was stopped while a ${this.#language} run was in progress.`, {
         hint: "start the sandbox again and repeat the run",
         details: { sandbox },

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { DevServerError, ErrorCodes, SandboxStateError } from "../../errors/index.js";
 import { LineSplitter } from "./line-splitter.js";
 import { OutputLimit } from "./output-limit.js";
+import { endedBeforeFirstRunError } from "./sandbox-ended.js";
 import { abortedPromise, hungUpError } from "./hang-up.js";
 import type { SupervisorConnection } from "./supervisor-connection.js";
 import type { RuntimeOutputLine } from "./types.js";
@@ -70,6 +71,9 @@ export async function runCommand(
     });
   }
   if (!connection.alive) {
+    // The sandbox ended itself (its attach failed): the caller learns why, not that it was "stopped".
+    const reason = connection.endReason;
+    if (reason !== undefined) throw endedBeforeFirstRunError(sandbox, reason);
     throw new SandboxStateError(ErrorCodes.NOT_STARTED, `Sandbox "${sandbox}" was stopped while \`${shown}\` was running.`, {
       hint: "start the sandbox again and repeat the command",
       details: { sandbox, command },

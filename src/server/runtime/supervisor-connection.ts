@@ -214,9 +214,11 @@ export class SupervisorConnection {
    * the supervisor then handles after it, so the sandbox's first process or REPL input sees its
    * environment and workdir. For a workdir the attach cannot fail to make (pool/deferred-attach.ts):
    * should it fail anyway (a full disk), the supervisor ends the sandbox and every request in flight
-   * gets the reason on stderr.
+   * gets the reason on stderr. Throws, as {@link attach} rejects, when the sandbox is already gone:
+   * the claim then fails and the start goes cold instead of handing out a dead sandbox.
    */
   attachWithNextRequest(env: ReadonlyArray<[string, string]>, workdir: string): void {
+    if (this.#exited) throw new Error("the pooled sandbox is gone");
     this.#pendingAttach = { t: "attach", env: Object.fromEntries(env), workdir };
   }
 

@@ -11,7 +11,7 @@ import { ATTACH_SERVER_SCRIPT } from "../../../src/server/runtime/pool/attach-sc
 import { launchPooledForTest, type PooledForTest } from "../../helpers/pool-fixture.js";
 import { startRuntimeChild } from "../../helpers/runtime-child.js";
 import { tempDir } from "../../helpers/temp-dir.js";
-import { createRuntimeFixture, processesMentioning, stdout, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
+import { createRuntimeFixture, processesMentioning, sandboxProcessesMentioning, stdout, type RuntimeFixture } from "../../helpers/runtime-fixture.js";
 
 // The pool of pre-started sandboxes (src/server/runtime/pool): with the server as root, a create
 // for a name without state takes a waiting sandbox. It must be the same sandbox a cold start gives
@@ -763,5 +763,197 @@ console.log("ready");`,
       await runtime.shutdown();
     }
     expect(await slots(state)).toEqual([]);
+  });
+});
+
+// A claim with the image's default workdir does not wait for the supervisor's attach: it goes out in
+// the same write as the sandbox's first request (pool/deferred-attach.ts). Whatever that request is,
+// it must see what a cold start gives; a sandbox that cannot be attached must not pass for a running
+// one, and the caller's first request must say why it ended.
+describe.runIf(isRoot)("a claim whose attach goes with the first request", () => {
+  let scratch: Awaited<ReturnType<typeof tempDir>>;
+  let runtime: ReturnType<typeof createBwrapRuntime>;
+  let coldRuntime: ReturnType<typeof createBwrapRuntime>;
+  let stateDir: string;
+  const logs: string[] = [];
+  const spec = (name: string, overrides: { image?: string; envs?: string[]; workdir?: string } = {}) => ({
+    name,
+    image: "microsandbox/python",
+    volumes: [],
+    envs: [],
+    ...overrides,
+  });
+  beforeEach(async () => {
+    scratch = await tempDir("msbv-pool-deferred-");
+    stateDir = path.join(scratch.path, "state");
+    logs.length = 0;
+    runtime = createBwrapRuntime({ stateDir, poolSize: 1, log: (line) => logs.push(line) });
+    coldRuntime = createBwrapRuntime({ stateDir: path.join(scratch.path, "cold-state"), poolSize: 0 });
+    // The first start of an image is cold and makes the pool fill.
+    await runtime.start(spec("first"));
+  });
+  afterEach(async () => {
+    await runtime.shutdown();
+    await coldRuntime.shutdown();
+    await scratch.remove();
+  });
+
+  /** Makes sure the next start of `image` is a claim, and returns the waiting sandbox's slot folder. */
+  async function waitingSlot(): Promise<string> {
+    await runtime.pool?.filled();
+    expect(runtime.pool?.ready).toBe(1);
+    const slots = (await readdir(stateDir)).filter((entry) => entry.startsWith(".pool-") && !entry.endsWith(".owner"));
+    expect(slots).toHaveLength(1);
+    return path.join(stateDir, slots[0]!);
+  }
+  const command = async (r: typeof runtime, name: string, script: string) => {
+    const result = await r.runCommand(name, "sh", ["-c", script]);
+    return { exitCode: result.exitCode, lines: result.output.map((line) => `${line.stream}: ${line.text}`) };
+  };
+  const label = async (r: typeof runtime, name: string) => (await command(r, name, "tr '\\0' ' ' < /proc/1/cmdline")).lines.join("");
+  // Where the sandbox is, what its processes inherit, in order, and whether $HOME was made.
+  const SHOW = 'pwd; echo "home:$(test -d "$HOME" && echo yes)"; env';
+  const envs = ["FOO=bar", "EMPTY=", "EQ==x=y", "OLDPWD=/old", "PWD=/custom-pwd", "ZZZ=last"];
+
+  it("gives a command run first, a Node sandbox, and a file written first through the raw channel what a cold start gives", async () => {
+    await waitingSlot();
+    await runtime.start(spec("cmd-first", { envs }));
+    await coldRuntime.start(spec("cold", { envs }));
+    expect(await label(runtime, "cmd-first")).toMatch(/msbv-sandbox:\.pool-/);
+    const pooled = await command(runtime, "cmd-first", SHOW);
+    expect(pooled.lines[0]).toBe("stdout: /home/python-user/work");
+    expect(pooled).toEqual(await command(coldRuntime, "cold", SHOW));
+
+    // The sync file channel's writer first: a relative path lands in the workdir, as it would cold.
+    await waitingSlot();
+    await runtime.start(spec("raw-first", { envs }));
+    const exit = await new Promise<unknown>((resolve) => {
+      void runtime
+        .spawnRaw?.(
+          "raw-first",
+          ["true"],
+          {
+            onData: () => undefined,
+            onExit: (code, signal) => resolve({ code, signal }),
+            onSpawnError: (code, message) => resolve({ code, message }),
+          },
+          { writeFile: { path: "rel.txt", part: ".rel.txt.part", size: 2 } },
+        )
+        .then((child) => {
+          child.writeRaw([Buffer.from("hi")]);
+          child.endInput();
+        });
+    });
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(await readFile(path.join(stateDir, "raw-first", "rw", "home", "python-user", "work", "rel.txt"), "utf8")).toBe("hi");
+    // Node: no parked REPL; its first start is cold and makes the pool fill for it.
+    await runtime.start(spec("node-first", { image: "microsandbox/node" }));
+    await runtime.pool?.filled();
+    expect(runtime.pool?.ready).toBe(2);
+    await runtime.start(spec("node-cmd", { image: "microsandbox/node", envs }));
+    await coldRuntime.start(spec("node-cold", { image: "microsandbox/node", envs }));
+    expect(await label(runtime, "node-cmd")).toMatch(/msbv-sandbox:\.pool-/);
+    const node = await command(runtime, "node-cmd", SHOW);
+    expect(node.lines[0]).toBe("stdout: /home/node/work");
+    expect(node).toEqual(await command(coldRuntime, "node-cold", SHOW));
+    // And a Node REPL run first: its driver is started with the first request, after the attach.
+    await runtime.pool?.filled();
+    await runtime.start(spec("node-repl", { image: "microsandbox/node", envs }));
+    const nodeProbe = "console.log(JSON.stringify([process.cwd(), Object.entries(process.env)]))";
+    const pooledNode = stdout(await runtime.runRepl("node-repl", "node", nodeProbe));
+    expect(JSON.parse(pooledNode)[0]).toBe("/home/node/work");
+    expect(pooledNode).toBe(stdout(await coldRuntime.runRepl("node-cold", "node", nodeProbe)));
+    expect(await label(runtime, "node-repl")).toMatch(/msbv-sandbox:\.pool-/);
+  });
+
+  it("gives a REPL run and a command sent at once, in either order, the sandbox's environment and workdir", async () => {
+    const repl =
+      "import os, subprocess\nprint(os.getcwd(), os.environ['FOO'], subprocess.run(['sh', '-c', 'echo $FOO'], capture_output=True, text=True).stdout.strip())";
+    for (const replFirst of [true, false]) {
+      await waitingSlot();
+      const name = replFirst ? "repl-first" : "command-first";
+      await runtime.start(spec(name, { envs: ["FOO=bar"] }));
+      const runRepl = () => runtime.runRepl(name, "python", repl).then(stdout);
+      const runCommand = () => command(runtime, name, 'echo "$(pwd) $FOO"');
+      const [a, b] = replFirst ? await Promise.all([runRepl(), runCommand()]) : (await Promise.all([runCommand(), runRepl()])).reverse();
+      expect(a).toBe("/home/python-user/work bar bar");
+      expect(b).toEqual({ exitCode: 0, lines: ["stdout: /home/python-user/work bar"] });
+      expect(await label(runtime, name)).toMatch(/msbv-sandbox:\.pool-/);
+    }
+  });
+
+  it("stopped before any request (the attach never sent) leaves nothing running, and the name starts again in its workdir", async () => {
+    await waitingSlot();
+    await runtime.start(spec("quick", { envs: ["FOO=bar"] }));
+    await runtime.stop("quick");
+    expect(await sandboxProcessesMentioning(path.join(stateDir, "quick"))).toEqual([]);
+    // The attach never reached it: no workdir was made in the name's /home.
+    await expect(stat(path.join(stateDir, "quick", "rw", "home", "python-user"))).rejects.toThrow(/ENOENT/);
+    // A name with state starts cold, and makes its workdir itself.
+    await runtime.start(spec("quick", { envs: ["FOO=bar"] }));
+    expect(await command(runtime, "quick", 'echo "$(pwd) $FOO"')).toEqual({ exitCode: 0, lines: ["stdout: /home/python-user/work bar"] });
+  });
+
+  it("when that attach fails, the first request (a run or a command) says why the sandbox ended, nothing of it runs on, and the server goes on", async () => {
+    for (const first of ["run", "command"] as const) {
+      const slot = await waitingSlot();
+      // A host-side fault the claim cannot see: something is in the way of the workdir.
+      await mkdir(path.join(slot, "rw", "home", "python-user"), { recursive: true });
+      await writeFile(path.join(slot, "rw", "home", "python-user", "work"), "");
+      const name = `broken-${first}`;
+      await runtime.start(spec(name, { envs: ["FOO=bar"] }));
+      const outcome =
+        first === "run"
+          ? runtime.runRepl(name, "python", "import os\nprint(os.environ.get('FOO'))")
+          : runtime.runCommand(name, "sh", ["-c", "echo ran $FOO"]);
+      const error = await outcome.then(
+        (result) => ({ result }),
+        (e: unknown) => e as { code?: string; message: string },
+      );
+      expect(error, first).toMatchObject({ code: ErrorCodes.NOT_STARTED });
+      expect((error as Error).message, first).toMatch(
+        new RegExp(`Sandbox "${name}" ended before its first run: cannot create or enter the workdir /home/python-user/work: EEXIST`),
+      );
+      expect(runtime.isRunning(name)).toBe(false);
+      expect(await sandboxProcessesMentioning(path.join(stateDir, name))).toEqual([]);
+    }
+    // The server goes on: the pool refills and serves the next start, which runs.
+    await waitingSlot();
+    await runtime.start(spec("after", { envs: ["FOO=bar"] }));
+    expect(await command(runtime, "after", 'echo "$(pwd) $FOO"')).toEqual({ exitCode: 0, lines: ["stdout: /home/python-user/work bar"] });
+  });
+
+  it("is not handed out dead: a waiting sandbox that ends while its claim finishes makes the start go cold", async () => {
+    const supervisorOf = async (slot: string): Promise<number> => {
+      for (const pid of await processesMentioning(slot)) {
+        const exe = await readlink(`/proc/${pid}/exe`).catch(() => "");
+        if (path.basename(exe) === "node") return pid;
+      }
+      throw new Error(`no supervisor for ${slot}`);
+    };
+    /** Bytes the host sent the supervisor that it has not read (its stdin is a socket). */
+    const unread = async (pid: number): Promise<number> => {
+      const { stdout: table } = await promisify(execFile)("ss", ["-xpn"]);
+      const line = table.split("\n").find((l) => l.includes(`("node",pid=${pid},fd=0)`));
+      return Number(line?.trim().split(/\s+/)[2] ?? 0);
+    };
+    // Default workdir (the attach goes with the first request), and a workdir elsewhere (the claim
+    // waits for the attach) as the control.
+    for (const workdir of [undefined, "/home/python-user/elsewhere"]) {
+      const slot = await waitingSlot();
+      const supervisor = await supervisorOf(slot);
+      process.kill(supervisor, "SIGSTOP");
+      const name = workdir ? "waited" : "deferred";
+      logs.length = 0;
+      // PYTHONPATH: the parked REPL is not kept; the claim ends it once the attach helper answered, and
+      // that kill is the first message the stopped supervisor gets. The sandbox dies right then.
+      const started = runtime.start(spec(name, { envs: ["PYTHONPATH=/opt/x"], ...(workdir ? { workdir } : {}) }));
+      while ((await unread(supervisor)) === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      process.kill(supervisor, "SIGKILL");
+      await started;
+      expect(runtime.isRunning(name), name).toBe(true);
+      expect(logs.join("\n"), name).toMatch(new RegExp(`claiming a waiting sandbox for "${name}" failed, starting it cold`));
+      expect(await label(runtime, name)).toMatch(new RegExp(`msbv-sandbox:${name}:`));
+    }
   });
 });

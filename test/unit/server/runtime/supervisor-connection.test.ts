@@ -93,6 +93,14 @@ describe("attachWithNextRequest", () => {
     expect(child.out[1]).toBe(`${workdir}\nbar\n`);
   });
 
+  it("refuses to queue an attach for a sandbox already gone (the claim fails and the start goes cold), as attach rejects", async () => {
+    const c = await launchWaiting();
+    await c.terminate();
+    expect(c.alive).toBe(false);
+    await expect(c.attach([["FOO", "bar"]], path.join(dir, "work"))).rejects.toThrow(/the pooled sandbox is gone/);
+    expect(() => c.attachWithNextRequest([["FOO", "bar"]], path.join(dir, "work"))).toThrow(/the pooled sandbox is gone/);
+  });
+
   it("ends the sandbox when that attach fails, kills a parked process, and gives every request the reason", async () => {
     const c = await launchWaiting();
     const parked = run(c, ["sleep", "600"], { parked: true });
