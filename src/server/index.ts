@@ -12,7 +12,7 @@
  *   nested guest paths are allowed (parents mounted first);
  * - read-only volumes: `msbv.capabilities` advertises them and `readonly_volumes` (ignored by a legacy
  *   server) names them; they are bound with `--ro-bind`;
- * - the Sandboxfile is written atomically (temp + fsync + rename) under an in-process mutex;
+ * - the Sandboxfile is written atomically (temp + rename, no fsync) under an in-process mutex;
  * - no portal-port bookkeeping (`ports` is stored as sent, nothing injected);
  * - `GET /_dev/received` (ours, same auth as the RPC route) lists every `sandbox.start` as received;
  * - 500 bodies keep the legacy `{error, code}` and add `data: {kind, cause?, hint?}` for failures the

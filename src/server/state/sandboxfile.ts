@@ -30,10 +30,11 @@ export class SandboxfileParseError extends DevServerError {}
 /**
  * The project's Sandboxfile (YAML). Reads are lock-free because writes are atomic renames; writes
  * go through one in-process mutex (the dev server is the file's only writer) and use temp file +
- * fsync + rename, so a reader never sees half a file and concurrent starts never lose entries.
+ * rename, so a reader never sees half a file and concurrent starts never lose entries.
  * Concurrent upserts are committed together: while one write runs, the entries that arrive wait
- * and then go out in one load + write (a burst of 50 starts is not 50 serial fsyncs), and each
- * upsert resolves only once a write holding its entry is on disk.
+ * and then go out in one load + write, and each upsert resolves once a write holding its entry is
+ * in place. Not fsynced (docs/dev-server.md, deviations): a start never waits on the journal, and
+ * an empty file, all a power cut can leave, parses as no entries.
  *
  * Every start, stop and metrics call reads the file, and parsing a Sandboxfile of a few hundred
  * entries costs milliseconds of the server's one thread, so the last parse is kept with the text it
@@ -80,7 +81,7 @@ export class Sandboxfile {
       // Legacy start (re)creates a missing project dir instead of failing.
       await mkdir(dirname(this.path), { recursive: true });
       const text = doc.toString();
-      await writeFileAtomic(this.path, text);
+      await writeFileAtomic(this.path, text, { durable: false });
       // Kept under the text written: a later read reuses it only if the file still reads as that text.
       this.#parsed = { text, doc, sandboxes: entriesOf(doc) };
       for (const { done } of batch) done.resolve();

@@ -65,6 +65,13 @@ describe("Sandboxfile writes", () => {
     expect(parse(text)).toStrictEqual({ meta: { owner: "me" }, sandboxes: { sb1: { image: "microsandbox/python" } } });
   });
 
+  it("reads an empty file (all a power cut can leave of a write without fsync) as no entries, and writes it whole again", async () => {
+    await writeFile(sandboxfilePath(), "");
+    expect((await start("sb1")).status).toBe(400); // a start without config finds nothing stored
+    expect((await start("sb1", { image: "microsandbox/python" })).status).toBe(200);
+    expect((await readYaml()).sandboxes).toStrictEqual({ sb1: { image: "microsandbox/python" } });
+  });
+
   it("loses no entry under 20 concurrent starts and leaves no temp file", async () => {
     const names = Array.from({ length: 20 }, (_, i) => `sb${i}`);
     const replies = await Promise.all(names.map((n) => start(n, { image: "microsandbox/python", envs: [`N=${n}`] })));
