@@ -1,4 +1,3 @@
-import * as require_fs from "node:fs";
 // Runs the dev server in its own process so the bench can read its peak RSS from /proc and so the
 // server's event loop is not shared with the client being measured. Prints one JSON line on stdout
 // once listening; closes cleanly on SIGTERM/SIGINT or when stdin closes (parent gone).
@@ -7,7 +6,7 @@ import { startDevServer } from "microsandbox-volumes/server";
 const projectDir = process.argv[2];
 // Pre-started sandboxes per image (src/server/runtime/pool); absent: the server's default.
 const poolSize = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
-const server = await startDevServer({ port: 0, dev: true, projectDir, ...(poolSize === undefined ? {} : { poolSize }), logger: process.env.BENCH_LOG ? (l) => require_fs.appendFileSync(process.env.BENCH_LOG, `${performance.now().toFixed(0)} ${l}\n`) : () => {} });
+const server = await startDevServer({ port: 0, dev: true, projectDir, ...(poolSize === undefined ? {} : { poolSize }), logger: () => {} });
 process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
 
 let closing = false;
