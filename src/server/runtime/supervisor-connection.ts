@@ -67,6 +67,8 @@ export interface RawChildRef extends ChildRef {
 }
 
 const READY_TIMEOUT_MS = 30_000;
+/** How the supervisor's message starts when it cannot make or enter the workdir (supervisor-script.ts). */
+const WORKDIR_FAILURE = "cannot create or enter the workdir ";
 const MAX_FRAME_BYTES = 16 * 1024 * 1024;
 const STDERR_TAIL_CHARS = 4096;
 
@@ -159,6 +161,14 @@ export class SupervisorConnection {
           details: { sandbox: options.name, bwrap: stderr },
         },
       );
+    }
+    // The supervisor could not make or enter the workdir (supervisor-script.ts): bubblewrap worked.
+    if (typeof outcome !== "string" && outcome.message.startsWith(WORKDIR_FAILURE)) {
+      throw new DevServerError(`Cannot start sandbox "${options.name}": its supervisor said: ${outcome.message}`, {
+        hint: "use a workdir the sandbox can create (not under a read-only volume, a file or a system folder), or clear what is in its way in the sandbox's /home",
+        details: { sandbox: options.name },
+        cause: outcome,
+      });
     }
     // The root launcher (containment/launcher-script.ts) reports its own failures with this prefix.
     const launcher = stderr.includes("msbv-launcher:");

@@ -119,3 +119,28 @@ describe("attachWithNextRequest", () => {
     expect(later.spawnError()).toMatch(/^ESRCH: sandbox "attach-next" is not running \(cannot create or enter the workdir .*ENOTDIR.*\)$/);
   });
 });
+
+describe("a supervisor that cannot make its workdir", () => {
+  it("fails the start naming the workdir and a workdir hint, not bubblewrap's", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "msbv-workdir-"));
+    try {
+      await writeFile(path.join(dir, "file"), "");
+      const args = [...SUPERVISOR_NODE_FLAGS, "-e", SUPERVISOR_SCRIPT, "msbv-test", path.join(dir, "file", "work")];
+      const error = await SupervisorConnection.launch({
+        bwrapPath: process.execPath,
+        launch: { command: process.execPath, args, fds: [], bwrapArgv: [process.execPath, ...args] },
+        name: "bad-workdir",
+      }).then(
+        () => undefined,
+        (e: unknown) => e as { message: string; hint?: string },
+      );
+      expect(error?.message).toMatch(
+        /^Cannot start sandbox "bad-workdir": its supervisor said: cannot create or enter the workdir .*\/file\/work: ENOTDIR/,
+      );
+      expect(error?.hint).toMatch(/workdir the sandbox can create/);
+      expect(error?.hint).not.toMatch(/bubblewrap/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
