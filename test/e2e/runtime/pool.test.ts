@@ -439,6 +439,40 @@ describe.runIf(isRoot)("the Python REPL a pooled sandbox starts while it waits",
     }
   });
 
+  it("makes the folders above a volume inside the default workdir with a cold start's modes", async () => {
+    const ro = await fixture.newDir("ro-inner");
+    // (helper-22 found 755 pooled against bubblewrap's 700.)
+    const overrides = { workdir: undefined, volumes: [{ host: ro, guest: "/home/python-user/work/ro", readonly: true }] };
+    const modes = async (f: RuntimeFixture, name: string) =>
+      stdout(
+        await f.runtime.runRepl(
+          name,
+          "python",
+          "import os\nprint([oct(os.stat(p).st_mode & 0o7777) for p in ('/home/python-user', '/home/python-user/work', '/home/python-user/work/ro')])",
+        ),
+      );
+    await claim("pooled", ["FOO=bar"], overrides);
+    await cold("cold", ["FOO=bar"], overrides);
+    expect(await modes(fixture, "pooled")).toBe(await modes(coldFixture, "cold"));
+    // And inside a volume: the folders made on the host for a nested mount point.
+    const hostModes: string[][] = [];
+    for (const [f, name] of [
+      [fixture, "pooled-nested"],
+      [coldFixture, "cold-nested"],
+    ] as const) {
+      const outer = await f.newDir(`${name}-outer`);
+      const inner = await f.newDir(`${name}-inner`);
+      const volumes = [
+        { host: outer, guest: "/workspace" },
+        { host: inner, guest: "/workspace/sub/inner", readonly: true },
+      ];
+      if (f === fixture) await claim(name, ["FOO=bar"], { workdir: undefined, volumes });
+      else await cold(name, ["FOO=bar"], { workdir: undefined, volumes });
+      hostModes.push(await Promise.all(["sub", "sub/inner"].map(async (p) => ((await stat(path.join(outer, p))).mode & 0o7777).toString(8))));
+    }
+    expect(hostModes[0]).toEqual(hostModes[1]);
+  });
+
   it("with a read-only volume over the default workdir ends as a cold start does (that attach is waited for)", async () => {
     const ro = await fixture.newDir("ro-home");
     const overrides = { workdir: undefined, volumes: [{ host: ro, guest: "/home/python-user", readonly: true }] };

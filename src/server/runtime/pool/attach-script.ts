@@ -82,12 +82,14 @@ def attach():
     for m, tree in trees:
         step = "mount point %s" % m["guest"]
         current = os.open("/", DIR_FLAGS)
-        for part in [p for p in m["guest"].split("/") if p]:
+        parts = [p for p in m["guest"].split("/") if p]
+        for i, part in enumerate(parts):
             if part in (".", ".."): fail("not a normalised path")
             try:
                 following = os.open(part, DIR_FLAGS, dir_fd=current)
             except FileNotFoundError:
-                os.mkdir(part, 0o755, dir_fd=current)
+                # bubblewrap's modes in a cold start: 0700 for the folders it makes on the way, 0755 for the mount point.
+                os.mkdir(part, 0o755 if i == len(parts) - 1 else 0o700, dir_fd=current)
                 following = os.open(part, DIR_FLAGS, dir_fd=current)
             current = following
         step = "mount %s" % m["guest"]
