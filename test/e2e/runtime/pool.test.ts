@@ -305,8 +305,10 @@ describe.runIf(isRoot)("the Python REPL a pooled sandbox starts while it waits",
     await fixture.dispose();
     await coldFixture.dispose();
   });
-  const startEnvOf = async (f: RuntimeFixture, name: string) =>
-    stdout(await f.runtime.runRepl(name, "python", "print(sorted(k.split('=')[0] for k in open('/proc/self/environ').read().split('\\0') if k))"));
+  /** What `code` prints, run in `name`'s Python REPL. */
+  const pythonOut = async (f: RuntimeFixture, name: string, code: string) => stdout(await f.runtime.runRepl(name, "python", code));
+  const startEnvOf = (f: RuntimeFixture, name: string) =>
+    pythonOut(f, name, "print(sorted(k.split('=')[0] for k in open('/proc/self/environ').read().split('\\0') if k))");
   type Overrides = Parameters<RuntimeFixture["spec"]>[1];
   async function cold(name: string, envs: string[], overrides: Overrides = {}): Promise<Probe> {
     await coldFixture.runtime.start(coldFixture.spec(name, { envs, workdir: "/home/python-user/elsewhere", ...overrides }));
@@ -321,13 +323,11 @@ describe.runIf(isRoot)("the Python REPL a pooled sandbox starts while it waits",
   }
   const pythonVersion = async () => stdout(await fixture.runtime.runRepl("first", "python", "import sys; print('%d.%d' % sys.version_info[:2])"));
   /** The environment in order, as the REPL and a child process (`env -0`) see it. */
-  const orderedEnv = async (f: RuntimeFixture, name: string) =>
-    stdout(
-      await f.runtime.runRepl(
-        name,
-        "python",
-        "import os, json, subprocess\nprint(json.dumps([list(os.environ.items()), subprocess.run(['env', '-0'], capture_output=True).stdout.decode()]))",
-      ),
+  const orderedEnv = (f: RuntimeFixture, name: string) =>
+    pythonOut(
+      f,
+      name,
+      "import os, json, subprocess\nprint(json.dumps([list(os.environ.items()), subprocess.run(['env', '-0'], capture_output=True).stdout.decode()]))",
     );
 
   it("hands over hostile and odd values, PWD and OLDPWD exactly as a cold start has them, in the same order", async () => {
@@ -443,13 +443,11 @@ describe.runIf(isRoot)("the Python REPL a pooled sandbox starts while it waits",
     const ro = await fixture.newDir("ro-inner");
     // (helper-22 found 755 pooled against bubblewrap's 700.)
     const overrides = { workdir: undefined, volumes: [{ host: ro, guest: "/home/python-user/work/ro", readonly: true }] };
-    const modes = async (f: RuntimeFixture, name: string) =>
-      stdout(
-        await f.runtime.runRepl(
-          name,
-          "python",
-          "import os\nprint([oct(os.stat(p).st_mode & 0o7777) for p in ('/home/python-user', '/home/python-user/work', '/home/python-user/work/ro')])",
-        ),
+    const modes = (f: RuntimeFixture, name: string) =>
+      pythonOut(
+        f,
+        name,
+        "import os\nprint([oct(os.stat(p).st_mode & 0o7777) for p in ('/home/python-user', '/home/python-user/work', '/home/python-user/work/ro')])",
       );
     await claim("pooled", ["FOO=bar"], overrides);
     await cold("cold", ["FOO=bar"], overrides);
