@@ -41,6 +41,27 @@ describe("canonicalDenied", () => {
     expect(paths).toContain(path.join(real, ".aws", "missing"));
   });
 
+  it("attack: a denied entry reached through a symlinked parent and itself a symlink into the project still refuses the project folder; a symlink loop is judged as written", async () => {
+    await using dir = await tempDir("msbv-deny-chain-");
+    const project = path.join(dir.path, "project");
+    await mkdir(path.join(project, "keys"), { recursive: true });
+    const realHome = path.join(dir.path, "real-home");
+    await mkdir(realHome);
+    await symlink(realHome, path.join(dir.path, "home"));
+    // home -> real-home, and real-home/.ssh -> project/keys: the entry as written shares no prefix with the project.
+    await symlink(path.join(project, "keys"), path.join(realHome, ".ssh"));
+    await symlink("loop", path.join(dir.path, "loop"));
+    const entries = [path.join(dir.path, "home", ".ssh"), path.join(dir.path, "loop", "x")];
+    const policy = { baseDir: project, allowedRoots: [dir.path], explicitlyAllowed: [], extraDenied: entries };
+    const list = await canonicalDenied(entries, { microsandboxHome: false });
+    expect(hostPolicyViolation(path.join(project, "keys"), policy, list)?.message).toMatch(/is a folder the server refuses to share/);
+    expect(hostPolicyViolation(project, policy, list)?.message).toMatch(/contains a folder the server refuses to share/);
+    expect(list.map((d) => d.path)).toContain(path.join(dir.path, "loop", "x"));
+    // Control: a sibling folder of the project is not refused.
+    await mkdir(path.join(project, "work"));
+    expect(hostPolicyViolation(path.join(project, "work"), policy, list)).toBeUndefined();
+  });
+
   it("hands out a frozen list that a caller cannot change for the next one", async () => {
     const list = await canonicalDenied([], { microsandboxHome: false });
     expect(() => (list as unknown as unknown[]).push({ path: "/x" })).toThrow(TypeError);
